@@ -1,0 +1,53 @@
+/**
+ * How the harness acts on the device under test. A real device is driven by shell
+ * commands (exec) or by an operator (manual); the bundled reference device by the
+ * simulator adapter. Cases only ever see this interface.
+ */
+
+export type DutAction = 'provision' | 'start' | 'stop' | 'reboot' | 'factoryReset';
+
+export const DUT_ACTIONS: readonly DutAction[] = ['provision', 'start', 'stop', 'reboot', 'factoryReset'];
+
+/** Values an action may use. Secrets never go on a command line: see ActionSecrets. */
+export interface ActionParams {
+  /** Bootstrap-Server URI the device must be provisioned with, e.g. coap://192.0.2.1:5683 */
+  bsUri: string;
+  bsHost: string;
+  bsPort: number;
+  endpoint: string;
+  /** Per-case scratch directory (the simulator keeps its state file here). */
+  stateDir: string;
+}
+
+/** Handed to exec actions through environment variables or a 0600 temporary file only. */
+export interface ActionSecrets {
+  pskIdentity?: string;
+  pskKey?: Buffer;
+}
+
+export interface ActionHooks {
+  /** Evidence: adapter output and operator actions go into the case trace. */
+  note(source: 'adapter' | 'operator', text: string): void;
+  /** The case timeout stops running while an operator works. */
+  pauseTimeout(): void;
+  resumeTimeout(): void;
+}
+
+export class AdapterError extends Error {
+  constructor(
+    readonly action: DutAction,
+    readonly detail: string,
+  ) {
+    super(`DUT action '${action}' failed: ${detail}`);
+    this.name = 'AdapterError';
+  }
+}
+
+export interface DutAdapter {
+  readonly kind: 'simulator' | 'exec' | 'manual' | 'mixed';
+  /** True when the action is defined for this DUT (a missing optional action is not an error until used). */
+  supports(action: DutAction): boolean;
+  run(action: DutAction, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void>;
+  /** Stop everything the adapter started (processes, timers). Safe to call twice. */
+  dispose(): Promise<void>;
+}

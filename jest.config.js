@@ -1,0 +1,16 @@
+// ESM project: ts-jest transpiles TypeScript as ES modules; type errors are caught by
+// `npm run typecheck`, not here.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json', diagnostics: false }],
+  },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Every test uses real sockets and sometimes child processes: give each file room,
+  // while each wait inside is bounded by protocol timers.
+  testTimeout: 60000,
+  maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/count-reporter.cjs'],
+};
