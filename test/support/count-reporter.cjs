@@ -1,12 +1,17 @@
 // CI reads the last line of the test run; jest's own totals go to stderr in a form it
-// does not parse, so this reporter prints the counts alone on a line on stdout.
+// does not parse, and its summary reporter writes after every custom reporter. So the
+// counts are written when the process exits, after everything jest prints.
+const fs = require('node:fs');
+
 class CountReporter {
   onRunComplete(_contexts, results) {
     const passed = results.numPassedTests;
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const skipped = results.numPendingTests + results.numTodoTests;
     const line = skipped > 0 ? `${passed} passed, ${failed} failed, ${skipped} skipped` : `${passed} passed, ${failed} failed`;
-    process.stdout.write(`\n${line}\n`);
+    process.once('exit', () => {
+      fs.writeSync(1, `\n${line}\n`);
+    });
   }
 }
 module.exports = CountReporter;
