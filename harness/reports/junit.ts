@@ -1,0 +1,252 @@
+/**
+ * JUnit XML for CI dashboards, valid against the Jenkins xUnit plugin schema
+ * (shared/schemas/junit.xsd). One testsuite per case area, one testcase per case; the
+ * system-out of each testcase carries enough (requirements, checks, decoded trace) for an
+ * auditor to follow the verdict without the event log.
+ */
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import junitMod from 'junit-report-builder';
+import { type CaseRecord, type CaseOutcome, type RunRecord, caseOutcome, dutIdentity } from './run-record.js';
+import { formatCheck, formatDatagram, formatRelativeMs, escapeControls } from './trace-format.js';
+
+// The package is CommonJS with `module.exports = builder`, so under NodeNext the default
+// import already is the builder even though its types describe an ES default export; the
+// `.default` fallback covers loaders that wrap the exports once more.
+const junit: any = (junitMod as any).default ?? junitMod;
+
+const ROOT_NAME = 'geisa-adm';
+
+/**
+ * Removes characters XML 1.0 forbids (§2.2): C0 controls other than tab/LF/CR, lone
+ * surrogates, U+FFFE and U+FFFF. A single one makes the whole file unparseable, and the
+ * DUT chooses the bytes of every payload.
+ */
+export function xmlSafe(s: string): string {
+  return s.replace(
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    '',
+  );
+}
+
+/**
+ * Attribute text: control characters shown escaped, as in the bodies, so the message a
+ * dashboard shows still carries the evidence instead of silently losing bytes.
+ */
+function attr(s: string): string {
+  return xmlSafe(escapeControls(s));
+}
+
+/** Minimal view of the xmlbuilder element junit-report-builder hands to build(). */
+interface XmlElement {
+  name?: string;
+  children: XmlElement[];
+  att(name: string, value: string): XmlElement;
+  ele(name: string, attributes?: Record<string, string>): XmlElement;
+  text(value: string): XmlElement;
+}
+
+/** What junit-report-builder cannot express and is attached to the built element instead. */
+interface Attachments {
+  /** Message for <skipped>, which the builder always writes bare. */
+  skippedMessage?: string;
+  /** Body text of <failure> or <error>. */
+  body?: string;
+  systemOut: string;
+}
+
+export function renderJunit(run: RunRecord): string {
+  const builder = junit.newBuilder();
+  builder.name(ROOT_NAME);
+
+  const byArea = new Map<string, CaseRecord[]>();
+  for (const c of run.cases) {
+    const list = byArea.get(c.meta.area) ?? [];
+    list.push(c);
+    byArea.set(c.meta.area, list);
+  }
+
+  const properties = runProperties(run);
+  const runOut = runSystemOut(run);
+
+  // With no case at all the run metadata would vanish; an empty suite keeps it.
+  if (byArea.size === 0) {
+    const suite = builder.testSuite().name('run');
+    for (const [k, v] of properties) suite.property(k, attr(v));
+    if (run.start) suite.timestamp(run.start.startedAt);
+    suite.time('0.000');
+    attachSuiteOut(suite, runOut);
+  }
+
+  for (const [area, cases] of byArea) {
+    const suite = builder.testSuite().name(area);
+    for (const [k, v] of properties) suite.property(k, attr(v));
+    suite.timestamp(cases[0]!.start.at);
+    let totalMs = 0;
+    for (const c of cases) {
+      const outcome = caseOutcome(c, run);
+      totalMs += outcome.durationMs;
+      addTestCase(suite, c, outcome);
+    }
+    suite.time(seconds(totalMs));
+    attachSuiteOut(suite, runOut);
+  }
+
+  return stripRootSkipped(builder.build());
+}
+
+function addTestCase(suite: any, c: CaseRecord, o: CaseOutcome): void {
+  const tc = suite.testCase().className(`${ROOT_NAME}.${c.meta.area}`).name(attr(`${c.meta.id} ${c.meta.title}`));
+  tc.time(seconds(o.durationMs));
+  const reason = attr(o.reason);
+  const att: Attachments = { systemOut: caseSystemOut(c, o) };
+  switch (o.verdict) {
+    case 'fail': {
+      tc.failure(reason);
+      const failed = c.checks.filter((k) => !k.ok).map(formatCheck);
+      att.body = failed.length ? failed.join('\n') : reason;
+      break;
+    }
+    case 'error':
+      tc.error(reason);
+      att.body = reason;
+      break;
+    case 'not-applicable':
+      tc.skipped();
+      att.skippedMessage = reason;
+      break;
+    case 'inconclusive':
+      tc.skipped();
+      att.skippedMessage = `INCONCLUSIVE: ${reason}`;
+      break;
+    case 'pass':
+      break;
+  }
+  attach(tc, att);
+}
+
+/**
+ * Text goes in as escaped text nodes rather than through the builder's CDATA: its CDATA
+ * escaping splits only the first "]]>", and a device can put any number into a payload.
+ * The builder has no hook for this, so its per-instance build is wrapped.
+ */
+function attach(tc: any, att: Attachments): void {
+  const build = tc.build.bind(tc) as (parent: XmlElement) => XmlElement;
+  tc.build = (parent: XmlElement): XmlElement => {
+    const el = build(parent);
+    const child = (name: string) => el.children.find((ch) => ch.name === name);
+    if (att.skippedMessage !== undefined) child('skipped')?.att('message', attr(att.skippedMessage));
+    if (att.body !== undefined) (child('failure') ?? child('error'))?.text(xmlSafe(att.body));
+    el.ele('system-out').text(xmlSafe(att.systemOut));
+    return el;
+  };
+}
+
+function attachSuiteOut(suite: any, text: string): void {
+  if (!text) return;
+  const build = suite.build.bind(suite) as (parent: XmlElement) => XmlElement;
+  suite.build = (parent: XmlElement): XmlElement => {
+    const el = build(parent);
+    el.ele('system-out').text(xmlSafe(text));
+    return el;
+  };
+}
+
+/**
+ * The schema has no `skipped` on <testsuites> and junit-report-builder always writes one.
+ * Only the root start tag is touched: the same text elsewhere may be a testsuite's valid
+ * attribute or device-chosen content.
+ */
+function stripRootSkipped(xml: string): string {
+  const root = /^(<\?xml[^>]*\?>\s*<testsuites\b)([^>]*)(\/?>)/.exec(xml);
+  if (!root) throw new Error('junit-report-builder output does not start with a <testsuites> element');
+  const attrs = root[2]!.replace(/\s+skipped="[^"]*"/, '');
+  return root[1] + attrs + root[3] + xml.slice(root[0].length);
+}
+
+function runProperties(run: RunRecord): [string, string][] {
+  const s = run.start;
+  const dut = dutIdentity(run);
+  return [
+    ['tool.version', s?.toolVersion ?? 'unknown'],
+    ['git.commit', s?.gitCommit ?? 'unknown'],
+    ['defect', s?.defect ?? 'none'],
+    ['dut.name', dut.name ?? 'unknown'],
+    ['dut.endpoint', dut.endpoint ?? 'unknown'],
+    ['run.host', s?.host ?? 'unknown'],
+    ['run.startedAt', s?.startedAt ?? 'unknown'],
+    ['results.schema', s ? String(s.schema) : 'unknown'],
+    ['run.interrupted', String(run.interrupted)],
+  ];
+}
+
+function runSystemOut(run: RunRecord): string {
+  const lines: string[] = [];
+  if (!run.start) lines.push('run-start event missing: run metadata unknown');
+  if (run.interrupted) lines.push('RUN INTERRUPTED: verdicts below cover only what ran');
+  if (run.notes.length) {
+    lines.push('Run notes:');
+    const anchor = run.start?.monoNs;
+    for (const n of run.notes) {
+      const at = anchor ? formatRelativeMs(anchor, n.monoNs) + '  ' : '';
+      lines.push(escapeControls(`  ${at}${n.source}: ${n.text}`));
+    }
+  }
+  if (run.stray.length) {
+    const ids = [...new Set(run.stray.map((e) => ('caseId' in e ? String(e.caseId) : '?')))];
+    lines.push(escapeControls(`${run.stray.length} event(s) name cases that never started: ${ids.join(', ')}`));
+  }
+  return lines.join('\n');
+}
+
+function caseSystemOut(c: CaseRecord, o: CaseOutcome): string {
+  const m = c.meta;
+  const lines: string[] = [];
+  // Dashboards show the first line; a passing case's advisory is what the reader needs there.
+  if (o.verdict === 'pass' && o.advisory !== undefined) lines.push(escapeControls(`ADVISORY: ${o.advisory}`));
+  lines.push(escapeControls(`Case: ${m.id} ${m.title}`));
+  lines.push('Requirements:');
+  for (const r of m.requirements) lines.push(escapeControls(`  ${r.id} (${r.section}): ${r.quote}`));
+  if (m.requirements.length === 0) lines.push('  (none listed)');
+  lines.push(`Strength: ${m.strength}`);
+  lines.push(escapeControls(`ICS: ${m.ics ?? '(mandatory feature)'}`));
+  lines.push(`Verdict: ${o.verdict}`);
+  lines.push(escapeControls(`Reason: ${o.reason}`));
+  if (o.advisory !== undefined) lines.push(escapeControls(`Advisory: ${o.advisory}`));
+  lines.push(`Duration: ${seconds(o.durationMs)} s${o.finished ? '' : ' (until the run stopped)'}`);
+  lines.push('Checks:');
+  for (const k of c.checks) lines.push('  ' + formatCheck(k));
+  if (c.checks.length === 0) lines.push('  (none)');
+  if (c.notes.length) {
+    lines.push('Notes:');
+    for (const n of c.notes) lines.push(escapeControls(`  ${formatRelativeMs(c.start.monoNs, n.monoNs)}  ${n.source}: ${n.text}`));
+  }
+  lines.push('Trace:');
+  for (const d of c.datagrams) lines.push('  ' + formatDatagram(d, c.start.monoNs));
+  if (c.datagrams.length === 0) lines.push('  (no datagrams)');
+  return lines.join('\n');
+}
+
+/** Fixed three decimals: the suite time must match SUREFIRE_TIME, which has no exponent. */
+function seconds(ms: number): string {
+  return Number.isFinite(ms) && ms > 0 ? (ms / 1000).toFixed(3) : '0.000';
+}
+
+/** Temp file then rename, in one directory: a reader never sees half a report. */
+export function writeJunit(run: RunRecord, file: string): void {
+  const xml = renderJunit(run);
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileSync(tmp, xml, 'utf8');
+    renameSync(tmp, file);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // The temp file may not exist if the write itself failed.
+    }
+    throw e;
+  }
+}

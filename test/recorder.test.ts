@@ -1,0 +1,75 @@
+/** The wire recorder keeps evidence without ever keeping a secret. */
+import { WireRecorder } from '../harness/recorder/wire-recorder.js';
+import { encodeCoap, OPTION, encodeUint } from '../harness/coap/message.js';
+import { CF, encodeContent, parsePath } from '../harness/lwm2m/index.js';
+import type { DatagramEvent, DecodedCoap } from '../harness/results/events.js';
+
+const KEY = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
+const addr = { address: '127.0.0.1', port: 5683 };
+
+function writeSecurity(cf: number): Buffer {
+  const records = [
+    { path: parsePath('/0/1/0'), value: 'coaps://127.0.0.1:5684' },
+    { path: parsePath('/0/1/3'), value: Buffer.from('dev1-identity') },
+    { path: parsePath('/0/1/5'), value: KEY },
+  ];
+  return encodeCoap({
+    type: 'CON',
+    code: '0.03',
+    mid: 10,
+    token: Buffer.from('abcd', 'hex'),
+    options: [
+      { number: OPTION.URI_PATH, value: Buffer.from('0') },
+      { number: OPTION.URI_PATH, value: Buffer.from('1') },
+      { number: OPTION.CONTENT_FORMAT, value: encodeUint(cf) },
+    ],
+    payload: encodeContent(cf, records, parsePath('/0/1')),
+  });
+}
+
+function record(rec: WireRecorder, bytes: Buffer): DatagramEvent {
+  return rec.record({ direction: 'out', endpoint: 'bootstrap-server', local: addr, remote: { address: '127.0.0.1', port: 40000 }, monoNs: 123n, bytes });
+}
+
+describe('WireRecorder', () => {
+  test.each([
+    ['TLV', CF.TLV],
+    ['SenML JSON', CF.SENML_JSON],
+    ['SenML CBOR', CF.SENML_CBOR],
+  ])('a Bootstrap-Write of /0/x/5 in %s keeps length and fingerprint, never the key', (_name, cf) => {
+    const events: DatagramEvent[] = [];
+    const rec = new WireRecorder((e) => events.push(e));
+    rec.startCase('TC-X-01');
+    const e = record(rec, writeSecurity(cf));
+    expect(events).toHaveLength(1);
+    const text = JSON.stringify(e);
+    expect(text).not.toContain(KEY.toString('hex'));
+    expect(text).not.toContain(KEY.toString('base64url'));
+    const decoded = e.decoded as DecodedCoap;
+    const values = decoded.payload as { path: string; value: unknown }[];
+    const secret = values.find((v) => v.path === '/0/1/5');
+    expect(String(secret?.value)).toMatch(/^<redacted sha256:[0-9a-f]{8} \(16 bytes\)>$/);
+    // The non-secret identity stays readable: an auditor needs it.
+    expect(values.find((v) => v.path === '/0/1/3')?.value).toEqual({ hex: Buffer.from('dev1-identity').toString('hex') });
+    expect(decoded.uriPath).toBe('/0/1');
+    expect(e.monoNs).toBe('123');
+  });
+
+  test('a secret the harness registered is scrubbed even from a datagram that does not decode', () => {
+    const rec = new WireRecorder();
+    rec.scrubber.add(KEY);
+    const garbage = Buffer.concat([Buffer.from('ff', 'hex'), KEY, Buffer.from('00', 'hex')]);
+    const e = record(rec, garbage);
+    expect('error' in e.decoded).toBe(true);
+    expect(e.bytes).not.toContain(KEY.toString('hex'));
+    expect(e.bytes.length).toBe(garbage.length * 2);
+  });
+
+  test('a response payload is decoded against the path of the request it answers', () => {
+    const rec = new WireRecorder();
+    rec.record({ direction: 'out', endpoint: 'lwm2m-server', local: addr, remote: addr, monoNs: 1n, bytes: encodeCoap({ type: 'CON', code: '0.01', mid: 1, token: Buffer.from('01', 'hex'), options: [{ number: OPTION.URI_PATH, value: Buffer.from('3') }, { number: OPTION.URI_PATH, value: Buffer.from('0') }], payload: Buffer.alloc(0) }) });
+    const tlv = encodeContent(CF.TLV, [{ path: parsePath('/3/0/0'), value: 'GEISA reference' }], parsePath('/3/0'));
+    const e = rec.record({ direction: 'in', endpoint: 'lwm2m-server', local: addr, remote: addr, monoNs: 2n, bytes: encodeCoap({ type: 'ACK', code: '2.05', mid: 1, token: Buffer.from('01', 'hex'), options: [{ number: OPTION.CONTENT_FORMAT, value: encodeUint(CF.TLV) }], payload: tlv }) });
+    expect((e.decoded as DecodedCoap).payload).toEqual([{ path: '/3/0/0', value: 'GEISA reference' }]);
+  });
+});
