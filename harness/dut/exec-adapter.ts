@@ -1,0 +1,379 @@
+/**
+ * Drives a device through the shell commands of its profile.
+ *
+ * Every command runs in its own process group so that a timeout, `stop` or dispose() can
+ * take down whatever the command started (vendor tools like to fork). Secrets reach the
+ * command only through its environment and a 0600 temporary file, never its argv, which
+ * any local user can read; and output is scrubbed of the key before it becomes evidence.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { ExecAction } from '../profile/load.js';
+import { fingerprint } from '../profile/fingerprint.js';
+import {
+  AdapterError,
+  type ActionHooks,
+  type ActionParams,
+  type ActionSecrets,
+  type DutAction,
+  type DutAdapter,
+} from './adapter.js';
+import { expandTemplate } from './template.js';
+
+export interface ExecAdapterOptions {
+  /** Working directory of the commands; createProfileAdapter uses the profile's directory. */
+  cwd?: string;
+  /** Time between SIGTERM and SIGKILL when stopping a process group. */
+  killGraceMs?: number;
+  shell?: string;
+}
+
+const RECENT_LINES = 8;
+/** After the shell exits, how long to wait for the rest of its output before moving on. */
+const OUTPUT_DRAIN_MS = 500;
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
+interface Running {
+  action: DutAction;
+  child: ChildProcess;
+  pgid: number;
+  exited: Promise<Exit>;
+  /** Last output lines (already scrubbed), for error messages. */
+  recent: string[];
+  /** Temporary secret directory removed once the process is gone. */
+  secretDir?: string;
+}
+
+export class ExecAdapter implements DutAdapter {
+  readonly kind = 'exec' as const;
+  /** Every process group spawned and possibly still populated: dispose() empties it. */
+  private readonly groups = new Set<number>();
+  private readonly secretDirs = new Set<string>();
+  private backgroundStart: Running | undefined;
+  /** Background output keeps flowing after its action returned; it goes to the latest case. */
+  private latestHooks: ActionHooks | undefined;
+  private disposed = false;
+  private readonly killGraceMs: number;
+  private readonly shell: string;
+
+  constructor(
+    private readonly actions: Partial<Record<DutAction, ExecAction>>,
+    private readonly options: ExecAdapterOptions = {},
+  ) {
+    this.killGraceMs = options.killGraceMs ?? 2000;
+    this.shell = options.shell ?? '/bin/sh';
+  }
+
+  supports(action: DutAction): boolean {
+    if (this.actions[action]) return true;
+    // Without a stop command, stopping a background start means ending its process group.
+    return action === 'stop' && this.actions.start?.background === true;
+  }
+
+  async run(action: DutAction, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
+    if (this.disposed) throw new AdapterError(action, 'the adapter has already been disposed');
+    this.latestHooks = hooks;
+    const spec = this.actions[action];
+    if (!spec) {
+      if (action === 'stop' && this.supports('stop')) return this.stopBackground(hooks);
+      throw new AdapterError(action, 'the profile defines no exec command for this action');
+    }
+    const command = expandTemplate(spec.command, params, action, 'shell');
+    if (spec.background) return this.runBackground(action, spec, command, params, secrets, hooks);
+    return this.runToCompletion(action, spec, command, params, secrets, hooks);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await Promise.all([...this.groups].map((pgid) => this.killGroup(pgid)));
+    await Promise.all([...this.secretDirs].map((dir) => this.removeSecretDir(dir)));
+    this.backgroundStart = undefined;
+  }
+
+  private async runToCompletion(
+    action: DutAction,
+    spec: ExecAction,
+    command: string,
+    params: ActionParams,
+    secrets: ActionSecrets,
+    hooks: ActionHooks,
+  ): Promise<void> {
+    const secretDir = await this.prepareSecrets(secrets);
+    try {
+      const running = await this.start(action, command, params, secrets, secretDir, () => hooks);
+      const outcome = await withTimeout(running.exited, spec.timeoutS * 1000);
+      if (outcome === 'timeout') {
+        hooks.note('adapter', `[${action}] timed out after ${spec.timeoutS} s; stopping process group ${running.pgid}`);
+        await this.killGroup(running.pgid);
+        throw new AdapterError(action, `timed out after ${spec.timeoutS} s${lastLines(running.recent)}`);
+      }
+      if (outcome.code !== 0) throw new AdapterError(action, `${describeExit(outcome)}${lastLines(running.recent)}`);
+    } finally {
+      if (secretDir) await this.removeSecretDir(secretDir);
+    }
+  }
+
+  private async runBackground(
+    action: DutAction,
+    spec: ExecAction,
+    command: string,
+    params: ActionParams,
+    secrets: ActionSecrets,
+    hooks: ActionHooks,
+  ): Promise<void> {
+    if (this.backgroundStart) {
+      hooks.note('adapter', `[${action}] the previous background ${action} is still running; stopping it first`);
+      await this.stopBackground(hooks);
+    }
+    // The device process may read the key file at any time after it starts, so the file
+    // lives as long as the process rather than as long as the action.
+    const secretDir = await this.prepareSecrets(secrets);
+    const ready = spec.readyLine === undefined ? undefined : new RegExp(spec.readyLine);
+    let markReady: () => void = () => {};
+    const readyLineSeen = new Promise<void>((resolve) => (markReady = resolve));
+    const running = await this.start(action, command, params, secrets, secretDir, () => this.latestHooks, (line) => {
+      if (ready?.test(line)) markReady();
+    });
+    this.backgroundStart = running;
+    void running.exited.then((exit) => {
+      if (this.backgroundStart === running) this.backgroundStart = undefined;
+      this.latestHooks?.note('adapter', `[${action}] background process ${running.pgid} ${describeExit(exit)}`);
+    });
+    if (!ready) return;
+
+    const outcome = await withTimeout(
+      Promise.race([readyLineSeen.then(() => 'ready' as const), running.exited]),
+      spec.timeoutS * 1000,
+    );
+    if (outcome === 'ready') return;
+    if (outcome === 'timeout') {
+      await this.killGroup(running.pgid);
+      throw new AdapterError(
+        action,
+        `no output line matched /${spec.readyLine}/ within ${spec.timeoutS} s${lastLines(running.recent)}`,
+      );
+    }
+    throw new AdapterError(
+      action,
+      `background process ${describeExit(outcome)} before an output line matched /${spec.readyLine}/${lastLines(running.recent)}`,
+    );
+  }
+
+  private async stopBackground(hooks: ActionHooks): Promise<void> {
+    const running = this.backgroundStart;
+    if (!running) {
+      hooks.note('adapter', '[stop] no background start process is running');
+      return;
+    }
+    hooks.note('adapter', `[stop] stopping background start process group ${running.pgid}`);
+    await this.killGroup(running.pgid);
+    await running.exited;
+    this.backgroundStart = undefined;
+  }
+
+  /** Spawns the shell in a new process group; resolves once the process exists. */
+  private async start(
+    action: DutAction,
+    command: string,
+    params: ActionParams,
+    secrets: ActionSecrets,
+    secretDir: string | undefined,
+    hooks: () => ActionHooks | undefined,
+    onLine?: (line: string) => void,
+  ): Promise<Running> {
+    const scrub = secretScrubber(secrets.pskKey);
+    hooks()?.note('adapter', `[${action}] $ ${scrub(command)}`);
+    const child = spawn(this.shell, ['-c', command], {
+      cwd: this.options.cwd,
+      env: actionEnv(action, params, secrets, secretDir),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Listeners go on before the first await so no early output or exit can slip past.
+    const recent: string[] = [];
+    const closed: Promise<void>[] = [];
+    for (const [stream, label] of [
+      [child.stdout, action],
+      [child.stderr, `${action} stderr`],
+    ] as [Readable, string][]) {
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      lines.on('line', (raw) => {
+        const line = scrub(raw);
+        recent.push(line);
+        if (recent.length > RECENT_LINES) recent.shift();
+        hooks()?.note('adapter', `[${label}] ${line}`);
+        onLine?.(line);
+      });
+      closed.push(new Promise((resolve) => lines.once('close', resolve)));
+    }
+    const exitSeen = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+    } catch (err) {
+      if (secretDir) await this.removeSecretDir(secretDir);
+      throw new AdapterError(action, `could not run ${this.shell}: ${(err as Error).message}`);
+    }
+    const pgid = child.pid as number;
+    this.groups.add(pgid);
+
+    const exited = exitSeen.then(async (exit) => {
+      // A command that left a process holding its output open must not hold us up.
+      await withTimeout(Promise.all(closed), OUTPUT_DRAIN_MS);
+      if (!groupAlive(pgid)) this.groups.delete(pgid);
+      if (secretDir) await this.removeSecretDir(secretDir);
+      return exit;
+    });
+    return { action, child, pgid, exited, recent, secretDir };
+  }
+
+  private async prepareSecrets(secrets: ActionSecrets): Promise<string | undefined> {
+    if (!secrets.pskKey) return undefined;
+    // mkdtemp creates the directory 0700; the file itself is 0600 and created exclusively.
+    const dir = await mkdtemp(join(tmpdir(), 'geisa-psk-'));
+    this.secretDirs.add(dir);
+    await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    return dir;
+  }
+
+  private async removeSecretDir(dir: string): Promise<void> {
+    this.secretDirs.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** SIGTERM the group, SIGKILL it after the grace period if anything is left. */
+  private async killGroup(pgid: number): Promise<void> {
+    signalGroup(pgid, 'SIGTERM');
+    if (!(await waitGroupGone(pgid, this.killGraceMs))) {
+      signalGroup(pgid, 'SIGKILL');
+      // Bounded: a zombie nobody reaps would otherwise keep us here forever.
+      await waitGroupGone(pgid, 1000);
+    }
+    this.groups.delete(pgid);
+  }
+}
+
+/** The environment of an action: the harness's own plus the GEISA_* variables. */
+function actionEnv(
+  action: DutAction,
+  params: ActionParams,
+  secrets: ActionSecrets,
+  secretDir: string | undefined,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Stale values inherited from the caller's shell must not pass for this run's secrets.
+  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX']) delete env[name];
+  Object.assign(env, {
+    GEISA_ACTION: action,
+    GEISA_BS_URI: params.bsUri,
+    GEISA_BS_HOST: params.bsHost,
+    GEISA_BS_PORT: String(params.bsPort),
+    GEISA_ENDPOINT: params.endpoint,
+    GEISA_STATE_DIR: params.stateDir,
+  });
+  if (secrets.pskIdentity !== undefined) env.GEISA_PSK_IDENTITY = secrets.pskIdentity;
+  if (secrets.pskKey && secretDir) {
+    env.GEISA_PSK_FILE = join(secretDir, 'psk.hex');
+    env.GEISA_PSK_HEX = secrets.pskKey.toString('hex');
+  }
+  return env;
+}
+
+/**
+ * Replaces the key in output with its fingerprint: as hex in either case, and as base64
+ * or raw text for keys long enough that a match cannot be a coincidence.
+ */
+export function secretScrubber(key: Buffer | undefined): (text: string) => string {
+  if (!key || key.length === 0) return (text) => text;
+  const replacement = `<psk ${fingerprint(key)}>`;
+  const forms = [key.toString('hex')];
+  if (key.length >= 8) {
+    forms.push(key.toString('base64'));
+    const raw = key.toString('latin1');
+    if (/^[\x20-\x7e]+$/.test(raw)) forms.push(raw);
+  }
+  const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'gi');
+  return (text) => text.replace(pattern, replacement);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: already gone.
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return hasLivingMember(pgid);
+}
+
+/**
+ * kill(-pgid, 0) also succeeds for zombies, and orphans become zombies for good where PID 1
+ * does not reap (many containers). On Linux, look at the members' states instead.
+ */
+function hasLivingMember(pgid: number): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
+}
+
+async function waitGroupGone(pgid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeExit(exit: Exit): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+function lastLines(recent: readonly string[]): string {
+  return recent.length === 0 ? '' : `; last output:\n  ${recent.join('\n  ')}`;
+}

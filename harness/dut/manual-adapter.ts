@@ -1,0 +1,110 @@
+/**
+ * Drives a device through an operator: the instruction is shown at the terminal and the
+ * case waits, with its timeout paused, until the operator confirms with Enter. Without a
+ * terminal nobody can answer, so the action fails at once instead of hanging a CI job.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ManualAction } from '../profile/load.js';
+import {
+  AdapterError,
+  type ActionHooks,
+  type ActionParams,
+  type ActionSecrets,
+  type DutAction,
+  type DutAdapter,
+} from './adapter.js';
+import { expandTemplate } from './template.js';
+
+export interface ManualAdapterOptions {
+  input?: Readable;
+  /** Defaults to stderr so that prompts never mix into output piped from stdout. */
+  output?: Writable;
+  /** Defaults to whether the input is a terminal. */
+  isTTY?: boolean;
+}
+
+/** Typed by the operator instead of just Enter when the action could not be carried out. */
+const ABORT_WORDS = new Set(['abort', 'fail', 'no']);
+
+export class ManualAdapter implements DutAdapter {
+  readonly kind = 'manual' as const;
+  private readonly input: Readable;
+  private readonly output: Writable;
+  private readonly isTTY: boolean;
+
+  constructor(
+    private readonly actions: Partial<Record<DutAction, ManualAction>>,
+    options: ManualAdapterOptions = {},
+  ) {
+    this.input = options.input ?? process.stdin;
+    this.output = options.output ?? process.stderr;
+    this.isTTY = options.isTTY ?? (this.input as Readable & { isTTY?: boolean }).isTTY === true;
+  }
+
+  supports(action: DutAction): boolean {
+    return this.actions[action] !== undefined;
+  }
+
+  async run(action: DutAction, params: ActionParams, _secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
+    const spec = this.actions[action];
+    if (!spec) throw new AdapterError(action, 'the profile defines no manual instruction for this action');
+    if (!this.isTTY) {
+      throw new AdapterError(
+        action,
+        'needs an operator at a terminal, but standard input is not a TTY; run interactively or use exec actions',
+      );
+    }
+    const instruction = expandTemplate(spec.instruction, params, action, 'text');
+    this.output.write(
+      `\n>>> Operator action required (${action}):\n    ${instruction}\n` +
+        `    Press Enter when done, or type "abort" and Enter if it cannot be done.\n`,
+    );
+    hooks.pauseTimeout();
+    let answer: string;
+    try {
+      answer = await readLine(this.input);
+    } catch (err) {
+      throw new AdapterError(action, (err as Error).message);
+    } finally {
+      hooks.resumeTimeout();
+    }
+    if (ABORT_WORDS.has(answer.trim().toLowerCase())) {
+      hooks.note('operator', `operator could not perform: ${instruction}`);
+      throw new AdapterError(action, `the operator reported that this could not be done: ${instruction}`);
+    }
+    hooks.note('operator', `operator confirmed: ${instruction}`);
+  }
+
+  async dispose(): Promise<void> {
+    // Nothing runs between actions; the input stream belongs to the caller.
+  }
+}
+
+/** One line from the stream; leaves the stream paused so an idle stdin does not keep the process alive. */
+function readLine(input: Readable): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (input.readableEnded) {
+      reject(new Error('input closed before the operator confirmed'));
+      return;
+    }
+    let buffered = '';
+    const finish = (settle: () => void): void => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+      input.pause();
+      settle();
+    };
+    const onData = (chunk: Buffer | string): void => {
+      buffered += chunk.toString();
+      const end = buffered.search(/[\r\n]/);
+      if (end >= 0) finish(() => resolve(buffered.slice(0, end)));
+    };
+    const onEnd = (): void => finish(() => reject(new Error('input closed before the operator confirmed')));
+    const onError = (err: Error): void => finish(() => reject(err));
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onError);
+    input.resume();
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The bundled reference device as a DUT. It is driven exactly as a vendor's device would
+ * be through exec actions — the out-of-band provisioning tool writes its state file, and
+ * `start` runs it as its own process — so the simulator also exercises the exec adapter.
+ * Each case gets a fresh state directory, hence a factory-fresh device.
+ */
+import { join } from 'node:path';
+import type { Profile } from '../profile/load.js';
+import { packageRoot } from '../runner/tool-info.js';
+import { ExecAdapter } from './exec-adapter.js';
+
+export interface SimulatorOptions {
+  /** One of the reference device's defects (fixtures/device/defects.ts), or none. */
+  defect?: string | null;
+  /** The device keeps its registration across restarts (GEISA O-3 alternative). */
+  persistRegistration?: boolean;
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function simulatorCommandPrefix(): string {
+  return `${shellQuote(process.execPath)} ${shellQuote(join(packageRoot(), 'dist', 'bin', 'geisa-adm.js'))} device`;
+}
+
+export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions = {}): ExecAdapter {
+  const cli = simulatorCommandPrefix();
+  const state = '{stateDir}/device-state.json';
+  const coap = profile.ixit.coap;
+  const runFlags = [
+    `--state ${state}`,
+    `--ack-timeout-ms ${Math.round(coap.ackTimeoutS * 1000)}`,
+    `--ack-random-factor ${coap.ackRandomFactor}`,
+    `--max-retransmit ${coap.maxRetransmit}`,
+    ...(opts.defect ? [`--defect ${shellQuote(opts.defect)}`] : []),
+    ...(opts.persistRegistration ? ['--persist-registration'] : []),
+  ].join(' ');
+  return new ExecAdapter({
+    provision: { type: 'exec', command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}`, timeoutS: 30, background: false },
+    start: { type: 'exec', command: `exec ${cli} run ${runFlags}`, timeoutS: 30, background: true, readyLine: '^READY ' },
+  });
+}

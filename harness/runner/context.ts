@@ -1,0 +1,215 @@
+/**
+ * What a running case sees: its fake servers, the device's actions, the profile, and the
+ * verdict vocabulary. Checks accumulate; fail/inconclusive/notApplicable end the case at
+ * once. Every check carries what was expected, what was observed and, for timing, the
+ * tolerance, so the verdict can say why.
+ */
+import type { CaseMeta, CheckEvent, NoteEvent } from '../results/events.js';
+import type { Profile } from '../profile/load.js';
+import type { BootstrapServer } from '../servers/bootstrap-server.js';
+import type { Lwm2mServer } from '../servers/lwm2m-server.js';
+import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
+import { CaseStop } from './outcome.js';
+import type { LoopMonitor } from './loop-monitor.js';
+
+export interface CaseEnvironment {
+  meta: CaseMeta;
+  profile: Profile;
+  bootstrapServer: BootstrapServer;
+  lwm2mServer: Lwm2mServer;
+  adapter: DutAdapter;
+  actionParams: ActionParams;
+  secrets: ActionSecrets;
+  signal: AbortSignal;
+  loop: LoopMonitor;
+  emit(e: CheckEvent | NoteEvent): void;
+  pauseTimeout(): void;
+  resumeTimeout(): void;
+  scrub(text: string): string;
+}
+
+export interface TimingCheck {
+  name: string;
+  /** The exchange judged, e.g. "gap between Register #1 and #2". */
+  observedMs: number;
+  minMs: number;
+  maxMs: number;
+  toleranceMs: number;
+  /** Where the window comes from, e.g. "Retry Timer 1 s × 2^(k−1), /1/x/18". */
+  window: string;
+}
+
+export class DeviceControl {
+  constructor(private readonly env: CaseEnvironment) {}
+
+  supports(action: DutAction): boolean {
+    return this.env.adapter.supports(action);
+  }
+
+  private hooks(): ActionHooks {
+    return {
+      note: (source, text) => this.env.emit({ type: 'note', caseId: this.env.meta.id, source, text: this.env.scrub(text), monoNs: process.hrtime.bigint().toString() }),
+      pauseTimeout: () => this.env.pauseTimeout(),
+      resumeTimeout: () => this.env.resumeTimeout(),
+    };
+  }
+
+  async act(action: DutAction): Promise<void> {
+    if (!this.supports(action)) {
+      throw new CaseStop('inconclusive', `the DUT profile defines no '${action}' action, which this case needs`);
+    }
+    await this.env.adapter.run(action, this.env.actionParams, this.env.secrets, this.hooks());
+  }
+
+  provision(): Promise<void> {
+    return this.act('provision');
+  }
+
+  start(): Promise<void> {
+    return this.act('start');
+  }
+
+  stop(): Promise<void> {
+    return this.act('stop');
+  }
+
+  /** A restart as the case needs it: stop then start when both exist, else the reboot action. */
+  async restart(): Promise<void> {
+    if (this.supports('stop') && this.supports('start')) {
+      await this.stop();
+      await this.start();
+      return;
+    }
+    await this.act('reboot');
+  }
+}
+
+export class CaseContext {
+  readonly device: DeviceControl;
+  readonly failures: string[] = [];
+  readonly inconclusives: string[] = [];
+  readonly advisories: string[] = [];
+  passReason: string | undefined;
+  checkCount = 0;
+
+  constructor(private readonly env: CaseEnvironment) {
+    this.device = new DeviceControl(env);
+  }
+
+  get meta(): CaseMeta {
+    return this.env.meta;
+  }
+  get profile(): Profile {
+    return this.env.profile;
+  }
+  get ixit(): Profile['ixit'] {
+    return this.env.profile.ixit;
+  }
+  get bootstrapServer(): BootstrapServer {
+    return this.env.bootstrapServer;
+  }
+  get lwm2mServer(): Lwm2mServer {
+    return this.env.lwm2mServer;
+  }
+  get signal(): AbortSignal {
+    return this.env.signal;
+  }
+  get endpoint(): string {
+    return this.env.actionParams.endpoint;
+  }
+
+  note(text: string): void {
+    this.env.emit({ type: 'note', caseId: this.meta.id, source: 'harness', text: this.env.scrub(text), monoNs: process.hrtime.bigint().toString() });
+  }
+
+  /** Records a check; a failed one makes the verdict fail (the case goes on, to gather evidence). */
+  check(name: string, ok: boolean, detail: { expected: string; observed: string; tolerance?: string }): boolean {
+    this.checkCount += 1;
+    const event: CheckEvent = {
+      type: 'check',
+      caseId: this.meta.id,
+      name,
+      ok,
+      expected: this.env.scrub(detail.expected),
+      observed: this.env.scrub(detail.observed),
+      monoNs: process.hrtime.bigint().toString(),
+    };
+    if (detail.tolerance !== undefined) event.tolerance = detail.tolerance;
+    this.env.emit(event);
+    if (!ok) {
+      const tol = detail.tolerance ? ` (tolerance ${detail.tolerance})` : '';
+      this.failures.push(`${name}: expected ${event.expected}, observed ${event.observed}${tol}`);
+    }
+    return ok;
+  }
+
+  /**
+   * A timing check. Outside the window it fails, unless the harness's own event loop
+   * stalled for longer than the tolerance while the case ran: then the observation cannot
+   * be trusted and the result is inconclusive.
+   */
+  checkTiming(c: TimingCheck): boolean {
+    const ok = c.observedMs >= c.minMs - c.toleranceMs && c.observedMs <= c.maxMs + c.toleranceMs;
+    const expected = `${fmtMs(c.minMs)} to ${fmtMs(c.maxMs)} (${c.window})`;
+    const observed = fmtMs(c.observedMs);
+    const tolerance = `±${fmtMs(c.toleranceMs)}`;
+    if (!ok) {
+      const stall = this.env.loop.maxDelayMs();
+      if (stall > c.toleranceMs) {
+        this.check(c.name, true, { expected, observed: `${observed} (not judged: harness event loop stalled ${fmtMs(stall)})`, tolerance });
+        this.inconclusives.push(`${c.name}: observed ${observed} outside ${expected}, but the harness's event loop stalled ${fmtMs(stall)}, more than the tolerance ${tolerance}`);
+        return false;
+      }
+    }
+    return this.check(c.name, ok, { expected, observed, tolerance });
+  }
+
+  /** Ends the case now with fail. */
+  fail(reason: string): never {
+    throw new CaseStop('fail', this.env.scrub(reason));
+  }
+
+  inconclusive(reason: string): never {
+    throw new CaseStop('inconclusive', this.env.scrub(reason));
+  }
+
+  notApplicable(reason: string): never {
+    throw new CaseStop('not-applicable', reason);
+  }
+
+  pass(reason: string): void {
+    this.passReason = this.env.scrub(reason);
+  }
+
+  advisory(text: string): void {
+    this.advisories.push(this.env.scrub(text));
+  }
+
+  /**
+   * Runs a step the case needs before it can judge anything. If the device does not get
+   * there, this case cannot say whether its own requirement holds: inconclusive, not fail
+   * (the case that owns that step's requirement gives the fail).
+   */
+  async precondition<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const failuresBefore = this.failures.length;
+    const demote = () => this.inconclusives.push(...this.failures.splice(failuresBefore).map((f) => `precondition not reached (${what}): ${f}`));
+    try {
+      const value = await step();
+      demote();
+      return value;
+    } catch (e) {
+      demote();
+      if (e instanceof CaseStop && e.verdict === 'fail') throw new CaseStop('inconclusive', `precondition not reached (${what}): ${e.reason}`);
+      throw e;
+    }
+  }
+
+  /** ms between two monotonic timestamps. */
+  static elapsedMs(fromNs: bigint, toNs: bigint): number {
+    return Number(toNs - fromNs) / 1e6;
+  }
+}
+
+export function fmtMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
+}

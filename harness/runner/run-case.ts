@@ -1,0 +1,160 @@
+/**
+ * Runs one case: fresh fake servers on OS-chosen ports (or the profile's), a fresh device
+ * adapter, the case body under a pausable timeout, then teardown that always runs. The
+ * verdict is computed here from what the body recorded, worst first.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CaseMeta, ResultEvent, Verdict, VerdictEvent } from '../results/events.js';
+import type { Profile } from '../profile/load.js';
+import { claims, icsEntry } from '../profile/ics-registry.js';
+import type { DutAdapter } from '../dut/adapter.js';
+import { AdapterError } from '../dut/adapter.js';
+import { BootstrapServer } from '../servers/bootstrap-server.js';
+import { Lwm2mServer } from '../servers/lwm2m-server.js';
+import { WireRecorder } from '../recorder/wire-recorder.js';
+import { CoapTimeoutError } from '../coap/endpoint.js';
+import type { ConformanceCase } from './case.js';
+import { CaseContext } from './context.js';
+import { CaseStop } from './outcome.js';
+import { LoopMonitor } from './loop-monitor.js';
+import { PausableTimeout } from './timeout.js';
+
+export interface CaseRunOptions {
+  profile: Profile;
+  createAdapter: (stateDir: string) => DutAdapter;
+  emit: (e: ResultEvent) => void;
+  /** Aborted on SIGINT/SIGTERM: the case stops waiting and tears down. */
+  signal: AbortSignal;
+  /** Scratch space for per-case device state; removed afterwards. */
+  workDir?: string;
+}
+
+/** Decides applicability from the ICS before anything is started. */
+export function applicability(meta: CaseMeta, profile: Profile): { verdict: Verdict; reason: string } | undefined {
+  if (!meta.ics) return undefined;
+  const entry = icsEntry(meta.ics);
+  const declared = profile.ics[meta.ics];
+  if (entry?.status === 'mandatory' && declared === false) {
+    return { verdict: 'fail', reason: `the ICS declares mandatory feature '${meta.ics}' as not supported (${entry.requirement})` };
+  }
+  if (!claims(profile.ics, meta.ics)) {
+    return { verdict: 'not-applicable', reason: `the ICS does not claim optional feature '${meta.ics}'` };
+  }
+  return undefined;
+}
+
+export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise<VerdictEvent> {
+  const { meta } = c;
+  const started = process.hrtime.bigint();
+  const emitVerdict = (verdict: Verdict, reason: string, advisory?: string): VerdictEvent => {
+    const end = process.hrtime.bigint();
+    const event: VerdictEvent = { type: 'verdict', caseId: meta.id, verdict, reason, durationMs: Number(end - started) / 1e6, monoNs: end.toString() };
+    if (advisory) event.advisory = advisory;
+    opts.emit(event);
+    return event;
+  };
+  opts.emit({ type: 'case-start', caseId: meta.id, meta, at: new Date().toISOString(), monoNs: started.toString() });
+
+  const gate = applicability(meta, opts.profile);
+  if (gate) return emitVerdict(gate.verdict, gate.reason);
+
+  const recorder = new WireRecorder((e) => opts.emit(e));
+  recorder.startCase(meta.id);
+  const psk = opts.profile.secrets.bootstrapPsk;
+  if (psk) recorder.scrubber.add(psk.key);
+  const scrub = (text: string) => recorder.scrubber.scrubText(text);
+
+  const stateDir = mkdtempSync(join(opts.workDir ?? tmpdir(), `geisa-${meta.id}-`));
+  const loop = new LoopMonitor();
+  const caseAbort = new AbortController();
+  const onOuterAbort = () => caseAbort.abort();
+  opts.signal.addEventListener('abort', onOuterAbort);
+  const timeout = new PausableTimeout(meta.timeoutMs);
+  let bs: BootstrapServer | undefined;
+  let dm: Lwm2mServer | undefined;
+  let adapter: DutAdapter | undefined;
+  let t: CaseContext | undefined;
+  try {
+    const h = opts.profile.harness;
+    // The harness retransmits with the DUT's declared parameters: both ends share the link,
+    // and a silent device is then detected within its own MAX_TRANSMIT_WAIT.
+    const c0 = opts.profile.ixit.coap;
+    const params = { ackTimeoutMs: c0.ackTimeoutS * 1000, ackRandomFactor: c0.ackRandomFactor, maxRetransmit: c0.maxRetransmit, nstart: c0.nstart };
+    const common = { listenAddress: h.listenAddress, advertiseHost: h.advertiseHost, params, tap: recorder.tap };
+    bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort });
+    dm = await Lwm2mServer.open({ ...common, port: h.serverPort });
+    for (const ep of [bs.endpoint, dm.endpoint]) {
+      ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) =>
+        t?.note(`malformed datagram from ${m.remote.address}:${m.remote.port} at ${ep.name}: ${m.error.message}`),
+      );
+    }
+    adapter = opts.createAdapter(stateDir);
+    const env = {
+      meta,
+      profile: opts.profile,
+      bootstrapServer: bs,
+      lwm2mServer: dm,
+      adapter,
+      actionParams: { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port, endpoint: opts.profile.dut.endpoint, stateDir },
+      secrets: psk ? { pskIdentity: psk.identity, pskKey: psk.key } : {},
+      signal: caseAbort.signal,
+      loop,
+      emit: opts.emit,
+      pauseTimeout: () => timeout.pause(),
+      resumeTimeout: () => timeout.resume(),
+      scrub,
+    };
+    t = new CaseContext(env);
+    loop.start();
+    const ctx = t;
+    const outcome = await Promise.race([
+      c.run(ctx).then(() => undefined),
+      timeout.expired.then(() => new CaseStop('error', `case exceeded its timeout of ${meta.timeoutMs / 1000} s (harness-side bound; each wait inside has its own)`)),
+      new Promise<CaseStop>((resolve) => {
+        if (opts.signal.aborted) resolve(new CaseStop('error', 'run interrupted'));
+        opts.signal.addEventListener('abort', () => resolve(new CaseStop('error', 'run interrupted')), { once: true });
+      }),
+    ]);
+    if (outcome instanceof CaseStop) throw outcome;
+    return finalVerdict(ctx, meta, emitVerdict);
+  } catch (e) {
+    if (e instanceof CaseStop) {
+      if (e.reason === 'run interrupted') throw e;
+      // Failed checks recorded before an early stop still count: worst wins.
+      if (t && t.failures.length > 0 && e.verdict !== 'error') return emitVerdict('fail', t.failures[0]!);
+      return shapeForStrength(meta, e.verdict, e.reason, t, emitVerdict);
+    }
+    if (e instanceof AdapterError) return emitVerdict('error', scrub(e.message));
+    if (e instanceof CoapTimeoutError) {
+      // A harness request the device never acknowledged: the device went silent mid-exchange.
+      return shapeForStrength(meta, 'fail', scrub(`the device did not answer ${e.message}`), t, emitVerdict);
+    }
+    return emitVerdict('error', scrub(`harness error: ${(e as Error)?.message ?? String(e)}`));
+  } finally {
+    caseAbort.abort();
+    opts.signal.removeEventListener('abort', onOuterAbort);
+    timeout.cancel();
+    loop.stop();
+    await adapter?.dispose().catch(() => {});
+    await bs?.close();
+    await dm?.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+function finalVerdict(t: CaseContext, meta: CaseMeta, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
+  if (t.failures.length > 0) return shapeForStrength(meta, 'fail', t.failures[0]!, t, emit);
+  if (t.inconclusives.length > 0) return emit('inconclusive', t.inconclusives[0]!, t.advisories[0]);
+  const reason = t.passReason ?? `all ${t.checkCount} checks held`;
+  return emit('pass', reason, t.advisories.length ? t.advisories.join(' ') : undefined);
+}
+
+/** A failed SHOULD is a pass with an advisory; everything else keeps its verdict. */
+function shapeForStrength(meta: CaseMeta, verdict: Verdict, reason: string, t: CaseContext | undefined, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
+  if (verdict === 'fail' && meta.strength === 'SHOULD') {
+    return emit('pass', `SHOULD not met (advisory, not a fail): ${reason}`, [reason, ...(t?.advisories ?? [])].join(' '));
+  }
+  return emit(verdict, reason, t?.advisories.length ? t.advisories.join(' ') : undefined);
+}

@@ -1,0 +1,77 @@
+/**
+ * Runs a list of cases one after the other and emits the run's result events. Cases are
+ * independent (own servers, own device), so an interrupted run still has a complete
+ * record of every case that finished.
+ */
+import { hostname } from 'node:os';
+import type { ResultEvent, RunEndEvent, Verdict } from '../results/events.js';
+import { RESULT_SCHEMA_VERSION } from '../results/events.js';
+import { type Profile, redactProfile } from '../profile/load.js';
+import type { DutAdapter } from '../dut/adapter.js';
+import type { ConformanceCase } from './case.js';
+import { runCase } from './run-case.js';
+import { CaseStop } from './outcome.js';
+import { exitCodeFor, type CaseResult } from './exit-code.js';
+import { gitCommit, toolVersion } from './tool-info.js';
+
+export interface RunOptions {
+  cases: ConformanceCase[];
+  profile: Profile;
+  defect: string | null;
+  createAdapter: (stateDir: string) => DutAdapter;
+  emit: (e: ResultEvent) => void;
+  signal: AbortSignal;
+  strict: boolean;
+  workDir?: string;
+  /** Called when a case starts, for the live status line. */
+  onCaseStart?: (c: ConformanceCase) => void;
+}
+
+export interface RunSummary {
+  results: (CaseResult & { id: string; reason: string })[];
+  interrupted: boolean;
+  exitCode: number;
+}
+
+export async function runSuite(opts: RunOptions): Promise<RunSummary> {
+  opts.emit({
+    type: 'run-start',
+    schema: RESULT_SCHEMA_VERSION,
+    toolVersion: toolVersion(),
+    gitCommit: gitCommit(),
+    startedAt: new Date().toISOString(),
+    monoNs: process.hrtime.bigint().toString(),
+    host: hostname(),
+    profile: redactProfile(opts.profile),
+    defect: opts.defect,
+    cases: opts.cases.map((c) => c.meta.id),
+  });
+  const results: RunSummary['results'] = [];
+  let interrupted = false;
+  for (const c of opts.cases) {
+    if (opts.signal.aborted) {
+      interrupted = true;
+      break;
+    }
+    opts.onCaseStart?.(c);
+    try {
+      const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: opts.emit, signal: opts.signal, workDir: opts.workDir });
+      results.push({ id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) });
+    } catch (e) {
+      if (e instanceof CaseStop) {
+        interrupted = true;
+        break;
+      }
+      throw e;
+    }
+  }
+  const counts = { error: 0, fail: 0, inconclusive: 0, pass: 0, 'not-applicable': 0, advisory: 0 } as Record<Verdict, number> & { advisory: number };
+  for (const r of results) {
+    counts[r.verdict] += 1;
+    if (r.advisory) counts.advisory += 1;
+  }
+  const exitCode = exitCodeFor(results, opts.strict, interrupted);
+  const end: RunEndEvent = { type: 'run-end', interrupted, at: new Date().toISOString(), monoNs: process.hrtime.bigint().toString(), counts, exitCode };
+  opts.emit(end);
+  return { results, interrupted, exitCode };
+}

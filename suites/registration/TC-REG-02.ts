@@ -1,0 +1,57 @@
+/*
+ * Expected sequence:
+ *   (precondition) bootstrap writes Lifetime L into /1/x/1; device registers (2.01, location /rd/a/b)
+ *   device -> DM   CON POST /rd/a/b          before t(Register) + L   (SHALL)
+ *                                            ideally near L/2          (SHOULD: advisory only)
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import { CaseContext, fmtMs } from '../../harness/runner/context.js';
+import { bootstrapAndRegister, describeRequest, serverAccount } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-REG-02',
+    title: 'Registration Update before the lifetime written at bootstrap expires',
+    area: 'registration',
+    requirements: [
+      { id: 'GEISA-ADM-REG-04', section: 'GEISA adm/device-management.rst', quote: 'the device SHALL send an Update before the Registration Lifetime expires; it should do so at 50 % of the lifetime' },
+      { id: 'GEISA-ADM-REG-02', section: 'GEISA adm/registration.rst', quote: 'Registration Update is used as the periodic heartbeat' },
+      { id: 'LWM2M-CORE-REG-02', section: 'LwM2M Transport 1.2 §6.4.3', quote: 'the client uses exactly the location the server returned for Update' },
+    ],
+    strength: 'SHALL',
+    timeoutMs: 120_000,
+    tags: ['registration', 'timing'],
+  },
+  async (t: CaseContext) => {
+    const account = serverAccount(t);
+    const { register } = await t.precondition('device bootstrapped and registered', () => bootstrapAndRegister(t, account));
+    const location = t.lwm2mServer.locations[t.lwm2mServer.locations.length - 1];
+    if (register.answeredWith !== '2.01' || !location) t.inconclusive(`the first Register was not accepted (${register.answeredWith ?? 'no answer'}), so there is no registration to update`);
+
+    const lifetimeMs = account.lifetimeS * 1000;
+    // Tolerance covers scheduling on both ends; the window itself is the written lifetime.
+    const toleranceMs = Math.max(200, lifetimeMs * 0.02);
+    const update = await t.lwm2mServer.expect(['update', 'register'], lifetimeMs + toleranceMs, t.signal);
+    if (!update) {
+      t.fail(`no Registration Update reached ${t.lwm2mServer.uri} within the lifetime of ${account.lifetimeS} s after ${describeRequest(register)} (tolerance ${fmtMs(toleranceMs)})`);
+    }
+    if (update.kind === 'register') {
+      t.fail(`the device sent a new Register ${describeRequest(update)} instead of an Update while its registration (lt=${account.lifetimeS} s) was still valid`);
+    }
+    const afterMs = CaseContext.elapsedMs(register.monoNs, update.monoNs);
+    t.check('Update targets the location the server returned', update.location === location, { expected: location, observed: describeRequest(update) });
+    t.checkTiming({
+      name: 'first Update before the lifetime expires',
+      observedMs: afterMs,
+      minMs: 0,
+      maxMs: lifetimeMs,
+      toleranceMs,
+      window: `Lifetime ${account.lifetimeS} s written to /1/x/1, measured from the Register`,
+    });
+    const half = afterMs / lifetimeMs;
+    if (half < 0.4 || half > 0.6) {
+      t.advisory(`first Update came at ${(half * 100).toFixed(0)} % of the lifetime; GEISA says it should come at 50 % (accepted window 40–60 %)`);
+    }
+    t.pass(`Update ${describeRequest(update)} arrived ${fmtMs(afterMs)} after the Register, before the ${account.lifetimeS} s lifetime (tolerance ${fmtMs(toleranceMs)})`);
+  },
+);

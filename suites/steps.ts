@@ -1,0 +1,61 @@
+/**
+ * Steps several cases share, each named for the exchange it waits for. A step that does
+ * not see the device act fails with a sentence naming the exchange and the window; a case
+ * that only needs the step as a precondition wraps it in t.precondition().
+ */
+import type { CaseContext } from '../harness/runner/context.js';
+import type { DeviceRequest } from '../harness/servers/bootstrap-server.js';
+import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
+import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
+import { describeResult } from '../harness/servers/operations.js';
+
+export const SSID = 101;
+
+/** Window in which a started device must send its first message (IXIT startupBoundS plus its hold-off). */
+export function startupWindowMs(t: CaseContext): number {
+  return (t.ixit.startupBoundS + t.ixit.holdOffS) * 1000;
+}
+
+/** The account the Bootstrap-Server writes for the fake LwM2M Server, timers from the IXIT. */
+export function serverAccount(t: CaseContext, extra: Partial<ServerAccount> = {}): ServerAccount {
+  return { serverUri: t.lwm2mServer.uri, ssid: SSID, lifetimeS: t.ixit.lifetimeS, binding: 'U', ...extra };
+}
+
+export async function provisionAndStart(t: CaseContext): Promise<void> {
+  await t.device.provision();
+  await t.device.start();
+}
+
+export async function expectBootstrapRequest(t: CaseContext, withinMs: number, after: string): Promise<DeviceRequest> {
+  const req = await t.bootstrapServer.expectBootstrapRequest(withinMs, t.signal);
+  if (!req) t.fail(`no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${t.bootstrapServer.uri} within ${withinMs / 1000} s of ${after}`);
+  return req;
+}
+
+export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, account: ServerAccount, opts: { format?: number } = {}): Promise<PlanOutcome & { finishMonoNs: bigint }> {
+  const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account, opts);
+  for (const step of plan.steps) t.note(describeResult(step));
+  if (plan.failedStep) t.fail(`bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
+  const finish = plan.steps[plan.steps.length - 1]!;
+  return { ...plan, finishMonoNs: finish.response.monoNs };
+}
+
+export async function expectRegister(t: CaseContext, withinMs: number, after: string): Promise<RegistrationMessage> {
+  const reg = await t.lwm2mServer.expectRegister(withinMs, t.signal);
+  if (!reg) t.fail(`no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${withinMs / 1000} s of ${after}`);
+  return reg;
+}
+
+/** Provision, start, bootstrap onto the fake LwM2M Server and see the first Register. */
+export async function bootstrapAndRegister(t: CaseContext, account: ServerAccount): Promise<{ register: RegistrationMessage; finishMonoNs: bigint }> {
+  await provisionAndStart(t);
+  const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+  const plan = await runBootstrapPlan(t, req, account);
+  const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+  return { register, finishMonoNs: plan.finishMonoNs };
+}
+
+export function describeRequest(m: DeviceRequest): string {
+  const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
+  return `${m.msg.type} ${m.msg.code === '0.02' ? 'POST' : m.msg.code} ${m.path}${q.length ? '?' + q.join('&') : ''} (mid ${m.msg.mid})`;
+}
