@@ -1,0 +1,182 @@
+/**
+ * Verdict rules of the runner, on synthetic cases with a device adapter that does nothing:
+ * worst wins, failed SHOULD is an advisory, a missed precondition is inconclusive, a
+ * stalled harness cannot fail a timing check, the ICS gates applicability.
+ */
+import type { ActionHooks, DutAction, DutAdapter } from '../harness/dut/adapter.js';
+import { AdapterError } from '../harness/dut/adapter.js';
+import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
+import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
+import type { CaseContext } from '../harness/runner/context.js';
+import { runCase } from '../harness/runner/run-case.js';
+import { exitCodeFor } from '../harness/runner/exit-code.js';
+import type { CaseMeta, ResultEvent, VerdictEvent } from '../harness/results/events.js';
+
+class InertAdapter implements DutAdapter {
+  readonly kind = 'exec' as const;
+  disposed = 0;
+  constructor(private readonly failOn?: DutAction) {}
+  supports(action: DutAction): boolean {
+    return action !== 'reboot';
+  }
+  async run(action: DutAction, _p: unknown, _s: unknown, hooks: ActionHooks): Promise<void> {
+    hooks.note('adapter', `ran ${action}`);
+    if (action === this.failOn) throw new AdapterError(action, 'vendor tool exited with code 3');
+  }
+  async dispose(): Promise<void> {
+    this.disposed += 1;
+  }
+}
+
+function meta(over: Partial<CaseMeta> = {}): CaseMeta {
+  return {
+    id: 'TC-TEST-01',
+    title: 'synthetic',
+    area: 'bootstrap',
+    requirements: [{ id: 'GEISA-ADM-BS-01', section: 'test', quote: 'test' }],
+    strength: 'SHALL',
+    timeoutMs: 5000,
+    tags: [],
+    ...over,
+  };
+}
+
+async function run(c: ConformanceCase, opts: { profile?: Profile; adapter?: InertAdapter } = {}): Promise<{ v: VerdictEvent; events: ResultEvent[]; adapter: InertAdapter }> {
+  const events: ResultEvent[] = [];
+  const adapter = opts.adapter ?? new InertAdapter();
+  const v = await runCase(c, { profile: opts.profile ?? defaultSimulatorProfile(), createAdapter: () => adapter, emit: (e) => events.push(e), signal: new AbortController().signal });
+  return { v, events, adapter };
+}
+
+describe('runCase verdicts', () => {
+  test('all checks held: pass with the case reason; the adapter is disposed', async () => {
+    const { v, events, adapter } = await run(defineCase(meta(), async (t: CaseContext) => {
+      t.check('one', true, { expected: 'a', observed: 'a' });
+      t.pass('observed the exchange');
+    }));
+    expect(v.verdict).toBe('pass');
+    expect(v.reason).toBe('observed the exchange');
+    expect(adapter.disposed).toBe(1);
+    expect(events.filter((e) => e.type === 'check')).toHaveLength(1);
+  });
+
+  test('a failed check fails the case and the reason quotes expected and observed', async () => {
+    const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
+      t.check('Bootstrap-Request is Confirmable', false, { expected: 'CON', observed: 'NON' });
+      t.check('other', true, { expected: 'x', observed: 'x' });
+    }));
+    expect(v.verdict).toBe('fail');
+    expect(v.reason).toBe('Bootstrap-Request is Confirmable: expected CON, observed NON');
+  });
+
+  test('a failed SHOULD case is a pass with an advisory', async () => {
+    const { v } = await run(defineCase(meta({ strength: 'SHOULD' }), async (t: CaseContext) => {
+      t.fail('no fallback Bootstrap-Request');
+    }));
+    expect(v.verdict).toBe('pass');
+    expect(v.advisory).toContain('no fallback Bootstrap-Request');
+    expect(exitCodeFor([{ strength: 'SHOULD', verdict: v.verdict, advisory: v.advisory }], false)).toBe(0);
+    expect(exitCodeFor([{ strength: 'SHOULD', verdict: v.verdict, advisory: v.advisory }], true)).toBe(1);
+  });
+
+  test('a precondition the device does not reach is inconclusive, not fail', async () => {
+    const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
+      await t.precondition('device registered', async () => t.fail('no Register within 10 s'));
+    }));
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.reason).toMatch(/^precondition not reached \(device registered\): no Register within 10 s/);
+  });
+
+  test('a timing check outside its window fails, with window, observed value and tolerance in the reason', async () => {
+    const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
+      t.checkTiming({ name: 'gap', observedMs: 900, minMs: 2000, maxMs: 4000, toleranceMs: 100, window: 'Retry Timer 2 s' });
+    }));
+    expect(v.verdict).toBe('fail');
+    expect(v.reason).toContain('expected 2.000 s to 4.000 s (Retry Timer 2 s), observed 900.0 ms (tolerance ±100.0 ms)');
+  });
+
+  test('a timing check is inconclusive when the harness event loop stalled beyond the tolerance', async () => {
+    const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
+      await new Promise((r) => setTimeout(r, 20));
+      const until = performance.now() + 150;
+      while (performance.now() < until) {
+        // block the event loop: the harness cannot trust its own timestamps now
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      t.checkTiming({ name: 'gap', observedMs: 900, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 2 s' });
+    }));
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.reason).toMatch(/event loop stalled/);
+  });
+
+  test('an optional feature the ICS does not claim is not-applicable, without starting anything', async () => {
+    let ran = false;
+    const { v, events } = await run(defineCase(meta({ ics: 'server.bootstrap-request-trigger' }), async () => {
+      ran = true;
+    }));
+    expect(ran).toBe(false);
+    expect(v.verdict).toBe('not-applicable');
+    expect(events.some((e) => e.type === 'datagram')).toBe(false);
+  });
+
+  test('a mandatory feature the ICS declares missing is a fail, not a skip', async () => {
+    const profile = { ...defaultSimulatorProfile(), ics: { 'bootstrap.client-initiated': false } };
+    const { v } = await run(defineCase(meta({ ics: 'bootstrap.client-initiated' }), async () => {}), { profile });
+    expect(v.verdict).toBe('fail');
+    expect(v.reason).toContain("mandatory feature 'bootstrap.client-initiated'");
+  });
+
+  test('a DUT action that fails is an error naming the action; its output is evidence', async () => {
+    const { v, events } = await run(defineCase(meta(), async (t: CaseContext) => {
+      await t.device.provision();
+    }), { adapter: new InertAdapter('provision') });
+    expect(v.verdict).toBe('error');
+    expect(v.reason).toContain("DUT action 'provision' failed: vendor tool exited with code 3");
+    expect(events.some((e) => e.type === 'note' && e.text === 'ran provision')).toBe(true);
+  });
+
+  test('an action the profile lacks makes the case inconclusive', async () => {
+    const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
+      await t.device.restart(); // supports stop and start
+      await (t.device as unknown as { act(a: string): Promise<void> }).act('reboot');
+    }));
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.reason).toContain("no 'reboot' action");
+  });
+
+  test('a harness bug is an error, never a fail', async () => {
+    const { v } = await run(defineCase(meta(), async () => {
+      throw new TypeError('undefined is not a function');
+    }));
+    expect(v.verdict).toBe('error');
+    expect(v.reason).toContain('harness error: undefined is not a function');
+  });
+
+  test('the case timeout ends a hung case with error', async () => {
+    const { v } = await run(defineCase(meta({ timeoutMs: 100 }), async (t: CaseContext) => {
+      await new Promise((r) => t.signal.addEventListener('abort', r));
+    }));
+    expect(v.verdict).toBe('error');
+    expect(v.reason).toContain('timeout of 0.1 s');
+  });
+
+  test('the fake servers listen on OS-chosen ports and are closed after the case', async () => {
+    let uris: string[] = [];
+    await run(defineCase(meta(), async (t: CaseContext) => {
+      uris = [t.bootstrapServer.uri, t.lwm2mServer.uri];
+    }));
+    expect(uris[0]).toMatch(/^coap:\/\/127\.0\.0\.1:\d+$/);
+    expect(uris[0]).not.toBe(uris[1]);
+  });
+});
+
+describe('exit codes', () => {
+  test('highest wins: error 3 over fail 1; inconclusive counts only with --strict', () => {
+    expect(exitCodeFor([{ strength: 'SHALL', verdict: 'pass' }], false)).toBe(0);
+    expect(exitCodeFor([{ strength: 'SHALL', verdict: 'fail' }, { strength: 'SHALL', verdict: 'error' }], false)).toBe(3);
+    expect(exitCodeFor([{ strength: 'MAY', verdict: 'fail' }], false)).toBe(1);
+    expect(exitCodeFor([{ strength: 'SHALL', verdict: 'inconclusive' }], false)).toBe(0);
+    expect(exitCodeFor([{ strength: 'SHALL', verdict: 'inconclusive' }], true)).toBe(1);
+    expect(exitCodeFor([{ strength: 'MAY', verdict: 'not-applicable' }], true)).toBe(0);
+  });
+});
