@@ -59,3 +59,22 @@ export function describeRequest(m: DeviceRequest): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
   return `${m.msg.type} ${m.msg.code === '0.02' ? 'POST' : m.msg.code} ${m.path}${q.length ? '?' + q.join('&') : ''} (mid ${m.msg.mid})`;
 }
+
+/**
+ * Reads /3/0 from a registered device and notes who it says it is. Evidence for the
+ * report only: a device that will not answer is noted, never failed, here.
+ */
+export async function noteDeviceIdentity(t: CaseContext, register: RegistrationMessage): Promise<void> {
+  try {
+    const r = await t.lwm2mServer.read(register.remote, '/3/0');
+    if (r.code !== '2.05' || !r.records) {
+      t.note(`DM-Read /3/0 answered ${r.code}${r.payloadError ? ` (${r.payloadError})` : ''}: device identity not recorded`);
+      return;
+    }
+    const byId = new Map(r.records.map((rec) => [rec.path.resourceId, rec.value]));
+    const field = (id: number) => (byId.has(id) ? String(byId.get(id)) : '?');
+    t.note(`device identity (/3/0): manufacturer ${field(0)}, model ${field(1)}, serial ${field(2)}, firmware ${field(3)}`);
+  } catch (e) {
+    t.note(`DM-Read /3/0 not answered: ${(e as Error).message}`);
+  }
+}

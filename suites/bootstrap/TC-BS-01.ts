@@ -7,7 +7,7 @@
  */
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext } from '../../harness/runner/context.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, noteDeviceIdentity, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
 const ALLOWED_PCT = ['110', '112', '11542', '11544'];
 
@@ -62,6 +62,7 @@ export default defineCase(
       expected: `lt=${account.lifetimeS}`,
       observed: register.query.has('lt') ? `lt=${register.query.get('lt')![0]}` : 'no lt (defaults to 86400)',
     });
+    if (register.answeredWith === '2.01') await noteDeviceIdentity(t, register);
     t.pass(`bootstrap ${seen} completed and the device registered at ${t.lwm2mServer.uri} with ${describeRequest(register)}`);
   },
 );

@@ -45,7 +45,6 @@ export default defineCase(
     const windowMs = (retriesMs + sequencesMs) * 1.5 + t.ixit.holdOffS * 1000 + t.ixit.startupBoundS * 1000;
     const fallback = await expectBootstrapRequest(t, windowMs, `Register #1 ${describeRequest(first)} was rejected 4.03`);
     const attempts = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register' && m.monoNs < fallback.monoNs).length;
-    t.check('fallback Bootstrap-Request is Confirmable', fallback.msg.type === 'CON', { expected: 'CON', observed: describeRequest(fallback) });
     t.pass(
       `after ${attempts} rejected Register attempt(s) the device fell back to bootstrap: ${describeRequest(fallback)} ${fmtMs(CaseContext.elapsedMs(first.monoNs, fallback.monoNs))} after Register #1 (${attempts === 1 ? 'after the first rejection' : 'after the retries'})`,
     );

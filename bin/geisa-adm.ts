@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/**
+ * geisa-adm: the command line. Wiring only; each command lives in harness/cli/ (the suite)
+ * or fixtures/device/ (the reference device). A wrong flag is a usage error (exit 2)
+ * with a message naming it; nothing ends in a stack trace.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { runCommand } from '../harness/cli/run-command.js';
+import { listCases } from '../harness/cli/list-command.js';
+import { EXIT } from '../harness/runner/exit-code.js';
+import { loadProfile, ProfileError } from '../harness/profile/load.js';
+import { DEFECTS } from '../fixtures/device/defects.js';
+import { provisionDevice } from '../fixtures/device/provision.js';
+import { deviceProcessMain } from '../fixtures/device/main.js';
+
+const defectHelp = DEFECTS.map((d) => `  ${d.name.padEnd(34)} ${d.description}`).join('\n');
+
+function fatal(e: unknown): never {
+  process.stderr.write(`geisa-adm: ${(e as Error)?.message ?? String(e)}\n`);
+  process.exit(EXIT.ERROR);
+}
+
+process.on('unhandledRejection', fatal);
+process.on('uncaughtException', fatal);
+
+await yargs(hideBin(process.argv))
+  .scriptName('geisa-adm')
+  .strict()
+  .command(
+    ['run', '$0'],
+    'run the conformance suite (default: against the bundled reference device)',
+    (y) =>
+      y
+        .option('dut', { type: 'string', describe: 'DUT profile (YAML or JSON); default: the bundled reference device' })
+        .option('cases', { type: 'string', describe: 'case ids or globs, comma-separated (e.g. TC-BS-*,TC-REG-01)' })
+        .option('tags', { type: 'string', describe: 'only cases carrying all these tags, comma-separated' })
+        .option('out', { type: 'string', default: 'reports', describe: 'report directory' })
+        .option('defect', { type: 'string', describe: 'reference device only: switch on one seeded defect (see `geisa-adm device --help`)' })
+        .option('persist-registration', { type: 'boolean', default: false, describe: 'reference device only: keep the registration across restarts' })
+        .option('strict', { type: 'boolean', default: false, describe: 'also exit 1 on an advisory or an inconclusive' }),
+    async (a) => {
+      const code = await runCommand({
+        dut: a.dut,
+        cases: a.cases,
+        tags: a.tags?.split(',').map((s) => s.trim()).filter(Boolean),
+        out: a.out,
+        defect: a.defect,
+        persistRegistration: a['persist-registration'],
+        strict: a.strict,
+      });
+      process.exitCode = code;
+    },
+  )
+  .command(
+    'list',
+    'list the cases: id, strength, ICS key, requirement ids, tags (with --dut: which apply)',
+    (y) => y.option('json', { type: 'boolean', default: false }).option('dut', { type: 'string', describe: 'DUT profile: also show which cases its ICS makes applicable' }),
+    (a) => {
+      try {
+        const profile = a.dut ? loadProfile(a.dut) : undefined;
+        process.stdout.write(listCases(undefined, { json: a.json, profile }) + '\n');
+      } catch (e) {
+        if (!(e instanceof ProfileError)) throw e;
+        process.stderr.write(`error: ${e.message}\n`);
+        process.exitCode = EXIT.USAGE;
+      }
+    },
+  )
+  .command('device', `the bundled reference device (a real LwM2M 1.2 client)\n\nDefects (--defect NAME):\n${defectHelp}`, (y) =>
+    y
+      .command(
+        'provision',
+        'out-of-band preprovisioning: write a fresh state file holding only the Bootstrap-Server account',
+        (p) =>
+          p
+            .option('state', { type: 'string', demandOption: true, describe: 'state file to write' })
+            .option('bs-uri', { type: 'string', demandOption: true, describe: 'Bootstrap-Server URI, e.g. coap://127.0.0.1:5683' })
+            .option('endpoint', { type: 'string', demandOption: true, describe: 'Endpoint Client Name' })
+            .option('hold-off', { type: 'number', default: 0, describe: 'Client Hold Off Time /0/x/11, seconds' }),
+        async (a) => {
+          await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'] });
+          process.stdout.write(`provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}\n`);
+        },
+      )
+      .command(
+        'run',
+        'run the device from its state file until SIGTERM',
+        (p) =>
+          p
+            .option('state', { type: 'string', demandOption: true })
+            .option('ack-timeout-ms', { type: 'number', default: 2000 })
+            .option('ack-random-factor', { type: 'number', default: 1.5 })
+            .option('max-retransmit', { type: 'number', default: 4 })
+            .option('max-latency-ms', { type: 'number', default: 100_000, describe: 'MAX_LATENCY used for EXCHANGE_LIFETIME' })
+            .option('defect', { type: 'string', choices: DEFECTS.map((d) => d.name), describe: 'switch on one seeded defect' })
+            .option('persist-registration', { type: 'boolean', default: false }),
+        async (a) => {
+          await deviceProcessMain({
+            stateFile: a.state,
+            coapParams: { ackTimeoutMs: a['ack-timeout-ms'], ackRandomFactor: a['ack-random-factor'], maxRetransmit: a['max-retransmit'], nstart: 1 },
+            maxLatencyMs: a['max-latency-ms'],
+            defect: a.defect as never,
+            persistRegistration: a['persist-registration'],
+          });
+        },
+      )
+      .demandCommand(1, 'name a device command: provision or run'),
+  )
+  .fail((msg, e) => {
+    if (e) fatal(e);
+    process.stderr.write(`geisa-adm: ${msg}\nRun 'geisa-adm --help' for usage.\n`);
+    process.exit(EXIT.USAGE);
+  })
+  .help()
+  .parseAsync();

@@ -1,0 +1,135 @@
+/**
+ * The command line as a user meets it: the built CLI spawned as a process. Bad input gets
+ * a message naming what is wrong and exit 2; a run leaves its reports; SIGINT stops the
+ * device and still writes the report.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { validateXML } from 'xmllint-wasm';
+import { parseEventLog } from '../harness/reports/event-log.js';
+
+const CLI = resolve('dist/bin/geisa-adm.js');
+const env = { ...process.env, NO_COLOR: '1' };
+
+function cli(args: string[], cwd = process.cwd()) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
+}
+
+describe('geisa-adm command line', () => {
+  test('list shows each case with requirement ids, strength and ICS key', () => {
+    const r = cli(['list']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/TC-BS-01\s+SHALL\s+bootstrap\.client-initiated\s+GEISA-ADM-BS-01,LWM2M-CORE-BS-01/);
+    expect(r.stdout).toMatch(/TC-RETRY-02\s+SHOULD/);
+  });
+
+  test('an unknown flag is a usage error naming the flag, with no stack trace', () => {
+    const r = cli(['run', '--bogus-flag']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('bogus-flag');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a broken profile is exit 2 with file, line and field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const file = join(dir, 'dut.yaml');
+    writeFileSync(file, 'schema: geisa-adm-profile/1\ndut:\n  endpoint: x\nadapter:\n  kind: simulator\nixit:\n  lifetimeS: soon\n');
+    const r = cli(['run', '--dut', file, '--out', join(dir, 'out')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/dut\.yaml:7:\d+: ixit\.lifetimeS/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('an unknown defect and an unmatched case glob are usage errors listing what exists', () => {
+    const a = cli(['run', '--defect', 'no-such-defect']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain('no-update');
+    const b = cli(['run', '--cases', 'TC-NOPE-*']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain('TC-BS-01');
+  });
+
+  test('device --help describes every defect in one line', () => {
+    const r = cli(['device', '--help']);
+    expect(r.status).toBe(0);
+    for (const name of ['bootstrap-request-non-confirmable', 'no-update', 'retry-without-backoff']) expect(r.stdout).toContain(name);
+  });
+
+  test('run writes the event log and a JUnit file valid against the shared schema; a defect gives exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const ok = cli(['run', '--cases', 'TC-BS-01', '--out', join(dir, 'ok')]);
+    expect(ok.stdout).toContain('TC-BS-01');
+    expect(ok.status).toBe(0);
+    const xml = readFileSync(join(dir, 'ok', 'junit.xml'), 'utf8');
+    const schema = readFileSync(resolve('../shared/schemas/junit.xsd'), 'utf8');
+    const result = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [schema] });
+    expect(result.errors).toEqual([]);
+    expect(xml).toContain('TC-BS-01');
+
+    const bad = cli(['run', '--cases', 'TC-BS-01', '--defect', 'bootstrap-request-non-confirmable', '--out', join(dir, 'bad')]);
+    expect(bad.status).toBe(1);
+    const events = parseEventLog(readFileSync(join(dir, 'bad', 'events.jsonl'), 'utf8'));
+    const start = events.find((e) => e.type === 'run-start');
+    expect(start && start.type === 'run-start' && start.defect).toBe('bootstrap-request-non-confirmable');
+    const verdict = events.find((e) => e.type === 'verdict');
+    expect(verdict && verdict.type === 'verdict' && verdict.reason).toMatch(/Confirmable.*NON/);
+  }, 120_000);
+
+  test('a file profile with exec actions drives the reference device as a vendor tool would', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const r = cli(['run', '--dut', 'fixtures/profiles/reference-device-exec.yaml', '--cases', 'TC-BS-01', '--out', dir]);
+    expect(r.stdout).toMatch(/TC-BS-01 PASS/);
+    expect(r.status).toBe(0);
+    const events = parseEventLog(readFileSync(join(dir, 'events.jsonl'), 'utf8'));
+    // The provisioning tool's own output is evidence.
+    expect(events.some((e) => e.type === 'note' && e.source === 'adapter' && e.text.includes('provisioned'))).toBe(true);
+  }, 60_000);
+
+  test('the example profiles load', () => {
+    for (const f of ['fixtures/profiles/reference-device-exec.yaml', 'fixtures/profiles/manual-meter.example.yaml']) {
+      const r = cli(['list', '--dut', f]);
+      expect(`${f}: ${r.status}`).toBe(`${f}: 0`);
+    }
+  });
+
+  test('SIGINT stops the run, kills the device and still writes the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const out = join(dir, 'out');
+    // TC-REG-02 runs first (suite order) and waits half the lifetime for an Update: time
+    // enough to interrupt it; TC-RETRY-01 must then never start.
+    const child = spawn(process.execPath, [CLI, 'run', '--cases', 'TC-RETRY-01,TC-REG-02', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    await new Promise<void>((resolveSeen, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no case start seen: ${stdout} ${stderr}`)), 30_000);
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (stdout.includes('TC-REG-02')) {
+          clearTimeout(timer);
+          resolveSeen();
+        }
+      });
+    });
+    // Wait until the device has registered (a Register is in the log) before interrupting.
+    const log = join(out, 'events.jsonl');
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline && !(existsSync(log) && readFileSync(log, 'utf8').includes('"/rd"'))) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(3);
+    expect(stderr).toContain('SIGINT');
+    const events = parseEventLog(readFileSync(log, 'utf8'));
+    const end = events.find((e) => e.type === 'run-end');
+    expect(end && end.type === 'run-end' && end.interrupted).toBe(true);
+    expect(events.some((e) => e.type === 'case-start' && e.caseId === 'TC-REG-02')).toBe(true);
+    expect(events.some((e) => e.type === 'verdict' && e.caseId === 'TC-REG-02')).toBe(false);
+    expect(events.some((e) => e.type === 'case-start' && e.caseId === 'TC-RETRY-01')).toBe(false);
+    expect(existsSync(join(out, 'junit.xml'))).toBe(true);
+    // No device process of this run survives.
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    expect(ps.split('\n').filter((l) => l.includes(dir))).toEqual([]);
+  }, 90_000);
+});

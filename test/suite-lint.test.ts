@@ -1,0 +1,41 @@
+/** The suite's own metadata: ids unique, requirements from the catalog, every case can fail. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ALL_CASES } from '../suites/index.js';
+import { DEFECTS } from '../fixtures/device/defects.js';
+import { ICS_KEYS } from '../harness/profile/ics-registry.js';
+
+const catalogPath = resolve(process.cwd(), '../shared/spec/requirements.md');
+
+describe('suite metadata', () => {
+  test('case ids are unique', () => {
+    const ids = ALL_CASES.map((c) => c.meta.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('every requirement id a case cites is in the catalog', () => {
+    const catalog = readFileSync(catalogPath, 'utf8');
+    const known = new Set([...catalog.matchAll(/^\| ([A-Z0-9-]+) \|/gm)].map((m) => m[1]));
+    expect(known.size).toBeGreaterThan(40);
+    for (const c of ALL_CASES) for (const r of c.meta.requirements) expect(`${c.meta.id} ${r.id} ${known.has(r.id)}`).toBe(`${c.meta.id} ${r.id} true`);
+  });
+
+  test('every ICS key a case needs is in the registry', () => {
+    for (const c of ALL_CASES) if (c.meta.ics) expect(ICS_KEYS).toContain(c.meta.ics);
+  });
+
+  test('every SHALL/MUST/SHOULD case is broken by at least one seeded defect', () => {
+    const targeted = new Set(DEFECTS.flatMap((d) => d.breaks));
+    for (const c of ALL_CASES) if (c.meta.strength !== 'MAY') expect(`${c.meta.id} targeted: ${targeted.has(c.meta.id)}`).toBe(`${c.meta.id} targeted: true`);
+  });
+
+  test('defects name only existing cases, and never the same case as broken and left alone', () => {
+    const ids = new Set(ALL_CASES.map((c) => c.meta.id));
+    for (const d of DEFECTS) {
+      for (const id of [...d.breaks, ...d.leavesAlone]) expect(`${d.name}: ${id} ${ids.has(id)}`).toBe(`${d.name}: ${id} true`);
+      expect(d.breaks.filter((id) => d.leavesAlone.includes(id))).toEqual([]);
+      expect(d.breaks.length).toBeGreaterThan(0);
+      expect(d.leavesAlone.length).toBeGreaterThan(0);
+    }
+  });
+});
