@@ -39,3 +39,4 @@ describe('suite metadata', () => {
     }
   });
 });
+
