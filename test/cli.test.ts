@@ -87,6 +87,25 @@ describe('geisa-adm command line', () => {
     expect(events.some((e) => e.type === 'note' && e.source === 'adapter' && e.text.includes('provisioned'))).toBe(true);
   }, 60_000);
 
+  test('a PSK in the profile never reaches stdout, stderr, the event log or JUnit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const key = '7a1c9e55d0b3486f21aa90c4e6f8b217';
+    const profile = readFileSync('fixtures/profiles/reference-device-exec.yaml', 'utf8')
+      .replace(/\.\.\/\.\.\/dist/g, resolve('dist'))
+      // the vendor tool echoes what it was given: the adapter must scrub it
+      .replace('--endpoint {endpoint}"', '--endpoint {endpoint} && echo key=$GEISA_PSK_HEX"')
+      .concat(`secrets:\n  bootstrapPsk: { identity: "dev-psk-id", keyHex: "${key}" }\n`);
+    const file = join(dir, 'dut.yaml');
+    writeFileSync(file, profile);
+    const r = cli(['run', '--dut', file, '--cases', 'TC-BS-01', '--out', join(dir, 'out')]);
+    expect(r.status).toBe(0);
+    const outputs = [r.stdout, r.stderr, readFileSync(join(dir, 'out', 'events.jsonl'), 'utf8'), readFileSync(join(dir, 'out', 'junit.xml'), 'utf8')];
+    const forms = [key, key.toUpperCase(), Buffer.from(key, 'hex').toString('base64')];
+    for (const text of outputs) for (const form of forms) expect(text.includes(form)).toBe(false);
+    // What stands in for it is the fingerprint, so an auditor can still tell which key was used.
+    expect(outputs[2]).toMatch(/sha256/);
+  }, 60_000);
+
   test('the example profiles load', () => {
     for (const f of ['fixtures/profiles/reference-device-exec.yaml', 'fixtures/profiles/manual-meter.example.yaml']) {
       const r = cli(['list', '--dut', f]);

@@ -3,6 +3,7 @@
  * worst wins, failed SHOULD is an advisory, a missed precondition is inconclusive, a
  * stalled harness cannot fail a timing check, the ICS gates applicability.
  */
+import dgram from 'node:dgram';
 import type { ActionHooks, DutAction, DutAdapter } from '../harness/dut/adapter.js';
 import { AdapterError } from '../harness/dut/adapter.js';
 import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
@@ -168,6 +169,21 @@ describe('runCase verdicts', () => {
     expect(uris[0]).toMatch(/^coap:\/\/127\.0\.0\.1:\d+$/);
     expect(uris[0]).not.toBe(uris[1]);
   });
+});
+
+test('a malformed datagram from the device is kept as evidence and noted; the case goes on', async () => {
+  const { v, events } = await run(defineCase(meta(), async (t: CaseContext) => {
+    const sock = dgram.createSocket('udp4');
+    const noted = new Promise((r) => t.bootstrapServer.endpoint.once('malformed', r));
+    sock.send(Buffer.from('5f01', 'hex'), t.bootstrapServer.port, '127.0.0.1');
+    await noted;
+    sock.close();
+    t.pass('still running');
+  }));
+  expect(v.verdict).toBe('pass');
+  const dg = events.find((e) => e.type === 'datagram');
+  expect(dg && dg.type === 'datagram' && 'error' in dg.decoded && dg.decoded.error).toMatch(/shorter than the 4-byte CoAP header/);
+  expect(events.some((e) => e.type === 'note' && /malformed datagram from 127\.0\.0\.1:\d+ at bootstrap-server/.test(e.text))).toBe(true);
 });
 
 describe('exit codes', () => {
