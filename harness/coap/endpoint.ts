@@ -1,12 +1,11 @@
 /**
- * One CoAP endpoint on one UDP socket: the harness's Bootstrap-Server and LwM2M Server
- * each own one, and so does the reference device. It does message-layer reliability
- * (RFC 7252 §4): CON retransmission, ACK/RST matching by MID, separate responses matched
- * by token, and deduplication of incoming CONs answered from a cache. It owns the socket
- * so that every datagram is timestamped in the socket callback and handed to the tap
- * (the wire recorder) before anything else looks at it.
+ * One CoAP endpoint on one transport (a UDP socket, or DTLS sessions on one): the
+ * harness's Bootstrap-Server and LwM2M Server each own one, and so does the reference
+ * device. It does message-layer reliability (RFC 7252 §4): CON retransmission, ACK/RST
+ * matching by MID, separate responses matched by token, and deduplication of incoming
+ * CONs answered from a cache. Every datagram, timestamped by the transport as it arrives,
+ * goes to the tap (the wire recorder) before anything else looks at it.
  */
-import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import {
@@ -23,11 +22,9 @@ import {
   queryOptions,
 } from './message.js';
 import { type TransmissionParams, RFC7252_DEFAULTS, exchangeLifetimeMs, retransmitTimeoutsMs } from './params.js';
+import { type Address, type DatagramTransport, type TransportMessage, UdpTransport } from './transport.js';
 
-export interface Address {
-  address: string;
-  port: number;
-}
+export type { Address } from './transport.js';
 
 export interface RawDatagram {
   direction: 'in' | 'out';
@@ -43,6 +40,8 @@ export type DatagramTap = (d: RawDatagram) => void;
 export interface EndpointOptions {
   /** Names the endpoint in the trace: 'bootstrap-server', 'lwm2m-server', 'device'. */
   name: string;
+  /** Plain UDP on address:port unless a transport (e.g. DTLS) is given. */
+  transport?: DatagramTransport;
   address?: string;
   port?: number;
   params?: TransmissionParams;
@@ -145,7 +144,6 @@ interface ReliableSend {
 const key = (a: Address) => `${a.address}|${a.port}`;
 
 export class CoapEndpoint extends EventEmitter {
-  private readonly socket: dgram.Socket;
   private readonly params: TransmissionParams;
   private readonly random: () => number;
   private mid: number;
@@ -155,34 +153,30 @@ export class CoapEndpoint extends EventEmitter {
   private readonly reliableSends = new Map<string, ReliableSend>();
   private requestHandler: ((r: InboundRequest) => void) | undefined;
   private closed = false;
-  private localAddress: Address = { address: '', port: 0 };
 
-  private constructor(readonly opts: EndpointOptions) {
+  private constructor(
+    readonly opts: EndpointOptions,
+    private readonly transport: DatagramTransport,
+  ) {
     super();
     this.params = opts.params ?? RFC7252_DEFAULTS;
     this.random = opts.random ?? Math.random;
     this.mid = Math.floor(this.random() * 0x10000);
-    this.socket = dgram.createSocket({ type: (opts.address ?? '127.0.0.1').includes(':') ? 'udp6' : 'udp4' });
-    this.socket.on('message', (bytes, rinfo) => {
-      const monoNs = process.hrtime.bigint();
-      this.onDatagram(bytes, { address: rinfo.address, port: rinfo.port }, monoNs);
-    });
+    transport.on('message', (m: TransportMessage) => this.onDatagram(m.bytes, m.remote, m.monoNs));
     // A socket error (e.g. ICMP unreachable surfaced by the OS) must not kill the run.
-    this.socket.on('error', (err) => this.emit('socket-error', err));
+    transport.on('error', (err: Error) => this.emit('socket-error', err));
   }
 
-  static open(opts: EndpointOptions): Promise<CoapEndpoint> {
-    const ep = new CoapEndpoint(opts);
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${opts.address ?? '127.0.0.1'}:${opts.port ?? 0} for ${opts.name}: ${err.message}`));
-      ep.socket.once('error', onError);
-      ep.socket.bind(opts.port ?? 0, opts.address ?? '127.0.0.1', () => {
-        ep.socket.off('error', onError);
-        const a = ep.socket.address();
-        ep.localAddress = { address: a.address, port: a.port };
-        resolve(ep);
-      });
-    });
+  static async open(opts: EndpointOptions): Promise<CoapEndpoint> {
+    let transport = opts.transport;
+    if (!transport) {
+      try {
+        transport = await UdpTransport.open(opts.address ?? '127.0.0.1', opts.port ?? 0);
+      } catch (e) {
+        throw new Error(`${opts.name}: ${(e as Error).message}`);
+      }
+    }
+    return new CoapEndpoint(opts, transport);
   }
 
   get name(): string {
@@ -190,7 +184,11 @@ export class CoapEndpoint extends EventEmitter {
   }
 
   get local(): Address {
-    return this.localAddress;
+    return this.transport.local;
+  }
+
+  get scheme(): 'coap' | 'coaps' {
+    return this.transport.scheme;
   }
 
   get transmissionParams(): TransmissionParams {
@@ -288,7 +286,7 @@ export class CoapEndpoint extends EventEmitter {
     for (const s of this.reliableSends.values()) clearTimeout(s.timer);
     this.reliableSends.clear();
     this.dedup.clear();
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.transport.close();
   }
 
   // ---- internals ----------------------------------------------------------------------
@@ -297,9 +295,7 @@ export class CoapEndpoint extends EventEmitter {
     const monoNs = process.hrtime.bigint();
     if (this.closed) return monoNs;
     this.opts.tap?.({ direction: 'out', endpoint: this.name, local: this.local, remote, monoNs, bytes });
-    this.socket.send(bytes, remote.port, remote.address, (err) => {
-      if (err) this.emit('socket-error', err);
-    });
+    this.transport.send(bytes, remote);
     return monoNs;
   }
 
