@@ -28,6 +28,8 @@ export type { Address } from './transport.js';
 
 export interface RawDatagram {
   direction: 'in' | 'out';
+  /** 'coap' unless said otherwise; a DTLS transport taps its records as 'dtls'. */
+  layer?: 'coap' | 'dtls';
   endpoint: string;
   local: Address;
   remote: Address;

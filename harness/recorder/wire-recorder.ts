@@ -22,6 +22,7 @@ import {
 } from '../coap/message.js';
 import { decodeContent, isSecretPath, parsePath, formatPath, type ResourceRecord } from '../lwm2m/index.js';
 import { SecretScrubber, redactedValue } from './redact.js';
+import { decodeDtlsDatagram } from './dtls-records.js';
 
 export type DatagramSink = (e: DatagramEvent) => void;
 
@@ -51,9 +52,11 @@ export class WireRecorder {
   };
 
   record(d: RawDatagram): DatagramEvent {
-    let decoded: DecodedCoap | { error: string };
+    let decoded: DatagramEvent['decoded'];
     const secretsFound: Buffer[] = [];
-    try {
+    if (d.layer === 'dtls') {
+      decoded = decodeDtlsDatagram(d.bytes);
+    } else try {
       const msg = decodeCoap(d.bytes);
       decoded = this.decode(msg, `${d.remote.address}|${d.remote.port}`, secretsFound);
     } catch (e) {
@@ -64,7 +67,7 @@ export class WireRecorder {
       type: 'datagram',
       caseId: this.caseId,
       direction: d.direction,
-      layer: 'coap',
+      layer: d.layer ?? 'coap',
       endpoint: d.endpoint,
       local: d.local,
       remote: d.remote,

@@ -8,6 +8,7 @@
  */
 import type { Address, CheckEvent, DatagramEvent, DecodedCoap } from '../results/events.js';
 import { parseMonoNs } from './run-record.js';
+import { describeDtls } from '../recorder/dtls-records.js';
 
 const PAYLOAD_SUMMARY_MAX = 120;
 
@@ -84,7 +85,7 @@ export function formatDatagram(d: DatagramEvent, caseStartMonoNs: string): strin
 function describeDatagram(d: DatagramEvent): string {
   const size = `${Math.floor(d.bytes.length / 2)} B`;
   if ('error' in d.decoded) return `${d.layer} undecodable (${d.decoded.error}) ${size}`;
-  if (d.layer !== 'coap') return `${d.layer} ${size}`;
+  if ('records' in d.decoded) return `${describeDtls(d.decoded)} ${size}`;
   return describeCoap(d.decoded);
 }
 

@@ -4,6 +4,11 @@
  * Documented in docs/result-events.md; bump RESULT_SCHEMA_VERSION on any breaking change.
  */
 
+import type { DecodedDtls } from '../recorder/dtls-records.js';
+
+/** DTLS records of one datagram (see harness/recorder/dtls-records.ts). */
+export type { DecodedDtls };
+
 export const RESULT_SCHEMA_VERSION = 1;
 
 /** Worst wins, in this order (see VERDICT_RANK). */
@@ -103,7 +108,8 @@ export interface DatagramEvent {
   monoNs: string;
   /** Raw bytes as hex, secret resource values overwritten (see harness/recorder/redact.ts). */
   bytes: string;
-  decoded: DecodedCoap | { error: string };
+  /** layer 'coap': the CoAP message (inside DTLS for coaps://); layer 'dtls': the records on the wire. */
+  decoded: DecodedCoap | DecodedDtls | { error: string };
 }
 
 export interface CheckEvent {

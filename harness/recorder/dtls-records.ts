@@ -1,0 +1,210 @@
+/**
+ * Reads DTLS 1.2 records (RFC 6347 §4.1) out of a datagram for the evidence trace. Up to
+ * the Finished messages the handshake is plaintext, so the ClientHello's cipher list and
+ * the PSK identity of the ClientKeyExchange are observable: cases judge them, auditors
+ * read them. Encrypted records are described, never opened. Never throws.
+ */
+
+export interface DtlsHandshakeView {
+  type: string;
+  length: number;
+  messageSeq: number;
+  fragmentOffset: number;
+  fragmentLength: number;
+  clientVersion?: string;
+  cookieLength?: number;
+  cipherSuites?: number[];
+  cipherSuite?: number;
+  pskIdentity?: string;
+  certificateCount?: number;
+}
+
+export interface DtlsRecordView {
+  contentType: string;
+  version: string;
+  epoch: number;
+  sequence: number;
+  length: number;
+  handshake?: DtlsHandshakeView;
+  alert?: { level: string; description: string };
+  encrypted?: boolean;
+}
+
+export interface DecodedDtls {
+  records: DtlsRecordView[];
+  /** Bytes after the last whole record, or a reason the datagram stopped parsing. */
+  trailing?: string;
+}
+
+const CONTENT_TYPES: Record<number, string> = { 20: 'change_cipher_spec', 21: 'alert', 22: 'handshake', 23: 'application_data' };
+
+const HANDSHAKE_TYPES: Record<number, string> = {
+  0: 'hello_request',
+  1: 'client_hello',
+  2: 'server_hello',
+  3: 'hello_verify_request',
+  11: 'certificate',
+  12: 'server_key_exchange',
+  13: 'certificate_request',
+  14: 'server_hello_done',
+  15: 'certificate_verify',
+  16: 'client_key_exchange',
+  20: 'finished',
+};
+
+const ALERTS: Record<number, string> = {
+  0: 'close_notify',
+  10: 'unexpected_message',
+  20: 'bad_record_mac',
+  22: 'record_overflow',
+  40: 'handshake_failure',
+  42: 'bad_certificate',
+  43: 'unsupported_certificate',
+  44: 'certificate_revoked',
+  45: 'certificate_expired',
+  46: 'certificate_unknown',
+  47: 'illegal_parameter',
+  48: 'unknown_ca',
+  49: 'access_denied',
+  50: 'decode_error',
+  51: 'decrypt_error',
+  70: 'protocol_version',
+  71: 'insufficient_security',
+  80: 'internal_error',
+  90: 'user_canceled',
+  100: 'no_renegotiation',
+  110: 'unsupported_extension',
+  115: 'unknown_psk_identity',
+};
+
+export const CIPHER_SUITE_NAMES: Record<number, string> = {
+  0x00ae: 'TLS_PSK_WITH_AES_128_CBC_SHA256',
+  0x008c: 'TLS_PSK_WITH_AES_128_CBC_SHA',
+  0x00a8: 'TLS_PSK_WITH_AES_128_GCM_SHA256',
+  0xc0a4: 'TLS_PSK_WITH_AES_128_CCM',
+  0xc0a8: 'TLS_PSK_WITH_AES_128_CCM_8',
+  0xc0ac: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM',
+  0xc0ae: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
+  0xc023: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256',
+  0xc02b: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+  0xc037: 'TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256',
+  0x00ff: 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV',
+};
+
+export function cipherSuiteName(id: number): string {
+  return CIPHER_SUITE_NAMES[id] ?? `0x${id.toString(16).padStart(4, '0').toUpperCase()}`;
+}
+
+function versionName(major: number, minor: number): string {
+  if (major === 0xfe && minor === 0xfd) return 'DTLS 1.2';
+  if (major === 0xfe && minor === 0xff) return 'DTLS 1.0';
+  return `0x${major.toString(16)}${minor.toString(16).padStart(2, '0')}`;
+}
+
+/** A DTLS record starts with a known content type and a DTLS version (0xFEnn). */
+export function looksLikeDtls(buf: Buffer): boolean {
+  return buf.length >= 13 && CONTENT_TYPES[buf[0]!] !== undefined && buf[1] === 0xfe;
+}
+
+export function decodeDtlsDatagram(buf: Buffer): DecodedDtls {
+  const records: DtlsRecordView[] = [];
+  let i = 0;
+  while (i < buf.length) {
+    if (buf.length - i < 13) return { records, trailing: `${buf.length - i} bytes, shorter than a record header` };
+    const type = buf[i]!;
+    const epoch = buf.readUInt16BE(i + 3);
+    const sequence = buf.readUIntBE(i + 5, 6);
+    const length = buf.readUInt16BE(i + 11);
+    if (i + 13 + length > buf.length) return { records, trailing: `record length ${length} runs past the end of the datagram` };
+    const body = buf.subarray(i + 13, i + 13 + length);
+    const rec: DtlsRecordView = { contentType: CONTENT_TYPES[type] ?? `unknown(${type})`, version: versionName(buf[i + 1]!, buf[i + 2]!), epoch, sequence, length };
+    if (epoch > 0) rec.encrypted = true;
+    else if (type === 22) {
+      const hs = readHandshake(body);
+      if (hs) rec.handshake = hs;
+    } else if (type === 21 && body.length >= 2) {
+      rec.alert = { level: body[0] === 2 ? 'fatal' : 'warning', description: ALERTS[body[1]!] ?? `alert(${body[1]})` };
+    }
+    records.push(rec);
+    i += 13 + length;
+  }
+  return { records };
+}
+
+function readHandshake(b: Buffer): DtlsHandshakeView | undefined {
+  if (b.length < 12) return undefined;
+  const hs: DtlsHandshakeView = {
+    type: HANDSHAKE_TYPES[b[0]!] ?? `unknown(${b[0]})`,
+    length: b.readUIntBE(1, 3),
+    messageSeq: b.readUInt16BE(4),
+    fragmentOffset: b.readUIntBE(6, 3),
+    fragmentLength: b.readUIntBE(9, 3),
+  };
+  // Only a whole, unfragmented message is read further.
+  if (hs.fragmentOffset !== 0 || hs.fragmentLength !== hs.length || b.length < 12 + hs.length) return hs;
+  const m = b.subarray(12, 12 + hs.length);
+  try {
+    switch (b[0]) {
+      case 1: {
+        let p = 2 + 32;
+        hs.clientVersion = versionName(m[0]!, m[1]!);
+        p += 1 + m[p]!; // session id
+        hs.cookieLength = m[p]!;
+        p += 1 + m[p]!;
+        const n = m.readUInt16BE(p);
+        hs.cipherSuites = [];
+        for (let k = 0; k + 1 < n; k += 2) hs.cipherSuites.push(m.readUInt16BE(p + 2 + k));
+        break;
+      }
+      case 2: {
+        let p = 2 + 32;
+        p += 1 + m[p]!;
+        hs.cipherSuite = m.readUInt16BE(p);
+        break;
+      }
+      case 3:
+        hs.cookieLength = m[2]!;
+        break;
+      case 11: {
+        // certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>
+        let p = 3;
+        let count = 0;
+        while (p + 3 <= m.length) {
+          p += 3 + m.readUIntBE(p, 3);
+          count += 1;
+        }
+        hs.certificateCount = count;
+        break;
+      }
+      case 16: {
+        // PSK ClientKeyExchange: psk_identity<0..2^16-1> (RFC 4279 §2). An ECDHE exchange
+        // has a one-byte point length instead, so only a length that fits the body exactly is read.
+        const n = m.readUInt16BE(0);
+        if (n + 2 === m.length) hs.pskIdentity = m.subarray(2, 2 + n).toString('utf8');
+        break;
+      }
+    }
+  } catch {
+    // A truncated message body: the header fields above are still evidence.
+  }
+  return hs;
+}
+
+/** One line for the trace: "handshake client_hello (ciphers TLS_PSK_WITH_AES_128_CCM_8) | ..." */
+export function describeDtls(d: DecodedDtls): string {
+  const parts = d.records.map((r) => {
+    if (r.handshake) {
+      const h = r.handshake;
+      const extra: string[] = [];
+      if (h.cipherSuites) extra.push(`ciphers ${h.cipherSuites.map(cipherSuiteName).join(',')}`);
+      if (h.cipherSuite !== undefined) extra.push(`cipher ${cipherSuiteName(h.cipherSuite)}`);
+      if (h.cookieLength) extra.push(`cookie ${h.cookieLength} B`);
+      if (h.pskIdentity !== undefined) extra.push(`psk_identity "${h.pskIdentity}"`);
+      if (h.certificateCount !== undefined) extra.push(`${h.certificateCount} certificate(s)`);
+      return `${h.type}${extra.length ? ` (${extra.join('; ')})` : ''}`;
+    }
+    if (r.alert) return `alert ${r.alert.level} ${r.alert.description}`;
+    return `${r.contentType}${r.encrypted ? ` (epoch ${r.epoch}, ${r.length} B encrypted)` : ''}`;
+  });
+  return `DTLS ${parts.join(' | ')}${d.trailing ? ` [${d.trailing}]` : ''}`;
+}
