@@ -1,0 +1,56 @@
+/**
+ * Makes a DtlsServer look like a datagram transport, so the fake servers' CoAP endpoints
+ * run unchanged over coaps://. The raw DTLS records go to the tap as layer 'dtls'; the
+ * decrypted CoAP goes to the endpoint (and its tap) as layer 'coap'. Handshakes are kept
+ * so cases can judge the cipher suite and the PSK identity the device presented.
+ */
+import { EventEmitter } from 'node:events';
+import type { DatagramTap } from '../coap/endpoint.js';
+import type { Address, DatagramTransport } from '../coap/transport.js';
+import { Inbox } from '../servers/inbox.js';
+import { DtlsServer, type DtlsDroppedEvent, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from './session-layer.js';
+
+export class DtlsTransport extends EventEmitter implements DatagramTransport {
+  readonly scheme = 'coaps' as const;
+  readonly handshakes = new Inbox<DtlsHandshakeEvent>();
+  readonly handshakeFailures = new Inbox<DtlsHandshakeFailedEvent>();
+  /** Datagrams the DTLS layer could not take: plaintext CoAP sent to a coaps port lands here. */
+  readonly dropped = new Inbox<DtlsDroppedEvent & { monoNs: bigint; bytes: Buffer | undefined }>();
+  /** The last datagram from each peer, so a dropped one can be shown for what it was. */
+  private readonly lastIn = new Map<string, Buffer>();
+
+  private constructor(readonly server: DtlsServer) {
+    super();
+    server.on('message', (m) => this.emit('message', m));
+    server.on('handshake', (h) => this.handshakes.push(h));
+    server.on('handshake-failed', (f) => this.handshakeFailures.push(f));
+    server.on('record', (r) => {
+      if (r.direction === 'in') this.lastIn.set(`${r.remote.address}|${r.remote.port}`, r.bytes);
+    });
+    server.on('dropped', (d) => this.dropped.push({ ...d, monoNs: process.hrtime.bigint(), bytes: this.lastIn.get(`${d.remote.address}|${d.remote.port}`) }));
+    server.on('error', (e) => this.emit('error', e));
+  }
+
+  static async listen(options: DtlsServerOptions, name: string, tap?: DatagramTap): Promise<DtlsTransport> {
+    const server = await DtlsServer.listen(options);
+    if (tap) server.on('record', (r) => tap({ ...r, layer: 'dtls', endpoint: name }));
+    return new DtlsTransport(server);
+  }
+
+  get local(): Address {
+    return this.server.local;
+  }
+
+  send(bytes: Buffer, remote: Address): void {
+    try {
+      this.server.send(bytes, remote);
+    } catch (e) {
+      // No session with that peer (it went away): to CoAP this is a lost datagram.
+      this.emit('error', e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

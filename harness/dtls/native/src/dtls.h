@@ -1,0 +1,113 @@
+// The two classes the addon exposes. Everything runs on the JS thread: OpenSSL is only
+// entered from a JS call (feed, write, ...), so its callbacks may call back into JS.
+#pragma once
+
+#include <napi.h>
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dgram_bio.h"
+
+namespace geisa_dtls {
+
+// One per load of the addon. Not env instance data: a test runner may load the same
+// .node twice into one isolate, and each copy must keep its own constructors.
+struct AddonData {
+  Napi::FunctionReference contextCtor;
+  Napi::FunctionReference sessionCtor;
+};
+
+// Shared by a context and every session made from it, so that a session still works
+// (and frees cleanly) if JS drops the context object first.
+struct ContextState {
+  SSL_CTX* ctx = nullptr;
+  Bytes cookieSecret;
+  long mtu = 1232;
+  ~ContextState();
+};
+
+class DtlsContext : public Napi::ObjectWrap<DtlsContext> {
+ public:
+  static Napi::Function Define(Napi::Env env, AddonData* data);
+  explicit DtlsContext(const Napi::CallbackInfo& info);
+  std::shared_ptr<ContextState> state() const { return state_; }
+
+ private:
+  Napi::Value CreateSession(const Napi::CallbackInfo& info);
+  Napi::Value Ciphers(const Napi::CallbackInfo& info);
+  bool Configure(Napi::Env env, const Napi::Object& options);
+  AddonData* data_;
+  std::shared_ptr<ContextState> state_;
+};
+
+struct AlertRecord {
+  std::string level;
+  std::string description;
+  int code;
+  bool sent;
+};
+
+class DtlsSession : public Napi::ObjectWrap<DtlsSession> {
+ public:
+  static Napi::Function Define(Napi::Env env, AddonData* data);
+  explicit DtlsSession(const Napi::CallbackInfo& info);
+  ~DtlsSession() override;
+
+  // Hooks OpenSSL calls back; installed once on every SSL_CTX.
+  static void InstallCallbacks(SSL_CTX* ctx, bool psk);
+
+ private:
+  friend struct SessionCallbacks;
+
+  Napi::Value Feed(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);
+  Napi::Value TimeoutMs(const Napi::CallbackInfo& info);
+  Napi::Value HandleTimeout(const Napi::CallbackInfo& info);
+  Napi::Value Shutdown(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+
+  bool EnterCall(Napi::Env env);
+  void LeaveCall();
+  void Drive(bool protectedHandshakeIn);
+  void SendPlainFatalAlert(uint8_t description);
+  Napi::Object Result(Napi::Env env);
+  void Fail(const std::string& why);
+  void FailFromSslError(int sslError);
+  std::string DrainErrorQueue();
+  Napi::Array TakeOut(Napi::Env env);
+  Napi::Array TakeAlerts(Napi::Env env);
+  void Release();
+
+  std::shared_ptr<ContextState> ctxState_;
+  SSL* ssl_ = nullptr;
+  DatagramQueues queues_;
+  std::string label_;
+  Napi::FunctionReference pskLookup_;
+  Napi::FunctionReference keylog_;
+
+  bool inCall_ = false;
+  bool established_ = false;
+  bool closed_ = false;
+  bool failed_ = false;
+  bool peerClosed_ = false;
+  bool shutdownSent_ = false;
+  bool cookieVerified_ = false;
+  bool freeRequested_ = false;
+  int64_t lastPlainSeq_ = -1;  // highest epoch-0 record sequence number we sent
+  std::string error_;
+  std::string callbackNote_;  // why a callback refused (e.g. unknown identity), for error_
+  std::vector<AlertRecord> alerts_;
+  std::vector<Bytes> app_;
+  std::vector<uint16_t> offeredCiphers_;
+  std::vector<int> offeredExtensions_;
+  int clientHelloCount_ = 0;
+};
+
+int SessionExIndex();
+std::string OpenSslErrors();
+
+}  // namespace geisa_dtls
