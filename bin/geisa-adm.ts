@@ -11,7 +11,7 @@ import { listCases } from '../harness/cli/list-command.js';
 import { EXIT } from '../harness/runner/exit-code.js';
 import { loadProfile, ProfileError } from '../harness/profile/load.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
-import { provisionDevice } from '../fixtures/device/provision.js';
+import { describeProvisionedPsk, provisionDevice, readPskKeyHex } from '../fixtures/device/provision.js';
 import { deviceProcessMain } from '../fixtures/device/main.js';
 
 const defectHelp = DEFECTS.map((d) => `  ${d.name.padEnd(34)} ${d.description}`).join('\n');
@@ -75,12 +75,20 @@ await yargs(hideBin(process.argv))
         (p) =>
           p
             .option('state', { type: 'string', demandOption: true, describe: 'state file to write' })
-            .option('bs-uri', { type: 'string', demandOption: true, describe: 'Bootstrap-Server URI, e.g. coap://127.0.0.1:5683' })
+            .option('bs-uri', { type: 'string', demandOption: true, describe: 'Bootstrap-Server URI: coap://host:port (NoSec) or coaps://host:port (DTLS with PSK)' })
             .option('endpoint', { type: 'string', demandOption: true, describe: 'Endpoint Client Name' })
-            .option('hold-off', { type: 'number', default: 0, describe: 'Client Hold Off Time /0/x/11, seconds' }),
+            .option('hold-off', { type: 'number', default: 0, describe: 'Client Hold Off Time /0/x/11, seconds' })
+            .option('psk-identity', { type: 'string', describe: 'coaps:// only: PSK Identity /0/0/3 (default: $GEISA_PSK_IDENTITY)' })
+            .option('psk-key-file', {
+              type: 'string',
+              describe: 'coaps:// only: file holding the PSK /0/0/5 as hex (default: the hex in $GEISA_PSK_HEX); never give a key on the command line',
+            }),
         async (a) => {
-          await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'] });
-          process.stdout.write(`provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}\n`);
+          const secure = a['bs-uri'].startsWith('coaps:');
+          const pskIdentity = a['psk-identity'] ?? (secure ? process.env.GEISA_PSK_IDENTITY : undefined);
+          const pskKeyHex = await readPskKeyHex(a['psk-key-file'], secure ? process.env.GEISA_PSK_HEX : undefined);
+          const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex });
+          process.stdout.write(`provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}\n`);
         },
       )
       .command(
@@ -94,7 +102,8 @@ await yargs(hideBin(process.argv))
             .option('max-retransmit', { type: 'number', default: 4 })
             .option('max-latency-ms', { type: 'number', default: 100_000, describe: 'MAX_LATENCY used for EXCHANGE_LIFETIME' })
             .option('defect', { type: 'string', choices: DEFECTS.map((d) => d.name), describe: 'switch on one seeded defect' })
-            .option('persist-registration', { type: 'boolean', default: false }),
+            .option('persist-registration', { type: 'boolean', default: false })
+            .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
         async (a) => {
           await deviceProcessMain({
             stateFile: a.state,
@@ -102,6 +111,7 @@ await yargs(hideBin(process.argv))
             maxLatencyMs: a['max-latency-ms'],
             defect: a.defect as never,
             persistRegistration: a['persist-registration'],
+            dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
           });
         },
       )

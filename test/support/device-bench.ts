@@ -14,6 +14,7 @@ import type { DefectName } from '../../fixtures/device/defects.js';
 import { provisionDevice } from '../../fixtures/device/provision.js';
 import { runDevice, type RunningDevice } from '../../fixtures/device/run.js';
 import { type RegistrationDesk, type ScriptedPeer, type SeenRequest, isBootstrapRequest, openBootstrapServer, openLwm2mServer } from './scripted-peers.js';
+import { DtlsPskPeer } from './scripted-dtls.js';
 
 export const FAST_PARAMS: TransmissionParams = { ackTimeoutMs: 100, ackRandomFactor: 1.5, maxRetransmit: 2, nstart: 1 };
 export const FAST_MAX_LATENCY_MS = 50;
@@ -37,17 +38,26 @@ export interface AccountSpec {
   serverIid?: number;
 }
 
-export function securityRecords(iid: number, serverUri: string, ssid: number): ResourceRecord[] {
+/** A PSK credential as the bench hands it out. */
+export interface Psk {
+  identity: string;
+  key: Buffer;
+}
+
+/** A server account's Security instance: NoSec, or PSK (mode 0) when `psk` is given, with /0/x/16 if `ciphersuites` is. */
+export function securityRecords(iid: number, serverUri: string, ssid: number, psk?: Psk, ciphersuites?: number[]): ResourceRecord[] {
   const p = (rid: number) => parsePath(`/0/${iid}/${rid}`);
-  return [
+  const records: ResourceRecord[] = [
     { path: p(0), value: serverUri },
     { path: p(1), value: false },
-    { path: p(2), value: 3 },
-    { path: p(3), value: Buffer.alloc(0) },
+    { path: p(2), value: psk ? 0 : 3 },
+    { path: p(3), value: psk ? Buffer.from(psk.identity, 'utf8') : Buffer.alloc(0) },
     { path: p(4), value: Buffer.alloc(0) },
-    { path: p(5), value: Buffer.alloc(0) },
+    { path: p(5), value: psk ? Buffer.from(psk.key) : Buffer.alloc(0) },
     { path: p(10), value: ssid },
   ];
+  ciphersuites?.forEach((suite, i) => records.push({ path: parsePath(`/0/${iid}/16/${i}`), value: suite }));
+  return records;
 }
 
 export function serverRecords(iid: number, a: AccountSpec): ResourceRecord[] {
@@ -74,7 +84,17 @@ export interface BenchOptions {
   holdOffS?: number;
   defect?: DefectName;
   persistRegistration?: boolean;
+  /**
+   * Both scripted servers behind the scripted DTLS server (PSK, TLS_PSK_WITH_AES_128_CCM_8
+   * only): the device is provisioned with `bsPsk` and bootstrapped onto `serverPsk`.
+   */
+  dtls?: boolean;
+  dtlsHandshakeTimeoutMs?: number;
 }
+
+/** The credentials a DTLS bench starts with; tests may change the bench's copies. */
+export const BENCH_BS_PSK: Psk = { identity: 'bench-bs-identity', key: Buffer.from('00112233445566778899aabbccddeeff', 'hex') };
+export const BENCH_SERVER_PSK: Psk = { identity: 'bench-dm-identity', key: Buffer.from('ffeeddccbbaa99887766554433221100', 'hex') };
 
 export class DeviceBench {
   readonly endpoint = 'urn:dev:ops:bench-0001';
@@ -82,6 +102,11 @@ export class DeviceBench {
   private readonly logWaiters = new Set<() => void>();
   device: RunningDevice | undefined;
   startedNs = 0n;
+  /** DTLS bench: what the Bootstrap-Server and the LwM2M Server accept (identity → key). */
+  bsPsk: Psk = { ...BENCH_BS_PSK };
+  serverPsk: Psk = { ...BENCH_SERVER_PSK };
+  /** Where the last Bootstrap-Request came from: the device's DTLS session, on a DTLS bench. */
+  private bsRequestFrom: Address | undefined;
 
   private constructor(
     readonly dir: string,
@@ -89,10 +114,26 @@ export class DeviceBench {
     readonly server: ScriptedPeer,
     readonly desk: RegistrationDesk,
     private readonly opts: BenchOptions,
+    /** The DTLS servers under bs and server (DTLS bench only). */
+    readonly bsDtls?: DtlsPskPeer,
+    readonly serverDtls?: DtlsPskPeer,
   ) {}
 
   static async create(opts: BenchOptions = {}): Promise<DeviceBench> {
     const dir = await mkdtemp(join(tmpdir(), 'geisa-device-'));
+    if (opts.dtls) {
+      const holder: { bench?: DeviceBench } = {};
+      const lookup = (which: 'bs' | 'server') => (identity: Buffer) => {
+        const psk = which === 'bs' ? holder.bench!.bsPsk : holder.bench!.serverPsk;
+        return identity.equals(Buffer.from(psk.identity, 'utf8')) ? psk.key : undefined;
+      };
+      const bsDtls = await DtlsPskPeer.open({ psk: lookup('bs') });
+      const serverDtls = await DtlsPskPeer.open({ psk: lookup('server') });
+      const bs = await openBootstrapServer(FAST_PARAMS, bsDtls);
+      const { peer, desk } = await openLwm2mServer(FAST_PARAMS, serverDtls);
+      holder.bench = new DeviceBench(dir, bs, peer, desk, opts, bsDtls, serverDtls);
+      return holder.bench;
+    }
     const bs = await openBootstrapServer(FAST_PARAMS);
     const { peer, desk } = await openLwm2mServer(FAST_PARAMS);
     return new DeviceBench(dir, bs, peer, desk, opts);
@@ -102,8 +143,15 @@ export class DeviceBench {
     return join(this.dir, 'device-state.json');
   }
 
-  async provision(): Promise<void> {
-    await provisionDevice({ stateFile: this.stateFile, bsUri: this.bs.uri, endpoint: this.endpoint, holdOffS: this.opts.holdOffS ?? 0 });
+  async provision(bsUri = this.bs.uri, psk: Psk | undefined = this.opts.dtls ? this.bsPsk : undefined): Promise<void> {
+    await provisionDevice({
+      stateFile: this.stateFile,
+      bsUri,
+      endpoint: this.endpoint,
+      holdOffS: this.opts.holdOffS ?? 0,
+      pskIdentity: psk?.identity,
+      pskKeyHex: psk?.key.toString('hex'),
+    });
   }
 
   async start(): Promise<RunningDevice> {
@@ -114,6 +162,7 @@ export class DeviceBench {
       maxLatencyMs: FAST_MAX_LATENCY_MS,
       defect: this.opts.defect,
       persistRegistration: this.opts.persistRegistration,
+      dtlsHandshakeTimeoutMs: this.opts.dtlsHandshakeTimeoutMs,
       log: (line) => {
         this.logs.push(line);
         for (const w of [...this.logWaiters]) w();
@@ -160,17 +209,24 @@ export class DeviceBench {
     return r;
   }
 
-  expectBootstrapRequest(withinMs = (this.opts.holdOffS ?? 0) * 1000 + PROMPT_MS): Promise<SeenRequest> {
-    return this.must(this.bs, isBootstrapRequest, withinMs, 'Bootstrap-Request');
+  async expectBootstrapRequest(withinMs = (this.opts.holdOffS ?? 0) * 1000 + PROMPT_MS): Promise<SeenRequest> {
+    const req = await this.must(this.bs, isBootstrapRequest, withinMs, 'Bootstrap-Request');
+    this.bsRequestFrom = req.remote;
+    return req;
+  }
+
+  /** Where the Bootstrap-Server reaches the device: its DTLS session on a DTLS bench, else its socket. */
+  get bsTarget(): Address {
+    return this.opts.dtls && this.bsRequestFrom ? this.bsRequestFrom : this.deviceAddress;
   }
 
   async write(path: string, records: ResourceRecord[], format: number = CF.TLV): Promise<string> {
-    const res = await this.bs.request(this.deviceAddress, { method: 'PUT', path, contentFormat: format, payload: encodeContent(format, records, parsePath(path)) });
+    const res = await this.bs.request(this.bsTarget, { method: 'PUT', path, contentFormat: format, payload: encodeContent(format, records, parsePath(path)) });
     return res.msg.code;
   }
 
   async finish(): Promise<string> {
-    return (await this.bs.request(this.deviceAddress, { method: 'POST', path: '/bs' })).msg.code;
+    return (await this.bs.request(this.bsTarget, { method: 'POST', path: '/bs' })).msg.code;
   }
 
   /** Writes a Security and a Server instance for the bench's LwM2M Server, then Finish; returns each code. */
@@ -179,7 +235,7 @@ export class DeviceBench {
     const srvIid = account.serverIid ?? 0;
     const ssid = account.ssid ?? 101;
     return [
-      await this.write(`/0/${secIid}`, securityRecords(secIid, this.server.uri, ssid), format),
+      await this.write(`/0/${secIid}`, securityRecords(secIid, this.server.uri, ssid, this.opts.dtls ? this.serverPsk : undefined), format),
       await this.write(`/1/${srvIid}`, serverRecords(srvIid, { ...account, ssid }), format),
       await this.finish(),
     ];

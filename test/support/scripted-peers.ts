@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type Address, CoapEndpoint, type InboundRequest, type InboundResponse, type OutboundRequest } from '../../harness/coap/endpoint.js';
 import { type CoapMessage, type CoapOption, OPTION, queryParams, uriPath } from '../../harness/coap/message.js';
 import type { TransmissionParams } from '../../harness/coap/params.js';
+import type { DatagramTransport } from '../../harness/coap/transport.js';
 import { Inbox } from '../../harness/servers/inbox.js';
 
 export interface SeenRequest {
@@ -38,12 +39,13 @@ export class ScriptedPeer {
     endpoint.onRequest((r) => this.onRequest(r));
   }
 
-  static async open(name: string, params: TransmissionParams, answer: Answerer): Promise<ScriptedPeer> {
-    return new ScriptedPeer(await CoapEndpoint.open({ name, params }), answer);
+  /** On plain UDP, or on `transport` (e.g. a DTLS server: the peer then speaks coaps://). */
+  static async open(name: string, params: TransmissionParams, answer: Answerer, transport?: DatagramTransport): Promise<ScriptedPeer> {
+    return new ScriptedPeer(await CoapEndpoint.open({ name, params, transport }), answer);
   }
 
   get uri(): string {
-    return `coap://${this.endpoint.local.address}:${this.endpoint.local.port}`;
+    return `${this.endpoint.scheme}://${this.endpoint.local.address}:${this.endpoint.local.port}`;
   }
 
   get local(): Address {
@@ -77,8 +79,8 @@ export const isUpdate = (r: SeenRequest): boolean => r.msg.code === '0.02' && r.
 export const isDeregister = (r: SeenRequest): boolean => r.msg.code === '0.04' && r.path.startsWith('/rd/');
 
 /** Accepts every Bootstrap-Request. */
-export function openBootstrapServer(params: TransmissionParams): Promise<ScriptedPeer> {
-  return ScriptedPeer.open('test-bootstrap-server', params, (r) => (isBootstrapRequest(r) ? { code: '2.04' } : { code: '4.04' }));
+export function openBootstrapServer(params: TransmissionParams, transport?: DatagramTransport): Promise<ScriptedPeer> {
+  return ScriptedPeer.open('test-bootstrap-server', params, (r) => (isBootstrapRequest(r) ? { code: '2.04' } : { code: '4.04' }), transport);
 }
 
 /** Hands out a fresh two-segment location per Register and accepts Updates and De-registers to it. */
@@ -108,9 +110,9 @@ export class RegistrationDesk {
   };
 }
 
-export async function openLwm2mServer(params: TransmissionParams): Promise<{ peer: ScriptedPeer; desk: RegistrationDesk }> {
+export async function openLwm2mServer(params: TransmissionParams, transport?: DatagramTransport): Promise<{ peer: ScriptedPeer; desk: RegistrationDesk }> {
   const desk = new RegistrationDesk();
-  const peer = await ScriptedPeer.open('test-lwm2m-server', params, desk.answer);
+  const peer = await ScriptedPeer.open('test-lwm2m-server', params, desk.answer, transport);
   return { peer, desk };
 }
 
