@@ -8,6 +8,10 @@ import type { DeviceRequest } from '../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
 import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../harness/servers/operations.js';
+import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
+import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
+import { cipherSuiteName } from '../harness/recorder/dtls-records.js';
+import { decodeCoap, describe } from '../harness/coap/message.js';
 
 export const SSID = 101;
 
@@ -16,9 +20,13 @@ export function startupWindowMs(t: CaseContext): number {
   return (t.ixit.startupBoundS + t.ixit.holdOffS) * 1000;
 }
 
-/** The account the Bootstrap-Server writes for the fake LwM2M Server, timers from the IXIT. */
+/**
+ * The account the Bootstrap-Server writes for the fake LwM2M Server, timers from the IXIT;
+ * for a coaps:// server, with fresh PSK credentials (Security Mode 0).
+ */
 export function serverAccount(t: CaseContext, extra: Partial<ServerAccount> = {}): ServerAccount {
-  return { serverUri: t.lwm2mServer.uri, ssid: SSID, lifetimeS: t.ixit.lifetimeS, binding: 'U', ...extra };
+  const psk = t.lwm2mServer.security?.mode === 'psk' ? { psk: t.freshServerPsk() } : {};
+  return { serverUri: t.lwm2mServer.uri, ssid: SSID, lifetimeS: t.ixit.lifetimeS, binding: 'U', ...psk, ...extra };
 }
 
 export async function provisionAndStart(t: CaseContext): Promise<void> {
@@ -26,14 +34,43 @@ export async function provisionAndStart(t: CaseContext): Promise<void> {
   await t.device.start();
 }
 
-export async function expectBootstrapRequest(t: CaseContext, withinMs: number, after: string): Promise<DeviceRequest> {
-  const req = await t.bootstrapServer.expectBootstrapRequest(withinMs, t.signal);
-  if (!req) t.fail(`no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${t.bootstrapServer.uri} within ${withinMs / 1000} s of ${after}`);
+export async function expectBootstrapRequest(t: CaseContext, withinMs: number, after: string, bs: BootstrapServer = t.bootstrapServer): Promise<DeviceRequest> {
+  const req = await bs.expectBootstrapRequest(withinMs, t.signal);
+  if (!req) t.fail(`no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${bs.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(bs.dtls)}`);
   return req;
+}
+
+/** What the DTLS layer saw go wrong, appended to a "nothing arrived" reason; repeats are counted, not listed. */
+export function dtlsTrouble(dtls: DtlsTransport | undefined): string {
+  if (!dtls) return '';
+  const seen = new Map<string, number>();
+  for (const f of dtls.handshakeFailures.all) {
+    const offered = f.clientOfferedCiphers.length ? `; ClientHello offered ${f.clientOfferedCiphers.map(cipherSuiteName).join(', ')}` : '';
+    const identity = f.pskIdentity !== null ? `; PSK identity presented "${f.pskIdentity}"` : '';
+    const line = `DTLS handshake failed: ${f.error}${identity}${offered}`;
+    seen.set(line, (seen.get(line) ?? 0) + 1);
+  }
+  for (const d of dtls.dropped.all) {
+    const line = `a datagram from ${d.remote.address} was not DTLS (${describePlaintext(d.bytes)})`;
+    seen.set(line, (seen.get(line) ?? 0) + 1);
+  }
+  const parts = [...seen].map(([line, n]) => (n > 1 ? `${line} (${n} times)` : line));
+  return parts.length ? ` — ${parts.join('; ')}` : ' (no DTLS handshake was attempted)';
+}
+
+/** A datagram that reached a coaps:// port: plaintext CoAP shown as such. */
+export function describePlaintext(bytes: Buffer | undefined): string {
+  if (!bytes) return 'contents not kept';
+  try {
+    return `plaintext CoAP ${describe(decodeCoap(bytes))}`;
+  } catch {
+    return `${bytes.length} bytes, neither DTLS nor CoAP`;
+  }
 }
 
 export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, account: ServerAccount, opts: { format?: number } = {}): Promise<PlanOutcome & { finishMonoNs: bigint }> {
   const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account, opts);
+  if (account.psk) t.note(`Bootstrap-Server wrote PSK identity "${account.psk.identity}" for ${account.serverUri}`);
   for (const step of plan.steps) t.note(describeResult(step));
   if (plan.failedStep) t.fail(`bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
   const finish = plan.steps[plan.steps.length - 1]!;
@@ -42,7 +79,7 @@ export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, accou
 
 export async function expectRegister(t: CaseContext, withinMs: number, after: string): Promise<RegistrationMessage> {
   const reg = await t.lwm2mServer.expectRegister(withinMs, t.signal);
-  if (!reg) t.fail(`no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${withinMs / 1000} s of ${after}`);
+  if (!reg) t.fail(`no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(t.lwm2mServer.dtls)}`);
   return reg;
 }
 
@@ -77,4 +114,14 @@ export async function noteDeviceIdentity(t: CaseContext, register: RegistrationM
   } catch (e) {
     t.note(`DM-Read /3/0 not answered: ${(e as Error).message}`);
   }
+}
+
+/** The DTLS handshake a request arrived through, if its server is coaps://. */
+export function handshakeOf(dtls: DtlsTransport | undefined, remote: { address: string; port: number }) {
+  const all = dtls?.handshakes.all ?? [];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const h = all[i]!;
+    if (h.remote.address === remote.address && h.remote.port === remote.port) return h;
+  }
+  return undefined;
 }

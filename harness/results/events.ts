@@ -49,6 +49,8 @@ export interface CaseMeta {
   ics?: string;
   timeoutMs: number;
   tags: string[];
+  /** 'psk': both fake servers are coaps:// with DTLS 1.2 PSK; default plain CoAP. */
+  security?: 'nosec' | 'psk';
 }
 
 export interface Address {

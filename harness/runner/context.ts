@@ -10,6 +10,7 @@ import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { Lwm2mServer } from '../servers/lwm2m-server.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
 import { CaseStop } from './outcome.js';
+import { freshPsk, type PskCredentials } from '../servers/security.js';
 import type { LoopMonitor } from './loop-monitor.js';
 
 export interface CaseEnvironment {
@@ -26,6 +27,16 @@ export interface CaseEnvironment {
   pauseTimeout(): void;
   resumeTimeout(): void;
   scrub(text: string): string;
+  /** A key the harness made: scrubbed from every datagram and text from now on. */
+  registerSecret(key: Buffer): void;
+  /** Another Bootstrap-Server for this case (a second provisioning target); closed with the case. */
+  openBootstrapServer(psk: PskCredentials | undefined): Promise<BootstrapServer>;
+}
+
+/** Where to provision the device, when not the case's own Bootstrap-Server. */
+export interface ProvisionTarget {
+  bootstrapServer: BootstrapServer;
+  psk?: PskCredentials;
 }
 
 export interface TimingCheck {
@@ -54,15 +65,18 @@ export class DeviceControl {
     };
   }
 
-  async act(action: DutAction): Promise<void> {
+  async act(action: DutAction, target?: ProvisionTarget): Promise<void> {
     if (!this.supports(action)) {
       throw new CaseStop('inconclusive', `the DUT profile defines no '${action}' action, which this case needs`);
     }
-    await this.env.adapter.run(action, this.env.actionParams, this.env.secrets, this.hooks());
+    const params = target ? { ...this.env.actionParams, bsUri: target.bootstrapServer.uri, bsHost: target.bootstrapServer.host, bsPort: target.bootstrapServer.port } : this.env.actionParams;
+    const secrets = target ? (target.psk ? { pskIdentity: target.psk.identity, pskKey: target.psk.key } : {}) : this.env.secrets;
+    await this.env.adapter.run(action, params, secrets, this.hooks());
   }
 
-  provision(): Promise<void> {
-    return this.act('provision');
+  /** Out-of-band provisioning: the case's Bootstrap-Server, or the target given. */
+  provision(target?: ProvisionTarget): Promise<void> {
+    return this.act('provision', target);
   }
 
   start(): Promise<void> {
@@ -116,6 +130,27 @@ export class CaseContext {
   }
   get endpoint(): string {
     return this.env.actionParams.endpoint;
+  }
+
+  /** Makes fresh DM-account PSK credentials, known to the LwM2M Server and never reported. */
+  freshServerPsk(): PskCredentials {
+    const creds = freshPsk('dm');
+    this.env.registerSecret(creds.key);
+    const security = this.lwm2mServer.security;
+    if (security?.mode === 'psk') security.table.set(creds.identity, creds.key);
+    return creds;
+  }
+
+  /** A second Bootstrap-Server (new port; coaps:// with these credentials when given). */
+  openBootstrapServer(psk?: PskCredentials): Promise<BootstrapServer> {
+    if (psk) this.env.registerSecret(psk.key);
+    return this.env.openBootstrapServer(psk);
+  }
+
+  /** The Bootstrap-Server credentials the device was provisioned with (DTLS cases). */
+  get bootstrapPsk(): PskCredentials | undefined {
+    const s = this.env.secrets;
+    return s.pskIdentity !== undefined && s.pskKey ? { identity: s.pskIdentity, key: s.pskKey } : undefined;
   }
 
   note(text: string): void {

@@ -20,6 +20,7 @@ import { CaseContext } from './context.js';
 import { CaseStop } from './outcome.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { PausableTimeout } from './timeout.js';
+import { freshPsk, NOSEC, PskTable, type PskCredentials, type ServerSecurity } from '../servers/security.js';
 
 export interface CaseRunOptions {
   profile: Profile;
@@ -75,6 +76,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
   let bs: BootstrapServer | undefined;
   let dm: Lwm2mServer | undefined;
   let adapter: DutAdapter | undefined;
+  const extraServers: BootstrapServer[] = [];
   let t: CaseContext | undefined;
   try {
     const h = opts.profile.harness;
@@ -83,8 +85,21 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const c0 = opts.profile.ixit.coap;
     const params = { ackTimeoutMs: c0.ackTimeoutS * 1000, ackRandomFactor: c0.ackRandomFactor, maxRetransmit: c0.maxRetransmit, nstart: c0.nstart };
     const common = { listenAddress: h.listenAddress, advertiseHost: h.advertiseHost, params, tap: recorder.tap };
-    bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort });
-    dm = await Lwm2mServer.open({ ...common, port: h.serverPort });
+    // DTLS cases: the device is provisioned with fresh Bootstrap-Server credentials (or the
+    // fixed ones a profile declares), the LwM2M Server learns what the Bootstrap-Server writes.
+    let bootstrapPsk: PskCredentials | undefined;
+    let bsSecurity: ServerSecurity = NOSEC;
+    let dmSecurity: ServerSecurity = NOSEC;
+    if (meta.security === 'psk') {
+      bootstrapPsk = psk ?? freshPsk('bs');
+      recorder.scrubber.add(bootstrapPsk.key);
+      const bsTable = new PskTable();
+      bsTable.set(bootstrapPsk.identity, bootstrapPsk.key);
+      bsSecurity = { mode: 'psk', table: bsTable };
+      dmSecurity = { mode: 'psk', table: new PskTable() };
+    }
+    bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });
+    dm = await Lwm2mServer.open({ ...common, port: h.serverPort, security: dmSecurity });
     for (const ep of [bs.endpoint, dm.endpoint]) {
       ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) =>
         t?.note(`malformed datagram from ${m.remote.address}:${m.remote.port} at ${ep.name}: ${m.error.message}`),
@@ -98,7 +113,16 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       lwm2mServer: dm,
       adapter,
       actionParams: { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port, endpoint: opts.profile.dut.endpoint, stateDir },
-      secrets: psk ? { pskIdentity: psk.identity, pskKey: psk.key } : {},
+      secrets: bootstrapPsk ? { pskIdentity: bootstrapPsk.identity, pskKey: bootstrapPsk.key } : {},
+      registerSecret: (key: Buffer) => recorder.scrubber.add(key),
+      openBootstrapServer: async (p: PskCredentials | undefined) => {
+        const table = new PskTable();
+        if (p) table.set(p.identity, p.key);
+        const security: ServerSecurity = p ? { mode: 'psk', table } : NOSEC;
+        const extra = await BootstrapServer.open({ ...common, port: 0, security }, `bootstrap-server-${extraServers.length + 2}`);
+        extraServers.push(extra);
+        return extra;
+      },
       signal: caseAbort.signal,
       loop,
       emit: opts.emit,
@@ -140,6 +164,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     await adapter?.dispose().catch(() => {});
     await bs?.close();
     await dm?.close();
+    for (const extra of extraServers) await extra.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

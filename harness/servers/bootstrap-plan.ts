@@ -8,14 +8,17 @@ import type { Address } from '../coap/endpoint.js';
 import { CF, parsePath, type ResourceRecord } from '../lwm2m/index.js';
 import type { BootstrapServer } from './bootstrap-server.js';
 import type { OperationResult } from './operations.js';
+import type { PskCredentials } from './security.js';
 
 export interface ServerAccount {
   serverUri: string;
   ssid: number;
   lifetimeS: number;
   binding?: string;
-  /** Security Mode /0/x/2: 3 = NoSec (plain CoAP). */
+  /** Security Mode /0/x/2: 0 = PSK, 3 = NoSec (plain CoAP). Defaults from psk. */
   securityMode?: number;
+  /** PSK identity /0/x/3 and key /0/x/5 (Security Mode 0). */
+  psk?: PskCredentials;
   bootstrapOnRegistrationFailure?: boolean;
   retryCount?: number;
   retryTimerS?: number;
@@ -66,10 +69,10 @@ export function securityRecords(iid: number, a: ServerAccount): ResourceRecord[]
   return [
     { path: p(0), value: a.serverUri },
     { path: p(1), value: false },
-    { path: p(2), value: a.securityMode ?? 3 },
-    { path: p(3), value: Buffer.alloc(0) },
+    { path: p(2), value: a.securityMode ?? (a.psk ? 0 : 3) },
+    { path: p(3), value: a.psk ? Buffer.from(a.psk.identity, 'utf8') : Buffer.alloc(0) },
     { path: p(4), value: Buffer.alloc(0) },
-    { path: p(5), value: Buffer.alloc(0) },
+    { path: p(5), value: a.psk ? a.psk.key : Buffer.alloc(0) },
     { path: p(10), value: a.ssid },
   ];
 }

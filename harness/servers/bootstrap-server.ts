@@ -9,6 +9,8 @@ import type { TransmissionParams } from '../coap/params.js';
 import { Inbox } from './inbox.js';
 import { DeviceOperations, type OperationResult } from './operations.js';
 import { ACCEPT, type AnswerPolicy } from './policy.js';
+import type { DtlsTransport } from '../dtls/dtls-transport.js';
+import { type ServerSecurity, secureTransport } from './security.js';
 
 export interface ServerOptions {
   listenAddress: string;
@@ -17,6 +19,15 @@ export interface ServerOptions {
   port: number;
   params: TransmissionParams;
   tap?: DatagramTap;
+  /** Plain CoAP unless DTLS-PSK is asked for. */
+  security?: ServerSecurity;
+}
+
+/** Opens the endpoint of a fake server, over DTLS when its security says so. */
+export async function openServerEndpoint(name: string, opts: ServerOptions): Promise<{ endpoint: CoapEndpoint; dtls: DtlsTransport | undefined }> {
+  const dtls = await secureTransport(opts.security, opts.listenAddress, opts.port, name, opts.tap);
+  const endpoint = await CoapEndpoint.open({ name, address: opts.listenAddress, port: opts.port, params: opts.params, tap: opts.tap, ...(dtls ? { transport: dtls } : {}) });
+  return { endpoint, dtls };
 }
 
 /** A request the device sent to a fake server, as received. */
@@ -44,18 +55,21 @@ export class BootstrapServer extends DeviceOperations {
   private constructor(
     endpoint: CoapEndpoint,
     private readonly advertiseHost: string,
+    /** The DTLS layer when this server is coaps://: its handshakes are evidence. */
+    readonly dtls: DtlsTransport | undefined,
+    readonly security: ServerSecurity | undefined,
   ) {
     super(endpoint, 'Bootstrap');
     endpoint.onRequest((r) => this.onRequest(r));
   }
 
-  static async open(opts: ServerOptions): Promise<BootstrapServer> {
-    const ep = await CoapEndpoint.open({ name: 'bootstrap-server', address: opts.listenAddress, port: opts.port, params: opts.params, tap: opts.tap });
-    return new BootstrapServer(ep, opts.advertiseHost);
+  static async open(opts: ServerOptions, name = 'bootstrap-server'): Promise<BootstrapServer> {
+    const { endpoint, dtls } = await openServerEndpoint(name, opts);
+    return new BootstrapServer(endpoint, opts.advertiseHost, dtls, opts.security);
   }
 
   get uri(): string {
-    return `coap://${formatHostForUri(this.advertiseHost)}:${this.endpoint.local.port}`;
+    return `${this.endpoint.scheme}://${formatHostForUri(this.advertiseHost)}:${this.endpoint.local.port}`;
   }
 
   get host(): string {

@@ -6,9 +6,11 @@
  * never creates two registrations.
  */
 import { randomBytes } from 'node:crypto';
-import { CoapEndpoint, type InboundRequest } from '../coap/endpoint.js';
+import type { CoapEndpoint, InboundRequest } from '../coap/endpoint.js';
 import { OPTION, queryParams, uriPath } from '../coap/message.js';
-import { answer, type DeviceRequest, formatHostForUri, type ServerOptions } from './bootstrap-server.js';
+import { answer, type DeviceRequest, formatHostForUri, openServerEndpoint, type ServerOptions } from './bootstrap-server.js';
+import type { DtlsTransport } from '../dtls/dtls-transport.js';
+import type { ServerSecurity } from './security.js';
 import { Inbox } from './inbox.js';
 import { DeviceOperations } from './operations.js';
 import { ACCEPT, type AnswerPolicy } from './policy.js';
@@ -33,18 +35,20 @@ export class Lwm2mServer extends DeviceOperations {
   private constructor(
     endpoint: CoapEndpoint,
     private readonly advertiseHost: string,
+    readonly dtls: DtlsTransport | undefined,
+    readonly security: ServerSecurity | undefined,
   ) {
     super(endpoint, 'DM');
     endpoint.onRequest((r) => this.onRequest(r));
   }
 
   static async open(opts: ServerOptions): Promise<Lwm2mServer> {
-    const ep = await CoapEndpoint.open({ name: 'lwm2m-server', address: opts.listenAddress, port: opts.port, params: opts.params, tap: opts.tap });
-    return new Lwm2mServer(ep, opts.advertiseHost);
+    const { endpoint, dtls } = await openServerEndpoint('lwm2m-server', opts);
+    return new Lwm2mServer(endpoint, opts.advertiseHost, dtls, opts.security);
   }
 
   get uri(): string {
-    return `coap://${formatHostForUri(this.advertiseHost)}:${this.endpoint.local.port}`;
+    return `${this.endpoint.scheme}://${formatHostForUri(this.advertiseHost)}:${this.endpoint.local.port}`;
   }
 
   expect(kind: RegistrationKind | RegistrationKind[], withinMs: number, signal?: AbortSignal): Promise<RegistrationMessage | undefined> {

@@ -1,0 +1,67 @@
+/*
+ * Expected sequence (fresh values made by the harness for this run):
+ *   provision(URI A = this harness, new port; PSK identity/key A); restart the device
+ *   device -> BS A   DTLS handshake with identity A, then CON POST /bs?ep=<endpoint>
+ *   provision(URI B = another new port; PSK identity/key B); restart the device
+ *   device -> BS B   DTLS handshake with identity B, then CON POST /bs?ep=<endpoint>
+ *   and nothing more to BS A
+ * The endpoint name stays the profile's: many meters derive it from a hardware identity.
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { freshPsk } from '../../harness/servers/security.js';
+import type { BootstrapServer } from '../../harness/servers/bootstrap-server.js';
+import type { PskCredentials } from '../../harness/servers/security.js';
+import { describeRequest, expectBootstrapRequest, handshakeOf, startupWindowMs } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-BS-02',
+    title: 'Out-of-band preprovisioning of the Bootstrap-Server URI and PSK credentials is followed',
+    area: 'bootstrap',
+    requirements: [
+      {
+        id: 'GEISA-ADM-BS-02',
+        section: 'GEISA adm/bootstrap.rst',
+        quote: 'an accessible out-of-band mechanism SHALL let the operator preprovision the Bootstrap-Server URI, the account credentials and other data',
+      },
+      { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 3, 5', quote: 'the PSK identity presented is /0/x/3 of the account' },
+    ],
+    strength: 'SHALL',
+    ics: 'bootstrap.out-of-band-provisioning',
+    timeoutMs: 90_000,
+    tags: ['bootstrap', 'provisioning', 'dtls'],
+    security: 'psk',
+  },
+  async (t: CaseContext) => {
+    const first = { bootstrapServer: t.bootstrapServer, psk: t.bootstrapPsk! };
+    const second: { bootstrapServer: BootstrapServer; psk: PskCredentials } = { psk: freshPsk('bs2'), bootstrapServer: undefined as never };
+    second.bootstrapServer = await t.openBootstrapServer(second.psk);
+
+    const followed = async (target: typeof first, label: string) => {
+      const req = await expectBootstrapRequest(t, startupWindowMs(t), `${label} provisioning and restart`, target.bootstrapServer);
+      const hs = handshakeOf(target.bootstrapServer.dtls, req.remote);
+      t.check(`${label} provisioning: PSK identity in the handshake is the one provisioned`, hs?.pskIdentity === target.psk.identity, {
+        expected: `"${target.psk.identity}" at ${target.bootstrapServer.uri}`,
+        observed: hs ? `"${hs.pskIdentity}"` : 'no handshake on record',
+      });
+      return req;
+    };
+
+    await t.device.provision(first);
+    await t.device.restart();
+    const reqA = await followed(first, 'first');
+
+    const before = process.hrtime.bigint();
+    await t.device.stop();
+    await t.device.provision(second);
+    await t.device.start();
+    const reqB = await followed(second, 'second');
+    const stale = first.bootstrapServer.bootstrapRequests.all.filter((r) => r.monoNs > before);
+    t.check('after re-provisioning nothing more goes to the first Bootstrap-Server', stale.length === 0, {
+      expected: `no Bootstrap-Request at ${first.bootstrapServer.uri}`,
+      observed: stale.length ? `${stale.length}: ${describeRequest(stale[0]!)}` : 'none',
+    });
+    t.pass(`the device followed both provisionings: ${describeRequest(reqA)} at ${first.bootstrapServer.uri}, then ${describeRequest(reqB)} at ${second.bootstrapServer.uri}, each with the PSK identity provisioned`);
+  },
+);

@@ -1,0 +1,58 @@
+/*
+ * Expected sequence (the Bootstrap-Server is coaps:// and offers only TLS_PSK_WITH_AES_128_CCM_8):
+ *   device -> BS   DTLS ClientHello offering 0xC0A8 ... handshake with psk_identity = the provisioned identity
+ *   device -> BS   (in DTLS) CON POST /bs?ep=<endpoint>
+ *   BS -> device   2.04; Discover; Write /0/x (PSK account for the LwM2M Server); Write /1/y; Finish
+ *   device -> BS   2.05, 2.04, 2.04, 2.04
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
+import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
+import { describeRequest, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-SEC-01',
+    title: 'Bootstrap over DTLS 1.2 with PSK and TLS_PSK_WITH_AES_128_CCM_8',
+    area: 'security',
+    requirements: [
+      { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
+      { id: 'LWM2M-TRANS-DTLS-02', section: 'LwM2M Transport 1.2 §5.2.9.1 (1.1: §5.2.8.1)', quote: 'in PSK mode the client MUST support TLS_PSK_WITH_AES_128_CCM_8' },
+      { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 3, 5', quote: 'the PSK identity is /0/x/3 and the key /0/x/5 of the account' },
+      { id: 'LWM2M-TRANS-DTLS-01', section: 'LwM2M Transport 1.2 §5.2', quote: 'the client initiates the DTLS handshake toward the Bootstrap-Server' },
+    ],
+    strength: 'SHALL',
+    ics: 'transport.dtls-psk',
+    timeoutMs: 60_000,
+    tags: ['security', 'dtls', 'bootstrap'],
+    security: 'psk',
+  },
+  async (t: CaseContext) => {
+    const provisioned = t.bootstrapPsk!;
+    await provisionAndStart(t);
+    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8');
+
+    const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
+    if (!hs) t.fail(`the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
+    t.check('ClientHello offers TLS_PSK_WITH_AES_128_CCM_8', hs.clientOfferedCiphers.includes(MANDATORY_PSK_SUITE_ID), {
+      expected: 'cipher list containing TLS_PSK_WITH_AES_128_CCM_8 (0xC0A8)',
+      observed: hs.clientOfferedCiphers.map(cipherSuiteName).join(', ') || '(not captured)',
+    });
+    t.check('handshake completed with TLS_PSK_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_PSK_SUITE_ID, {
+      expected: 'TLS_PSK_WITH_AES_128_CCM_8',
+      observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
+    });
+    t.check('PSK identity in the handshake is the provisioned one', hs.pskIdentity === provisioned.identity, {
+      expected: `"${provisioned.identity}"`,
+      observed: hs.pskIdentity === null ? 'no PSK identity' : `"${hs.pskIdentity}"`,
+    });
+    t.check('Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
+      expected: `ep=${t.endpoint}`,
+      observed: describeRequest(req),
+    });
+
+    await runBootstrapPlan(t, req, serverAccount(t));
+    t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher} and PSK identity "${hs.pskIdentity}" in ${hs.durationMs.toFixed(0)} ms, then bootstrap ${describeRequest(req)} completed with Finish 2.04`);
+  },
+);

@@ -1,0 +1,56 @@
+/*
+ * Expected sequence (both servers coaps://; the Bootstrap-Server writes Security Mode 0 with
+ * a fresh PSK identity I and key K for the LwM2M Server):
+ *   (precondition) DTLS-PSK bootstrap completes with Finish 2.04
+ *   device -> DM   DTLS handshake with psk_identity = I (= /0/x/3), TLS_PSK_WITH_AES_128_CCM_8
+ *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
+import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-SEC-02',
+    title: 'Registration over DTLS with the PSK credentials written at bootstrap',
+    area: 'security',
+    requirements: [
+      { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 2, 3, 5', quote: 'Security Mode /0/x/2 = 0 (PSK): the identity is /0/x/3 and the key /0/x/5' },
+      { id: 'LWM2M-TRANS-DTLS-02', section: 'LwM2M Transport 1.2 §5.2.9.1 (1.1: §5.2.8.1)', quote: 'in PSK mode the client MUST support TLS_PSK_WITH_AES_128_CCM_8' },
+      { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
+    ],
+    strength: 'SHALL',
+    ics: 'transport.dtls-psk',
+    timeoutMs: 60_000,
+    tags: ['security', 'dtls', 'registration'],
+    security: 'psk',
+  },
+  async (t: CaseContext) => {
+    const account = serverAccount(t);
+    const written = account.psk!;
+    await t.precondition('DTLS-PSK bootstrap completed', async () => {
+      await provisionAndStart(t);
+      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+      await runBootstrapPlan(t, req, account);
+    });
+
+    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);
+    if (!hs) t.fail(`the Register ${describeRequest(register)} arrived without a DTLS handshake on record`);
+    t.check('PSK identity in the handshake with the LwM2M Server is /0/x/3 as written', hs.pskIdentity === written.identity, {
+      expected: `"${written.identity}"`,
+      observed: hs.pskIdentity === null ? 'no PSK identity' : `"${hs.pskIdentity}"`,
+    });
+    t.check('handshake completed with TLS_PSK_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_PSK_SUITE_ID, {
+      expected: 'TLS_PSK_WITH_AES_128_CCM_8',
+      observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
+    });
+    t.check('Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
+      expected: `ep=${t.endpoint}`,
+      observed: describeRequest(register),
+    });
+    t.pass(`the device registered over DTLS (${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher}, PSK identity "${hs.pskIdentity}" as written to /0/x/3): ${describeRequest(register)}`);
+  },
+);
