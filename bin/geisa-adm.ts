@@ -102,7 +102,8 @@ await yargs(hideBin(process.argv))
             .option('max-retransmit', { type: 'number', default: 4 })
             .option('max-latency-ms', { type: 'number', default: 100_000, describe: 'MAX_LATENCY used for EXCHANGE_LIFETIME' })
             .option('defect', { type: 'string', choices: DEFECTS.map((d) => d.name), describe: 'switch on one seeded defect' })
-            .option('persist-registration', { type: 'boolean', default: false })
+            .option('persist-registration', { type: 'boolean', default: false, describe: 'variant: keep the registration across restarts (sends an Update after a restart)' })
+            .option('omit-ep-over-dtls', { type: 'boolean', default: false, describe: 'variant: no ep in a Bootstrap-Request over DTLS-PSK (left open by GEISA)' })
             .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
         async (a) => {
           await deviceProcessMain({
@@ -111,6 +112,7 @@ await yargs(hideBin(process.argv))
             maxLatencyMs: a['max-latency-ms'],
             defect: a.defect as never,
             persistRegistration: a['persist-registration'],
+            omitEndpointOverDtls: a['omit-ep-over-dtls'],
             dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
           });
         },

@@ -127,4 +127,19 @@ describe('ManualAdapter', () => {
     await expect(h.adapter.run('reboot', params, {}, h.hooks)).rejects.toThrow(/no manual instruction/);
     expect(h.log).toEqual([]);
   });
+
+  test('provisioning shows the PSK to the operator on the terminal once; the evidence gets only a fingerprint', async () => {
+    const h = setup(true);
+    const key = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const run = h.adapter.run('provision', params, { pskIdentity: 'dev-7', pskKey: key }, h.hooks);
+    expect(await state(run)).toBe('pending');
+    expect(h.printed()).toContain('PSK identity: dev-7');
+    expect(h.printed()).toContain('PSK key (hex): 00112233445566778899aabbccddeeff');
+    h.input.write('\n');
+    await run;
+    const evidence = h.log.join('\n');
+    expect(evidence).toContain('dev-7');
+    expect(evidence).toMatch(/sha256:[0-9a-f]{8} \(16 bytes\)/);
+    expect(evidence).not.toContain(key.toString('hex'));
+  });
 });

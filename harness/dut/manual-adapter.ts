@@ -14,6 +14,7 @@ import {
   type DutAdapter,
 } from './adapter.js';
 import { expandTemplate } from './template.js';
+import { fingerprint } from '../profile/fingerprint.js';
 
 export interface ManualAdapterOptions {
   input?: Readable;
@@ -45,7 +46,7 @@ export class ManualAdapter implements DutAdapter {
     return this.actions[action] !== undefined;
   }
 
-  async run(action: DutAction, params: ActionParams, _secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
+  async run(action: DutAction, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
     const spec = this.actions[action];
     if (!spec) throw new AdapterError(action, 'the profile defines no manual instruction for this action');
     if (!this.isTTY) {
@@ -55,10 +56,17 @@ export class ManualAdapter implements DutAdapter {
       );
     }
     const instruction = expandTemplate(spec.instruction, params, action, 'text');
+    // The operator has to type the key into the vendor tool: it is shown here, on the
+    // terminal only, once — the evidence records just the identity and a fingerprint.
+    const credentials =
+      action === 'provision' && secrets.pskIdentity !== undefined && secrets.pskKey
+        ? `    PSK identity: ${secrets.pskIdentity}\n    PSK key (hex): ${secrets.pskKey.toString('hex')}\n`
+        : '';
     this.output.write(
-      `\n>>> Operator action required (${action}):\n    ${instruction}\n` +
+      `\n>>> Operator action required (${action}):\n    ${instruction}\n${credentials}` +
         `    Press Enter when done, or type "abort" and Enter if it cannot be done.\n`,
     );
+    if (credentials) hooks.note('operator', `operator shown PSK identity "${secrets.pskIdentity}" and its key (${fingerprint(secrets.pskKey!)})`);
     hooks.pauseTimeout();
     let answer: string;
     try {

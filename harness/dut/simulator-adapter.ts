@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   defect?: string | null;
   /** The device keeps its registration across restarts (GEISA O-3 alternative). */
   persistRegistration?: boolean;
+  /** The device leaves ep out of a Bootstrap-Request over DTLS (GEISA-ADM-BS-04, open). */
+  omitEndpointOverDtls?: boolean;
 }
 
 function shellQuote(s: string): string {
@@ -35,6 +37,7 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     `--max-retransmit ${coap.maxRetransmit}`,
     ...(opts.defect ? [`--defect ${shellQuote(opts.defect)}`] : []),
     ...(opts.persistRegistration ? ['--persist-registration'] : []),
+    ...(opts.omitEndpointOverDtls ? ['--omit-ep-over-dtls'] : []),
   ].join(' ');
   return new ExecAdapter({
     provision: { type: 'exec', command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}`, timeoutS: 30, background: false },

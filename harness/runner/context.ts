@@ -199,6 +199,15 @@ export class CaseContext {
     return this.check(c.name, ok, { expected, observed, tolerance });
   }
 
+  /**
+   * The device did something the spec leaves open (or where GEISA and LwM2M disagree):
+   * the verdict becomes inconclusive with the clause, never fail. The case goes on.
+   */
+  specOpen(clause: string, observed: string): void {
+    this.note(`spec open (${clause}): ${observed}`);
+    this.inconclusives.push(`${observed}; ${clause} leaves this open, so it is neither passed nor failed`);
+  }
+
   /** Ends the case now with fail. */
   fail(reason: string): never {
     throw new CaseStop('fail', this.env.scrub(reason));

@@ -4,7 +4,7 @@
  */
 import type { ResultEvent, VerdictEvent } from '../../harness/results/events.js';
 import { defaultSimulatorProfile } from '../../harness/profile/load.js';
-import { createSimulatorAdapter } from '../../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter, type SimulatorOptions } from '../../harness/dut/simulator-adapter.js';
 import { runSuite } from '../../harness/runner/runner.js';
 import { ALL_CASES } from '../../suites/index.js';
 
@@ -14,7 +14,7 @@ export interface SimulatorRun {
   exitCode: number;
 }
 
-export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null): Promise<SimulatorRun> {
+export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null, variant: SimulatorOptions = {}): Promise<SimulatorRun> {
   const profile = defaultSimulatorProfile();
   const cases = caseIds.map((id) => {
     const c = ALL_CASES.find((x) => x.meta.id === id);
@@ -26,7 +26,7 @@ export async function runOnSimulator(caseIds: readonly string[], defect: string 
     cases,
     profile,
     defect,
-    createAdapter: () => createSimulatorAdapter(profile, { defect }),
+    createAdapter: () => createSimulatorAdapter(profile, { ...variant, defect }),
     emit: (e) => events.push(e),
     signal: new AbortController().signal,
     strict: false,
