@@ -5,6 +5,7 @@
  * and libcoap's coap-server-openssl, an independent DTLS implementation, for the
  * handshake itself (identity, key, suites) toward a Bootstrap-Server and an LwM2M Server.
  */
+import { hasTool } from './support/tools.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { FACTORY_BOOTSTRAP_URI } from '../fixtures/device/defects.js';
 import { provisionDevice } from '../fixtures/device/provision.js';
 import { loadState } from '../fixtures/device/state.js';
 import { DeviceBench, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords } from './support/device-bench.js';
-import { DtlsPskPeer, DtlsServerTransport, TLS_PSK_WITH_AES_128_CBC_SHA256, TLS_PSK_WITH_AES_128_CCM_8, clientHelloSuites } from './support/scripted-dtls.js';
+import { DtlsPskPeer, TLS_PSK_WITH_AES_128_CBC_SHA256, TLS_PSK_WITH_AES_128_CCM_8, clientHelloSuites } from './support/scripted-dtls.js';
 import { type ScriptedPeer, isBootstrapRequest, isRegister, openBootstrapServer, openLwm2mServer } from './support/scripted-peers.js';
 
 const TLS_PSK_WITH_AES_128_CCM = 0xc0a4;
@@ -249,7 +250,7 @@ describe('the first datagram toward a coaps:// server is a ClientHello', () => {
 // ---- against libcoap's coap-server-openssl ------------------------------------------------
 
 const COAP_SERVER = '/usr/bin/coap-server-openssl';
-const describeLibcoap = existsSync(COAP_SERVER) ? describe : describe.skip;
+const describeLibcoap = hasTool(COAP_SERVER) ? describe : describe.skip;
 
 /** Two adjacent free UDP ports (coap-server listens on p for CoAP and p+1 for DTLS). */
 async function freePortPair(): Promise<number> {
@@ -381,22 +382,16 @@ describeLibcoap('against coap-server-openssl (independent DTLS server)', () => {
   });
 });
 
-// ---- against the harness's own DTLS server (OpenSSL addon), when it is built -----------------
+// ---- against the harness's own DTLS server (OpenSSL addon, built by npm run build) --------
 
-// The addon is another module's work in progress: without a loadable build these tests skip.
-const harnessDtls = await import('../harness/dtls/index.js')
-  .then((m) => {
-    m.loadNative();
-    return m;
-  })
-  .catch(() => undefined);
-const describeHarnessDtls = harnessDtls ? describe : describe.skip;
+const harnessDtls = await import('../harness/dtls/index.js');
+const describeHarnessDtls = describe;
 
 describeHarnessDtls("against the harness's DtlsServer (server offers only TLS_PSK_WITH_AES_128_CCM_8)", () => {
   type Handshake = { pskIdentity: string | null; cipherId: number | null; clientOfferedCiphers: number[] };
 
   async function harnessServer(psk: Psk, role: 'bs' | 'dm') {
-    const server = await harnessDtls!.DtlsServer.listen({
+    const server = await harnessDtls.DtlsServer.listen({
       address: '127.0.0.1',
       cipherSuites: ['TLS_PSK_WITH_AES_128_CCM_8'],
       pskLookup: (identity) => (identity === psk.identity ? psk.key : null),
@@ -405,7 +400,7 @@ describeHarnessDtls("against the harness's DtlsServer (server offers only TLS_PS
     const failures: Handshake[] = [];
     server.on('handshake', (h) => handshakes.push({ pskIdentity: h.pskIdentity, cipherId: h.cipherId, clientOfferedCiphers: h.clientOfferedCiphers }));
     server.on('handshake-failed', (h) => failures.push({ pskIdentity: h.pskIdentity, cipherId: null, clientOfferedCiphers: h.clientOfferedCiphers }));
-    const transport = new DtlsServerTransport(server);
+    const transport = harnessDtls.DtlsTransport.over(server, role === 'bs' ? 'bootstrap-server' : 'lwm2m-server');
     const peer = role === 'bs' ? await openBootstrapServer(FAST_PARAMS, transport) : (await openLwm2mServer(FAST_PARAMS, transport)).peer;
     cleanups.push(() => peer.close());
     return { peer, handshakes, failures };

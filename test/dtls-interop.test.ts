@@ -8,6 +8,7 @@
  * Skipped where the tools are missing (a fresh CI machine needs `apt-get install
  * libcoap3-bin openssl`).
  */
+import { hasTool } from './support/tools.js';
 import { X509Certificate } from 'node:crypto';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DtlsServer, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from '../harness/dtls/index.js';
 
-const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+const has = hasTool;
 const CLIENTS = ['coap-client-openssl', 'coap-client-gnutls'].filter(has);
 const HAVE_OPENSSL = has('openssl');
 

@@ -3,7 +3,8 @@
  * the address the device contacts, EKU, chain to the run's CA), proven by a real mutual
  * handshake between the harness's DTLS server and libcoap's OpenSSL client.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { hasTool } from './support/tools.js';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { certificateFingerprint, createCa, describeCertificate, issueCertificate } from '../harness/pki/certificates.js';
 import { DtlsServer, type DtlsHandshakeEvent } from '../harness/dtls/index.js';
 
-const HAVE_CLIENT = spawnSync('sh', ['-c', 'command -v coap-client-openssl']).status === 0;
+const HAVE_CLIENT = hasTool('coap-client-openssl');
 
 describe('harness PKI', () => {
   test('a server certificate for an IP address chains to the run CA and carries that IP SAN', async () => {

@@ -32,7 +32,11 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
   }
 
   static async listen(options: DtlsServerOptions, name: string, tap?: DatagramTap): Promise<DtlsTransport> {
-    const server = await DtlsServer.listen(options);
+    return DtlsTransport.over(await DtlsServer.listen(options), name, tap);
+  }
+
+  /** Carries CoAP over a DtlsServer that is already listening. */
+  static over(server: DtlsServer, name: string, tap?: DatagramTap): DtlsTransport {
     if (tap) server.on('record', (r) => tap({ ...r, layer: 'dtls', endpoint: name }));
     return new DtlsTransport(server);
   }

@@ -17,6 +17,7 @@ export {
   type DtlsServerOptions,
   type DtlsSessionClosedEvent,
 } from './session-layer.js';
+export { DtlsTransport } from './dtls-transport.js';
 export {
   loadNative,
   type FeedResult,
