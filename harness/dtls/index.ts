@@ -1,4 +1,4 @@
-/** The harness's DTLS 1.2 server (coaps://), over an OpenSSL addon. See README.md. */
+/** The harness's DTLS 1.2 server (coaps://) and client, over an OpenSSL addon. See README.md. */
 export {
   DtlsServer,
   DtlsNoSessionError,
@@ -19,11 +19,26 @@ export {
 } from './session-layer.js';
 export { DtlsTransport } from './dtls-transport.js';
 export {
+  DtlsClient,
+  DtlsClientHandshakeError,
+  LWM2M_DEFAULT_CERTIFICATE_USAGE,
+  type CertificateUsage,
+  type DtlsClientCloseEvent,
+  type DtlsClientCloseReason,
+  type DtlsClientEvents,
+  type DtlsClientOptions,
+} from './client.js';
+export {
   loadNative,
+  type ClientSessionCallbacks,
+  type ClientSessionInfo,
   type FeedResult,
   type NativeAlert,
   type NativeBinding,
   type NativeCipher,
+  type NativeClientContext,
+  type NativeClientContextOptions,
+  type NativeClientSession,
   type NativeContext,
   type NativeContextOptions,
   type NativeSession,

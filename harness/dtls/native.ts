@@ -26,6 +26,38 @@ export interface NativeContextOptions {
   mtu?: number;
 }
 
+/**
+ * The client role (the harness as a device). Verification of the server: `caPem` is the
+ * PKIX trust store; `dane` expresses an LwM2M Certificate Usage (Security /0/x/15, the
+ * TLSA usage of RFC 6698/7671) with the certificate it refers to (the Server Public Key,
+ * /0/x/4), checked by OpenSSL's DANE verifier as a Cert(0)/Full(0) record:
+ * 0 PKIX-TA (certPem must be in the validated chain, which must also reach caPem),
+ * 1 PKIX-EE (the server's certificate must be certPem, and validate to caPem),
+ * 2 DANE-TA (certPem is the trust anchor; validity and names still checked),
+ * 3 DANE-EE (the server's certificate must be certPem byte for byte; no chain, no expiry).
+ */
+export interface NativeClientContextOptions {
+  role: 'client';
+  /** OpenSSL or IANA names, in the order the ClientHello offers them. */
+  cipherSuites: string[];
+  /** Offer the PSK suites among cipherSuites (the session's pskIdentity callback answers). */
+  psk?: boolean;
+  /** Client certificate (chain allowed) and its key, sent when the server asks for one. */
+  certPem?: string;
+  keyPem?: string;
+  /** Trust store for PKIX validation of the server's chain. */
+  caPem?: string;
+  /** 'chain' (default when caPem or dane is given): a failed verification aborts the handshake. */
+  verifyServer?: 'none' | 'chain';
+  dane?: { usage: 0 | 1 | 2 | 3; certPem: string };
+  /** DNS name or IP literal the server certificate's subjectAltName must match. */
+  expectedServerName?: string;
+  /** server_name extension (RFC 6066); none is sent unless given. */
+  sni?: string;
+  /** Largest datagram the client sends during the handshake (default 1232). */
+  mtu?: number;
+}
+
 export interface NativeAlert {
   level: string;
   description: string;
@@ -62,6 +94,9 @@ export interface TimeoutResult {
 
 export interface SessionInfo {
   label: string;
+  role: 'server' | 'client';
+  /** OpenSSL's handshake state (SSL_state_string_long), e.g. where a stalled handshake stopped. */
+  state: string | null;
   established: boolean;
   closed: boolean;
   version: string | null;
@@ -69,7 +104,7 @@ export interface SessionInfo {
   cipherStandardName: string | null;
   cipherId: number | null;
   pskIdentity: string | null;
-  /** The client's certificate first, then whatever chain it sent. */
+  /** The peer's certificate first, then whatever chain it sent. */
   peerCertChainDer: Buffer[];
   verifyResult: number | null;
   verifyResultText: string | null;
@@ -87,6 +122,26 @@ export interface SessionCallbacks {
   keylog?(line: string): void;
 }
 
+export interface ClientSessionInfo extends SessionInfo {
+  role: 'client';
+  /** The server's PSK identity hint (escaped), null when it sent none. */
+  pskIdentityHint: string | null;
+  /** Depth of the certificate the first verification complaint was about. */
+  verifyErrorDepth: number | null;
+  /** The Certificate Usage record that authenticated the server, and the depth it matched at. */
+  dane: { usage: number; depth: number } | null;
+}
+
+export interface ClientSessionCallbacks {
+  /**
+   * Called synchronously when the server's flight is in. null: no PSK (the handshake
+   * fails). `hint` is the server's PSK identity hint, null when it sent none.
+   */
+  pskIdentity?(hint: string | null): { identity: Buffer | string; key: Buffer } | null | undefined;
+  /** NSS key log lines (for Wireshark). */
+  keylog?(line: string): void;
+}
+
 export interface NativeSession {
   feed(datagram: Buffer): FeedResult;
   write(data: Buffer): WriteResult;
@@ -96,6 +151,12 @@ export interface NativeSession {
   shutdown(): { out: Buffer[] };
   info(): SessionInfo;
   free(): void;
+}
+
+export interface NativeClientSession extends Omit<NativeSession, 'info'> {
+  /** Starts the handshake: `out` holds the ClientHello flight. */
+  connect(): FeedResult;
+  info(): ClientSessionInfo;
 }
 
 export interface NativeCipher {
@@ -109,8 +170,17 @@ export interface NativeContext {
   ciphers(): NativeCipher[];
 }
 
+export interface NativeClientContext {
+  createSession(peerLabel: string, callbacks: ClientSessionCallbacks): NativeClientSession;
+  ciphers(): NativeCipher[];
+}
+
 export interface NativeBinding {
-  DtlsContext: new (options: NativeContextOptions) => NativeContext;
+  // The server signature last: InstanceType<> of an overloaded constructor takes the last.
+  DtlsContext: {
+    new (options: NativeClientContextOptions): NativeClientContext;
+    new (options: NativeContextOptions): NativeContext;
+  };
   opensslVersion(): string;
 }
 

@@ -26,6 +26,16 @@ struct ContextState {
   SSL_CTX* ctx = nullptr;
   Bytes cookieSecret;
   long mtu = 1232;
+
+  // Client role only. What the server must prove is set per SSL (SNI, host/IP name,
+  // DANE records are per-connection state in OpenSSL), so the context keeps the recipe.
+  bool client = false;
+  bool verifyServer = false;      // SSL_VERIFY_PEER: a failed verification aborts
+  std::string expectedServerName;  // DNS name or IP literal checked against the SAN
+  bool expectedIsIp = false;
+  std::string sni;
+  int daneUsage = -1;  // LwM2M Certificate Usage (= DANE usage), -1 when not used
+  Bytes daneCertDer;   // the certificate that usage refers to
   ~ContextState();
 };
 
@@ -39,6 +49,7 @@ class DtlsContext : public Napi::ObjectWrap<DtlsContext> {
   Napi::Value CreateSession(const Napi::CallbackInfo& info);
   Napi::Value Ciphers(const Napi::CallbackInfo& info);
   bool Configure(Napi::Env env, const Napi::Object& options);
+  bool ConfigureClient(Napi::Env env, const Napi::Object& options);
   AddonData* data_;
   std::shared_ptr<ContextState> state_;
 };
@@ -58,10 +69,12 @@ class DtlsSession : public Napi::ObjectWrap<DtlsSession> {
 
   // Hooks OpenSSL calls back; installed once on every SSL_CTX.
   static void InstallCallbacks(SSL_CTX* ctx, bool psk);
+  static void InstallClientCallbacks(SSL_CTX* ctx, bool psk, bool verifyPeer);
 
  private:
   friend struct SessionCallbacks;
 
+  Napi::Value Connect(const Napi::CallbackInfo& info);
   Napi::Value Feed(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value TimeoutMs(const Napi::CallbackInfo& info);
@@ -81,6 +94,8 @@ class DtlsSession : public Napi::ObjectWrap<DtlsSession> {
   Napi::Array TakeOut(Napi::Env env);
   Napi::Array TakeAlerts(Napi::Env env);
   void Release();
+  bool SetUpClient(std::string* why);
+  bool IsClient() const { return ctxState_ && ctxState_->client; }
 
   std::shared_ptr<ContextState> ctxState_;
   SSL* ssl_ = nullptr;
@@ -88,6 +103,7 @@ class DtlsSession : public Napi::ObjectWrap<DtlsSession> {
   std::string label_;
   Napi::FunctionReference pskLookup_;
   Napi::FunctionReference keylog_;
+  Napi::FunctionReference pskIdentity_;  // client role: () => { identity, key } | null
 
   bool inCall_ = false;
   bool established_ = false;
@@ -105,6 +121,12 @@ class DtlsSession : public Napi::ObjectWrap<DtlsSession> {
   std::vector<uint16_t> offeredCiphers_;
   std::vector<int> offeredExtensions_;
   int clientHelloCount_ = 0;
+  // Client role: the first complaint of certificate verification (OpenSSL keeps only the
+  // last result, and the first one is the one that explains a failure).
+  int verifyError_ = 0;
+  int verifyErrorDepth_ = -1;
+  bool pskHintSeen_ = false;
+  std::string pskHint_;
 };
 
 int SessionExIndex();

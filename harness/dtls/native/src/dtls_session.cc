@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <sys/time.h>
 
 #include <cstdio>
@@ -169,6 +171,80 @@ struct SessionCallbacks {
     return SSL_CLIENT_HELLO_SUCCESS;
   }
 
+  // Client role. OpenSSL asks once the server's flight is in (the hint, if any, came in
+  // its ServerKeyExchange); JS answers synchronously with the identity and key to use.
+  static unsigned int PskClient(SSL* ssl, const char* hint, char* identity, unsigned int maxIdentityLen,
+                                unsigned char* psk, unsigned int maxPskLen) {
+    DtlsSession* s = FromSsl(ssl);
+    if (s == nullptr) return 0;
+    s->pskHintSeen_ = hint != nullptr;
+    s->pskHint_ = hint != nullptr ? Printable(hint) : "";
+    if (!s->inCall_ || s->pskIdentity_.IsEmpty()) {
+      s->callbackNote_ = "no pskIdentity callback: this client has no PSK to offer";
+      return 0;
+    }
+    Napi::Env env = s->Env();
+    Napi::HandleScope scope(env);
+    Napi::Value r = s->pskIdentity_.Call({hint != nullptr ? Napi::Value(Napi::String::New(env, hint)) : env.Null()});
+    if (env.IsExceptionPending()) {
+      // Not repeated: the caller's text might name the key.
+      env.GetAndClearPendingException();
+      s->callbackNote_ = "pskIdentity callback threw";
+      return 0;
+    }
+    if (!r.IsObject()) {
+      s->callbackNote_ = "pskIdentity callback gave no PSK";
+      return 0;
+    }
+    Napi::Object o = r.As<Napi::Object>();
+    Napi::Value idV = o.Get("identity");
+    Napi::Value keyV = o.Get("key");
+    std::string id;
+    if (idV.IsBuffer()) {
+      auto b = idV.As<Napi::Buffer<uint8_t>>();
+      id.assign(reinterpret_cast<const char*>(b.Data()), b.Length());
+    } else if (idV.IsString()) {
+      id = idV.As<Napi::String>().Utf8Value();
+    } else {
+      s->callbackNote_ = "pskIdentity callback: identity must be a Buffer or a string";
+      return 0;
+    }
+    // OpenSSL takes the identity as a C string: an embedded NUL would silently cut it.
+    if (id.empty() || id.size() >= maxIdentityLen || id.find('\0') != std::string::npos) {
+      s->callbackNote_ = "PSK identity '" + Printable(id.c_str()) + "' is unusable (" + std::to_string(id.size()) +
+                         " bytes; 1 to " + std::to_string(maxIdentityLen - 1) + " without NUL)";
+      return 0;
+    }
+    if (!keyV.IsBuffer()) {
+      s->callbackNote_ = "pskIdentity callback: key must be a Buffer";
+      return 0;
+    }
+    auto key = keyV.As<Napi::Buffer<uint8_t>>();
+    if (key.Length() == 0 || key.Length() > maxPskLen) {
+      s->callbackNote_ = "PSK for identity '" + Printable(id.c_str()) + "' has an unusable length of " +
+                         std::to_string(key.Length()) + " bytes";
+      return 0;
+    }
+    std::memcpy(identity, id.data(), id.size());
+    identity[id.size()] = '\0';
+    std::memcpy(psk, key.Data(), key.Length());
+    return static_cast<unsigned int>(key.Length());
+  }
+
+  // Client role. Leaves OpenSSL's decision alone (preverified is returned as is); keeps
+  // the first complaint, since OpenSSL's verify result only holds the last one.
+  static int Verify(int preverified, X509_STORE_CTX* x) {
+    if (preverified != 1) {
+      SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
+      DtlsSession* s = ssl != nullptr ? FromSsl(ssl) : nullptr;
+      if (s != nullptr && s->verifyError_ == 0) {
+        s->verifyError_ = X509_STORE_CTX_get_error(x);
+        s->verifyErrorDepth_ = X509_STORE_CTX_get_error_depth(x);
+      }
+    }
+    return preverified;
+  }
+
   static void Keylog(const SSL* ssl, const char* line) {
     DtlsSession* s = FromSsl(ssl);
     if (s == nullptr || !s->inCall_ || s->keylog_.IsEmpty() || line == nullptr) return;
@@ -196,9 +272,20 @@ void DtlsSession::InstallCallbacks(SSL_CTX* ctx, bool psk) {
   if (psk) SSL_CTX_set_psk_server_callback(ctx, SessionCallbacks::Psk);
 }
 
+void DtlsSession::InstallClientCallbacks(SSL_CTX* ctx, bool psk, bool verifyPeer) {
+  SSL_CTX_set_keylog_callback(ctx, SessionCallbacks::Keylog);
+  SSL_CTX_set_info_callback(ctx, SessionCallbacks::Info);
+  // Verification runs either way (its result is reported); the mode only says whether a
+  // failure aborts the handshake.
+  SSL_CTX_set_verify(ctx, verifyPeer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, SessionCallbacks::Verify);
+  // Without the callback OpenSSL leaves PSK suites out of the ClientHello altogether.
+  if (psk) SSL_CTX_set_psk_client_callback(ctx, SessionCallbacks::PskClient);
+}
+
 Napi::Function DtlsSession::Define(Napi::Env env, AddonData* data) {
   return DefineClass(env, "DtlsSession",
                      {
+                         InstanceMethod("connect", &DtlsSession::Connect),
                          InstanceMethod("feed", &DtlsSession::Feed),
                          InstanceMethod("write", &DtlsSession::Write),
                          InstanceMethod("timeoutMs", &DtlsSession::TimeoutMs),
@@ -231,6 +318,8 @@ DtlsSession::DtlsSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Dtls
     if (psk.IsFunction()) pskLookup_ = Napi::Persistent(psk.As<Napi::Function>());
     Napi::Value kl = cb.Get("keylog");
     if (kl.IsFunction()) keylog_ = Napi::Persistent(kl.As<Napi::Function>());
+    Napi::Value pi = cb.Get("pskIdentity");
+    if (pi.IsFunction()) pskIdentity_ = Napi::Persistent(pi.As<Napi::Function>());
   }
   queues_.queryMtu = ctxState_->mtu;
 
@@ -245,7 +334,53 @@ DtlsSession::DtlsSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Dtls
   }
   SSL_set_ex_data(ssl_, SessionExIndex(), this);
   SSL_set_bio(ssl_, bio, bio);  // one BIO, one reference: SSL_free releases it
-  SSL_set_accept_state(ssl_);
+  if (!IsClient()) {
+    SSL_set_accept_state(ssl_);
+    return;
+  }
+  std::string why;
+  if (!SetUpClient(&why)) {
+    Release();
+    Napi::Error::New(env, "cannot create DTLS client session: " + why).ThrowAsJavaScriptException();
+  }
+}
+
+bool DtlsSession::SetUpClient(std::string* why) {
+  const ContextState& c = *ctxState_;
+  // Before DANE: SSL_dane_enable fills an unset SNI from its base domain, and only an SNI
+  // already set is left alone.
+  if (!c.sni.empty() && SSL_set_tlsext_host_name(ssl_, c.sni.c_str()) != 1) {
+    *why = "cannot set SNI: " + OpenSslErrors();
+    return false;
+  }
+  if (c.daneUsage >= 0) {
+    // No base domain: OpenSSL would take it as both the SNI and the name to check, and
+    // both are the caller's separate choices (sni, expectedServerName), set around it.
+    // The record is Cert(0)/Full(0): the whole certificate, compared byte for byte, which
+    // also lets a DANE-TA(2) anchor act as the issuer when the server leaves it out.
+    if (SSL_dane_enable(ssl_, nullptr) <= 0 ||
+        SSL_dane_tlsa_add(ssl_, static_cast<uint8_t>(c.daneUsage), 0, 0, c.daneCertDer.data(), c.daneCertDer.size()) <= 0) {
+      *why = "cannot set up DANE: " + OpenSslErrors();
+      return false;
+    }
+  }
+  if (!c.expectedServerName.empty()) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    int ok;
+    if (c.expectedIsIp) {
+      ok = X509_VERIFY_PARAM_set1_ip_asc(param, c.expectedServerName.c_str());
+    } else {
+      // "*.example.com" matches one whole label only, never "w*.example.com".
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      ok = X509_VERIFY_PARAM_set1_host(param, c.expectedServerName.c_str(), c.expectedServerName.size());
+    }
+    if (ok != 1) {
+      *why = "cannot set the expected server name: " + OpenSslErrors();
+      return false;
+    }
+  }
+  SSL_set_connect_state(ssl_);
+  return true;
 }
 
 DtlsSession::~DtlsSession() { Release(); }
@@ -262,6 +397,7 @@ void DtlsSession::Release() {
   queues_.out.clear();
   pskLookup_.Reset();
   keylog_.Reset();
+  pskIdentity_.Reset();
   closed_ = true;
 }
 
@@ -295,6 +431,12 @@ void DtlsSession::Fail(const std::string& why) {
 void DtlsSession::FailFromSslError(int sslError) {
   std::string errs = DrainErrorQueue();
   std::string why = callbackNote_;
+  if (IsClient() && ctxState_->verifyServer && verifyError_ != 0) {
+    // What OpenSSL's "certificate verify failed" does not say: why, and at which certificate.
+    std::string v = "server certificate verification failed: " + std::string(X509_verify_cert_error_string(verifyError_)) +
+                    " (X509 error " + std::to_string(verifyError_) + " at depth " + std::to_string(verifyErrorDepth_) + ")";
+    why = why.empty() ? v : v + "; " + why;
+  }
   if (!errs.empty()) why += (why.empty() ? "" : ": ") + errs;
   if (why.empty()) {
     why = sslError == SSL_ERROR_SYSCALL ? "transport error" : "DTLS error " + std::to_string(sslError);
@@ -408,6 +550,20 @@ Napi::Object DtlsSession::Result(Napi::Env env) {
   return r;
 }
 
+Napi::Value DtlsSession::Connect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!IsClient()) {
+    Napi::TypeError::New(env, "connect() is for sessions of a client context").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!EnterCall(env)) return env.Undefined();
+  // With nothing queued, this writes the ClientHello and stops, wanting a read.
+  Drive(false);
+  Napi::Object r = Result(env);
+  LeaveCall();
+  return r;
+}
+
 Napi::Value DtlsSession::Feed(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsBuffer()) {
@@ -505,6 +661,7 @@ Napi::Value DtlsSession::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("label", label_);
+  o.Set("role", IsClient() ? "client" : "server");
   o.Set("established", Napi::Boolean::New(env, established_));
   o.Set("closed", Napi::Boolean::New(env, closed_));
   o.Set("clientHelloCount", Napi::Number::New(env, clientHelloCount_));
@@ -524,7 +681,14 @@ Napi::Value DtlsSession::Info(const Napi::CallbackInfo& info) {
   o.Set("verifyResult", env.Null());
   o.Set("verifyResultText", env.Null());
   o.Set("resumed", Napi::Boolean::New(env, false));
+  o.Set("state", env.Null());
+  if (IsClient()) {
+    o.Set("pskIdentityHint", pskHintSeen_ ? Napi::Value(Napi::String::New(env, pskHint_)) : env.Null());
+    o.Set("verifyErrorDepth", verifyError_ != 0 ? Napi::Value(Napi::Number::New(env, verifyErrorDepth_)) : env.Null());
+    o.Set("dane", env.Null());
+  }
   if (ssl_ == nullptr) return o;
+  o.Set("state", SSL_state_string_long(ssl_));
 
   ERR_clear_error();
   o.Set("version", SSL_get_version(ssl_));
@@ -535,7 +699,8 @@ Napi::Value DtlsSession::Info(const Napi::CallbackInfo& info) {
   }
   if (const char* id = SSL_get_psk_identity(ssl_)) o.Set("pskIdentity", id);
 
-  // Server side: SSL_get_peer_cert_chain() leaves the leaf out, so it is put first here.
+  // Server side: SSL_get_peer_cert_chain() leaves the leaf out, so it is put first here
+  // (client side it is already first, and the X509_cmp below skips the repeat).
   Napi::Array chain = Napi::Array::New(env);
   uint32_t n = 0;
   auto pushDer = [&](X509* x) {
@@ -553,6 +718,12 @@ Napi::Value DtlsSession::Info(const Napi::CallbackInfo& info) {
       if (X509_cmp(x, leaf) != 0) pushDer(x);
     }
     X509_free(leaf);
+  } else if (IsClient()) {
+    // A chain that failed verification never becomes the session's peer certificate, but
+    // it is exactly what a failed handshake must show; on the client side the chain
+    // OpenSSL kept starts with the server's own certificate.
+    STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl_);
+    for (int i = 0; sent != nullptr && i < sk_X509_num(sent); i++) pushDer(sk_X509_value(sent, i));
   }
   o.Set("peerCertChainDer", chain);
   if (established_ || failed_) {
@@ -561,6 +732,19 @@ Napi::Value DtlsSession::Info(const Napi::CallbackInfo& info) {
     o.Set("verifyResultText", X509_verify_cert_error_string(v));
   }
   o.Set("resumed", Napi::Boolean::New(env, SSL_session_reused(ssl_) == 1));
+  if (IsClient() && ctxState_->daneUsage >= 0) {
+    uint8_t usage = 0, selector = 0, mtype = 0;
+    const unsigned char* data = nullptr;
+    size_t dlen = 0;
+    // Depth of the certificate the record matched; -1 until a verification succeeded.
+    const int depth = SSL_get0_dane_tlsa(ssl_, &usage, &selector, &mtype, &data, &dlen);
+    if (depth >= 0) {
+      Napi::Object d = Napi::Object::New(env);
+      d.Set("usage", Napi::Number::New(env, usage));
+      d.Set("depth", Napi::Number::New(env, depth));
+      o.Set("dane", d);
+    }
+  }
   ERR_clear_error();
   return o;
 }

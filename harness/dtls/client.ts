@@ -1,0 +1,509 @@
+/**
+ * The harness's DTLS 1.2 client: one UDP socket connected to one server, one OpenSSL
+ * session. It is what the reference device needs for certificate mode (node-dtls-client
+ * only does PSK): ECDHE-ECDSA with a client certificate, the server verified by PKIX or
+ * by an LwM2M Certificate Usage. Like the server, the socket stays in JS, so every
+ * datagram is seen and timestamped here; the addon only turns datagrams into datagrams.
+ */
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { isIP, isIPv6 } from 'node:net';
+import {
+  loadNative,
+  type ClientSessionInfo,
+  type FeedResult,
+  type NativeAlert,
+  type NativeClientContext,
+  type NativeClientContextOptions,
+  type NativeClientSession,
+} from './native.js';
+import { peerLabel, type Address, type DtlsMessageEvent, type DtlsRecordEvent } from './session-layer.js';
+
+/**
+ * LwM2M Certificate Usage (Security /0/x/15), i.e. the TLSA usage of RFC 6698:
+ * 0 CA constraint, 1 service certificate constraint, 2 trust anchor assertion,
+ * 3 domain-issued certificate.
+ */
+export type CertificateUsage = 0 | 1 | 2 | 3;
+
+/** The value /0/x/15 takes when the bootstrap left it out (LwM2M 1.2 §E.1). */
+export const LWM2M_DEFAULT_CERTIFICATE_USAGE: CertificateUsage = 3;
+
+export interface DtlsClientOptions {
+  /** The server: an IP address (a name is resolved once, before the socket is made). */
+  remote: Address;
+  /** Where to bind; default the wildcard of the remote's family, port 0 (the OS chooses). */
+  local?: { address?: string; port?: number };
+  /** OpenSSL or IANA names, in the order the ClientHello offers them. */
+  cipherSuites: string[];
+  /** Identity and key for the PSK suites among cipherSuites. */
+  psk?: { identity: string | Buffer; key: Buffer };
+  /** Client certificate (chain allowed) and its key, sent when the server asks. */
+  certPem?: string;
+  keyPem?: string;
+  /**
+   * Without certificateUsage: the PKIX trust store the server's chain must reach.
+   * With certificateUsage: the certificate the usage refers to (LwM2M's Server Public Key,
+   * /0/x/4): a CA for 0 and 2, the server's own certificate for 1 and 3.
+   */
+  caPem?: string;
+  /**
+   * Verify the server as LwM2M's Certificate Usage says (OpenSSL DANE, Cert/Full records):
+   * 0 PKIX-TA: caPem must appear in the validated chain, which must reach trustStorePem
+   *   (default caPem itself);
+   * 1 PKIX-EE: the server's certificate must equal caPem and validate to trustStorePem;
+   * 2 DANE-TA: caPem is the trust anchor (the server need not send it); expiry checked;
+   * 3 DANE-EE: the server's certificate must equal caPem byte for byte; nothing else
+   *   (no chain, no expiry: RFC 7671 §5.1) unless expectedServerName is given.
+   * Not given: plain PKIX against caPem. LwM2M's own default is 3
+   * (LWM2M_DEFAULT_CERTIFICATE_USAGE); a device applying /0/x/15 passes it explicitly.
+   */
+  certificateUsage?: CertificateUsage;
+  /** The PKIX trust store of usages 0 and 1. */
+  trustStorePem?: string;
+  /** 'chain' (default when caPem is given): an unverified server fails the handshake. */
+  verifyServer?: 'none' | 'chain';
+  /** DNS name or IP literal the server certificate's subjectAltName must carry. */
+  expectedServerName?: string;
+  /** server_name extension (RFC 6066); none sent unless given. */
+  sni?: string;
+  /** Largest datagram sent during the handshake (default 1232). */
+  mtu?: number;
+  /** The handshake fails if not done by then (default 30 s). */
+  handshakeTimeoutMs?: number;
+  /** Bytes the server may send before the handshake completes (default 64 KiB). */
+  maxHandshakeBytes?: number;
+  /** NSS key log lines, for Wireshark. Off unless given: they decrypt the traffic. */
+  keylog?: (line: string) => void;
+  /**
+   * Every datagram in and out from the first ClientHello on: the 'record' event only
+   * reaches listeners added after connect() resolved, i.e. after the handshake.
+   */
+  onRecord?: (e: DtlsRecordEvent) => void;
+  /** Abandons the handshake (connect() rejects); no effect once established. */
+  signal?: AbortSignal;
+}
+
+export type DtlsClientCloseReason = 'peer-close-notify' | 'peer-alert' | 'client-close' | 'error';
+
+export interface DtlsClientCloseEvent {
+  reason: DtlsClientCloseReason;
+  error?: string;
+  alerts: NativeAlert[];
+}
+
+export interface DtlsClientEvents {
+  record: [DtlsRecordEvent];
+  message: [DtlsMessageEvent];
+  close: [DtlsClientCloseEvent];
+  /** A datagram nothing could take (after close, or past maxHandshakeBytes). */
+  dropped: [{ reason: string; length: number }];
+  error: [Error];
+}
+
+/** Why connect() failed, with what the handshake had got to. Never carries a key. */
+export class DtlsClientHandshakeError extends Error {
+  constructor(
+    message: string,
+    readonly remote: Address,
+    readonly alerts: NativeAlert[],
+    readonly verifyResult: number | null,
+    readonly verifyResultText: string | null,
+    readonly peerCertChainDer: Buffer[],
+    readonly state: string | null,
+  ) {
+    super(message);
+    this.name = 'DtlsClientHandshakeError';
+  }
+}
+
+const DEFAULTS = { handshakeTimeoutMs: 30_000, maxHandshakeBytes: 64 * 1024 };
+
+type State = 'handshaking' | 'established' | 'closed';
+
+export class DtlsClient extends EventEmitter<DtlsClientEvents> {
+  private state: State = 'handshaking';
+  private session: NativeClientSession | undefined;
+  private lastInfo: ClientSessionInfo | undefined;
+  private readonly alerts: NativeAlert[] = [];
+  private handshakeBytes = 0;
+  private retransmitTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private lastSocketError: string | undefined;
+  private localAddress: Address;
+  /** Set by close(): the close_notify is on its way, nothing more is read or written. */
+  private closing: Promise<void> | undefined;
+  private settle: { resolve: (c: DtlsClient) => void; reject: (e: Error) => void } | undefined;
+  /**
+   * Application data that came with the server's last flight: held until the caller has
+   * had its turn to listen (connect() resolves in a microtask, these go out after it).
+   */
+  private early: DtlsMessageEvent[] | undefined = [];
+
+  private constructor(
+    private readonly socket: dgram.Socket,
+    context: NativeClientContext,
+    readonly remote: Address,
+    private readonly opts: DtlsClientOptions,
+  ) {
+    super();
+    const keylog = opts.keylog;
+    const psk = opts.psk;
+    this.session = context.createSession(peerLabel(remote), {
+      pskIdentity: () => (psk ? { identity: psk.identity, key: psk.key } : null),
+      ...(keylog ? { keylog: (line: string) => keylog(line) } : {}),
+    });
+    const a = socket.address();
+    this.localAddress = { address: a.address, port: a.port };
+    if (opts.onRecord) this.on('record', opts.onRecord);
+    socket.on('message', (bytes, rinfo) => {
+      const monoNs = process.hrtime.bigint();
+      this.onDatagram(bytes, { address: rinfo.address, port: rinfo.port }, monoNs);
+    });
+    socket.on('error', (err) => this.onSocketError(err));
+  }
+
+  /**
+   * Binds a socket, connects it to `remote` and runs the handshake. Resolves once the
+   * session is established; rejects with a DtlsClientHandshakeError naming the failure
+   * (the alert, the certificate verification result, or the timeout).
+   */
+  static async connect(options: DtlsClientOptions): Promise<DtlsClient> {
+    const context = makeContext(options);
+    const remote = await resolveRemote(options.remote);
+    const family = isIPv6(remote.address) ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type: family });
+    try {
+      await new Promise<void>((ok, ko) => {
+        socket.once('error', ko);
+        socket.bind(options.local?.port ?? 0, options.local?.address ?? (family === 'udp6' ? '::' : '0.0.0.0'), () => {
+          socket.off('error', ko);
+          ok();
+        });
+      });
+      // A connected socket: the kernel drops datagrams from anyone but the server.
+      await new Promise<void>((ok, ko) => {
+        socket.once('error', ko);
+        socket.connect(remote.port, remote.address, () => {
+          socket.off('error', ko);
+          ok();
+        });
+      });
+    } catch (e) {
+      socket.close();
+      throw new Error(`cannot open a UDP socket to ${peerLabel(remote)}: ${(e as Error).message}`);
+    }
+    let client: DtlsClient;
+    try {
+      client = new DtlsClient(socket, context, remote, options);
+    } catch (e) {
+      socket.close();
+      throw e;
+    }
+    return client.handshake();
+  }
+
+  get local(): Address {
+    return this.localAddress;
+  }
+
+  get established(): boolean {
+    return this.state === 'established';
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** The session as OpenSSL sees it: suite, server chain (DER), verify result, DANE match. */
+  info(): ClientSessionInfo {
+    if (this.session) return this.session.info();
+    if (this.lastInfo) return this.lastInfo;
+    throw new Error('DtlsClient has no session');
+  }
+
+  /** Encrypts one datagram to the server; throws if the session is not established. */
+  send(bytes: Buffer): void {
+    if (this.state !== 'established' || !this.session || this.closing) {
+      throw new Error(`no established DTLS session with ${peerLabel(this.remote)} (${this.closing ? 'closing' : this.state})`);
+    }
+    const r = this.session.write(bytes);
+    this.transmit(r.out);
+    if (r.error !== undefined) throw new Error(`DTLS write to ${peerLabel(this.remote)} failed: ${r.error}`);
+  }
+
+  /** close_notify if established, then the socket is closed. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.state === 'closed') return Promise.resolve();
+    if (this.state === 'handshaking') {
+      this.failHandshake('closed by the caller before the handshake completed');
+      return Promise.resolve();
+    }
+    const sends = this.session ? this.transmit(this.session.shutdown().out) : [];
+    // Bounded: a close_notify is a courtesy, not worth hanging on.
+    this.closing = Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 500).unref())]).then(() =>
+      this.finish('client-close'),
+    );
+    return this.closing;
+  }
+
+  // ---- handshake ----
+
+  private handshake(): Promise<DtlsClient> {
+    const ms = this.opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    const signal = this.opts.signal;
+    return new Promise<DtlsClient>((resolve, reject) => {
+      const onAbort = () => this.failHandshake('aborted by the caller');
+      const done = () => signal?.removeEventListener('abort', onAbort);
+      this.settle = {
+        resolve: (c) => {
+          done();
+          resolve(c);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.deadlineTimer = setTimeout(() => this.failHandshake(`handshake not completed within ${ms} ms${this.stallHint()}`), ms);
+      let r: FeedResult;
+      try {
+        r = this.session!.connect();
+      } catch (e) {
+        this.failHandshake(`DTLS engine error: ${(e as Error).message}`);
+        return;
+      }
+      this.afterResult(r, process.hrtime.bigint());
+    });
+  }
+
+  /** Where a handshake that ran out of time stood, in words a tester can act on. */
+  private stallHint(): string {
+    const state = this.session?.info().state ?? null;
+    const parts: string[] = [];
+    if (state) parts.push(`OpenSSL state: ${state}`);
+    if (state === 'SSLv3/TLS write finished') {
+      parts.push('the server never answered our Finished; some servers drop it silently when the PSK or the client certificate is refused');
+    } else if (state === 'SSLv3/TLS write client hello' || state === 'before SSL initialization') {
+      parts.push('no usable answer from the server');
+    }
+    if (this.lastSocketError) parts.push(`last socket error: ${this.lastSocketError}`);
+    return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+  }
+
+  private afterResult(r: FeedResult, monoNs: bigint): void {
+    this.transmit(r.out);
+    this.alerts.push(...r.alerts);
+    if (r.established && this.state === 'handshaking') {
+      this.state = 'established';
+      this.clearTimers();
+      const settle = this.settle;
+      this.settle = undefined;
+      settle?.resolve(this);
+      setImmediate(() => this.flushEarly());
+    }
+    if (this.state === 'established') {
+      for (const bytes of r.app) this.deliver({ bytes, remote: this.remote, monoNs });
+    }
+    if (r.closed) {
+      if (this.state === 'handshaking') {
+        this.failHandshake(r.error ?? 'handshake aborted');
+      } else if (this.state === 'established') {
+        const peerAlert = r.alerts.some((a) => !a.sent && a.level === 'fatal');
+        this.finish(r.peerClosed ? 'peer-close-notify' : peerAlert ? 'peer-alert' : 'error', r.error);
+      }
+      return;
+    }
+    this.armRetransmit();
+  }
+
+  private deliver(m: DtlsMessageEvent): void {
+    if (this.early) this.early.push(m);
+    else this.emit('message', m);
+  }
+
+  private flushEarly(): void {
+    const held = this.early ?? [];
+    this.early = undefined;
+    for (const m of held) this.emit('message', m);
+  }
+
+  private armRetransmit(): void {
+    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
+    this.retransmitTimer = undefined;
+    if (this.state !== 'handshaking' || !this.session) return;
+    const ms = this.session.timeoutMs();
+    if (ms < 0) return;
+    this.retransmitTimer = setTimeout(() => this.onRetransmitTimer(), Math.max(1, ms));
+  }
+
+  private onRetransmitTimer(): void {
+    this.retransmitTimer = undefined;
+    if (this.state !== 'handshaking' || !this.session) return;
+    const r = this.session.handleTimeout();
+    this.transmit(r.out);
+    if (r.failed) this.failHandshake(`${r.error ?? 'handshake timed out'}${this.stallHint()}`);
+    else this.armRetransmit();
+  }
+
+  private failHandshake(error: string): void {
+    if (this.state !== 'handshaking') return;
+    const info = this.session?.info();
+    const alerts = [...this.alerts];
+    this.release();
+    let message = `DTLS handshake with ${peerLabel(this.remote)} failed: ${error}`;
+    const peer = alerts.filter((a) => !a.sent);
+    const ours = alerts.filter((a) => a.sent);
+    const list = (as: NativeAlert[]) => as.map((a) => `${a.level} "${a.description}" (${a.code})`).join(', ');
+    if (peer.length > 0) message += `; alert from the server: ${list(peer)}`;
+    if (ours.length > 0) message += `; alert sent: ${list(ours)}`;
+    const e = new DtlsClientHandshakeError(
+      message,
+      this.remote,
+      alerts,
+      info?.verifyResult ?? null,
+      info?.verifyResultText ?? null,
+      info?.peerCertChainDer ?? [],
+      info?.state ?? null,
+    );
+    const settle = this.settle;
+    this.settle = undefined;
+    settle?.reject(e);
+  }
+
+  /** Ends an established session (the engine's side is already done or being done). */
+  private finish(reason: DtlsClientCloseReason, error?: string): void {
+    if (this.state === 'closed') return;
+    this.release();
+    const e: DtlsClientCloseEvent = { reason, alerts: [...this.alerts] };
+    if (error !== undefined) e.error = error;
+    this.emit('close', e);
+  }
+
+  private release(): void {
+    this.state = 'closed';
+    this.clearTimers();
+    if (this.session) {
+      this.lastInfo = this.session.info();
+      this.session.free();
+      this.session = undefined;
+    }
+    try {
+      this.socket.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.retransmitTimer = undefined;
+    this.deadlineTimer = undefined;
+  }
+
+  // ---- datagrams ----
+
+  private onDatagram(bytes: Buffer, from: Address, monoNs: bigint): void {
+    this.emit('record', { direction: 'in', local: this.localAddress, remote: from, monoNs, bytes });
+    if (this.state === 'closed' || !this.session || this.closing) {
+      this.emit('dropped', { reason: 'session closed', length: bytes.length });
+      return;
+    }
+    if (this.state === 'handshaking') {
+      this.handshakeBytes += bytes.length;
+      const max = this.opts.maxHandshakeBytes ?? DEFAULTS.maxHandshakeBytes;
+      if (this.handshakeBytes > max) {
+        this.emit('dropped', { reason: 'handshake byte limit exceeded', length: bytes.length });
+        this.failHandshake(`the server sent more than ${max} bytes before the handshake completed`);
+        return;
+      }
+    }
+    let r: FeedResult;
+    try {
+      r = this.session.feed(bytes);
+    } catch (e) {
+      // Only a bug in the addon's argument handling could land here.
+      const why = `DTLS engine error: ${(e as Error).message}`;
+      if (this.state === 'handshaking') this.failHandshake(why);
+      else this.finish('error', why);
+      return;
+    }
+    this.afterResult(r, monoNs);
+  }
+
+  private transmit(datagrams: Buffer[]): Promise<void>[] {
+    const sends: Promise<void>[] = [];
+    for (const bytes of datagrams) {
+      const monoNs = process.hrtime.bigint();
+      this.emit('record', { direction: 'out', local: this.localAddress, remote: this.remote, monoNs, bytes });
+      sends.push(
+        new Promise<void>((resolve) => {
+          try {
+            this.socket.send(bytes, (err) => {
+              if (err) this.onSocketError(err);
+              resolve();
+            });
+          } catch (err) {
+            // The socket was closed under a late send (e.g. close_notify after close).
+            this.onSocketError(err as Error);
+            resolve();
+          }
+        }),
+      );
+    }
+    return sends;
+  }
+
+  /**
+   * ICMP port unreachable shows up here on a connected socket. It is kept for the
+   * timeout message rather than ending the handshake: the server may just be starting.
+   */
+  private onSocketError(err: Error): void {
+    this.lastSocketError = (err as NodeJS.ErrnoException).code ?? err.message;
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+function makeContext(o: DtlsClientOptions): NativeClientContext {
+  const usage = o.certificateUsage;
+  const ctx: NativeClientContextOptions = { role: 'client', cipherSuites: o.cipherSuites, psk: o.psk !== undefined };
+  if (o.certPem !== undefined) ctx.certPem = o.certPem;
+  if (o.keyPem !== undefined) ctx.keyPem = o.keyPem;
+  if (usage === undefined) {
+    if (o.trustStorePem !== undefined) throw new Error('DtlsClient: trustStorePem goes with certificateUsage 0 or 1; without a usage, caPem is the trust store');
+    if (o.caPem !== undefined) ctx.caPem = o.caPem;
+  } else {
+    if (![0, 1, 2, 3].includes(usage)) throw new Error(`DtlsClient: certificateUsage must be 0, 1, 2 or 3, not ${String(usage)}`);
+    if (!o.caPem) throw new Error(`DtlsClient: certificateUsage ${usage} needs caPem, the certificate it refers to`);
+    ctx.dane = { usage, certPem: o.caPem };
+    if (usage === 0) ctx.caPem = o.trustStorePem ?? o.caPem;
+    else if (usage === 1) {
+      if (!o.trustStorePem) throw new Error('DtlsClient: certificateUsage 1 (PKIX-EE) needs trustStorePem, the CAs the server chain must validate to');
+      ctx.caPem = o.trustStorePem;
+    } else if (o.trustStorePem !== undefined) {
+      throw new Error(`DtlsClient: certificateUsage ${usage} takes no trustStorePem: caPem alone is what the server is checked against`);
+    }
+  }
+  if (o.verifyServer !== undefined) ctx.verifyServer = o.verifyServer;
+  if (o.expectedServerName !== undefined) ctx.expectedServerName = o.expectedServerName;
+  if (o.sni !== undefined) ctx.sni = o.sni;
+  if (o.mtu !== undefined) ctx.mtu = o.mtu;
+  if (o.psk) {
+    if (!Buffer.isBuffer(o.psk.key) || o.psk.key.length === 0) throw new Error('DtlsClient: psk.key must be a non-empty Buffer');
+  }
+  return new (loadNative().DtlsContext)(ctx);
+}
+
+async function resolveRemote(remote: Address): Promise<Address> {
+  if (isIP(remote.address) !== 0) return remote;
+  const { address } = await lookup(remote.address);
+  return { address, port: remote.port };
+}
