@@ -356,3 +356,29 @@ describe('createProfileAdapter', () => {
     expect(() => createProfileAdapter(defaultSimulatorProfile())).toThrow(/simulator/);
   });
 });
+
+describe('certificate material for provisioning', () => {
+  test('reaches the action as 0600 files named in the environment; the private key never reaches the evidence', async () => {
+    const { createCa, issueCertificate } = await import('../harness/pki/certificates.js');
+    const ca = await createCa('manufacturer');
+    const dev = await issueCertificate(ca, { commonName: 'dev', usage: 'client' });
+    const adapter = new ExecAdapter({
+      provision: exec('stat -c %a "$GEISA_KEY_FILE"; head -2 "$GEISA_CERT_FILE"; cat "$GEISA_KEY_FILE"; echo usage=$GEISA_CERTIFICATE_USAGE; test -s "$GEISA_TRUST_FILE" && echo trust-ok'),
+    });
+    const r = recorder();
+    try {
+      await adapter.run('provision', params, { certificates: { certPem: dev.certPem, keyPem: dev.keyPem, trustPem: ca.certPem, usage: 2 } }, r.hooks);
+    } finally {
+      await adapter.dispose();
+    }
+    const notes = r.notes.join('\n');
+    expect(notes).toContain('[provision] 600');
+    expect(notes).toContain('-----BEGIN CERTIFICATE-----');
+    expect(notes).toContain('usage=2');
+    expect(notes).toContain('trust-ok');
+    const keyLines = dev.keyPem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    expect(keyLines.length).toBeGreaterThan(0);
+    for (const line of keyLines) expect(notes).not.toContain(line);
+    expect(notes).toMatch(/<private key sha256:[0-9a-f]{8}/);
+  }, 30_000);
+});

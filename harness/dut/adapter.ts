@@ -19,10 +19,22 @@ export interface ActionParams {
   stateDir: string;
 }
 
-/** Handed to exec actions through environment variables or a 0600 temporary file only. */
+/** Certificate-mode material for provisioning: the device's certificate and key, and what it trusts. */
+export interface CertificateSecrets {
+  certPem: string;
+  /** Secret: reaches an exec action only as a 0600 file. */
+  keyPem: string;
+  /** The Bootstrap-Server certificate or trust anchor the device checks the server against (/0/x/4). */
+  trustPem: string;
+  /** LwM2M Certificate Usage (/0/x/15) for the Bootstrap-Server account; 3 when absent. */
+  usage?: number;
+}
+
+/** Handed to exec actions through environment variables or 0600 temporary files only. */
 export interface ActionSecrets {
   pskIdentity?: string;
   pskKey?: Buffer;
+  certificates?: CertificateSecrets;
 }
 
 export interface ActionHooks {

@@ -187,7 +187,7 @@ export class ExecAdapter implements DutAdapter {
     hooks: () => ActionHooks | undefined,
     onLine?: (line: string) => void,
   ): Promise<Running> {
-    const scrub = secretScrubber(secrets.pskKey);
+    const scrub = secretScrubber(secrets.pskKey, secrets.certificates?.keyPem);
     hooks()?.note('adapter', `[${action}] $ ${scrub(command)}`);
     const child = spawn(this.shell, ['-c', command], {
       cwd: this.options.cwd,
@@ -237,11 +237,17 @@ export class ExecAdapter implements DutAdapter {
   }
 
   private async prepareSecrets(secrets: ActionSecrets): Promise<string | undefined> {
-    if (!secrets.pskKey) return undefined;
-    // mkdtemp creates the directory 0700; the file itself is 0600 and created exclusively.
-    const dir = await mkdtemp(join(tmpdir(), 'geisa-psk-'));
+    if (!secrets.pskKey && !secrets.certificates) return undefined;
+    // mkdtemp creates the directory 0700; the files are 0600 and created exclusively.
+    const dir = await mkdtemp(join(tmpdir(), 'geisa-secrets-'));
     this.secretDirs.add(dir);
-    await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    const opts = { mode: 0o600, flag: 'wx' } as const;
+    if (secrets.pskKey) await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, opts);
+    if (secrets.certificates) {
+      await writeFile(join(dir, 'cert.pem'), secrets.certificates.certPem, opts);
+      await writeFile(join(dir, 'key.pem'), secrets.certificates.keyPem, opts);
+      await writeFile(join(dir, 'trust.pem'), secrets.certificates.trustPem, opts);
+    }
     return dir;
   }
 
@@ -271,7 +277,7 @@ function actionEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Stale values inherited from the caller's shell must not pass for this run's secrets.
-  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX']) delete env[name];
+  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE']) delete env[name];
   Object.assign(env, {
     GEISA_ACTION: action,
     GEISA_BS_URI: params.bsUri,
@@ -285,6 +291,12 @@ function actionEnv(
     env.GEISA_PSK_FILE = join(secretDir, 'psk.hex');
     env.GEISA_PSK_HEX = secrets.pskKey.toString('hex');
   }
+  if (secrets.certificates && secretDir) {
+    env.GEISA_CERT_FILE = join(secretDir, 'cert.pem');
+    env.GEISA_KEY_FILE = join(secretDir, 'key.pem');
+    env.GEISA_TRUST_FILE = join(secretDir, 'trust.pem');
+    env.GEISA_CERTIFICATE_USAGE = String(secrets.certificates.usage ?? 3);
+  }
   return env;
 }
 
@@ -292,17 +304,29 @@ function actionEnv(
  * Replaces the key in output with its fingerprint: as hex in either case, and as base64
  * or raw text for keys long enough that a match cannot be a coincidence.
  */
-export function secretScrubber(key: Buffer | undefined): (text: string) => string {
-  if (!key || key.length === 0) return (text) => text;
-  const replacement = `<psk ${fingerprint(key)}>`;
-  const forms = [key.toString('hex')];
-  if (key.length >= 8) {
-    forms.push(key.toString('base64'));
-    const raw = key.toString('latin1');
-    if (/^[\x20-\x7e]+$/.test(raw)) forms.push(raw);
+export function secretScrubber(key: Buffer | undefined, privateKeyPem?: string): (text: string) => string {
+  const steps: ((text: string) => string)[] = [];
+  if (key && key.length > 0) {
+    const replacement = `<psk ${fingerprint(key)}>`;
+    const forms = [key.toString('hex')];
+    if (key.length >= 8) {
+      forms.push(key.toString('base64'));
+      const raw = key.toString('latin1');
+      if (/^[\x20-\x7e]+$/.test(raw)) forms.push(raw);
+    }
+    const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'gi');
+    steps.push((text) => text.replace(pattern, replacement));
   }
-  const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'gi');
-  return (text) => text.replace(pattern, replacement);
+  if (privateKeyPem) {
+    // Output comes line by line, so each base64 line of the key is a form of its own.
+    const body = privateKeyPem.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    const replacement = `<private key ${fingerprint(Buffer.from(privateKeyPem))}>`;
+    if (body.length) {
+      const pattern = new RegExp(body.map(escapeRegExp).join('|'), 'g');
+      steps.push((text) => text.replace(pattern, replacement));
+    }
+  }
+  return (text) => steps.reduce((t, step) => step(t), text);
 }
 
 function escapeRegExp(text: string): string {
