@@ -11,7 +11,7 @@ import { listCases } from '../harness/cli/list-command.js';
 import { EXIT } from '../harness/runner/exit-code.js';
 import { loadProfile, ProfileError } from '../harness/profile/load.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
-import { describeProvisionedPsk, provisionDevice, readPskKeyHex } from '../fixtures/device/provision.js';
+import { describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } from '../fixtures/device/provision.js';
 import { deviceProcessMain } from '../fixtures/device/main.js';
 
 const defectHelp = DEFECTS.map((d) => `  ${d.name.padEnd(34)} ${d.description}`).join('\n');
@@ -75,20 +75,42 @@ await yargs(hideBin(process.argv))
         (p) =>
           p
             .option('state', { type: 'string', demandOption: true, describe: 'state file to write' })
-            .option('bs-uri', { type: 'string', demandOption: true, describe: 'Bootstrap-Server URI: coap://host:port (NoSec) or coaps://host:port (DTLS with PSK)' })
+            .option('bs-uri', { type: 'string', demandOption: true, describe: 'Bootstrap-Server URI: coap://host:port (NoSec) or coaps://host:port (DTLS with a PSK or certificates)' })
             .option('endpoint', { type: 'string', demandOption: true, describe: 'Endpoint Client Name' })
             .option('hold-off', { type: 'number', default: 0, describe: 'Client Hold Off Time /0/x/11, seconds' })
             .option('psk-identity', { type: 'string', describe: 'coaps:// only: PSK Identity /0/0/3 (default: $GEISA_PSK_IDENTITY)' })
             .option('psk-key-file', {
               type: 'string',
               describe: 'coaps:// only: file holding the PSK /0/0/5 as hex (default: the hex in $GEISA_PSK_HEX); never give a key on the command line',
-            }),
+            })
+            .option('cert-file', { type: 'string', describe: 'coaps:// certificate mode: the IDevID certificate, PEM or DER, for /0/0/3 (default: $GEISA_CERT_FILE)' })
+            .option('key-file', { type: 'string', describe: 'coaps:// certificate mode: its private key, PEM or DER, for /0/0/5 (default: $GEISA_KEY_FILE)' })
+            .option('trust-file', {
+              type: 'string',
+              describe: "coaps:// certificate mode: the Bootstrap-Server's certificate or trust anchor, PEM or DER, for /0/0/4 (default: $GEISA_TRUST_FILE)",
+            })
+            .option('certificate-usage', { type: 'number', describe: 'coaps:// certificate mode: Certificate Usage /0/0/15, 0..3 (default: $GEISA_CERTIFICATE_USAGE, else 3)' }),
         async (a) => {
           const secure = a['bs-uri'].startsWith('coaps:');
-          const pskIdentity = a['psk-identity'] ?? (secure ? process.env.GEISA_PSK_IDENTITY : undefined);
-          const pskKeyHex = await readPskKeyHex(a['psk-key-file'], secure ? process.env.GEISA_PSK_HEX : undefined);
-          const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex });
-          process.stdout.write(`provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}\n`);
+          const env = process.env;
+          const pskFlags = a['psk-identity'] !== undefined || a['psk-key-file'] !== undefined;
+          const certFlags = a['cert-file'] !== undefined || a['key-file'] !== undefined || a['trust-file'] !== undefined || a['certificate-usage'] !== undefined;
+          if (pskFlags && certFlags) throw new Error('give either --psk-identity/--psk-key-file or --cert-file/--key-file/--trust-file, not both');
+          // The environment's certificate files apply only where no PSK is given at all (flags or environment).
+          const envPsk = secure && !certFlags && (Boolean(env.GEISA_PSK_IDENTITY) || Boolean(env.GEISA_PSK_HEX));
+          const certMode = secure && !pskFlags && (certFlags || (!envPsk && Boolean(env.GEISA_CERT_FILE || env.GEISA_KEY_FILE || env.GEISA_TRUST_FILE)));
+          const certificate = certMode
+            ? await readCertificateFiles({
+                certFile: a['cert-file'] ?? env.GEISA_CERT_FILE,
+                keyFile: a['key-file'] ?? env.GEISA_KEY_FILE,
+                trustFile: a['trust-file'] ?? env.GEISA_TRUST_FILE,
+                certificateUsage: a['certificate-usage'] ?? env.GEISA_CERTIFICATE_USAGE,
+              })
+            : undefined;
+          const pskIdentity = certMode ? undefined : (a['psk-identity'] ?? (secure ? env.GEISA_PSK_IDENTITY : undefined));
+          const pskKeyHex = certMode ? undefined : await readPskKeyHex(a['psk-key-file'], secure ? env.GEISA_PSK_HEX : undefined);
+          const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex, certificate });
+          process.stdout.write(`provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}${describeProvisionedCertificate(state)}\n`);
         },
       )
       .command(

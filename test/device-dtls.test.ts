@@ -125,7 +125,7 @@ describe('PSK bootstrap and registration (scripted DTLS server, CCM_8 only)', ()
     ['mode 0 without an identity', { identity: '', key: Buffer.from('0011', 'hex') }, 0, /PSK Identity\) is missing or empty/],
     ['mode 0 without a key', { identity: 'id', key: Buffer.alloc(0) }, 0, /Secret Key\) is missing or empty/],
     ['mode 1 (RPK)', undefined, 1, /Security Mode 1 \(Raw Public Key\) is not implemented/],
-    ['mode 2 (certificate)', undefined, 2, /Security Mode 2 \(Certificate\) is not implemented/],
+    ['mode 2 (certificate) without a certificate', undefined, 2, /\/0\/1\/3 \(Public Key or Identity\) is not the device certificate/],
     ['mode 4 (certificate with EST)', undefined, 4, /Security Mode 4 \(Certificate with EST\) is not implemented/],
   ])('Bootstrap-Finish is 4.06 with %s, and the configuration is restored', async (_what, psk, mode, why) => {
     const b = await bench();

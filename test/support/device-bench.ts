@@ -11,7 +11,9 @@ import type { Address } from '../../harness/coap/endpoint.js';
 import { type TransmissionParams, exchangeLifetimeMs, maxTransmitWaitMs } from '../../harness/coap/params.js';
 import { CF, encodeContent, parsePath, type ResourceRecord } from '../../harness/lwm2m/index.js';
 import type { DefectName } from '../../fixtures/device/defects.js';
-import { provisionDevice } from '../../fixtures/device/provision.js';
+import { provisionDevice, type ProvisionedCertificate } from '../../fixtures/device/provision.js';
+import { DtlsServer } from '../../harness/dtls/session-layer.js';
+import { DtlsTransport } from '../../harness/dtls/dtls-transport.js';
 import { runDevice, type RunningDevice } from '../../fixtures/device/run.js';
 import { type RegistrationDesk, type ScriptedPeer, type SeenRequest, isBootstrapRequest, openBootstrapServer, openLwm2mServer } from './scripted-peers.js';
 import { DtlsPskPeer } from './scripted-dtls.js';
@@ -60,6 +62,42 @@ export function securityRecords(iid: number, serverUri: string, ssid: number, ps
   return records;
 }
 
+/** A Security instance in Security Mode 2: the device's certificate and key, the server's certificate or trust anchor. */
+export interface CertificateAccount {
+  certDer: Buffer;
+  keyDer: Buffer;
+  serverCertDer: Buffer;
+  /** /0/x/15; left out when undefined (LwM2M's default 3 applies). */
+  certificateUsage?: number;
+  ciphersuites?: number[];
+}
+
+export function certificateSecurityRecords(iid: number, serverUri: string, ssid: number, c: CertificateAccount): ResourceRecord[] {
+  const p = (rid: number) => parsePath(`/0/${iid}/${rid}`);
+  const records: ResourceRecord[] = [
+    { path: p(0), value: serverUri },
+    { path: p(1), value: false },
+    { path: p(2), value: 2 },
+    { path: p(3), value: c.certDer },
+    { path: p(4), value: c.serverCertDer },
+    { path: p(5), value: c.keyDer },
+    { path: p(10), value: ssid },
+  ];
+  if (c.certificateUsage !== undefined) records.push({ path: p(15), value: c.certificateUsage });
+  c.ciphersuites?.forEach((suite, i) => records.push({ path: parsePath(`/0/${iid}/16/${i}`), value: suite }));
+  return records;
+}
+
+/** What a certificate-mode DTLS server presents and trusts (PEM). */
+export interface ServerIdentity {
+  certPem: string;
+  keyPem: string;
+  /** The CAs it verifies client certificates against (reported, never enforced). */
+  caPem: string;
+  /** Default: the LwM2M mandatory ECDHE-ECDSA-AES128-CCM8 alone. */
+  cipherSuites?: string[];
+}
+
 export function serverRecords(iid: number, a: AccountSpec): ResourceRecord[] {
   const p = (rid: number) => parsePath(`/1/${iid}/${rid}`);
   const records: ResourceRecord[] = [
@@ -90,6 +128,11 @@ export interface BenchOptions {
    */
   dtls?: boolean;
   dtlsHandshakeTimeoutMs?: number;
+  /**
+   * Both scripted servers behind the harness's OpenSSL DTLS server in certificate mode,
+   * asking for the client's certificate; provision with provisionCertificate().
+   */
+  cert?: { bs: ServerIdentity; server: ServerIdentity };
 }
 
 /** The credentials a DTLS bench starts with; tests may change the bench's copies. */
@@ -117,10 +160,30 @@ export class DeviceBench {
     /** The DTLS servers under bs and server (DTLS bench only). */
     readonly bsDtls?: DtlsPskPeer,
     readonly serverDtls?: DtlsPskPeer,
+    /** The certificate-mode DTLS servers under bs and server (certificate bench only). */
+    readonly bsCert?: DtlsTransport,
+    readonly serverCert?: DtlsTransport,
   ) {}
 
   static async create(opts: BenchOptions = {}): Promise<DeviceBench> {
     const dir = await mkdtemp(join(tmpdir(), 'geisa-device-'));
+    if (opts.cert) {
+      const listen = (id: ServerIdentity, name: string) =>
+        DtlsServer.listen({
+          address: '127.0.0.1',
+          cipherSuites: id.cipherSuites ?? ['ECDHE-ECDSA-AES128-CCM8'],
+          certPem: id.certPem,
+          keyPem: id.keyPem,
+          caPem: id.caPem,
+          requestClientCert: true,
+          handshakeTimeoutMs: 5000,
+        }).then((server) => DtlsTransport.over(server, name));
+      const bsCert = await listen(opts.cert.bs, 'test-bootstrap-server');
+      const serverCert = await listen(opts.cert.server, 'test-lwm2m-server');
+      const bs = await openBootstrapServer(FAST_PARAMS, bsCert);
+      const { peer, desk } = await openLwm2mServer(FAST_PARAMS, serverCert);
+      return new DeviceBench(dir, bs, peer, desk, opts, undefined, undefined, bsCert, serverCert);
+    }
     if (opts.dtls) {
       const holder: { bench?: DeviceBench } = {};
       const lookup = (which: 'bs' | 'server') => (identity: Buffer) => {
@@ -152,6 +215,11 @@ export class DeviceBench {
       pskIdentity: psk?.identity,
       pskKeyHex: psk?.key.toString('hex'),
     });
+  }
+
+  /** Certificate-mode provisioning of the Bootstrap-Server account (the IDevID). */
+  async provisionCertificate(certificate: ProvisionedCertificate, bsUri = this.bs.uri): Promise<void> {
+    await provisionDevice({ stateFile: this.stateFile, bsUri, endpoint: this.endpoint, holdOffS: this.opts.holdOffS ?? 0, certificate });
   }
 
   async start(): Promise<RunningDevice> {
@@ -217,7 +285,7 @@ export class DeviceBench {
 
   /** Where the Bootstrap-Server reaches the device: its DTLS session on a DTLS bench, else its socket. */
   get bsTarget(): Address {
-    return this.opts.dtls && this.bsRequestFrom ? this.bsRequestFrom : this.deviceAddress;
+    return (this.opts.dtls || this.opts.cert) && this.bsRequestFrom ? this.bsRequestFrom : this.deviceAddress;
   }
 
   async write(path: string, records: ResourceRecord[], format: number = CF.TLV): Promise<string> {
