@@ -12,6 +12,8 @@ import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { cipherSuiteName } from '../harness/recorder/dtls-records.js';
 import { decodeCoap, describe } from '../harness/coap/message.js';
+import { derOfCertificate } from '../harness/pki/case-pki.js';
+import { X509Certificate } from 'node:crypto';
 
 export const SSID = 101;
 
@@ -124,4 +126,23 @@ export function handshakeOf(dtls: DtlsTransport | undefined, remote: { address: 
     if (h.remote.address === remote.address && h.remote.port === remote.port) return h;
   }
   return undefined;
+}
+
+/**
+ * Certificate mode: the account the Bootstrap-Server writes for the fake LwM2M Server —
+ * a fresh operational certificate and key from the run CA (/0/x/3, /0/x/5) and the
+ * server's certificate to pin (/0/x/4, Certificate Usage 3 = domain-issued certificate).
+ */
+export async function certificateServerAccount(t: CaseContext, opts: { serverCertPem?: string } = {}): Promise<{ account: ServerAccount; clientCertPem: string }> {
+  const device = await t.freshDeviceCertificate();
+  const serverCertPem = opts.serverCertPem ?? t.pki!.lwm2mServerCert.certPem;
+  const account: ServerAccount = {
+    ...serverAccount(t),
+    certificate: { clientCertDer: device.certDer, clientKeyDer: device.keyDer, serverCertDer: derOfCertificate(serverCertPem), usage: 3 },
+  };
+  return { account, clientCertPem: device.certPem };
+}
+
+export function fingerprintOf(der: Buffer | undefined): string {
+  return der ? new X509Certificate(der).fingerprint256 : '(no certificate)';
 }

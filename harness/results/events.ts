@@ -49,8 +49,8 @@ export interface CaseMeta {
   ics?: string;
   timeoutMs: number;
   tags: string[];
-  /** 'psk': both fake servers are coaps:// with DTLS 1.2 PSK; default plain CoAP. */
-  security?: 'nosec' | 'psk';
+  /** 'psk' / 'certificate': both fake servers are coaps:// with DTLS 1.2 in that mode; default plain CoAP. */
+  security?: 'nosec' | 'psk' | 'certificate';
 }
 
 export interface Address {

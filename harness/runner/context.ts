@@ -11,6 +11,8 @@ import type { Lwm2mServer } from '../servers/lwm2m-server.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
 import { CaseStop } from './outcome.js';
 import { freshPsk, type PskCredentials } from '../servers/security.js';
+import { type CasePki, derOfCertificate, derOfPrivateKey } from '../pki/case-pki.js';
+import { issueCertificate } from '../pki/certificates.js';
 import type { LoopMonitor } from './loop-monitor.js';
 
 export interface CaseEnvironment {
@@ -29,6 +31,8 @@ export interface CaseEnvironment {
   scrub(text: string): string;
   /** A key the harness made: scrubbed from every datagram and text from now on. */
   registerSecret(key: Buffer): void;
+  /** Certificate-mode cases: the run CA, the device's IDevID and the servers' certificates. */
+  pki?: CasePki;
   /** Another Bootstrap-Server for this case (a second provisioning target); closed with the case. */
   openBootstrapServer(psk: PskCredentials | undefined): Promise<BootstrapServer>;
 }
@@ -145,6 +149,24 @@ export class CaseContext {
   openBootstrapServer(psk?: PskCredentials): Promise<BootstrapServer> {
     if (psk) this.env.registerSecret(psk.key);
     return this.env.openBootstrapServer(psk);
+  }
+
+  /** Certificate-mode cases: the case's PKI (run CA, IDevID, server certificates). */
+  get pki(): CasePki | undefined {
+    return this.env.pki;
+  }
+
+  /**
+   * A fresh operational certificate for the device, issued by the run CA, for the
+   * Bootstrap-Server to write into a certificate-mode account; its key is never reported.
+   */
+  async freshDeviceCertificate(): Promise<{ certDer: Buffer; keyDer: Buffer; certPem: string }> {
+    const pki = this.env.pki;
+    if (!pki) throw new Error('freshDeviceCertificate() needs a certificate-mode case');
+    const c = await issueCertificate(pki.runCa, { commonName: this.endpoint, usage: 'client' });
+    const keyDer = derOfPrivateKey(c.keyPem);
+    this.env.registerSecret(keyDer);
+    return { certDer: derOfCertificate(c.certPem), keyDer, certPem: c.certPem };
   }
 
   /** The Bootstrap-Server credentials the device was provisioned with (DTLS cases). */

@@ -19,6 +19,8 @@ export interface ServerAccount {
   securityMode?: number;
   /** PSK identity /0/x/3 and key /0/x/5 (Security Mode 0). */
   psk?: PskCredentials;
+  /** Certificate mode (Security Mode 2): /0/x/3 client certificate, /0/x/4 server certificate, /0/x/5 client key, /0/x/15 usage. */
+  certificate?: { clientCertDer: Buffer; clientKeyDer: Buffer; serverCertDer: Buffer; usage?: number };
   bootstrapOnRegistrationFailure?: boolean;
   retryCount?: number;
   retryTimerS?: number;
@@ -69,11 +71,12 @@ export function securityRecords(iid: number, a: ServerAccount): ResourceRecord[]
   return [
     { path: p(0), value: a.serverUri },
     { path: p(1), value: false },
-    { path: p(2), value: a.securityMode ?? (a.psk ? 0 : 3) },
-    { path: p(3), value: a.psk ? Buffer.from(a.psk.identity, 'utf8') : Buffer.alloc(0) },
-    { path: p(4), value: Buffer.alloc(0) },
-    { path: p(5), value: a.psk ? a.psk.key : Buffer.alloc(0) },
+    { path: p(2), value: a.securityMode ?? (a.psk ? 0 : a.certificate ? 2 : 3) },
+    { path: p(3), value: a.psk ? Buffer.from(a.psk.identity, 'utf8') : (a.certificate?.clientCertDer ?? Buffer.alloc(0)) },
+    { path: p(4), value: a.certificate?.serverCertDer ?? Buffer.alloc(0) },
+    { path: p(5), value: a.psk ? a.psk.key : (a.certificate?.clientKeyDer ?? Buffer.alloc(0)) },
     { path: p(10), value: a.ssid },
+    ...(a.certificate?.usage !== undefined ? [{ path: p(15), value: a.certificate.usage }] : []),
   ];
 }
 

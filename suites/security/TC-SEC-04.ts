@@ -1,0 +1,54 @@
+/*
+ * Expected sequence (the Bootstrap-Server is coaps:// in certificate mode, offering only
+ * TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 and requesting a client certificate):
+ *   device -> BS   DTLS handshake presenting its IDevID, which chains to the manufacturer CA
+ *   device -> BS   (in DTLS) CON POST /bs?ep=<endpoint>
+ *   BS -> device   2.04; Discover; Write /0/x (certificate-mode account); Write /1/y; Finish
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
+import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
+import { describeCertificate } from '../../harness/pki/certificates.js';
+import { certificateServerAccount, describeRequest, expectBootstrapRequest, fingerprintOf, handshakeOf, provisionAndStart, runBootstrapPlan, startupWindowMs } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-SEC-04',
+    title: 'Bootstrap over DTLS 1.2 with certificates: mutual authentication with the IDevID, ECDHE-ECDSA-AES128-CCM8',
+    area: 'security',
+    requirements: [
+      { id: 'GEISA-ADM-BS-05', section: 'GEISA security/certificates.rst', quote: 'GEISA devices MUST include an initial IDevID used for initial authentication' },
+      { id: 'LWM2M-TRANS-DTLS-03', section: 'LwM2M Transport 1.2 §5.2.9.3 (1.1: §5.2.8.3)', quote: 'in certificate mode the client MUST support TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8' },
+      { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
+    ],
+    strength: 'SHALL',
+    ics: 'transport.dtls-certificate',
+    timeoutMs: 60_000,
+    tags: ['security', 'dtls', 'certificate', 'bootstrap'],
+    security: 'certificate',
+  },
+  async (t: CaseContext) => {
+    await provisionAndStart(t);
+    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start, over DTLS in certificate mode offering only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8');
+    const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
+    if (!hs) t.fail(`the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
+    t.check('handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
+      expected: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
+      observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
+    });
+    const leaf = hs.peerCertChainDer[0];
+    t.check('the device presented a client certificate', leaf !== undefined, { expected: 'a certificate in the client Certificate message', observed: leaf ? describeCertificate(leaf) : 'none' });
+    t.check('the client certificate chains to the manufacturer CA declared for the device', hs.verifyResult === 0, {
+      expected: 'verify result 0 against the manufacturer CA',
+      observed: `${hs.verifyResult} (${hs.verifyResultText})`,
+    });
+    t.check('the client certificate is the IDevID the device was provisioned with', fingerprintOf(leaf) === t.pki!.idevid.cert.fingerprint256, {
+      expected: describeCertificate(t.pki!.idevid.certPem),
+      observed: leaf ? describeCertificate(leaf) : 'none',
+    });
+    const { account } = await certificateServerAccount(t);
+    await runBootstrapPlan(t, req, account);
+    t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher}, client certificate ${leaf ? describeCertificate(leaf) : ''} verified; bootstrap ${describeRequest(req)} completed with Finish 2.04`);
+  },
+);
