@@ -106,6 +106,45 @@ describe('geisa-adm command line', () => {
     expect(outputs[2]).toMatch(/sha256/);
   }, 60_000);
 
+  test('certificate mode for a device that brings its own IDevID: verified against the manufacturer CA the profile declares, failed against another', async () => {
+    const { createCa, issueCertificate } = await import('../harness/pki/certificates.js');
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-cert-'));
+    const manufacturer = await createCa('Acme manufacturer CA');
+    const other = await createCa('Not the manufacturer');
+    const idevid = await issueCertificate(manufacturer, { commonName: 'urn:dev:ops:acme-real-1', usage: 'client' });
+    writeFileSync(join(dir, 'acme-ca.pem'), manufacturer.certPem);
+    writeFileSync(join(dir, 'other-ca.pem'), other.certPem);
+    writeFileSync(join(dir, 'idevid.pem'), idevid.certPem);
+    writeFileSync(join(dir, 'idevid.key'), idevid.keyPem, { mode: 0o600 });
+    const profile = (ca: string) =>
+      [
+        'schema: geisa-adm-profile/1',
+        'dut: { endpoint: "urn:dev:ops:acme-real-1" }',
+        'adapter:',
+        '  kind: exec',
+        '  actions:',
+        `    provision: { exec: "node ${resolve('dist/bin/geisa-adm.js')} device provision --state {stateDir}/s.json --bs-uri {bsUri} --endpoint {endpoint} --cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}" }`,
+        `    start: { exec: "exec node ${resolve('dist/bin/geisa-adm.js')} device run --state {stateDir}/s.json --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
+        'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
+        `certificates: { manufacturerCaFile: ${ca} }`,
+        '',
+      ].join('\n');
+    writeFileSync(join(dir, 'good.yaml'), profile('acme-ca.pem'));
+    writeFileSync(join(dir, 'bad.yaml'), profile('other-ca.pem'));
+    const good = cli(['run', '--dut', join(dir, 'good.yaml'), '--cases', 'TC-SEC-04', '--out', join(dir, 'good')]);
+    expect(good.stdout).toMatch(/TC-SEC-04 PASS/);
+    const bad = cli(['run', '--dut', join(dir, 'bad.yaml'), '--cases', 'TC-SEC-04', '--out', join(dir, 'bad')]);
+    expect(bad.status).toBe(1);
+    const verdict = parseEventLog(readFileSync(join(dir, 'bad', 'events.jsonl'), 'utf8')).find((e) => e.type === 'verdict');
+    expect(verdict && verdict.type === 'verdict' && verdict.reason).toMatch(/chains to the manufacturer CA.*observed [1-9]\d* \(/);
+    // The device's private key is nowhere in what the runs wrote.
+    const keyLines = idevid.keyPem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    for (const out of ['good', 'bad']) {
+      const text = readFileSync(join(dir, out, 'events.jsonl'), 'utf8') + readFileSync(join(dir, out, 'junit.xml'), 'utf8');
+      for (const line of keyLines) expect(text.includes(line)).toBe(false);
+    }
+  }, 90_000);
+
   test('the example profiles load', () => {
     for (const f of ['fixtures/profiles/reference-device-exec.yaml', 'fixtures/profiles/manual-meter.example.yaml']) {
       const r = cli(['list', '--dut', f]);

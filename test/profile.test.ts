@@ -456,3 +456,26 @@ describe('profile.schema.json', () => {
     expect(readFileSync(file, 'utf8')).toBe(expected);
   });
 });
+
+describe('certificates.manufacturerCaFile', () => {
+  const base = 'schema: geisa-adm-profile/1\ndut:\n  endpoint: urn:dev:x\nadapter:\n  kind: manual\n  actions:\n    start: { manual: "power on" }\ncertificates:\n  manufacturerCaFile: ca.pem\n';
+
+  test('is read relative to the profile and kept as PEM', async () => {
+    const { createCa } = await import('../harness/pki/certificates.js');
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-prof-ca-'));
+    const ca = await createCa('Acme manufacturer CA');
+    writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+    writeFileSync(join(dir, 'dut.yaml'), base);
+    const p = loadProfile(join(dir, 'dut.yaml'));
+    expect(p.certificates.manufacturerCaPem).toBe(ca.certPem);
+    expect(p.certificates.manufacturerCaFile).toBe(join(dir, 'ca.pem'));
+  });
+
+  test('a missing or non-certificate file is a profile error naming the field and its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-prof-ca-'));
+    writeFileSync(join(dir, 'dut.yaml'), base);
+    expect(() => loadProfile(join(dir, 'dut.yaml'))).toThrow(/dut\.yaml:9:\d+: certificates\.manufacturerCaFile: .*ca\.pem does not exist/);
+    writeFileSync(join(dir, 'ca.pem'), 'not a certificate');
+    expect(() => loadProfile(join(dir, 'dut.yaml'))).toThrow(/certificates\.manufacturerCaFile: .*ca\.pem is not a readable PEM certificate/);
+  });
+});

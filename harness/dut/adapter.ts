@@ -21,9 +21,10 @@ export interface ActionParams {
 
 /** Certificate-mode material for provisioning: the device's certificate and key, and what it trusts. */
 export interface CertificateSecrets {
-  certPem: string;
+  /** The device identity to install, when the harness plays the manufacturer (bundled device). */
+  certPem?: string;
   /** Secret: reaches an exec action only as a 0600 file. */
-  keyPem: string;
+  keyPem?: string;
   /** The Bootstrap-Server certificate or trust anchor the device checks the server against (/0/x/4). */
   trustPem: string;
   /** LwM2M Certificate Usage (/0/x/15) for the Bootstrap-Server account; 3 when absent. */

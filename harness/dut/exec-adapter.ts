@@ -244,8 +244,8 @@ export class ExecAdapter implements DutAdapter {
     const opts = { mode: 0o600, flag: 'wx' } as const;
     if (secrets.pskKey) await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, opts);
     if (secrets.certificates) {
-      await writeFile(join(dir, 'cert.pem'), secrets.certificates.certPem, opts);
-      await writeFile(join(dir, 'key.pem'), secrets.certificates.keyPem, opts);
+      if (secrets.certificates.certPem) await writeFile(join(dir, 'cert.pem'), secrets.certificates.certPem, opts);
+      if (secrets.certificates.keyPem) await writeFile(join(dir, 'key.pem'), secrets.certificates.keyPem, opts);
       await writeFile(join(dir, 'trust.pem'), secrets.certificates.trustPem, opts);
     }
     return dir;
@@ -292,8 +292,8 @@ function actionEnv(
     env.GEISA_PSK_HEX = secrets.pskKey.toString('hex');
   }
   if (secrets.certificates && secretDir) {
-    env.GEISA_CERT_FILE = join(secretDir, 'cert.pem');
-    env.GEISA_KEY_FILE = join(secretDir, 'key.pem');
+    if (secrets.certificates.certPem) env.GEISA_CERT_FILE = join(secretDir, 'cert.pem');
+    if (secrets.certificates.keyPem) env.GEISA_KEY_FILE = join(secretDir, 'key.pem');
     env.GEISA_TRUST_FILE = join(secretDir, 'trust.pem');
     env.GEISA_CERTIFICATE_USAGE = String(secrets.certificates.usage ?? 3);
   }

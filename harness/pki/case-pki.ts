@@ -10,21 +10,28 @@ import { createCa, issueCertificate, type CertificateMaterial } from './certific
 
 export interface CasePki {
   runCa: Awaited<ReturnType<typeof createCa>>;
-  manufacturerCa: Awaited<ReturnType<typeof createCa>>;
-  idevid: CertificateMaterial;
+  /** The CA the device's IDevID must chain to. */
+  manufacturerCaPem: string;
+  /** Set when the harness played the manufacturer (bundled device); a real device brings its own. */
+  idevid?: CertificateMaterial;
   bootstrapServerCert: CertificateMaterial;
   lwm2mServerCert: CertificateMaterial;
 }
 
-export async function makeCasePki(endpoint: string, serverHost: string): Promise<CasePki> {
+/**
+ * `manufacturerCaPem` given: a real device, whose IDevID is checked against it. Absent:
+ * the harness makes a manufacturer CA and an IDevID for the bundled device.
+ */
+export async function makeCasePki(endpoint: string, serverHost: string, manufacturerCaPem?: string): Promise<CasePki> {
   const runCa = await createCa('GEISA ADM conformance run CA');
-  const manufacturerCa = await createCa('GEISA reference device manufacturer CA');
-  const [idevid, bootstrapServerCert, lwm2mServerCert] = await Promise.all([
-    issueCertificate(manufacturerCa, { commonName: endpoint, usage: 'client', validDays: 3650 }),
+  const [bootstrapServerCert, lwm2mServerCert] = await Promise.all([
     issueCertificate(runCa, { commonName: 'geisa-adm bootstrap-server', hosts: [serverHost], usage: 'server' }),
     issueCertificate(runCa, { commonName: 'geisa-adm lwm2m-server', hosts: [serverHost], usage: 'server' }),
   ]);
-  return { runCa, manufacturerCa, idevid, bootstrapServerCert, lwm2mServerCert };
+  if (manufacturerCaPem) return { runCa, manufacturerCaPem, bootstrapServerCert, lwm2mServerCert };
+  const manufacturerCa = await createCa('GEISA reference device manufacturer CA');
+  const idevid = await issueCertificate(manufacturerCa, { commonName: endpoint, usage: 'client', validDays: 3650 });
+  return { runCa, manufacturerCaPem: manufacturerCa.certPem, idevid, bootstrapServerCert, lwm2mServerCert };
 }
 
 export function derOfCertificate(pem: string): Buffer {

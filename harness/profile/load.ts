@@ -5,6 +5,8 @@
  * the harness never deals with optional fields.
  */
 import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
@@ -75,6 +77,8 @@ export interface Profile {
   /** Only what the profile declares; use claims() from ics-registry.ts to apply defaults. */
   ics: Record<string, boolean>;
   secrets: { bootstrapPsk?: Psk };
+  /** Certificate-mode trust material; the manufacturer CA is read from its file at load time. */
+  certificates: { manufacturerCaPem?: string; manufacturerCaFile?: string };
 }
 
 export interface ProfileProblem {
@@ -146,7 +150,20 @@ export function parseProfile(text: string, fileName: string): Profile {
   const semantic = checkSemantics(raw, where);
   if (semantic.length > 0) throw new ProfileError(fileName, sortByPlace(semantic));
 
-  return buildProfile(raw, fileName);
+  const profile = buildProfile(raw, fileName);
+  const caFile = raw.certificates?.manufacturerCaFile;
+  if (caFile !== undefined) {
+    const path = resolvePath(dirname(fileName), caFile);
+    try {
+      const pem = readFileSync(path, 'utf8');
+      new X509Certificate(pem);
+      profile.certificates = { manufacturerCaPem: pem, manufacturerCaFile: path };
+    } catch (e) {
+      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `is not a readable PEM certificate (${firstLine((e as Error).message)})`;
+      throw new ProfileError(fileName, [{ ...where.value(['certificates', 'manufacturerCaFile']), path: 'certificates.manufacturerCaFile', text: `certificates.manufacturerCaFile: ${path} ${reason}` }]);
+    }
+  }
+  return profile;
 }
 
 /**
@@ -176,6 +193,7 @@ export function defaultSimulatorProfile(): Profile {
     },
     ics: {},
     secrets: {},
+    certificates: {},
   };
 }
 
@@ -192,7 +210,7 @@ export function redactProfile(profile: Profile): unknown {
 function dropEmptySections(data: unknown): void {
   if (typeof data !== 'object' || data === null) return;
   const record = data as Record<string, unknown>;
-  for (const section of ['harness', 'ixit', 'ics', 'secrets']) {
+  for (const section of ['harness', 'ixit', 'ics', 'secrets', 'certificates']) {
     if (record[section] === null) delete record[section];
   }
 }
@@ -216,6 +234,7 @@ interface RawProfile {
   ixit?: Partial<Omit<Ixit, 'coap'>> & { coap?: Partial<CoapTransmission> };
   ics?: Record<string, boolean>;
   secrets?: { bootstrapPsk?: { identity: string; keyHex: string } };
+  certificates?: { manufacturerCaFile?: string };
 }
 
 function buildProfile(raw: RawProfile, source: string): Profile {
@@ -253,6 +272,7 @@ function buildProfile(raw: RawProfile, source: string): Profile {
     },
     ics: { ...raw.ics },
     secrets: psk ? { bootstrapPsk: { identity: psk.identity, key: Buffer.from(psk.keyHex, 'hex') } } : {},
+    certificates: {},
   };
 }
 

@@ -175,6 +175,18 @@ export const PROFILE_SCHEMA = {
         ]),
       ),
     },
+    certificates: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Certificate-mode trust material (public: certificates only, never keys).',
+      properties: {
+        manufacturerCaFile: {
+          type: 'string',
+          minLength: 1,
+          description: "PEM file (relative to the profile) of the CA the device's IDevID chains to; certificate-mode cases verify the device against it.",
+        },
+      },
+    },
     secrets: {
       type: 'object',
       additionalProperties: false,

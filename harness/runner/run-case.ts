@@ -101,14 +101,14 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     }
     let pki: CasePki | undefined;
     if (meta.security === 'certificate') {
-      if (opts.profile.adapter.kind !== 'simulator') {
-        // A real device's IDevID must be checked against its manufacturer's CA, which the
-        // profile cannot declare yet.
-        return emitVerdict('inconclusive', 'certificate-mode cases need the manufacturer CA of the device, which this profile format does not declare yet');
+      const declaredCa = opts.profile.certificates.manufacturerCaPem;
+      if (opts.profile.adapter.kind !== 'simulator' && !declaredCa) {
+        // A real device's IDevID can only be judged against its manufacturer's CA.
+        return emitVerdict('inconclusive', `certificate-mode case: the profile ${opts.profile.source} declares no certificates.manufacturerCaFile to verify the device's IDevID against`);
       }
-      pki = await makeCasePki(opts.profile.dut.endpoint, h.advertiseHost);
-      recorder.scrubber.add(derOfPrivateKey(pki.idevid.keyPem));
-      bsSecurity = { mode: 'certificate', certPem: pki.bootstrapServerCert.certPem, keyPem: pki.bootstrapServerCert.keyPem, trustedClientCaPem: pki.manufacturerCa.certPem };
+      pki = await makeCasePki(opts.profile.dut.endpoint, h.advertiseHost, opts.profile.adapter.kind === 'simulator' ? undefined : declaredCa);
+      if (pki.idevid) recorder.scrubber.add(derOfPrivateKey(pki.idevid.keyPem));
+      bsSecurity = { mode: 'certificate', certPem: pki.bootstrapServerCert.certPem, keyPem: pki.bootstrapServerCert.keyPem, trustedClientCaPem: pki.manufacturerCaPem };
       dmSecurity = { mode: 'certificate', certPem: pki.lwm2mServerCert.certPem, keyPem: pki.lwm2mServerCert.keyPem, trustedClientCaPem: pki.runCa.certPem };
     }
     bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });
@@ -129,7 +129,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       secrets: bootstrapPsk
         ? { pskIdentity: bootstrapPsk.identity, pskKey: bootstrapPsk.key }
         : pki
-          ? { certificates: { certPem: pki.idevid.certPem, keyPem: pki.idevid.keyPem, trustPem: pki.bootstrapServerCert.certPem, usage: 3 } }
+          ? { certificates: { ...(pki.idevid ? { certPem: pki.idevid.certPem, keyPem: pki.idevid.keyPem } : {}), trustPem: pki.bootstrapServerCert.certPem, usage: 3 } }
           : {},
       pki,
       registerSecret: (key: Buffer) => recorder.scrubber.add(key),
@@ -154,9 +154,12 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const outcome = await Promise.race([
       c.run(ctx).then(() => undefined),
       timeout.expired.then(() => new CaseStop('error', `case exceeded its timeout of ${meta.timeoutMs / 1000} s (harness-side bound; each wait inside has its own)`)),
+      // The case's own signal follows the run's (listener removed in finally), so no
+      // listener of ours outlives the case on the run-wide signal.
       new Promise<CaseStop>((resolve) => {
-        if (opts.signal.aborted) resolve(new CaseStop('error', 'run interrupted'));
-        opts.signal.addEventListener('abort', () => resolve(new CaseStop('error', 'run interrupted')), { once: true });
+        const stop = () => resolve(new CaseStop('error', 'run interrupted'));
+        if (opts.signal.aborted) stop();
+        else caseAbort.signal.addEventListener('abort', () => opts.signal.aborted && stop(), { once: true });
       }),
     ]);
     if (outcome instanceof CaseStop) throw outcome;
