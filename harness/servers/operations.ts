@@ -4,7 +4,7 @@
  * A codec problem in the device's answer is kept as a quotable error, never thrown.
  */
 import type { Address, CoapEndpoint, InboundResponse } from '../coap/endpoint.js';
-import { contentFormat, codeName } from '../coap/message.js';
+import { type CoapMessage, OPTION, contentFormat, codeName, encodeUint, uintOption } from '../coap/message.js';
 import {
   CF,
   decodeContent,
@@ -12,6 +12,22 @@ import {
   parsePath,
   type ResourceRecord,
 } from '../lwm2m/index.js';
+
+/** RFC 7959: SZX 0..6 stands for 16..1024 bytes. */
+function szxOf(size: number): number {
+  return Math.log2(size) - 4;
+}
+
+/** The block size a 4.13 asks for: its Block1 SZX, else the largest power of two within Size1, else 512. */
+function negotiatedBlockSize(msg: CoapMessage, payloadLength: number): number {
+  const block1 = uintOption(msg, OPTION.BLOCK1);
+  if (block1 !== undefined) return 2 ** (Math.min(block1 & 7, 6) + 4);
+  const size1 = uintOption(msg, OPTION.SIZE1);
+  const limit = size1 !== undefined && size1 >= 16 ? Math.min(size1, payloadLength) : 512;
+  let size = 1024;
+  while (size > 16 && size > limit) size /= 2;
+  return size;
+}
 
 export interface OperationResult {
   /** What was asked, e.g. "Bootstrap-Write /0/1". */
@@ -23,6 +39,8 @@ export interface OperationResult {
   links?: { target: string; attributes: Record<string, string | true> }[];
   text?: string;
   payloadError?: string;
+  /** Set when the write went block-wise after a 4.13. */
+  blockwise?: { blockSize: number; blocks: number };
 }
 
 export function describeResult(r: OperationResult): string {
@@ -72,10 +90,43 @@ export class DeviceOperations {
     return this.writeRaw(peer, path, payload, cf, method);
   }
 
-  /** Sends a payload as given: for writes in an unsupported or deliberately broken format. */
+  /**
+   * Sends a payload as given: for writes in an unsupported or deliberately broken format.
+   * A 4.13 answer is a size negotiation (RFC 7959 §2.9.3), not a verdict: the write is
+   * sent again block-wise (Block1) in the size the device asked for.
+   */
   async writeRaw(peer: Address, path: string, payload: Buffer, cf: number, method: 'PUT' | 'POST' = 'PUT'): Promise<OperationResult> {
-    const response = await this.endpoint.request(peer, { method, path, payload, contentFormat: cf });
-    return decodeResult(`${this.label}-Write ${path}`, path, response);
+    const what = `${this.label}-Write ${path}`;
+    const first = await this.endpoint.request(peer, { method, path, payload, contentFormat: cf });
+    if (first.msg.code !== '4.13') return decodeResult(what, path, first);
+    const size = negotiatedBlockSize(first.msg, payload.length);
+    const { response, blocks } = await this.writeBlockwise(peer, path, payload, cf, method, size);
+    const result = decodeResult(`${what} (after 4.13: ${blocks} Block1 blocks of ${size} bytes)`, path, response);
+    result.blockwise = { blockSize: size, blocks };
+    return result;
+  }
+
+  private async writeBlockwise(peer: Address, path: string, payload: Buffer, cf: number, method: 'PUT' | 'POST', startSize: number): Promise<{ response: InboundResponse; blocks: number }> {
+    let size = startSize;
+    let offset = 0;
+    let blocks = 0;
+    for (;;) {
+      const num = offset / size;
+      const chunk = payload.subarray(offset, offset + size);
+      const more = offset + chunk.length < payload.length;
+      const options: { number: number; value: Buffer }[] = [{ number: OPTION.BLOCK1, value: encodeUint((num << 4) | (more ? 8 : 0) | szxOf(size)) }];
+      if (offset === 0) options.push({ number: OPTION.SIZE1, value: encodeUint(payload.length) });
+      const response = await this.endpoint.request(peer, { method, path, payload: chunk, contentFormat: cf, options });
+      blocks += 1;
+      offset += chunk.length;
+      if (!more || response.msg.code !== '2.31') return { response, blocks };
+      // The server may ask for smaller blocks in its 2.31 (RFC 7959 §2.3); later blocks follow it.
+      const echoed = uintOption(response.msg, OPTION.BLOCK1);
+      if (echoed !== undefined) {
+        const asked = 2 ** ((echoed & 7) + 4);
+        if (asked < size && offset % asked === 0) size = asked;
+      }
+    }
   }
 
   async delete(peer: Address, path: string): Promise<OperationResult> {
