@@ -19,4 +19,13 @@ describe('the suite accepts what the spec allows', () => {
     expect(v?.reason).toMatch(/has no ep; .*GEISA-ADM-BS-04.* leaves this open/);
     expect(run.exitCode).toBe(0);
   }, 60_000);
+
+  test('a device whose ICS says its endpoint name is provisionable gets a fresh one each time and must use it (TC-BS-02)', async () => {
+    const run = await runOnSimulator(['TC-BS-02'], null, {}, { 'bootstrap.provisionable-endpoint-name': true });
+    const v = run.verdicts.get('TC-BS-02');
+    expect(explain(v)).toMatch(/^pass: /);
+    expect(v!.reason).toMatch(/ep=urn:dev:ops:geisa-oob-[0-9a-f]{8}.*ep=urn:dev:ops:geisa-oob-[0-9a-f]{8}/);
+    const checks = run.events.filter((e) => e.type === 'check' && /Endpoint Client Name/.test(e.name));
+    expect(checks).toHaveLength(2);
+  }, 60_000);
 });

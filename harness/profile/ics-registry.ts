@@ -29,6 +29,12 @@ export const ICS_REGISTRY: readonly IcsEntry[] = [
     requirement: 'GEISA-ADM-BS-02',
   },
   {
+    key: 'bootstrap.provisionable-endpoint-name',
+    description: 'The Endpoint Client Name can be set at provisioning (many meters derive it from a hardware identity instead)',
+    status: 'optional',
+    requirement: 'GEISA-ADM-BS-02',
+  },
+  {
     key: 'bootstrap.factory',
     description: 'Factory bootstrap: the device registers directly with pre-configured Server accounts',
     status: 'optional',

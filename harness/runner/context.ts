@@ -41,6 +41,8 @@ export interface CaseEnvironment {
 export interface ProvisionTarget {
   bootstrapServer: BootstrapServer;
   psk?: PskCredentials;
+  /** A fresh Endpoint Client Name, for a device whose ICS says it can be provisioned. */
+  endpoint?: string;
 }
 
 export interface TimingCheck {
@@ -73,7 +75,9 @@ export class DeviceControl {
     if (!this.supports(action)) {
       throw new CaseStop('inconclusive', `the DUT profile defines no '${action}' action, which this case needs`);
     }
-    const params = target ? { ...this.env.actionParams, bsUri: target.bootstrapServer.uri, bsHost: target.bootstrapServer.host, bsPort: target.bootstrapServer.port } : this.env.actionParams;
+    const params = target
+      ? { ...this.env.actionParams, bsUri: target.bootstrapServer.uri, bsHost: target.bootstrapServer.host, bsPort: target.bootstrapServer.port, ...(target.endpoint ? { endpoint: target.endpoint } : {}) }
+      : this.env.actionParams;
     const secrets = target ? (target.psk ? { pskIdentity: target.psk.identity, pskKey: target.psk.key } : {}) : this.env.secrets;
     await this.env.adapter.run(action, params, secrets, this.hooks());
   }

@@ -5,11 +5,15 @@
  *   provision(URI B = another new port; PSK identity/key B); restart the device
  *   device -> BS B   DTLS handshake with identity B, then CON POST /bs?ep=<endpoint>
  *   and nothing more to BS A
- * The endpoint name stays the profile's: many meters derive it from a hardware identity.
+ * The endpoint name stays the profile's (many meters derive it from a hardware identity),
+ * unless the ICS claims bootstrap.provisionable-endpoint-name: then each provisioning also
+ * gives a fresh one, and the Bootstrap-Request must carry it.
  */
 import { defineCase } from '../../harness/runner/case.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { freshPsk } from '../../harness/servers/security.js';
+import { claims } from '../../harness/profile/ics-registry.js';
+import { randomBytes } from 'node:crypto';
 import type { BootstrapServer } from '../../harness/servers/bootstrap-server.js';
 import type { PskCredentials } from '../../harness/servers/security.js';
 import { describeRequest, expectBootstrapRequest, handshakeOf, startupWindowMs } from '../steps.js';
@@ -34,9 +38,11 @@ export default defineCase(
     security: 'psk',
   },
   async (t: CaseContext) => {
-    const first = { bootstrapServer: t.bootstrapServer, psk: t.bootstrapPsk! };
-    const second: { bootstrapServer: BootstrapServer; psk: PskCredentials } = { psk: freshPsk('bs2'), bootstrapServer: undefined as never };
-    second.bootstrapServer = await t.openBootstrapServer(second.psk);
+    const freshEndpoint = claims(t.profile.ics, 'bootstrap.provisionable-endpoint-name');
+    const endpointFor = () => (freshEndpoint ? { endpoint: `urn:dev:ops:geisa-oob-${randomBytes(4).toString('hex')}` } : {});
+    const first: { bootstrapServer: BootstrapServer; psk: PskCredentials; endpoint?: string } = { bootstrapServer: t.bootstrapServer, psk: t.bootstrapPsk!, ...endpointFor() };
+    const secondPsk = freshPsk('bs2');
+    const second: { bootstrapServer: BootstrapServer; psk: PskCredentials; endpoint?: string } = { psk: secondPsk, bootstrapServer: await t.openBootstrapServer(secondPsk), ...endpointFor() };
 
     const followed = async (target: typeof first, label: string) => {
       const req = await expectBootstrapRequest(t, startupWindowMs(t), `${label} provisioning and restart`, target.bootstrapServer);
@@ -44,6 +50,11 @@ export default defineCase(
       t.check(`${label} provisioning: PSK identity in the handshake is the one provisioned`, hs?.pskIdentity === target.psk.identity, {
         expected: `"${target.psk.identity}" at ${target.bootstrapServer.uri}`,
         observed: hs ? `"${hs.pskIdentity}"` : 'no handshake on record',
+      });
+      const ep = target.endpoint ?? t.endpoint;
+      t.check(`${label} provisioning: Bootstrap-Request carries the provisioned Endpoint Client Name`, req.query.get('ep')?.[0] === ep || !req.query.has('ep'), {
+        expected: `ep=${ep} (or no ep over DTLS, which GEISA leaves open)`,
+        observed: describeRequest(req),
       });
       return req;
     };

@@ -14,8 +14,8 @@ export interface SimulatorRun {
   exitCode: number;
 }
 
-export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null, variant: SimulatorOptions = {}): Promise<SimulatorRun> {
-  const profile = defaultSimulatorProfile();
+export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null, variant: SimulatorOptions = {}, ics: Record<string, boolean> = {}): Promise<SimulatorRun> {
+  const profile = { ...defaultSimulatorProfile(), ics };
   const cases = caseIds.map((id) => {
     const c = ALL_CASES.find((x) => x.meta.id === id);
     if (!c) throw new Error(`no case ${id}`);
