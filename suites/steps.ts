@@ -146,3 +146,12 @@ export async function certificateServerAccount(t: CaseContext, opts: { serverCer
 export function fingerprintOf(der: Buffer | undefined): string {
   return der ? new X509Certificate(der).fingerprint256 : '(no certificate)';
 }
+
+/** Provision, start and bootstrap the device with `account`: the precondition most cases share. */
+export async function bootstrapped(t: CaseContext, account: ServerAccount, what: string): Promise<void> {
+  await t.precondition(what, async () => {
+    await provisionAndStart(t);
+    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+    await runBootstrapPlan(t, req, account);
+  });
+}

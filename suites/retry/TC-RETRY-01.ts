@@ -8,7 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -37,11 +37,7 @@ export default defineCase(
     // Every Register is answered 4.03 at once: each attempt fails immediately, so the gaps are the device's own timers.
     t.lwm2mServer.registerPolicy = reject('4.03');
 
-    await t.precondition('device bootstrapped with the retry settings', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, account);
-    });
+    await bootstrapped(t, account, 'device bootstrapped with the retry settings');
     const attempts = [await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish')];
     const toleranceMs = 100;
     for (let k = 1; k < retryCount; k++) {

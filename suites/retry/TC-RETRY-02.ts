@@ -8,7 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapped, describeRequest, expectBootstrapRequest, expectRegister, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -32,11 +32,7 @@ export default defineCase(
       sequenceRetryCount: t.ixit.sequenceRetryCount,
     });
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await t.precondition('device bootstrapped with Bootstrap on Registration Failure = true', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, account);
-    });
+    await bootstrapped(t, account, 'device bootstrapped with Bootstrap on Registration Failure = true');
     const first = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
 
     // Either alternative is allowed: so wait for the later one, all retry sequences used up.

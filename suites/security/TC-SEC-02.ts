@@ -9,7 +9,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapped, describeRequest, expectRegister, handshakeOf, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -30,11 +30,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const account = serverAccount(t);
     const written = account.psk!;
-    await t.precondition('DTLS-PSK bootstrap completed', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, account);
-    });
+    await bootstrapped(t, account, 'DTLS-PSK bootstrap completed');
 
     const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
     const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);

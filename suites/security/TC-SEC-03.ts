@@ -6,7 +6,7 @@
  */
 import { defineCase } from '../../harness/runner/case.js';
 import type { CaseContext } from '../../harness/runner/context.js';
-import { describePlaintext, describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapped, describePlaintext, describeRequest, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -25,11 +25,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    await t.precondition('DTLS-PSK bootstrap completed', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, account);
-    });
+    await bootstrapped(t, account, 'DTLS-PSK bootstrap completed');
 
     // Watch the LwM2M Server until the device has registered (or the startup window ends).
     const windowMs = t.ixit.startupBoundS * 1000;

@@ -12,7 +12,7 @@ import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
 import { describeCertificate } from '../../harness/pki/certificates.js';
 import { X509Certificate } from 'node:crypto';
-import { certificateServerAccount, describeRequest, expectBootstrapRequest, expectRegister, fingerprintOf, handshakeOf, provisionAndStart, runBootstrapPlan, startupWindowMs } from '../steps.js';
+import { bootstrapped, certificateServerAccount, describeRequest, expectRegister, fingerprintOf, handshakeOf } from '../steps.js';
 
 export default defineCase(
   {
@@ -31,11 +31,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const { account, clientCertPem } = await certificateServerAccount(t);
-    await t.precondition('certificate-mode bootstrap completed', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, account);
-    });
+    await bootstrapped(t, account, 'certificate-mode bootstrap completed');
     const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
     const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);
     if (!hs) t.fail(`the Register ${describeRequest(register)} arrived without a DTLS handshake on record`);

@@ -8,7 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { issueCertificate } from '../../harness/pki/certificates.js';
-import { certificateServerAccount, describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, startupWindowMs } from '../steps.js';
+import { bootstrapped, certificateServerAccount, describeRequest } from '../steps.js';
 
 export default defineCase(
   {
@@ -29,11 +29,7 @@ export default defineCase(
     // A certificate from the same CA for the same address: only pinning tells it apart.
     const decoy = await issueCertificate(t.pki!.runCa, { commonName: 'geisa-adm lwm2m-server', hosts: [t.profile.harness.advertiseHost], usage: 'server' });
     const { account } = await certificateServerAccount(t, { serverCertPem: decoy.certPem });
-    await t.precondition('certificate-mode bootstrap completed', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, account);
-    });
+    await bootstrapped(t, account, 'certificate-mode bootstrap completed');
     const windowMs = t.ixit.startupBoundS * 1000;
     const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);
     if (register) {
