@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { ALL_CASES } from '../suites/index.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { ICS_KEYS } from '../harness/profile/ics-registry.js';
+import { CATALOG_GAPS } from '../suites/catalog-gaps.js';
 
 const catalogPath = resolve(process.cwd(), '../shared/spec/requirements.md');
 
@@ -40,3 +41,24 @@ describe('suite metadata', () => {
   });
 });
 
+
+describe('catalog traceability', () => {
+  const catalog = () => new Set([...readFileSync(catalogPath, 'utf8').matchAll(/^\| ([A-Z][A-Z0-9-]+-\d{2}) \|/gm)].map((m) => m[1]!));
+  const cited = () => new Set(ALL_CASES.flatMap((c) => c.meta.requirements.map((r) => r.id)));
+
+  test('every catalog row has a case or a written reason from the fixed list, never both', () => {
+    const rows = catalog();
+    expect(rows.size).toBeGreaterThan(60);
+    const reasons = ['not-observable-on-wire', 'needs-hardware-access', 'spec-open', 'later-issue'];
+    for (const id of rows) {
+      const gap = CATALOG_GAPS[id];
+      const state = cited().has(id) ? (gap ? 'both' : 'case') : gap ? (reasons.includes(gap.reason) ? 'reason' : 'bad reason') : 'neither';
+      expect(`${id}: ${state}`).toMatch(/: (case|reason)$/);
+    }
+  });
+
+  test('the gap list names only catalog rows', () => {
+    const rows = catalog();
+    for (const id of Object.keys(CATALOG_GAPS)) expect(`${id} in catalog: ${rows.has(id)}`).toBe(`${id} in catalog: true`);
+  });
+});
