@@ -10,6 +10,7 @@ import { runCommand } from '../harness/cli/run-command.js';
 import { listCases } from '../harness/cli/list-command.js';
 import { EXIT } from '../harness/runner/exit-code.js';
 import { loadProfile, ProfileError } from '../harness/profile/load.js';
+import { ManifestError, verifyManifest } from '../harness/reports/manifest.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } from '../fixtures/device/provision.js';
 import { deviceProcessMain } from '../fixtures/device/main.js';
@@ -62,6 +63,25 @@ await yargs(hideBin(process.argv))
         process.stdout.write(listCases(undefined, { json: a.json, profile }) + '\n');
       } catch (e) {
         if (!(e instanceof ProfileError)) throw e;
+        process.stderr.write(`error: ${e.message}\n`);
+        process.exitCode = EXIT.USAGE;
+      }
+    },
+  )
+  .command(
+    'verify <dir>',
+    'check a report directory against its integrity manifest (manifest.sha256)',
+    (y) => y.positional('dir', { type: 'string', demandOption: true }),
+    (a) => {
+      try {
+        const r = verifyManifest(a.dir as string);
+        for (const f of r.changed) process.stdout.write(`CHANGED  ${f}\n`);
+        for (const f of r.missing) process.stdout.write(`MISSING  ${f}\n`);
+        const bad = r.changed.length + r.missing.length;
+        process.stdout.write(bad ? `${bad} of ${r.checked} report files do not match the manifest\n` : `all ${r.checked} report files match the manifest\n`);
+        process.exitCode = bad ? EXIT.FAILED : EXIT.OK;
+      } catch (e) {
+        if (!(e instanceof ManifestError)) throw e;
         process.stderr.write(`error: ${e.message}\n`);
         process.exitCode = EXIT.USAGE;
       }

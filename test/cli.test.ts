@@ -4,7 +4,7 @@
  * device and still writes the report.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
@@ -144,6 +144,31 @@ describe('geisa-adm command line', () => {
       for (const line of keyLines) expect(text.includes(line)).toBe(false);
     }
   }, 90_000);
+
+  test('the run writes an integrity manifest; verify names a changed byte and a missing file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-verify-'));
+    const out = join(dir, 'out');
+    expect(cli(['run', '--cases', 'TC-REG-01', '--out', out]).status).toBe(0);
+    const good = cli(['verify', out]);
+    expect(good.status).toBe(0);
+    expect(good.stdout).toContain('all 2 report files match the manifest');
+    // The manifest is in sha256sum's format: checkable without this tool.
+    expect(spawnSync('sha256sum', ['-c', 'manifest.sha256'], { cwd: out }).status).toBe(0);
+
+    const junit = join(out, 'junit.xml');
+    const bytes = readFileSync(junit);
+    bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 1;
+    writeFileSync(junit, bytes);
+    rmSync(join(out, 'events.jsonl'));
+    const bad = cli(['verify', out]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout).toContain('CHANGED  junit.xml');
+    expect(bad.stdout).toContain('MISSING  events.jsonl');
+
+    const none = cli(['verify', dir]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('has no manifest.sha256');
+  }, 60_000);
 
   test('the example profiles load', () => {
     for (const f of ['fixtures/profiles/reference-device-exec.yaml', 'fixtures/profiles/manual-meter.example.yaml']) {

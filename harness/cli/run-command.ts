@@ -3,7 +3,7 @@
  * behind — the event log as the run goes, JUnit and the console summary at the end, also
  * when the run is interrupted or the harness itself fails.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Chalk } from 'chalk';
 import type { ResultEvent } from '../results/events.js';
@@ -13,6 +13,7 @@ import { createSimulatorAdapter } from '../dut/simulator-adapter.js';
 import { EventLog } from '../reports/event-log.js';
 import { foldEvents } from '../reports/run-record.js';
 import { writeJunit } from '../reports/junit.js';
+import { writeManifest } from '../reports/manifest.js';
 import { renderSummary, colorWanted } from '../reports/console-summary.js';
 import { runSuite } from '../runner/runner.js';
 import { EXIT } from '../runner/exit-code.js';
@@ -118,6 +119,13 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     err.write(`could not write ${junitFile}: ${(e as Error).message}\n`);
     exitCode = Math.max(exitCode, EXIT.ERROR);
   }
-  out.write('\n' + renderSummary(run, { color, reportPaths: { 'event log': log.file, junit: junitFile } }) + '\n');
+  let manifest = '';
+  try {
+    manifest = writeManifest(outDir, [log.file, junitFile].filter((f) => existsSync(f)));
+  } catch (e) {
+    err.write(`could not write the integrity manifest: ${(e as Error).message}\n`);
+    exitCode = Math.max(exitCode, EXIT.ERROR);
+  }
+  out.write('\n' + renderSummary(run, { color, reportPaths: { 'event log': log.file, junit: junitFile, ...(manifest ? { manifest } : {}) } }) + '\n');
   return exitCode;
 }
