@@ -7,7 +7,9 @@ import type { CaseContext } from '../harness/runner/context.js';
 import type { DeviceRequest } from '../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
 import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
-import { describeResult } from '../harness/servers/operations.js';
+import { describeResult, type OperationResult } from '../harness/servers/operations.js';
+import { CF } from '../harness/lwm2m/index.js';
+import { claims } from '../harness/profile/ics-registry.js';
 import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { cipherSuiteName } from '../harness/recorder/dtls-records.js';
@@ -96,7 +98,8 @@ export async function bootstrapAndRegister(t: CaseContext, account: ServerAccoun
 
 export function describeRequest(m: DeviceRequest): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
-  return `${m.msg.type} ${m.msg.code === '0.02' ? 'POST' : m.msg.code} ${m.path}${q.length ? '?' + q.join('&') : ''} (mid ${m.msg.mid})`;
+  const method = ({ '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE' } as Record<string, string>)[m.msg.code] ?? m.msg.code;
+  return `${m.msg.type} ${method} ${m.path}${q.length ? '?' + q.join('&') : ''} (mid ${m.msg.mid})`;
 }
 
 /**
@@ -112,6 +115,18 @@ export async function noteDeviceIdentity(t: CaseContext, register: RegistrationM
     }
     const byId = new Map(r.records.map((rec) => [rec.path.resourceId, rec.value]));
     const field = (id: number) => (byId.has(id) ? String(byId.get(id)) : '?');
+    const value = (id: number) => (byId.has(id) ? String(byId.get(id)) : null);
+    const optional = (id: number) => (byId.has(id) ? String(byId.get(id)) : undefined);
+    t.deviceIdentity({
+      path: '/3/0',
+      manufacturer: value(0),
+      model: value(1),
+      serial: value(2),
+      firmware: value(3),
+      deviceType: optional(17),
+      hardwareVersion: optional(18),
+      softwareVersion: optional(19),
+    });
     t.note(`device identity (/3/0): manufacturer ${field(0)}, model ${field(1)}, serial ${field(2)}, firmware ${field(3)}`);
   } catch (e) {
     t.note(`DM-Read /3/0 not answered: ${(e as Error).message}`);
@@ -154,4 +169,135 @@ export async function bootstrapped(t: CaseContext, account: ServerAccount, what:
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
     await runBootstrapPlan(t, req, account);
   });
+}
+
+/** Record formats the harness writes and reads (LwM2M CBOR it cannot encode yet). */
+const RECORD_FORMAT_ICS: readonly { key: string; cf: number | undefined }[] = [
+  { key: 'content-format.tlv', cf: CF.TLV },
+  { key: 'content-format.senml-json', cf: CF.SENML_JSON },
+  { key: 'content-format.senml-cbor', cf: CF.SENML_CBOR },
+  { key: 'content-format.lwm2m-cbor', cf: undefined },
+];
+
+/**
+ * The Bootstrap-Write formats the ICS claims that the harness can encode. A profile that
+ * claims none gets TLV, the format every bootstrap session of this suite writes with
+ * (`assumed` says so); `unexercised` names claimed formats the harness cannot send.
+ */
+export function claimedRecordFormats(t: CaseContext): { formats: number[]; assumed: boolean; unexercised: string[] } {
+  const claimed = RECORD_FORMAT_ICS.filter((f) => claims(t.profile.ics, f.key));
+  const formats = claimed.flatMap((f) => (f.cf === undefined ? [] : [f.cf]));
+  const unexercised = claimed.filter((f) => f.cf === undefined).map((f) => f.key);
+  return formats.length ? { formats, assumed: false, unexercised } : { formats: [CF.TLV], assumed: true, unexercised };
+}
+
+/**
+ * The Bootstrap-Server account in a Bootstrap-Discover answer: the /0 instance whose uri is
+ * this Bootstrap-Server's, else the only /0 instance no Server instance is bound to by ssid.
+ */
+export function bootstrapAccountIid(discover: OperationResult, bsUri: string): number | undefined {
+  const links = discover.links ?? [];
+  const instance = (target: string, oid: number) => {
+    const m = /^\/(\d+)\/(\d+)$/.exec(target);
+    return m && Number(m[1]) === oid ? Number(m[2]) : undefined;
+  };
+  const security = links.filter((l) => instance(l.target, 0) !== undefined);
+  const byUri = security.filter((l) => l.attributes.uri === bsUri);
+  if (byUri.length === 1) return instance(byUri[0]!.target, 0);
+  const boundSsids = new Set(links.filter((l) => instance(l.target, 1) !== undefined).map((l) => l.attributes.ssid));
+  const unbound = security.filter((l) => l.attributes.ssid === undefined || !boundSsids.has(l.attributes.ssid));
+  return unbound.length === 1 ? instance(unbound[0]!.target, 0) : undefined;
+}
+
+/** MAX_TRANSMIT_WAIT (RFC 7252 §4.8.2) from the IXIT CoAP parameters: when the device gives up on a CON. */
+export function maxTransmitWaitMsOf(t: CaseContext): number {
+  const c = t.ixit.coap;
+  return c.ackTimeoutS * 1000 * (2 ** (c.maxRetransmit + 1) - 1) * c.ackRandomFactor;
+}
+
+/**
+ * The longest the registration retry rules (/1/x/17-20) can take to run out when each
+ * Register attempt takes `attemptMs` to fail: R attempts and the back-offs between them
+ * per sequence (plus the last back-off, which 1.xml res 19's "exhaustion of the Retry
+ * Timer" lets a device wait out), S sequences, and S − 1 Sequence Delays between them.
+ */
+export function registrationRetryBudgetMs(s: { retryCount: number; retryTimerS: number; sequenceDelayTimerS: number; sequenceRetryCount: number }, attemptMs: number): number {
+  const backoffsMs = s.retryTimerS * 1000 * (2 ** s.retryCount - 1);
+  const sequenceMs = s.retryCount * attemptMs + backoffsMs;
+  return s.sequenceRetryCount * sequenceMs + (s.sequenceRetryCount - 1) * s.sequenceDelayTimerS * 1000;
+}
+
+/**
+ * How long the device may take to act on something the server did (an Execute, a Write,
+ * an error answer): the profile's bound for the device to speak, IXIT startupBoundS.
+ */
+export function reactionWindowMs(t: CaseContext): number {
+  return t.ixit.startupBoundS * 1000;
+}
+
+/** Scheduling slack on both ends when a window is a registration lifetime. */
+export function lifetimeToleranceMs(lifetimeS: number): number {
+  return Math.max(200, lifetimeS * 1000 * 0.02);
+}
+
+/**
+ * Provision, start, bootstrap with `account` and see the first Register accepted: the
+ * precondition of the registration cases, with the Server instance written and the
+ * location the fake LwM2M Server handed out.
+ */
+export async function registeredOnServer(
+  t: CaseContext,
+  account: ServerAccount,
+  what = 'device bootstrapped and registered',
+): Promise<{ register: RegistrationMessage; serverIid: number; location: string; finishMonoNs: bigint }> {
+  return t.precondition(what, async () => {
+    await provisionAndStart(t);
+    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+    const plan = await runBootstrapPlan(t, req, account);
+    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    if (register.answeredWith !== '2.01') t.fail(`the Register ${describeRequest(register)} was answered ${register.answeredWith ?? 'not at all'}, so there is no registration`);
+    return { register, serverIid: plan.serverIid, location: register.location, finishMonoNs: plan.finishMonoNs };
+  });
+}
+
+/** The next request of any kind the LwM2M Server receives from the device (Register, Update, De-register or another path). */
+export function nextRegistrationMessage(t: CaseContext, withinMs: number): Promise<RegistrationMessage | undefined> {
+  return t.lwm2mServer.expect(['register', 'update', 'deregister', 'other'], withinMs, t.signal);
+}
+
+/** Signalling cipher suite values (RFC 5746 renegotiation_info, RFC 7507 fallback): not suites a client offers to use. */
+const SIGNALLING_SUITES: ReadonlySet<number> = new Set([0x00ff, 0x5600]);
+
+/**
+ * /0/x/16 (LWM2M-TRANS-DTLS-05): waits for the device's handshake with the LwM2M Server
+ * and checks its ClientHello proposed exactly the `written` suites. `bootstrapOffer` (the
+ * ClientHello toward the Bootstrap-Server, whose account has no /0/x/16) shows whether the
+ * device's own default list happens to be the same, which the reason then says.
+ */
+export async function expectProposedSuites(t: CaseContext, written: number[], bootstrapOffer: number[] | undefined): Promise<void> {
+  const dtls = t.lwm2mServer.dtls!;
+  const windowMs = t.ixit.startupBoundS * 1000;
+  const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);
+  const hs = register ? handshakeOf(dtls, register.remote) : undefined;
+  const offered = hs?.clientOfferedCiphers ?? dtls.handshakes.all[0]?.clientOfferedCiphers ?? dtls.handshakeFailures.all[0]?.clientOfferedCiphers ?? [];
+  if (offered.length === 0) {
+    t.inconclusive(`no ClientHello toward the LwM2M Server ${t.lwm2mServer.uri} was captured within ${windowMs / 1000} s of Bootstrap-Finish, so the proposed suites could not be judged${dtlsTrouble(dtls)}`);
+  }
+  const names = (ids: number[]) => ids.map(cipherSuiteName).join(', ') || 'none';
+  const suites = offered.filter((s) => !SIGNALLING_SUITES.has(s));
+  const extra = suites.filter((s) => !written.includes(s));
+  const missing = written.filter((s) => !suites.includes(s));
+  t.check('the ClientHello proposes no suite outside /0/x/16', extra.length === 0, {
+    expected: `only ${names(written)} (written to /0/x/16)`,
+    observed: `${names(suites)}${extra.length ? `; not written: ${names(extra)}` : ''}`,
+  });
+  t.check('the ClientHello proposes every suite of /0/x/16', missing.length === 0, {
+    expected: names(written),
+    observed: `${names(suites)}${missing.length ? `; missing: ${names(missing)}` : ''}`,
+  });
+  const bootstrapSuites = bootstrapOffer?.filter((s) => !SIGNALLING_SUITES.has(s));
+  const sameAsDefault = bootstrapSuites !== undefined && bootstrapSuites.length === suites.length && bootstrapSuites.every((s) => suites.includes(s));
+  if (sameAsDefault) t.note(`the ClientHello toward the Bootstrap-Server (no /0/x/16) proposed the same suites: the device's default list matches what was written, so this run cannot tell the two apart`);
+  const reg = register ? `; then ${describeRequest(register)}` : `; no Register within ${windowMs / 1000} s (TC-SEC-02/05 judge the registration)`;
+  t.pass(`the ClientHello toward the LwM2M Server proposed ${names(suites)}, exactly /0/x/16 as written${bootstrapSuites ? ` (toward the Bootstrap-Server, without /0/x/16: ${names(bootstrapSuites)})` : ''}${reg}`);
 }

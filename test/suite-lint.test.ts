@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ALL_CASES } from '../suites/index.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
-import { ICS_KEYS } from '../harness/profile/ics-registry.js';
+import { ICS_KEYS, ICS_REGISTRY } from '../harness/profile/ics-registry.js';
 import { CATALOG_GAPS } from '../suites/catalog-gaps.js';
 
 const catalogPath = resolve(process.cwd(), '../shared/spec/requirements.md');
@@ -60,5 +60,46 @@ describe('catalog traceability', () => {
   test('the gap list names only catalog rows', () => {
     const rows = catalog();
     for (const id of Object.keys(CATALOG_GAPS)) expect(`${id} in catalog: ${rows.has(id)}`).toBe(`${id} in catalog: true`);
+  });
+});
+
+describe('levels against the catalog', () => {
+  /** The Conf. column (last cell) of every catalog row. */
+  const confOf = () => {
+    const conf = new Map<string, string>();
+    for (const m of readFileSync(catalogPath, 'utf8').matchAll(/^\| ([A-Z][A-Z0-9-]+-\d{2}) \|(.*)\|\s*$/gm)) {
+      const cells = m[2]!.split('|');
+      conf.set(m[1]!, cells[cells.length - 1]!.trim());
+    }
+    return conf;
+  };
+  /** "I", "I (x)": inferred only. "C / I", "C\* / I (backoff)": part of the row is confirmed. */
+  const inferredOnly = (conf: string) =>
+    conf
+      .replace(/\\/g, '')
+      .replace(/\([^)]*\)/g, '')
+      .split('/')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .every((token) => token === 'I');
+
+  test('a SHALL/MUST case citing only inferred (Conf. I) rows quotes the normative text it found (meta.normativeQuote)', () => {
+    const conf = confOf();
+    expect([...conf.values()].filter(inferredOnly).length).toBeGreaterThan(0);
+    for (const c of ALL_CASES) {
+      if (c.meta.strength !== 'SHALL' && c.meta.strength !== 'MUST') continue;
+      const onlyInferred = c.meta.requirements.every((r) => inferredOnly(conf.get(r.id) ?? ''));
+      const quoted = (c.meta.normativeQuote ?? '').trim().length >= 20;
+      const state = onlyInferred && !quoted ? `${c.meta.strength} on inferred rows only (${c.meta.requirements.map((r) => r.id).join(', ')}): judge at SHOULD or quote the normative text in meta.normativeQuote` : 'ok';
+      expect(`${c.meta.id}: ${state}`).toBe(`${c.meta.id}: ok`);
+    }
+  });
+
+  test('a MAY case names an optional ICS key, so a device that does not claim it gets not-applicable', () => {
+    for (const c of ALL_CASES) {
+      if (c.meta.strength !== 'MAY') continue;
+      const entry = c.meta.ics ? ICS_REGISTRY.find((e) => e.key === c.meta.ics) : undefined;
+      expect(`${c.meta.id}: ${entry?.status ?? 'no ICS key'}`).toBe(`${c.meta.id}: optional`);
+    }
   });
 });

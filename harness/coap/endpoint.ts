@@ -280,6 +280,29 @@ export class CoapEndpoint extends EventEmitter {
     return this.transmit(bytes, remote);
   }
 
+  /**
+   * Sends a CON we already sent once again, byte for byte (same MID and token), as the
+   * retransmission after a lost ACK would be (RFC 7252 §4.5 deduplication); resolves with
+   * the peer's first ACK or RST carrying that MID within waitMs, or undefined.
+   */
+  resendDuplicate(remote: Address, request: CoapMessage, waitMs: number): Promise<{ msg: CoapMessage; monoNs: bigint; sentMonoNs: bigint } | undefined> {
+    return new Promise((resolve) => {
+      let sentMonoNs = 0n;
+      const onMessage = (m: { msg: CoapMessage; remote: Address; monoNs: bigint }) => {
+        if (key(m.remote) !== key(remote) || m.msg.mid !== request.mid || (m.msg.type !== 'ACK' && m.msg.type !== 'RST')) return;
+        done({ msg: m.msg, monoNs: m.monoNs, sentMonoNs });
+      };
+      const done = (v: { msg: CoapMessage; monoNs: bigint; sentMonoNs: bigint } | undefined) => {
+        clearTimeout(timer);
+        this.off('message', onMessage);
+        resolve(v);
+      };
+      const timer = setTimeout(() => done(undefined), waitMs);
+      this.on('message', onMessage);
+      sentMonoNs = this.transmit(encodeCoap(request), remote);
+    });
+  }
+
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;

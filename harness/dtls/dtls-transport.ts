@@ -9,6 +9,7 @@ import type { DatagramTap } from '../coap/endpoint.js';
 import type { Address, DatagramTransport } from '../coap/transport.js';
 import { Inbox } from '../servers/inbox.js';
 import { DtlsServer, type DtlsDroppedEvent, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from './session-layer.js';
+import { activeKeyLogSink } from '../recorder/keylog.js';
 
 export class DtlsTransport extends EventEmitter implements DatagramTransport {
   readonly scheme = 'coaps' as const;
@@ -32,7 +33,9 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
   }
 
   static async listen(options: DtlsServerOptions, name: string, tap?: DatagramTap): Promise<DtlsTransport> {
-    return DtlsTransport.over(await DtlsServer.listen(options), name, tap);
+    // Key material leaves OpenSSL only for a run that asked for a key log (--keylog).
+    const sink = options.keylog ? undefined : activeKeyLogSink();
+    return DtlsTransport.over(await DtlsServer.listen(sink ? { ...options, keylog: (line) => sink(line) } : options), name, tap);
   }
 
   /** Carries CoAP over a DtlsServer that is already listening. */
@@ -52,6 +55,11 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
       // No session with that peer (it went away): to CoAP this is a lost datagram.
       this.emit('error', e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  /** Drops the DTLS state for one peer (close_notify first): its next exchange needs a new handshake. */
+  dropSession(remote: Address): Promise<boolean> {
+    return this.server.endPeerSession(remote);
   }
 
   close(): Promise<void> {

@@ -304,6 +304,18 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     return this.sessions.get(peerLabel(remote))?.state === 'established';
   }
 
+  /**
+   * Ends the session with `remote` from this side, with close_notify if it is established,
+   * and forgets it: the peer's next datagram must start a new handshake (a new security
+   * context). Resolves once the close_notify is on the wire; false if there was no session.
+   */
+  async endPeerSession(remote: Address): Promise<boolean> {
+    const s = this.sessions.get(peerLabel(remote));
+    if (!s || this.closed) return false;
+    await Promise.all(this.endSession(s, 'server-close', true));
+    return true;
+  }
+
   /** Encrypts to the established session with `remote`; throws DtlsNoSessionError if none. */
   send(bytes: Buffer, remote: Address): void {
     const s = this.sessions.get(peerLabel(remote));

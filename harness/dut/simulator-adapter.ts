@@ -16,6 +16,10 @@ export interface SimulatorOptions {
   persistRegistration?: boolean;
   /** The device leaves ep out of a Bootstrap-Request over DTLS (GEISA-ADM-BS-04, open). */
   omitEndpointOverDtls?: boolean;
+  /** The device re-bootstraps only after its registration retries ran out, not at the first rejection (OMA 1.xml res 16 allows both). */
+  bootstrapAfterRetries?: boolean;
+  /** The device answers with an empty ACK and a separate response (RFC 7252 §5.2.2) instead of piggy-backing. */
+  separateResponses?: boolean;
 }
 
 function shellQuote(s: string): string {
@@ -35,9 +39,12 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     `--ack-timeout-ms ${Math.round(coap.ackTimeoutS * 1000)}`,
     `--ack-random-factor ${coap.ackRandomFactor}`,
     `--max-retransmit ${coap.maxRetransmit}`,
+    ...(coap.maxLatencyS !== undefined ? [`--max-latency-ms ${Math.round(coap.maxLatencyS * 1000)}`] : []),
     ...(opts.defect ? [`--defect ${shellQuote(opts.defect)}`] : []),
     ...(opts.persistRegistration ? ['--persist-registration'] : []),
     ...(opts.omitEndpointOverDtls ? ['--omit-ep-over-dtls'] : []),
+    ...(opts.bootstrapAfterRetries ? ['--bootstrap-after-retries'] : []),
+    ...(opts.separateResponses ? ['--separate-responses'] : []),
   ].join(' ');
   return new ExecAdapter({
     provision: { type: 'exec', command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}`, timeoutS: 30, background: false },

@@ -137,6 +137,7 @@ export const PROFILE_SCHEMA = {
               description: 'MAX_RETRANSMIT.',
             },
             nstart: { type: 'integer', minimum: 1, default: ixitDefaults.coap.nstart, description: 'NSTART.' },
+            maxLatencyS: positiveNumber('MAX_LATENCY in seconds (RFC 7252 §4.8.2), used for EXCHANGE_LIFETIME; the RFC value when absent.', 100),
           },
         },
         startupBoundS: positiveNumber(

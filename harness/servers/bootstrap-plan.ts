@@ -21,7 +21,11 @@ export interface ServerAccount {
   psk?: PskCredentials;
   /** Certificate mode (Security Mode 2): /0/x/3 client certificate, /0/x/4 server certificate, /0/x/5 client key, /0/x/15 usage. */
   certificate?: { clientCertDer: Buffer; clientKeyDer: Buffer; serverCertDer: Buffer; usage?: number };
+  /** /0/x/16 DTLS/TLS Ciphersuite: IANA numbers the client is to propose; absent when undefined. */
+  ciphersuites?: number[];
   bootstrapOnRegistrationFailure?: boolean;
+  /** /1/x/14 Initial Registration Delay Timer, seconds. */
+  initialRegistrationDelayS?: number;
   retryCount?: number;
   retryTimerS?: number;
   sequenceDelayTimerS?: number;
@@ -77,6 +81,7 @@ export function securityRecords(iid: number, a: ServerAccount): ResourceRecord[]
     { path: p(5), value: a.psk ? a.psk.key : (a.certificate?.clientKeyDer ?? Buffer.alloc(0)) },
     { path: p(10), value: a.ssid },
     ...(a.certificate?.usage !== undefined ? [{ path: p(15), value: a.certificate.usage }] : []),
+    ...(a.ciphersuites ?? []).map((suite, i) => ({ path: parsePath(`/0/${iid}/16/${i}`), value: suite })),
   ];
 }
 
@@ -88,6 +93,7 @@ export function serverRecords(iid: number, a: ServerAccount): ResourceRecord[] {
     { path: p(6), value: false },
     { path: p(7), value: a.binding ?? 'U' },
   ];
+  if (a.initialRegistrationDelayS !== undefined) records.push({ path: p(14), value: a.initialRegistrationDelayS });
   if (a.bootstrapOnRegistrationFailure !== undefined) records.push({ path: p(16), value: a.bootstrapOnRegistrationFailure });
   if (a.retryCount !== undefined) records.push({ path: p(17), value: a.retryCount });
   if (a.retryTimerS !== undefined) records.push({ path: p(18), value: a.retryTimerS });

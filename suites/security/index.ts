@@ -6,5 +6,8 @@ import TcSec03 from './TC-SEC-03.js';
 import TcSec04 from './TC-SEC-04.js';
 import TcSec05 from './TC-SEC-05.js';
 import TcSec06 from './TC-SEC-06.js';
+import TcSec07 from './TC-SEC-07.js';
+import TcSec08 from './TC-SEC-08.js';
+import TcSec09 from './TC-SEC-09.js';
 
-export const SECURITY_CASES: readonly ConformanceCase[] = [TcSec01, TcSec02, TcSec03, TcSec04, TcSec05, TcSec06];
+export const SECURITY_CASES: readonly ConformanceCase[] = [TcSec01, TcSec02, TcSec03, TcSec04, TcSec05, TcSec06, TcSec07, TcSec08, TcSec09];

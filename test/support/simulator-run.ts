@@ -15,7 +15,8 @@ export interface SimulatorRun {
 }
 
 export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null, variant: SimulatorOptions = {}, ics: Record<string, boolean> = {}): Promise<SimulatorRun> {
-  const profile = { ...defaultSimulatorProfile(), ics };
+  const simulator = defaultSimulatorProfile();
+  const profile = { ...simulator, ics: { ...simulator.ics, ...ics } };
   const cases = caseIds.map((id) => {
     const c = ALL_CASES.find((x) => x.meta.id === id);
     if (!c) throw new Error(`no case ${id}`);

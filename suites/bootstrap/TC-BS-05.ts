@@ -1,0 +1,81 @@
+/*
+ * Expected sequence:
+ *   device -> BS   CON POST /bs?ep=<endpoint>                              2.04
+ *   BS -> device   Discover /, Write /0/x (ssid 101), Write /1/y (ssid 101, lifetime L)
+ *   BS -> device   GET /1 (Bootstrap-Read, Accept <a claimed format>)  -> 2.05 with /1/y/0 = 101, /1/y/1 = L
+ *   BS -> device   GET /0 (Bootstrap-Read of Security)                  -> 4.05 (4.00 or 4.01 accepted), no payload
+ *   BS -> device   Bootstrap-Finish                                     -> 2.04
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { contentFormatName, formatPath } from '../../harness/lwm2m/index.js';
+import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
+import { describeResult } from '../../harness/servers/operations.js';
+import { claimedRecordFormats, expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+
+const REJECTIONS = ['4.05', '4.00', '4.01'];
+
+export default defineCase(
+  {
+    id: 'TC-BS-05',
+    title: 'Bootstrap-Read answers the Server object and refuses the Security object',
+    area: 'bootstrap',
+    requirements: [
+      {
+        id: 'LWM2M-CORE-BS-06',
+        section: 'LwM2M Core 1.2 §6.1.7.4 (Bootstrap-Read)',
+        quote: 'Bootstrap-Read is allowed only on the Server object /1 and the Access Control object /2 (object or instance) → 2.05; other targets are rejected (4.05)',
+      },
+    ],
+    strength: 'MUST',
+    timeoutMs: 60_000,
+    tags: ['bootstrap', 'read'],
+  },
+  async (t: CaseContext) => {
+    const account = serverAccount(t);
+    const { formats } = claimedRecordFormats(t);
+    const accept = formats[0]!;
+    const { req, plan } = await t.precondition('device bootstraps up to the writes of a Security and a Server instance', async () => {
+      await provisionAndStart(t);
+      const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+      const p = await provisionServerAccount(t.bootstrapServer, r.remote, account, { skipFinish: true, format: accept });
+      for (const step of p.steps) t.note(describeResult(step));
+      if (p.failedStep) t.fail(`bootstrap could not go on: ${describeResult(p.failedStep)}`);
+      return { req: r, plan: p };
+    });
+    const bs = t.bootstrapServer;
+
+    // BS -> device: Bootstrap-Read /1 -> 2.05 with what was written.
+    const server = await bs.read(req.remote, '/1', accept);
+    t.note(`${describeResult(server)} (Accept ${contentFormatName(accept)})`);
+    t.check('Bootstrap-Read /1 answered 2.05 Content', server.code === '2.05', { expected: '2.05', observed: describeResult(server) });
+    if (server.code === '2.05') {
+      if (server.payloadError) t.fail(`Bootstrap-Read /1 answered 2.05 but its payload does not decode: ${server.payloadError}`);
+      const value = (rid: number) => server.records?.find((r) => r.path.objectId === 1 && r.path.instanceId === plan.serverIid && r.path.resourceId === rid)?.value;
+      const seen = (server.records ?? []).map((r) => `${formatPath(r.path)}=${String(r.value)}`).join(', ') || 'no records';
+      t.check(`Bootstrap-Read /1 returns /1/${plan.serverIid}/0 (Short Server ID) as written`, Number(value(0)) === account.ssid, { expected: `/1/${plan.serverIid}/0=${account.ssid}`, observed: seen });
+      t.check(`Bootstrap-Read /1 returns /1/${plan.serverIid}/1 (Lifetime) as written`, Number(value(1)) === account.lifetimeS, { expected: `/1/${plan.serverIid}/1=${account.lifetimeS}`, observed: seen });
+    }
+
+    // BS -> device: Bootstrap-Read /0 -> refused; Security holds keys.
+    const security = await bs.read(req.remote, '/0', accept);
+    t.note(describeResult(security));
+    const leaked = (security.records ?? []).map((r) => formatPath(r.path));
+    if (security.code === '2.05') {
+      t.check('Bootstrap-Read /0 (Security) is refused', false, {
+        expected: `one of ${REJECTIONS.join(', ')}`,
+        observed: `2.05 Content with ${leaked.length ? `${leaked.length} Security resources (${leaked.slice(0, 6).join(', ')}${leaked.length > 6 ? ', ...' : ''})` : `${security.response.msg.payload.length} payload bytes`}`,
+      });
+    } else {
+      t.check('Bootstrap-Read /0 (Security) is refused with an error code', security.code.startsWith('4.') || security.code.startsWith('5.'), { expected: `one of ${REJECTIONS.join(', ')}`, observed: describeResult(security) });
+      t.check('the refusal of Bootstrap-Read /0 carries no Security resources', leaked.length === 0, { expected: 'no records', observed: leaked.length ? leaked.join(', ') : 'none' });
+      if (!REJECTIONS.includes(security.code)) {
+        t.advisory(`Bootstrap-Read /0 was refused with ${security.code}, where ${REJECTIONS.join(', ')} is expected (4.05 Method Not Allowed preferred; catalog LWM2M-CORE-BS-06)`);
+      }
+    }
+
+    const finish = await bs.finish(req.remote);
+    t.note(describeResult(finish));
+    t.pass(`Bootstrap-Read /1 answered 2.05 with /1/${plan.serverIid} as written; Bootstrap-Read /0 was refused with ${security.code}${security.code === '4.05' ? '' : ' (4.05 preferred, accepted)'}`);
+  },
+);

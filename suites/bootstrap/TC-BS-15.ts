@@ -1,0 +1,56 @@
+/*
+ * Expected sequence (the device claims the optional resource /1/x/9):
+ *   device -> BS   CON POST /bs?ep=<endpoint>; BS: Discover, Write /0/x, Write /1/y, Finish
+ *   device -> DM   CON POST /rd?ep=...                        2.01
+ *   DM -> device   Execute /1/y/9 (POST, Bootstrap-Request Trigger)   2.04
+ *   device -> BS   CON POST /bs?ep=<endpoint>                 within IXIT startupBoundS + holdOffS
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import { CaseContext, fmtMs } from '../../harness/runner/context.js';
+import { describeResult } from '../../harness/servers/operations.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-BS-15',
+    title: 'Executing the Bootstrap-Request Trigger /1/x/9 makes the registered device bootstrap again',
+    area: 'bootstrap',
+    requirements: [
+      {
+        id: 'LWM2M-CORE-BS-17',
+        section: 'OMA 1.xml res 9 (Bootstrap-Request Trigger); LwM2M Core 1.2 §6.1.4',
+        quote: 'When this Resource is executed the LwM2M Client MUST initiate a "Client Initiated Bootstrap"',
+      },
+    ],
+    strength: 'MUST',
+    ics: 'server.bootstrap-request-trigger',
+    timeoutMs: 60_000,
+    tags: ['bootstrap', 'device-management'],
+  },
+  async (t: CaseContext) => {
+    const { register, serverIid } = await t.precondition('device bootstrapped and registered', async () => {
+      await provisionAndStart(t);
+      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+      const plan = await runBootstrapPlan(t, req, serverAccount(t));
+      return { register: await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish'), serverIid: plan.serverIid };
+    });
+    t.bootstrapServer.bootstrapRequests.drain();
+
+    // DM -> device: Execute /1/y/9
+    const path = `/1/${serverIid}/9`;
+    const exec = await t.lwm2mServer.execute(register.remote, path);
+    t.check(`Execute ${path} (Bootstrap-Request Trigger) is answered 2.04 Changed`, exec.code === '2.04', {
+      expected: '2.04 (the ICS claims server.bootstrap-request-trigger)',
+      observed: describeResult(exec),
+    });
+
+    // device -> BS: a new Bootstrap-Request
+    const windowMs = startupWindowMs(t);
+    const again = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
+    if (!again) {
+      t.fail(`after ${describeResult(exec)}, no Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS + holdOffS)`);
+    }
+    const afterMs = CaseContext.elapsedMs(exec.response.monoNs, again.monoNs);
+    t.pass(`registered with ${describeRequest(register)}; ${describeResult(exec)}, then Bootstrap-Request ${describeRequest(again)} ${fmtMs(afterMs)} later`);
+  },
+);

@@ -1,0 +1,56 @@
+/*
+ * Expected sequence:
+ *   device -> BS   CON POST /bs?ep=<endpoint>; BS: Discover, Write /0/x, Write /1/y, Finish
+ *   device -> DM   CON POST /rd?ep=...                  2.01
+ *   DM -> device   CON POST /bs (a Bootstrap-Finish, but from the LwM2M Server, outside any bootstrap session)
+ *   device -> DM   4.00, 4.01 or 4.04 — never 2.04
+ * The catalog row is inferred (Leshan's client answers 4.00): judged at SHOULD level.
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { CoapResetError, CoapTimeoutError } from '../../harness/coap/endpoint.js';
+import { describeResult } from '../../harness/servers/operations.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+
+const REFUSALS = ['4.00', '4.01', '4.04'];
+
+export default defineCase(
+  {
+    id: 'TC-BS-16',
+    title: 'A Bootstrap-Finish from the LwM2M Server, outside a bootstrap session, is refused',
+    area: 'bootstrap',
+    requirements: [
+      {
+        id: 'LWM2M-CORE-BS-18',
+        section: 'LwM2M Core 1.2 §6.1.7 (Bootstrap interface operations are the Bootstrap-Server\'s); Leshan BootstrapHandler (inferred row)',
+        quote: 'Bootstrap-Finish is an operation of the LwM2M Bootstrap-Server; one from a non-bootstrap peer or outside a bootstrap session is rejected',
+      },
+    ],
+    strength: 'SHOULD',
+    timeoutMs: 60_000,
+    tags: ['bootstrap', 'device-management'],
+  },
+  async (t: CaseContext) => {
+    const register = await t.precondition('device bootstrapped and registered', async () => {
+      await provisionAndStart(t);
+      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+      await runBootstrapPlan(t, req, serverAccount(t));
+      return expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    });
+
+    // DM -> device: POST /bs, as a Bootstrap-Server would end a session
+    let response;
+    try {
+      response = await t.lwm2mServer.endpoint.request(register.remote, { method: 'POST', path: '/bs' });
+    } catch (e) {
+      if (!(e instanceof CoapTimeoutError || e instanceof CoapResetError)) throw e;
+      t.fail(`POST /bs from the LwM2M Server: expected a refusal (${REFUSALS.join(', ')}), observed ${e instanceof CoapResetError ? 'a CoAP Reset' : 'no answer'} (${e.message})`);
+    }
+    const seen = describeResult({ what: 'POST /bs from the LwM2M Server', response, code: response.msg.code });
+    t.check('POST /bs from the LwM2M Server is refused (4.00, 4.01 or 4.04)', REFUSALS.includes(response.msg.code), {
+      expected: `one of ${REFUSALS.join(', ')}: Bootstrap-Finish is not an operation of the LwM2M Server`,
+      observed: response.msg.code === '2.04' ? `${seen}: the device took it as a Bootstrap-Finish` : seen,
+    });
+    t.pass(`registered with ${describeRequest(register)}; ${seen}`);
+  },
+);

@@ -1,0 +1,135 @@
+/*
+ * Expected sequence (the Bootstrap-Server stays silent: no ACK, no response; A, F, M are
+ * ACK_TIMEOUT, ACK_RANDOM_FACTOR and MAX_RETRANSMIT the profile declares in ixit.coap):
+ *   device -> BS   CON POST /bs?ep=...  mid=m token=k           copy #1 at t0
+ *   device -> BS   the same message (mid=m, token=k)            copy #2 at t0 + T,   T in [A, A·F]
+ *   device -> BS   the same message                             copy #3 at + 2T
+ *   ...                                                         copy #i+1 at + 2^(i-1)·T
+ *   at most M retransmissions (M+1 copies) before MAX_TRANSMIT_WAIT = A·(2^(M+1)−1)·F
+ *
+ * Judged (RFC 7252 §4.2): same MID and token in every copy (fail otherwise), each gap
+ * double the one before (fail otherwise), no more than M retransmissions (fail otherwise).
+ * A first timeout outside [A, A·F], or fewer retransmissions than M, fits none of the
+ * declared parameters: inconclusive (the IXIT may be wrong), not fail.
+ *
+ * Not tagged 'slow': the case lasts one MAX_TRANSMIT_WAIT of the declared parameters
+ * (93 s at RFC 7252's defaults, ~47 s with the reference device's 1 s ACK_TIMEOUT),
+ * about as long as the registration cases that run by default, and it is the only case
+ * that checks this MUST; 'slow' is kept for cases that need EXCHANGE_LIFETIME or
+ * spec-default LwM2M timers. A profile with short CoAP parameters makes it short.
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import { CaseContext, fmtMs } from '../../harness/runner/context.js';
+import { maxTransmitWaitMs } from '../../harness/coap/params.js';
+import { SILENT } from '../../harness/servers/policy.js';
+import { provisionAndStart, startupWindowMs } from '../steps.js';
+import { declaredParams, describeWire, isRequestTo, watchDevice, type WireMessage } from './wire.js';
+
+/**
+ * Each gap is the difference of two arrival times, so it carries the scheduling of both
+ * ends and the link's latency jitter on two copies: 100 ms, or 10 % of a longer gap.
+ * Doubling versus not doubling (a constant interval is 50 % off) stays far outside it.
+ */
+const toleranceFor = (expectedMs: number) => Math.max(100, expectedMs * 0.1);
+
+export default defineCase(
+  {
+    id: 'TC-COAP-02',
+    title: 'CON retransmission: same MID and token, first timeout in [ACK_TIMEOUT, ACK_TIMEOUT·ACK_RANDOM_FACTOR], doubling, at most MAX_RETRANSMIT',
+    area: 'coap',
+    requirements: [
+      {
+        id: 'COAP-02',
+        section: 'RFC 7252 §4.2, §4.8, §4.8.2',
+        quote:
+          'the initial timeout is set to a random duration between ACK_TIMEOUT and (ACK_TIMEOUT * ACK_RANDOM_FACTOR) ... When the timeout is triggered and the retransmission counter is less than MAX_RETRANSMIT, the message is retransmitted, the retransmission counter is incremented, and the timeout is doubled',
+      },
+    ],
+    strength: 'MUST',
+    timeoutMs: 240_000,
+    tags: ['coap', 'timing'],
+  },
+  async (t: CaseContext) => {
+    const p = declaredParams(t);
+    const wait = maxTransmitWaitMs(p);
+    const neededMs = startupWindowMs(t) + wait + toleranceFor(wait);
+    if (neededMs > t.meta.timeoutMs * 0.9) {
+      t.inconclusive(`the declared parameters (${p.text}) make MAX_TRANSMIT_WAIT ${fmtMs(wait)}; with the start-up window that is ${fmtMs(neededMs)}, more than this case's bound of ${fmtMs(t.meta.timeoutMs)}`);
+    }
+    const watch = watchDevice(t);
+    // No ACK, no response: every copy the device sends is a retransmission.
+    t.bootstrapServer.bootstrapRequestPolicy = SILENT;
+    await provisionAndStart(t);
+
+    const isBootstrapRequest = (m: WireMessage) => m.server === t.bootstrapServer.endpoint.name && isRequestTo(m, '0.02', '/bs');
+    const first = await watch.next(isBootstrapRequest, startupWindowMs(t), t.signal);
+    if (!first) t.inconclusive(`no Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${startupWindowMs(t) / 1000} s of device start, so there was nothing to see retransmitted`);
+    if (first.msg.type !== 'CON') t.inconclusive(`the Bootstrap-Request was ${first.msg.type} (${describeWire(first)}): retransmission applies to CON only; TC-COAP-01 judges the message type`);
+
+    const copies: WireMessage[] = [first];
+    const mismatches: string[] = [];
+    const deadlineNs = first.monoNs + BigInt(Math.round((wait + toleranceFor(wait)) * 1e6));
+    let laterExchange: WireMessage | undefined;
+    const gaps: number[] = [];
+    while (t.failures.length === 0) {
+      const leftMs = Number(deadlineNs - process.hrtime.bigint()) / 1e6;
+      if (leftMs <= 0) break;
+      const next = await watch.next(isBootstrapRequest, leftMs, t.signal);
+      if (!next) break;
+      const sameMid = next.msg.mid === first.msg.mid;
+      const sameToken = next.msg.token.equals(first.msg.token);
+      if (!sameMid && !sameToken) {
+        // A new exchange: the device gave up on the first one.
+        laterExchange = next;
+        break;
+      }
+      const n = copies.length + 1;
+      t.check(`copy #${n} keeps the MID and token of copy #1`, sameMid && sameToken, {
+        expected: `mid=${first.msg.mid} token=${first.msg.token.toString('hex')}`,
+        observed: `mid=${next.msg.mid} token=${next.msg.token.toString('hex')}`,
+      });
+      const gap = CaseContext.elapsedMs(copies[copies.length - 1]!.monoNs, next.monoNs);
+      copies.push(next);
+      gaps.push(gap);
+      if (n === 2) {
+        const lo = p.ackTimeoutMs;
+        const hi = p.ackTimeoutMs * p.ackRandomFactor;
+        const tol = toleranceFor(hi);
+        const fits = gap >= lo - tol && gap <= hi + tol;
+        t.note(`first timeout (copy #1 to #2) ${fmtMs(gap)}; declared window ${fmtMs(lo)} to ${fmtMs(hi)} (tolerance ±${fmtMs(tol)})`);
+        if (!fits) mismatches.push(`the first timeout was ${fmtMs(gap)}, outside [ACK_TIMEOUT, ACK_TIMEOUT·ACK_RANDOM_FACTOR] = [${fmtMs(lo)}, ${fmtMs(hi)}] ±${fmtMs(tol)}`);
+      } else {
+        const expected = 2 * gaps[gaps.length - 2]!;
+        t.checkTiming({
+          name: `gap between copy #${n - 1} and #${n} doubles the gap before`,
+          observedMs: gap,
+          minMs: expected,
+          maxMs: expected,
+          toleranceMs: toleranceFor(expected),
+          window: `2 × the previous gap of ${fmtMs(expected / 2)} (RFC 7252 §4.2: the timeout is doubled)`,
+        });
+      }
+      t.check(`no more than MAX_RETRANSMIT = ${p.maxRetransmit} retransmissions`, n - 1 <= p.maxRetransmit, {
+        expected: `at most ${p.maxRetransmit + 1} copies within MAX_TRANSMIT_WAIT ${fmtMs(wait)}`,
+        observed: `copy #${n} ${fmtMs(CaseContext.elapsedMs(first.monoNs, next.monoNs))} after copy #1`,
+      });
+    }
+    const seen = `${copies.length} copies of ${describeWire(first)}, gaps ${gaps.map(fmtMs).join(', ') || 'none'}`;
+    if (t.failures.length > 0) {
+      // The first failed check is the verdict's reason; the note keeps the whole series.
+      t.note(seen);
+      return;
+    }
+
+    const retransmissions = copies.length - 1;
+    const after = laterExchange ? `; then a new exchange ${describeWire(laterExchange)}` : '';
+    if (retransmissions === 0) {
+      t.fail(`the unacknowledged Bootstrap-Request ${describeWire(first)} was never retransmitted within MAX_TRANSMIT_WAIT ${fmtMs(wait)} (${p.text})${after}`);
+    }
+    if (retransmissions < p.maxRetransmit) mismatches.push(`${retransmissions} retransmission(s) before giving up, fewer than the declared MAX_RETRANSMIT ${p.maxRetransmit}`);
+    if (mismatches.length > 0) {
+      t.inconclusive(`retransmissions keep MID and token and double, but the timing fits none of the declared parameters (${p.text}): ${mismatches.join('; ')} (${seen}${after})`);
+    }
+    t.pass(`${seen}: MID and token kept, first timeout within [${fmtMs(p.ackTimeoutMs)}, ${fmtMs(p.ackTimeoutMs * p.ackRandomFactor)}], each gap double the one before, ${retransmissions} retransmissions = MAX_RETRANSMIT, nothing more within MAX_TRANSMIT_WAIT ${fmtMs(wait)} (tolerance 100 ms or 10 % of the gap; ${p.text})`);
+  },
+);

@@ -1,0 +1,84 @@
+/*
+ * Expected sequence (both servers coaps:// with PSK; written at bootstrap: Bootstrap on
+ * Registration Failure false, Retry Count R, Retry Timer T; the LwM2M Server answers every
+ * Register 4.03 inside the DTLS session):
+ *   device -> DM   [DTLS ClientHello ... handshake] Register #1 (4.03)
+ *   device -> DM   [new ClientHello?]               Register #2 (4.03)   T later: the error counts as a failed attempt
+ *   ... R attempts
+ * Whether a retry within a sequence re-handshakes is not specified (catalog LWM2M-CORE-RETRY-05,
+ * inferred from Anjay, which re-handshakes only between sequences): each attempt's
+ * handshake is reported, never judged. Only the retry itself is judged, at SHOULD level.
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import { CaseContext, fmtMs } from '../../harness/runner/context.js';
+import { inspectClientHello, type DtlsRecordEvent } from '../../harness/dtls/session-layer.js';
+import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
+import { reject } from '../../harness/servers/policy.js';
+import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
+
+export default defineCase(
+  {
+    id: 'TC-RETRY-08',
+    title: 'An error response over DTLS counts as a failed Register attempt; whether each attempt re-handshakes is reported',
+    area: 'retry',
+    requirements: [
+      {
+        id: 'LWM2M-CORE-RETRY-05',
+        section: 'LwM2M Core 1.2 §6.2.1.1 (inferred: Anjay DtlsCommunicationSequenceTimers, AT-NetworkErrorHandling)',
+        quote: 'a failed attempt is a CoAP timeout, a DTLS handshake failure or an error response; DTLS re-handshake between attempts is implementation behaviour, reported not judged',
+      },
+    ],
+    strength: 'SHOULD',
+    ics: 'transport.dtls-psk',
+    timeoutMs: 120_000,
+    tags: ['retry', 'security', 'dtls'],
+    security: 'psk',
+  },
+  async (t: CaseContext) => {
+    const dtls = t.lwm2mServer.dtls!;
+    // Every initial ClientHello toward the LwM2M Server, by arrival: a new client random is a new handshake
+    // (the ClientHello answering a HelloVerifyRequest repeats the random, RFC 6347 §4.2.1).
+    const hellos: { monoNs: bigint; random: string }[] = [];
+    const onRecord = (r: DtlsRecordEvent) => {
+      if (r.direction !== 'in') return;
+      const hello = inspectClientHello(r.bytes);
+      if (hello?.random && !hellos.some((h) => h.random === hello.random)) hellos.push({ monoNs: r.monoNs, random: hello.random });
+    };
+    dtls.server.on('record', onRecord);
+    try {
+      const retryCount = Math.max(2, t.ixit.retryCount);
+      const retryTimerMs = t.ixit.retryTimerS * 1000;
+      const account = serverAccount(t, { bootstrapOnRegistrationFailure: false, retryCount, retryTimerS: t.ixit.retryTimerS, sequenceDelayTimerS: t.ixit.sequenceDelayTimerS, sequenceRetryCount: 1 });
+      t.lwm2mServer.registerPolicy = reject('4.03');
+      await bootstrapped(t, account, 'DTLS-PSK bootstrap with Bootstrap on Registration Failure false');
+
+      const attempts: RegistrationMessage[] = [await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish')];
+      for (let k = 1; k < retryCount; k++) {
+        const upper = retryTimerMs * 2 ** (k - 1) * 1.5 + 1000;
+        const next = await t.lwm2mServer.expectRegister(upper, t.signal);
+        if (!next) {
+          if (k === 1) {
+            t.fail(`after Register #1 ${describeRequest(attempts[0]!)} was answered 4.03 inside the DTLS session, no Register #2 within ${fmtMs(upper)}: the error response was not counted as a failed attempt to retry (Retry Count ${retryCount}, Bootstrap on Registration Failure false)`);
+          }
+          t.note(`no Register #${k + 1} within ${fmtMs(upper)} (TC-RETRY-01 judges the attempt count and spacing)`);
+          break;
+        }
+        attempts.push(next);
+      }
+
+      const perAttempt = attempts.map((a, i) => {
+        const since = i === 0 ? 0n : attempts[i - 1]!.monoNs;
+        const fresh = hellos.filter((h) => h.monoNs > since && h.monoNs <= a.monoNs);
+        const what = fresh.length ? `new DTLS handshake (${fresh.length} ClientHello${fresh.length > 1 ? 's' : ''}, the last ${fmtMs(CaseContext.elapsedMs(fresh[fresh.length - 1]!.monoNs, a.monoNs))} before it)` : 'same DTLS session';
+        return `Register #${i + 1}: ${what}`;
+      });
+      for (const line of perAttempt) t.note(line);
+      const rehandshakes = perAttempt.slice(1).filter((l) => l.includes('new DTLS handshake')).length;
+      t.pass(
+        `each 4.03 over DTLS was counted as a failed attempt: ${attempts.length} Register attempts; ${rehandshakes} of the ${attempts.length - 1} retries began with a new DTLS handshake (${perAttempt.join('; ')}) — reported only, the spec does not say whether a retry re-handshakes`,
+      );
+    } finally {
+      dtls.server.off('record', onRecord);
+    }
+  },
+);

@@ -1,0 +1,102 @@
+/*
+ * Expected sequence (both servers coaps:// with PSK; the Bootstrap-Server writes for the
+ * LwM2M Server a PSK identity the server knows with a key it does not hold, and Bootstrap
+ * on Registration Failure true, Retry Count R = 1, Retry Timer T, Sequence Retry Count 1):
+ *   (precondition) DTLS-PSK bootstrap completes with Finish 2.04
+ *   device -> DM   DTLS handshake with the written identity: fails (the keys differ)
+ *   device -> BS   CON POST /bs?ep=<endpoint>   the failed handshake counted as a failed Register
+ *                  attempt: within R × MAX_TRANSMIT_WAIT + T × (2^R − 1) (IXIT CoAP), +50 % +1 s
+ *   BS -> device   Bootstrap-Read /1/x/11 (TLS-DTLS Alert Code, optional resource): reported only
+ * Catalog row LWM2M-TRANS-DTLS-06 is inferred and resource 16 says "should": judged at SHOULD level.
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import { CaseContext, fmtMs } from '../../harness/runner/context.js';
+import { describeResult } from '../../harness/servers/operations.js';
+import {
+  describeRequest,
+  dtlsTrouble,
+  expectBootstrapRequest,
+  maxTransmitWaitMsOf,
+  provisionAndStart,
+  registrationRetryBudgetMs,
+  runBootstrapPlan,
+  serverAccount,
+  startupWindowMs,
+} from '../steps.js';
+
+const RETRY_COUNT = 1;
+
+export default defineCase(
+  {
+    id: 'TC-SEC-08',
+    title: 'A DTLS handshake failure toward the LwM2M Server counts as a registration failure: fallback to bootstrap',
+    area: 'security',
+    requirements: [
+      {
+        id: 'LWM2M-TRANS-DTLS-06',
+        section: 'OMA 1.xml res 11 (TLS-DTLS Alert Code), res 16; Anjay DtlsTlsConnectionFailedSetsAlertCode',
+        quote: 'a DTLS handshake failure toward the LwM2M Server counts as a failed registration; /1/x/11, if defined, holds the most recent alert received from that server',
+      },
+      {
+        id: 'LWM2M-CORE-RETRY-03',
+        section: 'OMA 1.xml res 16 (Bootstrap on Registration Failure)',
+        quote: 'the client should re-bootstrap when registration is considered as failing as dictated by the other resource settings',
+      },
+    ],
+    strength: 'SHOULD',
+    ics: 'transport.dtls-psk',
+    timeoutMs: 360_000,
+    tags: ['security', 'dtls', 'retry', 'negative'],
+    security: 'psk',
+  },
+  async (t: CaseContext) => {
+    const written = t.freshServerPsk();
+    // The server knows the identity but holds another key: the handshake fails at Finished, as with a mistyped PSK.
+    const serverSide = t.freshServerPsk();
+    const security = t.lwm2mServer.security;
+    if (security?.mode !== 'psk') throw new Error('TC-SEC-08 needs the PSK-mode LwM2M Server');
+    security.table.set(written.identity, serverSide.key);
+    const settings = { retryCount: RETRY_COUNT, retryTimerS: t.ixit.retryTimerS, sequenceDelayTimerS: t.ixit.sequenceDelayTimerS, sequenceRetryCount: 1 };
+    const account = serverAccount(t, { psk: written, bootstrapOnRegistrationFailure: true, ...settings });
+    const plan = await t.precondition('DTLS-PSK bootstrap completed with a PSK the LwM2M Server does not accept', async () => {
+      await provisionAndStart(t);
+      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+      return runBootstrapPlan(t, req, account);
+    });
+
+    const dtls = t.lwm2mServer.dtls!;
+    const mtwMs = maxTransmitWaitMsOf(t);
+    const budgetMs = registrationRetryBudgetMs(settings, mtwMs);
+    const windowMs = budgetMs * 1.5 + 1000 + t.ixit.holdOffS * 1000;
+    const fallback = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
+    const failures = dtls.handshakeFailures.all.filter((f) => f.pskIdentity === written.identity);
+    const register = t.lwm2mServer.messages.all.find((m) => m.kind === 'register');
+    if (register) t.fail(`a Register reached the LwM2M Server (${describeRequest(register)}) although its PSK for "${written.identity}" is not the one written: the harness's key setup did not hold`);
+    if (!fallback) {
+      if (failures.length === 0 && dtls.handshakes.all.length === 0) {
+        t.inconclusive(`the device never started a DTLS handshake with the LwM2M Server within ${fmtMs(windowMs)} of Bootstrap-Finish, so how it counts a handshake failure was not observed${dtlsTrouble(dtls)}`);
+      }
+      t.fail(
+        `after ${failures.length} failed DTLS handshake(s) with the LwM2M Server (PSK identity "${written.identity}"), no Bootstrap-Request within ${fmtMs(windowMs)} of Bootstrap-Finish: retry budget ${RETRY_COUNT} × MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)} + Retry Timer back-off, +50 % +1 s, Bootstrap on Registration Failure true${dtlsTrouble(dtls)}`,
+      );
+    }
+    if (failures.length === 0) {
+      t.inconclusive(`the device went back to bootstrap (${describeRequest(fallback)}) without a failed DTLS handshake with the LwM2M Server on record, so this run shows nothing about how it counts one${dtlsTrouble(dtls)}`);
+    }
+    const afterMs = CaseContext.elapsedMs(plan.finishMonoNs, fallback.monoNs);
+    const firstFailure = failures[0];
+    const alerts = firstFailure?.alerts.length ? ` (alerts: ${firstFailure.alerts.map((a) => a.description).join(', ')})` : '';
+    t.note(`${failures.length} failed DTLS handshake(s) with the LwM2M Server before the fallback${firstFailure ? `, the first: ${firstFailure.error}${alerts}` : ''}`);
+
+    // Optional resource: report what the device says the last alert was, never judge it.
+    try {
+      const read = await t.bootstrapServer.read(fallback.remote, `/1/${plan.serverIid}/11`);
+      t.note(`${describeResult(read)}${read.records?.length ? `: TLS-DTLS Alert Code ${String(read.records[0]!.value)}` : ''} (optional resource /1/x/11, reported only)`);
+    } catch (e) {
+      t.note(`Bootstrap-Read /1/${plan.serverIid}/11 not answered: ${(e as Error).message} (optional resource, reported only)`);
+    }
+    t.pass(
+      `the DTLS handshake with the LwM2M Server failed ${failures.length} time(s) and counted as a registration failure: ${fmtMs(afterMs)} after Bootstrap-Finish (retry budget ${fmtMs(budgetMs)}, window ${fmtMs(windowMs)}) the device fell back: ${describeRequest(fallback)}`,
+    );
+  },
+);

@@ -1,0 +1,37 @@
+/**
+ * The bootstrap lifecycle cases (Delete, Finish consistency, Finish timeout, Initial
+ * Registration Delay, Bootstrap-Request Trigger, bootstrap-interface guard, Bootstrap-Server
+ * Account Timeout) pass on the conformant reference device, each with a reason naming the
+ * exchange it judged.
+ */
+import { explain, runOnSimulator } from './support/simulator-run.js';
+
+const NAMED_EXCHANGE: Record<string, RegExp> = {
+  'TC-BS-10': /Bootstrap-Delete \/ answered 2\.02 Deleted; Bootstrap-Discover \/ then showed .*<\/0\/\d+>.*<\/3\/0>/,
+  'TC-BS-11': /Bootstrap-Finish answered 4\.06 Not Acceptable/,
+  'TC-BS-12': /Bootstrap-Finish answered 4\.06 Not Acceptable/,
+  'TC-BS-14': /Register CON POST \/rd\?.* after the 2\.04 to Bootstrap-Finish, honouring the Initial Registration Delay of 3 s/,
+  'TC-BS-15': /Execute \/1\/\d+\/9 answered 2\.04 Changed, then Bootstrap-Request CON POST \/bs/,
+  'TC-BS-16': /POST \/bs from the LwM2M Server answered 4\.0[014]/,
+  'TC-BS-17': /\/0\/\d+\/12 = 2 s written; after it ran, Execute \/1\/\d+\/9 answered 2\.04 Changed and no Bootstrap-Request followed/,
+};
+
+describe('bootstrap lifecycle cases against the conformant reference device', () => {
+  test('Delete, Finish consistency, Initial Registration Delay, Trigger, guard and account timeout cases pass, naming the exchange', async () => {
+    const ids = Object.keys(NAMED_EXCHANGE);
+    const run = await runOnSimulator(ids);
+    for (const id of ids) {
+      const v = run.verdicts.get(id);
+      expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
+      expect(v?.advisory).toBeUndefined();
+      expect(v!.reason).toMatch(NAMED_EXCHANGE[id]!);
+    }
+  }, 180_000);
+
+  test('the Bootstrap-Finish timeout case passes within EXCHANGE_LIFETIME of the simulator profile', async () => {
+    const run = await runOnSimulator(['TC-BS-13']);
+    const v = run.verdicts.get('TC-BS-13');
+    expect(`TC-BS-13: ${explain(v)}`).toBe(`TC-BS-13: pass: ${v?.reason}`);
+    expect(v!.reason).toMatch(/no Bootstrap-Finish, the device sent a new Bootstrap-Request CON POST \/bs.*within EXCHANGE_LIFETIME 25\.500 s/);
+  }, 120_000);
+});
