@@ -104,7 +104,8 @@ describe('runCase verdicts', () => {
         // block the event loop: the harness cannot trust its own timestamps now
       }
       await new Promise((r) => setTimeout(r, 20));
-      t.checkTiming({ name: 'gap', observedMs: 900, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 2 s' });
+      // 100 ms short: beyond the tolerance, within what the stall can account for
+      t.checkTiming({ name: 'gap', observedMs: 1900, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 2 s' });
     }));
     expect(v.verdict).toBe('inconclusive');
     expect(v.reason).toMatch(/event loop stalled/);
@@ -112,7 +113,7 @@ describe('runCase verdicts', () => {
 
   test('an optional feature the ICS does not claim is not-applicable, without starting anything', async () => {
     let ran = false;
-    const { v, events } = await run(defineCase(meta({ ics: 'server.bootstrap-request-trigger' }), async () => {
+    const { v, events } = await run(defineCase(meta({ ics: 'bootstrap.server-initiated' }), async () => {
       ran = true;
     }));
     expect(ran).toBe(false);

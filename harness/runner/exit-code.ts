@@ -2,24 +2,46 @@
  * Exit codes, highest wins: 3 a case ended in error or the harness failed; 2 usage or
  * profile error (decided by the CLI before any case runs); 1 a SHALL/MUST case failed or
  * a claimed MAY failed (with --strict also an advisory or an inconclusive); 0 otherwise.
+ *
+ * A case in the expected-failures file does not raise the code for what would have made
+ * it 1; an error is never forgiven (it says the harness or an action failed, not the
+ * device). A listed case that passes is stale: exit 1 with --strict, so the list shrinks.
  */
 import type { Strength, Verdict } from '../results/events.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, ERROR: 3 } as const;
 
 export interface CaseResult {
+  id?: string;
   strength: Strength;
   verdict: Verdict;
   advisory?: string;
 }
 
-export function exitCodeFor(results: CaseResult[], strict: boolean, interrupted = false): number {
+/** Whether this result alone makes the run exit 1 (before any expected-failures file). */
+export function failsRun(r: CaseResult, strict: boolean): boolean {
+  // A not-applicable MAY never gets here as fail; a MAY that ran was claimed by the ICS.
+  if (r.verdict === 'fail') return true;
+  return strict && (r.verdict === 'inconclusive' || r.advisory !== undefined);
+}
+
+/** How an expected-failures entry applies to a result: forgiven, stale, or not at all. */
+export function expectationOf(r: CaseResult, strict: boolean, listedReason: string | undefined): { reason: string; stale: boolean } | undefined {
+  if (listedReason === undefined) return undefined;
+  if (r.verdict !== 'error' && (failsRun(r, strict) || r.advisory !== undefined)) return { reason: listedReason, stale: false };
+  if (r.verdict === 'pass') return { reason: listedReason, stale: true };
+  return undefined;
+}
+
+export function exitCodeFor(results: CaseResult[], strict: boolean, interrupted = false, expected?: ReadonlyMap<string, string>): number {
   let code: number = EXIT.OK;
   for (const r of results) {
+    const listed = r.id !== undefined ? expected?.get(r.id) : undefined;
+    const e = expectationOf(r, strict, listed);
     if (r.verdict === 'error') code = Math.max(code, EXIT.ERROR);
-    // A not-applicable MAY never gets here as fail; a MAY that ran was claimed by the ICS.
-    else if (r.verdict === 'fail') code = Math.max(code, EXIT.FAILED);
-    else if (strict && (r.verdict === 'inconclusive' || r.advisory)) code = Math.max(code, EXIT.FAILED);
+    else if (e) {
+      if (e.stale && strict) code = Math.max(code, EXIT.FAILED);
+    } else if (failsRun(r, strict)) code = Math.max(code, EXIT.FAILED);
   }
   if (interrupted) code = Math.max(code, EXIT.ERROR);
   return code;

@@ -168,7 +168,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     if (e instanceof CaseStop) {
       if (e.reason === 'run interrupted') throw e;
       // Failed checks recorded before an early stop still count: worst wins.
-      if (t && t.failures.length > 0 && e.verdict !== 'error') return emitVerdict('fail', t.failures[0]!);
+      if (t && t.failures.length > 0 && e.verdict !== 'error') return shapeForStrength(meta, 'fail', t.failures[0]!, t, emitVerdict);
       return shapeForStrength(meta, e.verdict, e.reason, t, emitVerdict);
     }
     if (e instanceof AdapterError) return emitVerdict('error', scrub(e.message));

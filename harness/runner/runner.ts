@@ -4,14 +4,14 @@
  * record of every case that finished.
  */
 import { hostname } from 'node:os';
-import type { ResultEvent, RunEndEvent, Verdict } from '../results/events.js';
+import type { ResultEvent, RunEndEvent } from '../results/events.js';
 import { RESULT_SCHEMA_VERSION } from '../results/events.js';
 import { type Profile, redactProfile } from '../profile/load.js';
 import type { DutAdapter } from '../dut/adapter.js';
 import type { ConformanceCase } from './case.js';
 import { runCase } from './run-case.js';
 import { CaseStop } from './outcome.js';
-import { exitCodeFor, type CaseResult } from './exit-code.js';
+import { exitCodeFor, expectationOf, type CaseResult } from './exit-code.js';
 import { gitCommit, toolVersion } from './tool-info.js';
 
 export interface RunOptions {
@@ -25,6 +25,10 @@ export interface RunOptions {
   workDir?: string;
   /** Called when a case starts, for the live status line. */
   onCaseStart?: (c: ConformanceCase) => void;
+  /** Selected but left out because they are slow (recorded in run-start, for the reports). */
+  slowNotRun?: readonly string[];
+  /** From --expected-failures: case id → reason; see exit-code.ts. */
+  expectedFailures?: ReadonlyMap<string, string>;
 }
 
 export interface RunSummary {
@@ -45,7 +49,20 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     profile: redactProfile(opts.profile),
     defect: opts.defect,
     cases: opts.cases.map((c) => c.meta.id),
+    ...(opts.slowNotRun?.length ? { slowNotRun: [...opts.slowNotRun] } : {}),
+    ...(opts.expectedFailures?.size ? { expectedFailures: Object.fromEntries(opts.expectedFailures) } : {}),
   });
+  // The verdict event says whether an expected-failures entry forgave it or is stale, so
+  // every report renders the same judgement.
+  const emit = (e: ResultEvent) => {
+    if (e.type === 'verdict' && opts.expectedFailures) {
+      const v = e;
+      const strength = opts.cases.find((c) => c.meta.id === v.caseId)?.meta.strength ?? 'SHALL';
+      const x = expectationOf({ strength, verdict: v.verdict, advisory: v.advisory }, opts.strict, opts.expectedFailures.get(v.caseId));
+      if (x) e = { ...v, expectedFailure: x };
+    }
+    opts.emit(e);
+  };
   const results: RunSummary['results'] = [];
   let interrupted = false;
   for (const c of opts.cases) {
@@ -55,7 +72,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     }
     opts.onCaseStart?.(c);
     try {
-      const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: opts.emit, signal: opts.signal, workDir: opts.workDir });
+      const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
       results.push({ id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) });
     } catch (e) {
       if (e instanceof CaseStop) {
@@ -65,12 +82,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       throw e;
     }
   }
-  const counts = { error: 0, fail: 0, inconclusive: 0, pass: 0, 'not-applicable': 0, advisory: 0 } as Record<Verdict, number> & { advisory: number };
+  const counts = { error: 0, fail: 0, inconclusive: 0, pass: 0, 'not-applicable': 0, advisory: 0 } as RunEndEvent['counts'];
   for (const r of results) {
     counts[r.verdict] += 1;
     if (r.advisory) counts.advisory += 1;
+    const x = expectationOf(r, opts.strict, opts.expectedFailures?.get(r.id));
+    if (x?.stale) counts.stale = (counts.stale ?? 0) + 1;
+    else if (x) counts.expectedFailure = (counts.expectedFailure ?? 0) + 1;
   }
-  const exitCode = exitCodeFor(results, opts.strict, interrupted);
+  const exitCode = exitCodeFor(results, opts.strict, interrupted, opts.expectedFailures);
   const end: RunEndEvent = { type: 'run-end', interrupted, at: new Date().toISOString(), monoNs: process.hrtime.bigint().toString(), counts, exitCode };
   opts.emit(end);
   return { results, interrupted, exitCode };
