@@ -6,14 +6,12 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { runCommand } from '../harness/cli/run-command.js';
-import { listCases } from '../harness/cli/list-command.js';
+import { UsageError } from '../harness/cli/select.js';
 import { EXIT } from '../harness/runner/exit-code.js';
-import { loadProfile, ProfileError } from '../harness/profile/load.js';
-import { ManifestError, verifyManifest } from '../harness/reports/manifest.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
-import { describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } from '../fixtures/device/provision.js';
-import { deviceProcessMain } from '../fixtures/device/main.js';
+
+// Each command loads its own modules: the reference device is started twice per case
+// (provision, run), and loading the whole suite each time costs seconds under load.
 
 const defectHelp = DEFECTS.map((d) => `  ${d.name.padEnd(34)} ${d.description}`).join('\n');
 
@@ -34,49 +32,119 @@ await yargs(hideBin(process.argv))
     (y) =>
       y
         .option('dut', { type: 'string', describe: 'DUT profile (YAML or JSON); default: the bundled reference device' })
-        .option('cases', { type: 'string', describe: 'case ids or globs, comma-separated (e.g. TC-BS-*,TC-REG-01)' })
-        .option('tags', { type: 'string', describe: 'only cases carrying all these tags, comma-separated' })
+        .option('cases', { type: 'string', describe: "case ids or globs, comma-separated; !GLOB excludes (e.g. 'TC-*,!TC-SEC-*'); an exact id also runs a slow case" })
+        .option('tags', { type: 'string', describe: "only cases carrying all these tags, comma-separated; !TAG excludes (e.g. 'dtls,!certificate')" })
+        .option('slow', { type: 'boolean', default: false, describe: "also run cases tagged 'slow' (spec-default timers; left out by default)" })
+        .option('expected-failures', {
+          type: 'string',
+          describe: "file of known failures, one 'TC-ID  reason' per line (# comments): they do not fail the run; a listed case that passes is reported stale (exit 1 with --strict)",
+        })
         .option('out', { type: 'string', default: 'reports', describe: 'report directory' })
         .option('defect', { type: 'string', describe: 'reference device only: switch on one seeded defect (see `geisa-adm device --help`)' })
         .option('persist-registration', { type: 'boolean', default: false, describe: 'reference device only: keep the registration across restarts' })
-        .option('strict', { type: 'boolean', default: false, describe: 'also exit 1 on an advisory or an inconclusive' }),
+        .option('strict', { type: 'boolean', default: false, describe: 'also exit 1 on an advisory or an inconclusive' })
+        .option('keylog', {
+          type: 'boolean',
+          default: false,
+          describe: 'also write SECRETS-dtls-keylog.txt: the DTLS session keys (NSS key log) that let Wireshark decrypt capture.pcapng; it holds secrets',
+        })
+        .option('pdf', { type: 'boolean', default: false, describe: 'also print report.html to report.pdf (needs Chromium)' }),
     async (a) => {
+      const { runCommand } = await import('../harness/cli/run-command.js');
       const code = await runCommand({
         dut: a.dut,
         cases: a.cases,
         tags: a.tags?.split(',').map((s) => s.trim()).filter(Boolean),
+        slow: a.slow,
+        expectedFailures: a['expected-failures'],
         out: a.out,
         defect: a.defect,
         persistRegistration: a['persist-registration'],
         strict: a.strict,
+        keylog: a.keylog,
+        pdf: a.pdf,
       });
       process.exitCode = code;
     },
   )
   .command(
+    'report <results>',
+    'render the reports of a finished run again from its results.json (default: JUnit and HTML)',
+    (y) =>
+      y
+        .positional('results', { type: 'string', demandOption: true, describe: 'results.json of a run' })
+        .option('out', { type: 'string', describe: 'directory to write to (default: the one results.json is in)' })
+        .option('junit', { type: 'boolean', default: false, describe: 'write junit.xml' })
+        .option('html', { type: 'boolean', default: false, describe: 'write report.html' })
+        .option('pdf', { type: 'boolean', default: false, describe: 'write report.pdf (needs Chromium)' }),
+    async (a) => {
+      const { reportCommand } = await import('../harness/cli/report-command.js');
+      process.exitCode = await reportCommand({ results: a.results as string, out: a.out, junit: a.junit, html: a.html, pdf: a.pdf });
+    },
+  )
+  .command(
     'list',
     'list the cases: id, strength, ICS key, requirement ids, tags (with --dut: which apply)',
-    (y) => y.option('json', { type: 'boolean', default: false }).option('dut', { type: 'string', describe: 'DUT profile: also show which cases its ICS makes applicable' }),
-    (a) => {
+    (y) =>
+      y
+        .option('json', { type: 'boolean', default: false })
+        .option('dut', { type: 'string', describe: 'DUT profile: also show which cases its ICS makes applicable' })
+        .option('cases', { type: 'string', describe: "case ids or globs, comma-separated; !GLOB excludes" })
+        .option('tags', { type: 'string', describe: "only cases carrying all these tags; !TAG excludes" }),
+    async (a) => {
+      const { loadProfile, ProfileError } = await import('../harness/profile/load.js');
+      const { listCases } = await import('../harness/cli/list-command.js');
+      const { selectCases } = await import('../harness/cli/select.js');
+      const { ALL_CASES } = await import('../suites/index.js');
       try {
         const profile = a.dut ? loadProfile(a.dut) : undefined;
-        process.stdout.write(listCases(undefined, { json: a.json, profile }) + '\n');
+        const cases = selectCases(ALL_CASES, a.cases, a.tags);
+        process.stdout.write(listCases(cases, { json: a.json, profile }) + '\n');
       } catch (e) {
-        if (!(e instanceof ProfileError)) throw e;
+        if (!(e instanceof ProfileError) && !(e instanceof UsageError)) throw e;
         process.stderr.write(`error: ${e.message}\n`);
         process.exitCode = EXIT.USAGE;
       }
     },
   )
   .command(
+    'selftest',
+    'self-validation: the reference device, and each seeded defect against the cases it declares to break and to leave alone, as a defect × case table; exit 0 only if every break is killed, nothing else is touched and the reference passes',
+    (y) =>
+      y
+        .option('full', { type: 'boolean', default: false, describe: 'every defect × every case (long: outside CI); undeclared cells are shown, not judged' })
+        .option('cases', { type: 'string', describe: 'only these cases (ids or globs, !GLOB excludes)' })
+        .option('tags', { type: 'string', describe: 'only cases carrying all these tags (!TAG excludes)' })
+        .option('defects', { type: 'string', describe: "only these defects (names or globs, !GLOB excludes, e.g. 'no-*,!no-ccm8')" })
+        .option('concurrency', { type: 'number', describe: 'cells run at once, each with its own servers and device process (default 6)' })
+        .option('reference', { type: 'boolean', default: true, describe: 'run the conformant reference-device row (--no-reference skips it)' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the matrix as JSON' })
+        .option('out', { type: 'string', describe: 'also write matrix.json into this directory' }),
+    async (a) => {
+      const { selftestCommand } = await import('../harness/cli/selftest-command.js');
+      process.exitCode = await selftestCommand({
+        full: a.full,
+        cases: a.cases,
+        tags: a.tags,
+        defects: a.defects,
+        concurrency: a.concurrency,
+        noReference: !a.reference,
+        json: a.json,
+        out: a.out,
+      });
+    },
+  )
+  .command(
     'verify <dir>',
     'check a report directory against its integrity manifest (manifest.sha256)',
     (y) => y.positional('dir', { type: 'string', demandOption: true }),
-    (a) => {
+    async (a) => {
+      const { ManifestError, verifyManifest } = await import('../harness/reports/manifest.js');
       try {
         const r = verifyManifest(a.dir as string);
         for (const f of r.changed) process.stdout.write(`CHANGED  ${f}\n`);
         for (const f of r.missing) process.stdout.write(`MISSING  ${f}\n`);
+        for (const f of r.withheld) process.stdout.write(`WITHHELD ${f} (a secrets file, removed before sharing: not checked)\n`);
         const bad = r.changed.length + r.missing.length;
         process.stdout.write(bad ? `${bad} of ${r.checked} report files do not match the manifest\n` : `all ${r.checked} report files match the manifest\n`);
         process.exitCode = bad ? EXIT.FAILED : EXIT.OK;
@@ -111,6 +179,7 @@ await yargs(hideBin(process.argv))
             })
             .option('certificate-usage', { type: 'number', describe: 'coaps:// certificate mode: Certificate Usage /0/0/15, 0..3 (default: $GEISA_CERTIFICATE_USAGE, else 3)' }),
         async (a) => {
+          const { describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } = await import('../fixtures/device/provision.js');
           const secure = a['bs-uri'].startsWith('coaps:');
           const env = process.env;
           const pskFlags = a['psk-identity'] !== undefined || a['psk-key-file'] !== undefined;
@@ -146,8 +215,11 @@ await yargs(hideBin(process.argv))
             .option('defect', { type: 'string', choices: DEFECTS.map((d) => d.name), describe: 'switch on one seeded defect' })
             .option('persist-registration', { type: 'boolean', default: false, describe: 'variant: keep the registration across restarts (sends an Update after a restart)' })
             .option('omit-ep-over-dtls', { type: 'boolean', default: false, describe: 'variant: no ep in a Bootstrap-Request over DTLS-PSK (left open by GEISA)' })
+            .option('bootstrap-after-retries', { type: 'boolean', default: false, describe: 'variant: after a rejected Register, retry and re-bootstrap only once the retries are used up' })
+            .option('separate-responses', { type: 'boolean', default: false, describe: 'variant: answer every server request with an empty ACK and a separate response' })
             .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
         async (a) => {
+          const { deviceProcessMain } = await import('../fixtures/device/main.js');
           await deviceProcessMain({
             stateFile: a.state,
             coapParams: { ackTimeoutMs: a['ack-timeout-ms'], ackRandomFactor: a['ack-random-factor'], maxRetransmit: a['max-retransmit'], nstart: 1 },
@@ -155,6 +227,8 @@ await yargs(hideBin(process.argv))
             defect: a.defect as never,
             persistRegistration: a['persist-registration'],
             omitEndpointOverDtls: a['omit-ep-over-dtls'],
+            bootstrapAfterRetries: a['bootstrap-after-retries'],
+            separateResponses: a['separate-responses'],
             dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
           });
         },

@@ -1,10 +1,11 @@
 /**
  * `geisa-adm run`: load the profile, pick the cases, run them, and always leave a report
- * behind — the event log as the run goes, JUnit and the console summary at the end, also
- * when the run is interrupted or the harness itself fails.
+ * behind — the event log as the run goes; results.json, JUnit, HTML (PDF with --pdf), the
+ * capture, the manifest and the console summary at the end (writeRunReports), also when
+ * the run is interrupted or the harness itself fails.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Chalk } from 'chalk';
 import type { ResultEvent } from '../results/events.js';
 import { type Profile, loadProfile, defaultSimulatorProfile, ProfileError } from '../profile/load.js';
@@ -14,22 +15,38 @@ import { EventLog } from '../reports/event-log.js';
 import { foldEvents } from '../reports/run-record.js';
 import { writeJunit } from '../reports/junit.js';
 import { writeManifest } from '../reports/manifest.js';
+import { RESULTS_NAME, type Results, buildResults, writeResults } from '../reports/results.js';
+import { HTML_REPORT_NAME, writeHtml } from '../reports/html.js';
+import { CHROMIUM_MISSING, PDF_REPORT_NAME, findChromium, writePdf } from '../reports/pdf.js';
+import { defaultCatalogPath, loadCatalog } from '../reports/catalog.js';
+import { CATALOG_GAPS } from '../../suites/catalog-gaps.js';
+import { CAPTURE_NAME, writeCapture } from '../recorder/pcapng.js';
+import { DtlsKeyLog, withDtlsKeyLog } from '../recorder/keylog.js';
 import { renderSummary, colorWanted } from '../reports/console-summary.js';
 import { runSuite } from '../runner/runner.js';
 import { EXIT } from '../runner/exit-code.js';
 import { ALL_CASES } from '../../suites/index.js';
 import { DEFECTS } from '../../fixtures/device/defects.js';
-import { selectCases, UsageError } from './select.js';
+import { selectRun, UsageError } from './select.js';
+import { type ExpectedFailures, loadExpectedFailures } from './expected-failures.js';
 import { LiveStatus } from './live-status.js';
 
 export interface RunArgs {
   dut?: string;
   cases?: string;
   tags?: string[];
+  /** Also run cases tagged slow. */
+  slow?: boolean;
+  /** File of known failures (see expected-failures.ts). */
+  expectedFailures?: string;
   out: string;
   defect?: string;
   persistRegistration?: boolean;
   strict: boolean;
+  /** Write the DTLS sessions' keys (SECRETS-dtls-keylog.txt) so Wireshark can decrypt the capture. */
+  keylog?: boolean;
+  /** Also print report.html to report.pdf with Chromium. */
+  pdf?: boolean;
 }
 
 export function loadRunProfile(dut: string | undefined): Profile {
@@ -41,13 +58,20 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   const chalk = new Chalk({ level: color ? 1 : 0 });
   let profile: Profile;
   let cases;
+  let slowNotRun: string[] = [];
+  let expectedFailures: ExpectedFailures | undefined;
   try {
     profile = loadRunProfile(args.dut);
     if (args.defect) {
       if (profile.adapter.kind !== 'simulator') throw new UsageError(`--defect applies only to the bundled reference device, but profile ${profile.source} uses adapter '${profile.adapter.kind}'`);
       if (!DEFECTS.some((d) => d.name === args.defect)) throw new UsageError(`unknown --defect '${args.defect}'; known: ${DEFECTS.map((d) => d.name).join(', ')}`);
     }
-    cases = selectCases(ALL_CASES, args.cases, args.tags);
+    const selection = selectRun(ALL_CASES, { cases: args.cases, tags: args.tags, slow: args.slow });
+    cases = selection.cases;
+    slowNotRun = selection.slowNotRun.map((c) => c.meta.id);
+    if (args.expectedFailures) expectedFailures = loadExpectedFailures(args.expectedFailures, ALL_CASES.map((c) => c.meta.id));
+    // Checked before any case runs: a missing browser must not cost a whole run.
+    if (args.pdf && !findChromium()) throw new UsageError(CHROMIUM_MISSING);
   } catch (e) {
     if (e instanceof ProfileError || e instanceof UsageError) {
       err.write(`${chalk.red('error:')} ${e.message}\n`);
@@ -87,8 +111,10 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   const simulatorOpts = { defect: args.defect ?? null, persistRegistration: args.persistRegistration ?? false };
   const createAdapter = () => (profile.adapter.kind === 'simulator' ? createSimulatorAdapter(profile, simulatorOpts) : createProfileAdapter(profile));
   let exitCode: number = EXIT.ERROR;
+  // In memory only; written to its own file at the end, never into an event.
+  const keylog = args.keylog ? new DtlsKeyLog() : undefined;
   try {
-    const summary = await runSuite({
+    const summary = await withDtlsKeyLog(keylog, () => runSuite({
       cases,
       profile,
       defect: args.defect ?? null,
@@ -98,7 +124,9 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
       strict: args.strict,
       workDir,
       onCaseStart: (c) => live.caseStarted(c),
-    });
+      slowNotRun,
+      expectedFailures,
+    }));
     exitCode = summary.exitCode;
   } catch (e) {
     live.stop();
@@ -111,21 +139,89 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     rmSync(workDir, { recursive: true, force: true });
   }
 
-  const run = foldEvents(events);
-  const junitFile = join(outDir, 'junit.xml');
-  try {
-    writeJunit(run, junitFile);
-  } catch (e) {
-    err.write(`could not write ${junitFile}: ${(e as Error).message}\n`);
-    exitCode = Math.max(exitCode, EXIT.ERROR);
-  }
-  let manifest = '';
-  try {
-    manifest = writeManifest(outDir, [log.file, junitFile].filter((f) => existsSync(f)));
-  } catch (e) {
-    err.write(`could not write the integrity manifest: ${(e as Error).message}\n`);
-    exitCode = Math.max(exitCode, EXIT.ERROR);
-  }
-  out.write('\n' + renderSummary(run, { color, reportPaths: { 'event log': log.file, junit: junitFile, ...(manifest ? { manifest } : {}) } }) + '\n');
+  const reports = await writeRunReports({ events, outDir, eventLogFile: log.file, keylog, pdf: args.pdf ?? false, err });
+  if (reports.failed) exitCode = Math.max(exitCode, EXIT.ERROR);
+  out.write('\n' + renderSummary(reports.results, { color, reportPaths: reports.paths }) + '\n');
   return exitCode;
+}
+
+export interface RunReportInput {
+  events: ResultEvent[];
+  outDir: string;
+  eventLogFile: string;
+  keylog: DtlsKeyLog | undefined;
+  pdf: boolean;
+  err: NodeJS.WritableStream;
+}
+
+export interface RunReportOutput {
+  results: Results;
+  /** Label → path, for the console summary. */
+  paths: Record<string, string>;
+  /** A report could not be written (each failure is already on err). */
+  failed: boolean;
+}
+
+/**
+ * Every file the run leaves besides the event log, rendered from the events once the run
+ * is over (finished or interrupted): results.json, then JUnit, HTML and the optional PDF
+ * from it, the capture, the opt-in DTLS key log, and last the manifest of them all. Each
+ * writer replaces its file atomically; one that fails is reported and the others still run.
+ */
+export async function writeRunReports(input: RunReportInput): Promise<RunReportOutput> {
+  const { events, outDir, keylog, err } = input;
+  let failed = false;
+  const attempt = async <T>(what: string, write: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await write();
+    } catch (e) {
+      err.write(`could not write ${what}: ${(e as Error).message}\n`);
+      failed = true;
+      return undefined;
+    }
+  };
+
+  const catalogPath = defaultCatalogPath();
+  let catalog = null;
+  try {
+    catalog = loadCatalog(catalogPath);
+  } catch (e) {
+    err.write(`requirement catalog unreadable, the compliance matrix lists only what the cases cite: ${(e as Error).message}\n`);
+  }
+  // The capture first, so that results.json (and every rendering) can name it.
+  const capture = await attempt(join(outDir, CAPTURE_NAME), () => writeCapture(events, join(outDir, CAPTURE_NAME)));
+  const results = buildResults(foldEvents(events), {
+    catalog,
+    catalogPath,
+    gaps: CATALOG_GAPS,
+    knownCases: ALL_CASES.map((c) => c.meta),
+    capture: capture ? { file: basename(capture.file), packets: capture.packets, decodeHint: capture.hint.split(capture.file).join(basename(capture.file)) } : null,
+  });
+
+  const resultsFile = join(outDir, RESULTS_NAME);
+  const junitFile = join(outDir, 'junit.xml');
+  const htmlFile = join(outDir, HTML_REPORT_NAME);
+  const pdfFile = join(outDir, PDF_REPORT_NAME);
+  const wrote = {
+    results: await attempt(resultsFile, () => (writeResults(results, resultsFile), resultsFile)),
+    junit: await attempt(junitFile, () => (writeJunit(results, junitFile), junitFile)),
+    html: await attempt(htmlFile, () => (writeHtml(results, htmlFile), htmlFile)),
+    pdf: input.pdf ? await attempt(pdfFile, async () => (await writePdf(results, pdfFile), pdfFile)) : undefined,
+  };
+  const keylogFile = await attempt('the DTLS key log', () => keylog?.write(outDir));
+  const listed = [input.eventLogFile, wrote.results, wrote.junit, wrote.html, wrote.pdf, capture?.file, keylogFile].filter((f): f is string => f !== undefined && existsSync(f));
+  const manifest = await attempt('the integrity manifest', () => writeManifest(outDir, listed));
+
+  const paths: Record<string, string> = { 'event log': input.eventLogFile };
+  if (wrote.results) paths['results'] = wrote.results;
+  if (wrote.junit) paths['junit'] = wrote.junit;
+  if (wrote.html) paths['html'] = wrote.html;
+  if (wrote.pdf) paths['pdf'] = wrote.pdf;
+  if (capture) {
+    paths['capture'] = capture.file;
+    if (capture.hint) paths['decode with'] = capture.hint;
+  }
+  if (keylogFile) paths['DTLS key log (SECRETS)'] = keylogFile;
+  if (manifest) paths['manifest'] = manifest;
+  return { results, paths, failed };
 }

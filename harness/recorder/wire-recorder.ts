@@ -62,7 +62,7 @@ export class WireRecorder {
     } catch (e) {
       decoded = { error: this.scrubber.scrubText((e as Error).message) };
     }
-    const { bytes } = this.scrubber.scrub(d.bytes, secretsFound);
+    const { bytes, count: redacted } = this.scrubber.scrub(d.bytes, secretsFound);
     const event: DatagramEvent = {
       type: 'datagram',
       caseId: this.caseId,
@@ -73,6 +73,7 @@ export class WireRecorder {
       remote: d.remote,
       monoNs: d.monoNs.toString(),
       bytes: bytes.toString('hex'),
+      ...(redacted > 0 ? { redacted } : {}),
       decoded,
     };
     this.events.push(event);

@@ -4,7 +4,8 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Verdict } from '../results/events.js';
-import { type RunRecord, caseOutcome, tally } from './run-record.js';
+import type { RunRecord } from './run-record.js';
+import { type Results, asResults } from './results.js';
 import { escapeControls, truncate } from './trace-format.js';
 
 export const SUMMARY_WIDTH = 120;
@@ -36,23 +37,26 @@ function paint(chalk: ChalkInstance, v: Verdict, s: string): string {
   }
 }
 
-export function renderSummary(run: RunRecord, opts: SummaryOptions): string {
+/** Rendered from results.json's model; a RunRecord is converted first (older callers, tests). */
+export function renderSummary(input: Results | RunRecord, opts: SummaryOptions): string {
+  const results = asResults(input);
   // An explicit level, not chalk's own detection, so output depends only on opts.
   const chalk = new Chalk({ level: opts.color ? 1 : 0 });
   const width = opts.width ?? SUMMARY_WIDTH;
 
-  const rows = run.cases.map((c) => {
-    const o = caseOutcome(c, run);
-    const advisory = o.advisory !== undefined;
+  const rows = results.cases.map((c) => {
+    const advisory = c.advisory !== null;
     // A passing case's advisory is the news; otherwise the reason explains the verdict.
-    const reason = o.verdict === 'pass' && advisory ? `ADVISORY: ${o.advisory}` : o.reason;
+    const plain = c.verdict === 'pass' && advisory ? `ADVISORY: ${c.advisory}` : c.reason;
+    const x = c.expectedFailure;
+    const reason = !x ? plain : x.stale ? `STALE expected failure (passes now): ${x.reason}` : `expected failure: ${x.reason} | ${plain}`;
     return {
-      id: escapeControls(c.meta.id),
-      verdict: o.verdict,
+      id: escapeControls(c.id),
+      verdict: c.verdict,
       advisory,
-      verdictText: o.verdict + (advisory ? ADVISORY_MARK : ''),
-      strength: c.meta.strength,
-      duration: formatDuration(o.durationMs),
+      verdictText: c.verdict + (advisory ? ADVISORY_MARK : ''),
+      strength: c.strength,
+      duration: formatDuration(c.durationMs),
       reason: escapeControls(reason),
     };
   });
@@ -88,8 +92,13 @@ export function renderSummary(run: RunRecord, opts: SummaryOptions): string {
   if (rows.length === 0) lines.push('(no cases ran)');
 
   lines.push('');
-  lines.push(totalsLine(run, chalk));
-  if (run.stray.length) lines.push(chalk.magenta(`${run.stray.length} event(s) name cases that never started; the log is inconsistent`));
+  lines.push(totalsLine(results, chalk));
+  const expectedIds = results.cases.filter((c) => c.expectedFailure && !c.expectedFailure.stale).map((c) => c.id);
+  const staleIds = results.cases.filter((c) => c.expectedFailure?.stale).map((c) => c.id);
+  if (expectedIds.length) lines.push(chalk.yellow(`expected failure (listed, not failing the run): ${expectedIds.join(', ')}`));
+  if (staleIds.length) lines.push(chalk.yellow(`stale expected failure (listed but passes now; exit 1 with --strict): ${staleIds.join(', ')}`));
+  if (results.run.slowNotRun.length) lines.push(`slow, not run: ${results.run.slowNotRun.join(', ')}: use --slow`);
+  if (results.run.strayEvents.length) lines.push(chalk.magenta(`${results.run.strayEvents.length} event(s) name cases that never started; the log is inconsistent`));
 
   const paths = Object.entries(opts.reportPaths ?? {});
   if (paths.length) {
@@ -100,15 +109,15 @@ export function renderSummary(run: RunRecord, opts: SummaryOptions): string {
   return lines.join('\n') + '\n';
 }
 
-function totalsLine(run: RunRecord, chalk: ChalkInstance): string {
-  const t = tally(run);
+function totalsLine(results: Results, chalk: ChalkInstance): string {
+  const t = results.counts;
   const parts = VERDICT_ORDER.map((v) => {
     const s = `${t[v]} ${v}`;
     return t[v] > 0 ? paint(chalk, v, s) : s;
   });
   let line = `${t.total} case${t.total === 1 ? '' : 's'}: ${parts.join(', ')}`;
   if (t.advisory > 0) line += `; ${t.advisory} with advisory`;
-  if (run.interrupted) line += '  ' + chalk.bold.magenta('RUN INTERRUPTED');
+  if (results.run.interrupted) line += '  ' + chalk.bold.magenta('RUN INTERRUPTED');
   return line;
 }
 

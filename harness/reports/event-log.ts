@@ -15,6 +15,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<ResultEvent['type']>([
   'datagram',
   'check',
   'note',
+  'device-identity',
   'verdict',
   'run-end',
 ]);

@@ -4,11 +4,11 @@
  * system-out of each testcase carries enough (requirements, checks, decoded trace) for an
  * auditor to follow the verdict without the event log.
  */
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import junitMod from 'junit-report-builder';
-import { type CaseRecord, type CaseOutcome, type RunRecord, caseOutcome, dutIdentity } from './run-record.js';
+import type { RunRecord } from './run-record.js';
+import { type CaseResult, type Results, asResults } from './results.js';
 import { formatCheck, formatDatagram, formatRelativeMs, escapeControls } from './trace-format.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 // The package is CommonJS with `module.exports = builder`, so under NodeNext the default
 // import already is the builder even though its types describe an ES default export; the
@@ -55,25 +55,27 @@ interface Attachments {
   systemOut: string;
 }
 
-export function renderJunit(run: RunRecord): string {
+/** Rendered from results.json's model; a RunRecord is converted first (older callers, tests). */
+export function renderJunit(input: Results | RunRecord): string {
+  const results = asResults(input);
   const builder = junit.newBuilder();
   builder.name(ROOT_NAME);
 
-  const byArea = new Map<string, CaseRecord[]>();
-  for (const c of run.cases) {
-    const list = byArea.get(c.meta.area) ?? [];
+  const byArea = new Map<string, CaseResult[]>();
+  for (const c of results.cases) {
+    const list = byArea.get(c.area) ?? [];
     list.push(c);
-    byArea.set(c.meta.area, list);
+    byArea.set(c.area, list);
   }
 
-  const properties = runProperties(run);
-  const runOut = runSystemOut(run);
+  const properties = runProperties(results);
+  const runOut = runSystemOut(results);
 
   // With no case at all the run metadata would vanish; an empty suite keeps it.
   if (byArea.size === 0) {
     const suite = builder.testSuite().name('run');
     for (const [k, v] of properties) suite.property(k, attr(v));
-    if (run.start) suite.timestamp(run.start.startedAt);
+    if (results.run.startedAt) suite.timestamp(results.run.startedAt);
     suite.time('0.000');
     attachSuiteOut(suite, runOut);
   }
@@ -81,12 +83,11 @@ export function renderJunit(run: RunRecord): string {
   for (const [area, cases] of byArea) {
     const suite = builder.testSuite().name(area);
     for (const [k, v] of properties) suite.property(k, attr(v));
-    suite.timestamp(cases[0]!.start.at);
+    suite.timestamp(cases[0]!.startedAt);
     let totalMs = 0;
     for (const c of cases) {
-      const outcome = caseOutcome(c, run);
-      totalMs += outcome.durationMs;
-      addTestCase(suite, c, outcome);
+      totalMs += c.durationMs;
+      addTestCase(suite, c);
     }
     suite.time(seconds(totalMs));
     attachSuiteOut(suite, runOut);
@@ -95,12 +96,12 @@ export function renderJunit(run: RunRecord): string {
   return stripRootSkipped(builder.build());
 }
 
-function addTestCase(suite: any, c: CaseRecord, o: CaseOutcome): void {
-  const tc = suite.testCase().className(`${ROOT_NAME}.${c.meta.area}`).name(attr(`${c.meta.id} ${c.meta.title}`));
-  tc.time(seconds(o.durationMs));
-  const reason = attr(o.reason);
-  const att: Attachments = { systemOut: caseSystemOut(c, o) };
-  switch (o.verdict) {
+function addTestCase(suite: any, c: CaseResult): void {
+  const tc = suite.testCase().className(`${ROOT_NAME}.${c.area}`).name(attr(`${c.id} ${c.title}`));
+  tc.time(seconds(c.durationMs));
+  const reason = attr(c.reason);
+  const att: Attachments = { systemOut: caseSystemOut(c) };
+  switch (c.verdict) {
     case 'fail': {
       tc.failure(reason);
       const failed = c.checks.filter((k) => !k.ok).map(formatCheck);
@@ -164,66 +165,81 @@ function stripRootSkipped(xml: string): string {
   return root[1] + attrs + root[3] + xml.slice(root[0].length);
 }
 
-function runProperties(run: RunRecord): [string, string][] {
-  const s = run.start;
-  const dut = dutIdentity(run);
-  return [
-    ['tool.version', s?.toolVersion ?? 'unknown'],
-    ['git.commit', s?.gitCommit ?? 'unknown'],
-    ['defect', s?.defect ?? 'none'],
-    ['dut.name', dut.name ?? 'unknown'],
-    ['dut.endpoint', dut.endpoint ?? 'unknown'],
-    ['run.host', s?.host ?? 'unknown'],
-    ['run.startedAt', s?.startedAt ?? 'unknown'],
-    ['results.schema', s ? String(s.schema) : 'unknown'],
+function runProperties(r: Results): [string, string][] {
+  const run = r.run;
+  const id = run.dut.identity;
+  const props: [string, string][] = [
+    ['tool.version', run.toolVersion ?? 'unknown'],
+    ['git.commit', run.gitCommit ?? 'unknown'],
+    ['defect', run.defect ?? 'none'],
+    ['dut.name', run.dut.name ?? 'unknown'],
+    ['dut.endpoint', run.dut.endpoint ?? 'unknown'],
+    ['run.host', run.host ?? 'unknown'],
+    ['run.startedAt', run.startedAt ?? 'unknown'],
+    ['results.schema', run.eventsSchema !== null ? String(run.eventsSchema) : 'unknown'],
     ['run.interrupted', String(run.interrupted)],
+    ['spec.lwm2m.core', run.specVersions.lwm2mCore],
+    ['spec.lwm2m.transport', run.specVersions.lwm2mTransport],
+    ['spec.geisa.commit', run.specVersions.geisaCommit ?? 'unknown'],
   ];
+  if (run.endedAt) props.push(['run.endedAt', run.endedAt]);
+  // The run's expected-failures file, as judged: a CI dashboard shows why a red case kept the build green.
+  for (const c of r.cases) if (c.expectedFailure) props.push([`${c.expectedFailure.stale ? 'stale-expected-failure' : 'expected-failure'}.${c.id}`, c.expectedFailure.reason]);
+  if (run.slowNotRun.length) props.push(['slow-not-run', `${run.slowNotRun.join(',')} (use --slow)`]);
+  if (id) {
+    props.push(['dut.manufacturer', id.manufacturer ?? 'unknown'], ['dut.model', id.model ?? 'unknown'], ['dut.serial', id.serial ?? 'unknown'], ['dut.firmware', id.firmware ?? 'unknown']);
+  }
+  return props;
 }
 
-function runSystemOut(run: RunRecord): string {
+function runSystemOut(r: Results): string {
+  const run = r.run;
   const lines: string[] = [];
-  if (!run.start) lines.push('run-start event missing: run metadata unknown');
+  if (run.startMonoNs === null) lines.push('run-start event missing: run metadata unknown');
   if (run.interrupted) lines.push('RUN INTERRUPTED: verdicts below cover only what ran');
   if (run.notes.length) {
     lines.push('Run notes:');
-    const anchor = run.start?.monoNs;
+    const anchor = run.startMonoNs;
     for (const n of run.notes) {
       const at = anchor ? formatRelativeMs(anchor, n.monoNs) + '  ' : '';
       lines.push(escapeControls(`  ${at}${n.source}: ${n.text}`));
     }
   }
-  if (run.stray.length) {
-    const ids = [...new Set(run.stray.map((e) => ('caseId' in e ? String(e.caseId) : '?')))];
-    lines.push(escapeControls(`${run.stray.length} event(s) name cases that never started: ${ids.join(', ')}`));
+  if (run.strayEvents.length) {
+    const ids = [...new Set(run.strayEvents.map((e) => String(e.caseId ?? '?')))];
+    lines.push(escapeControls(`${run.strayEvents.length} event(s) name cases that never started: ${ids.join(', ')}`));
   }
   return lines.join('\n');
 }
 
-function caseSystemOut(c: CaseRecord, o: CaseOutcome): string {
-  const m = c.meta;
+function caseSystemOut(c: CaseResult): string {
   const lines: string[] = [];
   // Dashboards show the first line; a passing case's advisory is what the reader needs there.
-  if (o.verdict === 'pass' && o.advisory !== undefined) lines.push(escapeControls(`ADVISORY: ${o.advisory}`));
-  lines.push(escapeControls(`Case: ${m.id} ${m.title}`));
+  if (c.verdict === 'pass' && c.advisory !== null) lines.push(escapeControls(`ADVISORY: ${c.advisory}`));
+  lines.push(escapeControls(`Case: ${c.id} ${c.title}`));
   lines.push('Requirements:');
-  for (const r of m.requirements) lines.push(escapeControls(`  ${r.id} (${r.section}): ${r.quote}`));
-  if (m.requirements.length === 0) lines.push('  (none listed)');
-  lines.push(`Strength: ${m.strength}`);
-  lines.push(escapeControls(`ICS: ${m.ics ?? '(mandatory feature)'}`));
-  lines.push(`Verdict: ${o.verdict}`);
-  lines.push(escapeControls(`Reason: ${o.reason}`));
-  if (o.advisory !== undefined) lines.push(escapeControls(`Advisory: ${o.advisory}`));
-  lines.push(`Duration: ${seconds(o.durationMs)} s${o.finished ? '' : ' (until the run stopped)'}`);
+  for (const r of c.requirements) lines.push(escapeControls(`  ${r.id} (${r.section}): ${r.quote}`));
+  if (c.requirements.length === 0) lines.push('  (none listed)');
+  lines.push(`Strength: ${c.strength}`);
+  lines.push(escapeControls(`ICS: ${c.ics ?? '(mandatory feature)'}`));
+  lines.push(`Verdict: ${c.verdict}`);
+  lines.push(escapeControls(`Reason: ${c.reason}`));
+  if (c.advisory !== null) lines.push(escapeControls(`Advisory: ${c.advisory}`));
+  lines.push(`Duration: ${seconds(c.durationMs)} s${c.finished ? '' : ' (until the run stopped)'}`);
+  if (c.identity) {
+    const id = c.identity;
+    lines.push(escapeControls(`Device identity (${id.path}): manufacturer ${id.manufacturer ?? '?'}, model ${id.model ?? '?'}, serial ${id.serial ?? '?'}, firmware ${id.firmware ?? '?'}`));
+  }
   lines.push('Checks:');
   for (const k of c.checks) lines.push('  ' + formatCheck(k));
   if (c.checks.length === 0) lines.push('  (none)');
   if (c.notes.length) {
     lines.push('Notes:');
-    for (const n of c.notes) lines.push(escapeControls(`  ${formatRelativeMs(c.start.monoNs, n.monoNs)}  ${n.source}: ${n.text}`));
+    for (const n of c.notes) lines.push(escapeControls(`  ${formatRelativeMs(c.startMonoNs, n.monoNs)}  ${n.source}: ${n.text}`));
   }
   lines.push('Trace:');
-  for (const d of c.datagrams) lines.push('  ' + formatDatagram(d, c.start.monoNs));
-  if (c.datagrams.length === 0) lines.push('  (no datagrams)');
+  for (const d of c.trace) lines.push('  ' + formatDatagram(d, c.startMonoNs));
+  if (c.trace.length === 0) lines.push('  (no datagrams)');
   return lines.join('\n');
 }
 
@@ -233,20 +249,6 @@ function seconds(ms: number): string {
 }
 
 /** Temp file then rename, in one directory: a reader never sees half a report. */
-export function writeJunit(run: RunRecord, file: string): void {
-  const xml = renderJunit(run);
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    writeFileSync(tmp, xml, 'utf8');
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // The temp file may not exist if the write itself failed.
-    }
-    throw e;
-  }
+export function writeJunit(input: Results | RunRecord, file: string): void {
+  writeFileAtomic(file, renderJunit(input));
 }

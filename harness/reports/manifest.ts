@@ -27,6 +27,13 @@ export interface VerifyResult {
   checked: number;
   changed: string[];
   missing: string[];
+  /** Secret files (SECRETS-*) the manifest lists but the directory no longer holds: withheld on purpose before sharing, not tampering. */
+  withheld: string[];
+}
+
+/** The opt-in key log and anything else named so: files a lab deletes before it shares a report. */
+export function isSecretsFile(name: string): boolean {
+  return name.startsWith('SECRETS-');
 }
 
 export class ManifestError extends Error {}
@@ -34,7 +41,7 @@ export class ManifestError extends Error {}
 export function verifyManifest(dir: string): VerifyResult {
   const file = join(dir, MANIFEST_NAME);
   if (!existsSync(file)) throw new ManifestError(`${dir} has no ${MANIFEST_NAME}: not a report directory written by geisa-adm run`);
-  const result: VerifyResult = { checked: 0, changed: [], missing: [] };
+  const result: VerifyResult = { checked: 0, changed: [], missing: [], withheld: [] };
   readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
@@ -46,7 +53,7 @@ export function verifyManifest(dir: string): VerifyResult {
       if (name!.includes('..') || name!.startsWith('/') || basename(name!) !== name) throw new ManifestError(`${MANIFEST_NAME} line ${i + 1} names a file outside the report directory: ${name}`);
       result.checked += 1;
       const path = join(dir, name!);
-      if (!existsSync(path)) result.missing.push(name!);
+      if (!existsSync(path)) (isSecretsFile(name!) ? result.withheld : result.missing).push(name!);
       else if (sha256File(path) !== hash) result.changed.push(name!);
     });
   return result;

@@ -7,6 +7,7 @@ import type {
   CaseStartEvent,
   CheckEvent,
   DatagramEvent,
+  DeviceIdentityEvent,
   NoteEvent,
   ResultEvent,
   RunEndEvent,
@@ -22,6 +23,8 @@ export interface CaseRecord {
   datagrams: DatagramEvent[];
   checks: CheckEvent[];
   notes: NoteEvent[];
+  /** What the device said it is (/3/0), when the case read it. */
+  identities: DeviceIdentityEvent[];
   /** null when the run stopped before the case reached a verdict. */
   verdict: VerdictEvent | null;
 }
@@ -58,7 +61,7 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
         run.end = e;
         break;
       case 'case-start': {
-        const rec: CaseRecord = { meta: e.meta, start: e, datagrams: [], checks: [], notes: [], verdict: null };
+        const rec: CaseRecord = { meta: e.meta, start: e, datagrams: [], checks: [], notes: [], identities: [], verdict: null };
         run.cases.push(rec);
         open.set(e.caseId, rec);
         break;
@@ -72,6 +75,9 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
         break;
       case 'check':
         withCase(open, run, e.caseId, e, (c) => c.checks.push(e));
+        break;
+      case 'device-identity':
+        withCase(open, run, e.caseId, e, (c) => c.identities.push(e));
         break;
       case 'verdict':
         withCase(open, run, e.caseId, e, (c) => {

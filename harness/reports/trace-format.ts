@@ -70,11 +70,17 @@ export function formatAddress(a: Address): string {
   return a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
 }
 
+/** What a trace line needs of a datagram: the event, or a results.json trace entry. */
+export type TraceDatagram = Pick<DatagramEvent, 'direction' | 'layer' | 'endpoint' | 'local' | 'remote' | 'monoNs' | 'bytes' | 'decoded'>;
+
+/** What a check line needs: the event, or a results.json check. */
+export type TraceCheck = Pick<CheckEvent, 'name' | 'ok' | 'expected' | 'observed'> & { tolerance?: string | null };
+
 /**
  * `+12.345 ms  in  bootstrap-server 127.0.0.1:40001 <- 127.0.0.1:51234  CON POST mid=123 token=a1b2 /bs?ep=x [payload]`
  * Time is relative to the case start; the arrow points the way the datagram went.
  */
-export function formatDatagram(d: DatagramEvent, caseStartMonoNs: string): string {
+export function formatDatagram(d: TraceDatagram, caseStartMonoNs: string): string {
   const time = formatRelativeMs(caseStartMonoNs, d.monoNs).padStart(13);
   const dir = d.direction.padEnd(3);
   const arrow = d.direction === 'in' ? '<-' : '->';
@@ -82,7 +88,8 @@ export function formatDatagram(d: DatagramEvent, caseStartMonoNs: string): strin
   return escapeControls(`${time}  ${dir} ${where}  ${describeDatagram(d)}`);
 }
 
-function describeDatagram(d: DatagramEvent): string {
+/** The datagram alone, without time or addresses: `CON POST mid=1 token=ab /bs?ep=x`. */
+export function describeDatagram(d: Pick<TraceDatagram, 'layer' | 'bytes' | 'decoded'>): string {
   const size = `${Math.floor(d.bytes.length / 2)} B`;
   if ('error' in d.decoded) return `${d.layer} undecodable (${d.decoded.error}) ${size}`;
   if ('records' in d.decoded) return `${describeDtls(d.decoded)} ${size}`;
@@ -124,7 +131,7 @@ function jsonish(v: unknown): string {
 }
 
 /** `FAIL  name: expected X; observed Y; tolerance Z` */
-export function formatCheck(c: CheckEvent): string {
-  const tol = c.tolerance !== undefined ? `; tolerance ${c.tolerance}` : '';
+export function formatCheck(c: TraceCheck | CheckEvent): string {
+  const tol = c.tolerance !== undefined && c.tolerance !== null ? `; tolerance ${c.tolerance}` : '';
   return escapeControls(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: expected ${c.expected}; observed ${c.observed}${tol}`);
 }

@@ -51,6 +51,13 @@ export interface CaseMeta {
   tags: string[];
   /** 'psk' / 'certificate': both fake servers are coaps:// with DTLS 1.2 in that mode; default plain CoAP. */
   security?: 'nosec' | 'psk' | 'certificate';
+  /**
+   * Levels: a catalog row whose Conf. is only I (inferred) is judged at SHOULD, unless the
+   * normative sentence was found in the spec itself. A SHALL/MUST case citing only such
+   * rows must quote that sentence here, with its clause, e.g. "Core 1.2.2 §6.2.1: 'The
+   * LwM2M Client MUST ...'"; the lint test enforces it.
+   */
+  normativeQuote?: string;
 }
 
 export interface Address {
@@ -88,6 +95,10 @@ export interface RunStartEvent {
   profile: unknown;
   defect: string | null;
   cases: string[];
+  /** Selected but not run because they are tagged slow and the run did not ask for them. */
+  slowNotRun?: string[];
+  /** From --expected-failures: case id → why it is known to fail. */
+  expectedFailures?: Record<string, string>;
 }
 
 export interface CaseStartEvent {
@@ -110,6 +121,11 @@ export interface DatagramEvent {
   monoNs: string;
   /** Raw bytes as hex, secret resource values overwritten (see harness/recorder/redact.ts). */
   bytes: string;
+  /**
+   * How many secret values were overwritten with zeros in `bytes`; absent when `bytes` are
+   * exactly the bytes on the wire (the pcapng capture marks such packets as redacted).
+   */
+  redacted?: number;
   /** layer 'coap': the CoAP message (inside DTLS for coaps://); layer 'dtls': the records on the wire. */
   decoded: DecodedCoap | DecodedDtls | { error: string };
 }
@@ -133,6 +149,27 @@ export interface NoteEvent {
   monoNs: string;
 }
 
+/**
+ * Who the device says it is: the Device object instance /3/0 read by the fake LwM2M Server
+ * once the device registered. Device-provided text, shown escaped in every report.
+ */
+export interface DeviceIdentityEvent {
+  type: 'device-identity';
+  caseId: string;
+  /** Object instance read, '/3/0'. */
+  path: string;
+  /** /3/0/0, /3/0/1, /3/0/2, /3/0/3; null where the device did not return the resource. */
+  manufacturer: string | null;
+  model: string | null;
+  serial: string | null;
+  firmware: string | null;
+  /** /3/0/17 Device Type, /3/0/18 Hardware Version, /3/0/19 Software Version, when returned. */
+  deviceType?: string;
+  hardwareVersion?: string;
+  softwareVersion?: string;
+  monoNs: string;
+}
+
 export interface VerdictEvent {
   type: 'verdict';
   caseId: string;
@@ -141,6 +178,11 @@ export interface VerdictEvent {
   reason: string;
   /** A failed SHOULD leaves the verdict at pass and says so here. */
   advisory?: string;
+  /**
+   * The case is in the run's expected-failures file: it failed as listed (does not fail
+   * the run), or it is stale (listed, but passes now: with --strict that fails the run).
+   */
+  expectedFailure?: { reason: string; stale: boolean };
   durationMs: number;
   monoNs: string;
 }
@@ -150,7 +192,7 @@ export interface RunEndEvent {
   interrupted: boolean;
   at: string;
   monoNs: string;
-  counts: Record<Verdict, number> & { advisory: number };
+  counts: Record<Verdict, number> & { advisory: number; expectedFailure?: number; stale?: number };
   exitCode: number;
 }
 
@@ -160,6 +202,7 @@ export type ResultEvent =
   | DatagramEvent
   | CheckEvent
   | NoteEvent
+  | DeviceIdentityEvent
   | VerdictEvent
   | RunEndEvent;
 

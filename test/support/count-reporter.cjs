@@ -8,9 +8,10 @@ class CountReporter {
     const passed = results.numPassedTests;
     const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
     const skipped = results.numPendingTests + results.numTodoTests;
-    const line = skipped > 0 ? `${passed} passed, ${failed} failed, ${skipped} skipped` : `${passed} passed, ${failed} failed`;
+    // The counts line stands alone, exactly "N passed, N failed"; skipped tests get their own line before it.
+    const lines = skipped > 0 ? [`${skipped} skipped`, `${passed} passed, ${failed} failed`] : [`${passed} passed, ${failed} failed`];
     process.once('exit', () => {
-      fs.writeSync(1, `\n${line}\n`);
+      fs.writeSync(1, `\n${lines.join('\n')}\n`);
     });
   }
 }

@@ -1,0 +1,387 @@
+/**
+ * results.json: the run as auditors and every rendering read it. Built once from the
+ * result events (via foldEvents); JUnit, the console summary, HTML and PDF are rendered
+ * from this model only, so they cannot disagree about a case or a verdict, and
+ * `geisa-adm report` can render any of them again from the file. Documented in
+ * docs/results.md; the JSON Schema is harness/reports/results-schema.ts (written out as
+ * results.schema.json). Bump RESULTS_SCHEMA_VERSION on any breaking change.
+ */
+import { readFileSync } from 'node:fs';
+import Ajv, { type ValidateFunction } from 'ajv';
+import type { Address, Area, DatagramEvent, DeviceIdentityEvent, RequirementRef, Strength, Verdict } from '../results/events.js';
+import { VERDICT_RANK, worseVerdict } from '../results/events.js';
+import { type RunRecord, type Tally, caseOutcome, dutIdentity, parseMonoNs, tally } from './run-record.js';
+import { describeDatagram } from './trace-format.js';
+import type { Catalog } from './catalog.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { RESULTS_SCHEMA } from './results-schema.js';
+
+export const RESULTS_FORMAT = 'geisa-adm-results';
+export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_NAME = 'results.json';
+
+/** The OMA releases the suite implements (GEISA pins Core and Transport 1.2.2 in references.rst.inc). */
+export const SPEC_VERSIONS = { lwm2mCore: '1.2.2', lwm2mTransport: '1.2.2' } as const;
+
+export interface DeviceIdentity {
+  /** Case whose exchange read it. */
+  readBy: string;
+  path: string;
+  manufacturer: string | null;
+  model: string | null;
+  serial: string | null;
+  firmware: string | null;
+  deviceType?: string;
+  hardwareVersion?: string;
+  softwareVersion?: string;
+}
+
+export interface ResultNote {
+  source: string;
+  text: string;
+  monoNs: string;
+  /** Milliseconds from the case start (run notes: from the run start); null when unknown. */
+  atMs: number | null;
+}
+
+export interface ResultCheck {
+  name: string;
+  ok: boolean;
+  expected: string;
+  observed: string;
+  tolerance: string | null;
+  monoNs: string;
+  atMs: number | null;
+}
+
+export interface TraceEntry {
+  monoNs: string;
+  /** Milliseconds from the case start. */
+  atMs: number | null;
+  direction: 'in' | 'out';
+  layer: 'coap' | 'dtls';
+  endpoint: string;
+  local: Address;
+  remote: Address;
+  /** Raw bytes as hex, secrets overwritten by the recorder. */
+  bytes: string;
+  /** How many secret values were overwritten with zeros in `bytes`; 0: exactly the bytes on the wire. */
+  redacted: number;
+  decoded: DatagramEvent['decoded'];
+  /** One line: type, code, MID, token, path, payload summary. Device text, unescaped. */
+  summary: string;
+}
+
+export interface CaseResult {
+  id: string;
+  title: string;
+  area: Area;
+  requirements: RequirementRef[];
+  strength: Strength;
+  ics: string | null;
+  tags: string[];
+  security: 'nosec' | 'psk' | 'certificate';
+  timeoutMs: number;
+  verdict: Verdict;
+  reason: string;
+  advisory: string | null;
+  /** Listed in the run's expected-failures file: failed as listed, or stale (passes now). */
+  expectedFailure: { reason: string; stale: boolean } | null;
+  /** false: the run stopped before the case reached a verdict (shown as error). */
+  finished: boolean;
+  startedAt: string;
+  startMonoNs: string;
+  /** From the run start; null when the run start is unknown. */
+  startOffsetMs: number | null;
+  durationMs: number;
+  checks: ResultCheck[];
+  notes: ResultNote[];
+  trace: TraceEntry[];
+  identity: DeviceIdentity | null;
+}
+
+export type MatrixStatus = Verdict | 'ABSENT';
+
+export interface MatrixRow {
+  requirementId: string;
+  inCatalog: boolean;
+  section: string | null;
+  text: string | null;
+  strength: string | null;
+  conf: string | null;
+  /** Worst verdict of the cases that judged it; ABSENT when no case of this run did. */
+  status: MatrixStatus;
+  cases: { id: string; verdict: Verdict }[];
+  /** Cases of the suite that cite the requirement but were not selected for this run. */
+  notRunCases: string[];
+  /** Why the suite has no case for it (suites/catalog-gaps.ts), when it says. */
+  gap: { reason: string; note: string } | null;
+}
+
+export interface Results {
+  format: typeof RESULTS_FORMAT;
+  schemaVersion: number;
+  run: {
+    toolVersion: string | null;
+    gitCommit: string | null;
+    /** Version of the result-event schema the events were written in. */
+    eventsSchema: number | null;
+    specVersions: { lwm2mCore: string; lwm2mTransport: string; geisaCommit: string | null };
+    startedAt: string | null;
+    endedAt: string | null;
+    startMonoNs: string | null;
+    host: string | null;
+    defect: string | null;
+    interrupted: boolean;
+    exitCode: number | null;
+    selectedCases: string[];
+    /** Selected but not run: tagged slow and the run did not ask for slow cases. */
+    slowNotRun: string[];
+    dut: { name: string | null; endpoint: string | null; identity: DeviceIdentity | null };
+    profileSource: string | null;
+    /** Declared features, as the profile gives them. */
+    ics: Record<string, boolean>;
+    /** Implementation extra information (timers, bounds), as the profile gives them after defaults. */
+    ixit: Record<string, unknown>;
+    /** The whole profile, every secret replaced by its length and a SHA-256 fingerprint. */
+    profile: unknown;
+    notes: ResultNote[];
+    /** Events naming a case that never started: the log is inconsistent when there are any. */
+    strayEvents: { type: string; caseId: string | null }[];
+    /** The pcapng capture beside this file, and how to make tshark decode its CoAP ports. */
+    capture: { file: string; packets: number; decodeHint: string } | null;
+  };
+  counts: Tally;
+  cases: CaseResult[];
+  matrix: {
+    catalog: { available: boolean; source: string | null; sha256: string | null; note: string | null };
+    rows: MatrixRow[];
+  };
+}
+
+export interface BuildResultsOptions {
+  /** The requirement catalog; null or absent: the matrix holds only what the cases cite. */
+  catalog?: Catalog | null;
+  /** Where the catalog was looked for, for the note when it is missing. */
+  catalogPath?: string;
+  /** suites/catalog-gaps.ts */
+  gaps?: Readonly<Record<string, { reason: string; note: string }>>;
+  /** Every case of the suite with the requirements it cites, to say which were not run. */
+  knownCases?: readonly { id: string; requirements: readonly { id: string }[] }[];
+  capture?: { file: string; packets: number; decodeHint: string } | null;
+}
+
+function msBetween(from: string | null | undefined, at: string): number | null {
+  if (from === null || from === undefined) return null;
+  const a = parseMonoNs(from);
+  const b = parseMonoNs(at);
+  if (a === null || b === null) return null;
+  // Microsecond resolution keeps the number exact in a double for any realistic run.
+  return Number((b - a) / 1000n) / 1000;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function identityOf(e: DeviceIdentityEvent): DeviceIdentity {
+  const id: DeviceIdentity = { readBy: e.caseId, path: e.path, manufacturer: e.manufacturer, model: e.model, serial: e.serial, firmware: e.firmware };
+  if (e.deviceType !== undefined) id.deviceType = e.deviceType;
+  if (e.hardwareVersion !== undefined) id.hardwareVersion = e.hardwareVersion;
+  if (e.softwareVersion !== undefined) id.softwareVersion = e.softwareVersion;
+  return id;
+}
+
+export function buildResults(run: RunRecord, opts: BuildResultsOptions = {}): Results {
+  const s = run.start;
+  const runAnchor = s?.monoNs ?? null;
+  const profile = s?.profile ?? null;
+  const dut = dutIdentity(run);
+
+  const cases: CaseResult[] = run.cases.map((c) => {
+    const o = caseOutcome(c, run);
+    const start = c.start.monoNs;
+    const lastIdentity = c.identities[c.identities.length - 1];
+    return {
+      id: c.meta.id,
+      title: c.meta.title,
+      area: c.meta.area,
+      requirements: c.meta.requirements.map((r) => ({ id: r.id, section: r.section, quote: r.quote })),
+      strength: c.meta.strength,
+      ics: c.meta.ics ?? null,
+      tags: [...c.meta.tags],
+      security: c.meta.security ?? 'nosec',
+      timeoutMs: c.meta.timeoutMs,
+      verdict: o.verdict,
+      reason: o.reason,
+      advisory: o.advisory ?? null,
+      expectedFailure: c.verdict?.expectedFailure ? { reason: c.verdict.expectedFailure.reason, stale: c.verdict.expectedFailure.stale } : null,
+      finished: o.finished,
+      startedAt: c.start.at,
+      startMonoNs: start,
+      startOffsetMs: msBetween(runAnchor, start),
+      durationMs: o.durationMs,
+      checks: c.checks.map((k) => ({ name: k.name, ok: k.ok, expected: k.expected, observed: k.observed, tolerance: k.tolerance ?? null, monoNs: k.monoNs, atMs: msBetween(start, k.monoNs) })),
+      notes: c.notes.map((n) => ({ source: n.source, text: n.text, monoNs: n.monoNs, atMs: msBetween(start, n.monoNs) })),
+      trace: c.datagrams.map((d) => ({
+        monoNs: d.monoNs,
+        atMs: msBetween(start, d.monoNs),
+        direction: d.direction,
+        layer: d.layer,
+        endpoint: d.endpoint,
+        local: d.local,
+        remote: d.remote,
+        bytes: d.bytes,
+        redacted: d.redacted ?? 0,
+        decoded: d.decoded,
+        summary: describeDatagram(d),
+      })),
+      identity: lastIdentity ? identityOf(lastIdentity) : null,
+    };
+  });
+
+  // The first case that read /3/0 names the device for the run.
+  const identity = cases.find((c) => c.identity !== null)?.identity ?? null;
+
+  return {
+    format: RESULTS_FORMAT,
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    run: {
+      toolVersion: s?.toolVersion ?? null,
+      gitCommit: s?.gitCommit ?? null,
+      eventsSchema: s?.schema ?? null,
+      specVersions: { ...SPEC_VERSIONS, geisaCommit: opts.catalog?.geisaCommit ?? null },
+      startedAt: s?.startedAt ?? null,
+      endedAt: run.end?.at ?? null,
+      startMonoNs: runAnchor,
+      host: s?.host ?? null,
+      defect: s?.defect ?? null,
+      interrupted: run.interrupted,
+      exitCode: run.end?.exitCode ?? null,
+      selectedCases: s?.cases ? [...s.cases] : [],
+      slowNotRun: s?.slowNotRun ? [...s.slowNotRun] : [],
+      dut: { name: dut.name, endpoint: dut.endpoint, identity },
+      profileSource: isObject(profile) && typeof profile['source'] === 'string' ? profile['source'] : null,
+      ics: isObject(profile) && isObject(profile['ics']) ? (Object.fromEntries(Object.entries(profile['ics']).filter(([, v]) => typeof v === 'boolean')) as Record<string, boolean>) : {},
+      ixit: isObject(profile) && isObject(profile['ixit']) ? profile['ixit'] : {},
+      profile,
+      notes: run.notes.map((n) => ({ source: n.source, text: n.text, monoNs: n.monoNs, atMs: msBetween(runAnchor, n.monoNs) })),
+      strayEvents: run.stray.map((e) => ({ type: e.type, caseId: 'caseId' in e ? e.caseId : null })),
+      capture: opts.capture ?? null,
+    },
+    counts: tally(run),
+    cases,
+    matrix: buildMatrix(cases, opts),
+  };
+}
+
+function buildMatrix(cases: CaseResult[], opts: BuildResultsOptions): Results['matrix'] {
+  const catalog = opts.catalog ?? null;
+  const judged = new Map<string, { id: string; verdict: Verdict }[]>();
+  for (const c of cases) {
+    for (const r of c.requirements) {
+      const list = judged.get(r.id) ?? [];
+      if (!list.some((x) => x.id === c.id)) list.push({ id: c.id, verdict: c.verdict });
+      judged.set(r.id, list);
+    }
+  }
+  const ran = new Set(cases.map((c) => c.id));
+  const notRun = (reqId: string) => (opts.knownCases ?? []).filter((k) => !ran.has(k.id) && k.requirements.some((r) => r.id === reqId)).map((k) => k.id);
+
+  const row = (requirementId: string, meta: { section: string; text: string; strength: string; conf: string } | null): MatrixRow => {
+    const list = judged.get(requirementId) ?? [];
+    const status: MatrixStatus = list.length === 0 ? 'ABSENT' : list.map((x) => x.verdict).reduce(worseVerdict);
+    const gap = opts.gaps?.[requirementId];
+    return {
+      requirementId,
+      inCatalog: meta !== null,
+      section: meta?.section ?? null,
+      text: meta?.text ?? null,
+      strength: meta?.strength ?? null,
+      conf: meta?.conf ?? null,
+      status,
+      cases: list,
+      notRunCases: notRun(requirementId),
+      gap: gap ? { reason: gap.reason, note: gap.note } : null,
+    };
+  };
+
+  const rows: MatrixRow[] = [];
+  const seen = new Set<string>();
+  for (const r of catalog?.rows ?? []) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    rows.push(row(r.id, r));
+  }
+  // A requirement a case cites but the catalog lacks is shown, flagged, rather than dropped.
+  for (const c of cases) {
+    for (const r of c.requirements) {
+      if (seen.has(r.id)) continue;
+      seen.add(r.id);
+      rows.push(row(r.id, null));
+    }
+  }
+  const where = opts.catalogPath ?? 'shared/spec/requirements.md';
+  return {
+    catalog: catalog
+      ? { available: true, source: catalog.source, sha256: catalog.sha256, note: null }
+      : {
+          available: false,
+          source: null,
+          sha256: null,
+          note: `requirement catalog not found at ${where}: the matrix lists only the requirements the cases of this run cite, so requirements no case covers are not shown`,
+        },
+    rows,
+  };
+}
+
+export class ResultsError extends Error {
+  override name = 'ResultsError';
+}
+
+let validator: ValidateFunction | undefined;
+
+/** Throws ResultsError naming the first problems when `value` is not a results document. */
+export function validateResults(value: unknown, source = RESULTS_NAME): Results {
+  validator ??= new Ajv.default({ allErrors: true, strict: false }).compile(RESULTS_SCHEMA);
+  if (isObject(value) && value['format'] === RESULTS_FORMAT && typeof value['schemaVersion'] === 'number' && value['schemaVersion'] !== RESULTS_SCHEMA_VERSION) {
+    throw new ResultsError(`${source} is results schema version ${value['schemaVersion']}; this tool reads version ${RESULTS_SCHEMA_VERSION}`);
+  }
+  if (!validator(value)) {
+    const problems = (validator.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '(document)'} ${e.message ?? ''}`.trim());
+    throw new ResultsError(`${source} is not a valid ${RESULTS_FORMAT} document: ${problems.join('; ')}`);
+  }
+  return value as Results;
+}
+
+export function readResults(file: string): Results {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ResultsError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ResultsError(`${file} is not JSON: ${(e as Error).message}`);
+  }
+  return validateResults(value, file);
+}
+
+export function renderResultsJson(results: Results): string {
+  return JSON.stringify(results, null, 2) + '\n';
+}
+
+export function writeResults(results: Results, file: string): void {
+  writeFileAtomic(file, renderResultsJson(results));
+}
+
+/** Worst first: the order reports list verdict counts in. */
+export const VERDICTS_WORST_FIRST: Verdict[] = (Object.keys(VERDICT_RANK) as Verdict[]).sort((a, b) => VERDICT_RANK[b] - VERDICT_RANK[a]);
+
+/** RunRecord → Results for the renderers' older callers; a Results passes through. */
+export function asResults(input: Results | RunRecord): Results {
+  return 'format' in input && input.format === RESULTS_FORMAT ? input : buildResults(input as RunRecord);
+}
