@@ -159,7 +159,7 @@ await yargs(hideBin(process.argv))
     y
       .command(
         'provision',
-        'out-of-band preprovisioning: write a fresh state file holding only the Bootstrap-Server account',
+        'out-of-band preprovisioning: write a fresh state file holding the Bootstrap-Server account (and, for factory bootstrap, an LwM2M Server account)',
         (p) =>
           p
             .option('state', { type: 'string', demandOption: true, describe: 'state file to write' })
@@ -177,9 +177,14 @@ await yargs(hideBin(process.argv))
               type: 'string',
               describe: "coaps:// certificate mode: the Bootstrap-Server's certificate or trust anchor, PEM or DER, for /0/0/4 (default: $GEISA_TRUST_FILE)",
             })
-            .option('certificate-usage', { type: 'number', describe: 'coaps:// certificate mode: Certificate Usage /0/0/15, 0..3 (default: $GEISA_CERTIFICATE_USAGE, else 3)' }),
+            .option('certificate-usage', { type: 'number', describe: 'coaps:// certificate mode: Certificate Usage /0/0/15, 0..3 (default: $GEISA_CERTIFICATE_USAGE, else 3)' })
+            .option('server-uri', { type: 'string', describe: 'factory bootstrap: also an LwM2M Server account (/0/1, /1/0) the device registers with first; empty: none' })
+            .option('server-ssid', { type: 'string', describe: 'with --server-uri: its Short Server ID (default 1)' })
+            .option('server-lifetime', { type: 'string', describe: 'with --server-uri: registration lifetime /1/0/1, seconds (default 86400)' })
+            .option('server-psk-identity', { type: 'string', describe: 'coaps:// --server-uri only: its PSK Identity /0/1/3 (default: $GEISA_SERVER_PSK_IDENTITY)' })
+            .option('server-psk-key-file', { type: 'string', describe: 'coaps:// --server-uri only: file holding its PSK /0/1/5 as hex (default: the hex in $GEISA_SERVER_PSK_HEX); never a key on the command line' }),
         async (a) => {
-          const { describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } = await import('../fixtures/device/provision.js');
+          const { describeFactoryServer, describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } = await import('../fixtures/device/provision.js');
           const secure = a['bs-uri'].startsWith('coaps:');
           const env = process.env;
           const pskFlags = a['psk-identity'] !== undefined || a['psk-key-file'] !== undefined;
@@ -198,8 +203,27 @@ await yargs(hideBin(process.argv))
             : undefined;
           const pskIdentity = certMode ? undefined : (a['psk-identity'] ?? (secure ? env.GEISA_PSK_IDENTITY : undefined));
           const pskKeyHex = certMode ? undefined : await readPskKeyHex(a['psk-key-file'], secure ? env.GEISA_PSK_HEX : undefined);
-          const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex, certificate });
-          process.stdout.write(`provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}${describeProvisionedCertificate(state)}\n`);
+          const serverUri = a['server-uri'] ?? '';
+          const serverSecure = serverUri.startsWith('coaps:');
+          const wholeNumber = (flag: string, text: string | undefined, dflt: number) => {
+            if (text === undefined || text === '') return dflt;
+            if (!/^\d+$/.test(text.trim())) throw new Error(`--${flag}: ${JSON.stringify(text)} is not a whole number`);
+            return Number(text.trim());
+          };
+          const serverAccount =
+            serverUri === ''
+              ? undefined
+              : {
+                  uri: serverUri,
+                  ssid: wholeNumber('server-ssid', a['server-ssid'], 1),
+                  lifetimeS: wholeNumber('server-lifetime', a['server-lifetime'], 86400),
+                  pskIdentity: a['server-psk-identity'] ?? (serverSecure ? env.GEISA_SERVER_PSK_IDENTITY : undefined),
+                  pskKeyHex: await readPskKeyHex(a['server-psk-key-file'], serverSecure ? env.GEISA_SERVER_PSK_HEX : undefined),
+                };
+          const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex, certificate, serverAccount });
+          process.stdout.write(
+            `provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}${describeProvisionedCertificate(state)}${describeFactoryServer(state)}\n`,
+          );
         },
       )
       .command(
@@ -217,6 +241,8 @@ await yargs(hideBin(process.argv))
             .option('omit-ep-over-dtls', { type: 'boolean', default: false, describe: 'variant: no ep in a Bootstrap-Request over DTLS-PSK (left open by GEISA)' })
             .option('bootstrap-after-retries', { type: 'boolean', default: false, describe: 'variant: after a rejected Register, retry and re-bootstrap only once the retries are used up' })
             .option('separate-responses', { type: 'boolean', default: false, describe: 'variant: answer every server request with an empty ACK and a separate response' })
+            .option('register-on-address-change', { type: 'boolean', default: false, describe: 'variant: announce a changed source address with a Register instead of an Update' })
+            .option('pid-file', { type: 'string', describe: 'write the process id here; SIGUSR2 to it changes the source address (new UDP port)' })
             .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
         async (a) => {
           const { deviceProcessMain } = await import('../fixtures/device/main.js');
@@ -229,6 +255,8 @@ await yargs(hideBin(process.argv))
             omitEndpointOverDtls: a['omit-ep-over-dtls'],
             bootstrapAfterRetries: a['bootstrap-after-retries'],
             separateResponses: a['separate-responses'],
+            registerOnAddressChange: a['register-on-address-change'],
+            pidFile: a['pid-file'],
             dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
           });
         },

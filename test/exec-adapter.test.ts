@@ -382,3 +382,50 @@ describe('certificate material for provisioning', () => {
     expect(notes).toMatch(/<private key sha256:[0-9a-f]{8}/);
   }, 30_000);
 });
+
+describe('factory server account (TC-BS-18)', () => {
+  const SERVER_KEY = Buffer.from('a0a1a2a3a4a5a6a7a8a9aaabacadaeaf', 'hex');
+  const withServer: ActionParams = { ...params, serverUri: 'coaps://127.0.0.1:5690', serverSsid: 101, serverLifetime: 30 };
+
+  test('{serverUri} {serverSsid} {serverLifetime} are substituted, and expand to empty words when the case provisions no server account', () => {
+    const template = 'printf "%s|" {serverUri} {serverSsid} {serverLifetime} {bsPort}';
+    expect(templateProblems(template, 'shell')).toEqual([]);
+    const filled = spawnSync('/bin/sh', ['-c', expandTemplate(template, withServer, 'provision', 'shell')], { encoding: 'utf8' });
+    expect(filled.stdout).toBe('coaps://127.0.0.1:5690|101|30|5683|');
+    const empty = spawnSync('/bin/sh', ['-c', expandTemplate(template, params, 'provision', 'shell')], { encoding: 'utf8' });
+    expect(empty.stdout).toBe('|||5683|');
+    expect(expandTemplate('Add LwM2M Server {serverUri} (SSID {serverSsid})', withServer, 'provision', 'text')).toBe('Add LwM2M Server coaps://127.0.0.1:5690 (SSID 101)');
+  });
+
+  test('an adapter takes a server account only when its provision action names {serverUri} or reads $GEISA_SERVER_URI', () => {
+    expect(new ExecAdapter({ provision: exec('tool --bs {bsUri}') }).takesServerAccount()).toBe(false);
+    expect(new ExecAdapter({ start: exec('tool --dm {serverUri}') }).takesServerAccount()).toBe(false);
+    expect(new ExecAdapter({ provision: exec('tool --bs {bsUri} --dm {serverUri}') }).takesServerAccount()).toBe(true);
+    expect(new ExecAdapter({ provision: exec('tool --dm "$GEISA_SERVER_URI"') }).takesServerAccount()).toBe(true);
+    expect(new ExecAdapter({ provision: exec("tool --dm '$GEISA_SERVER_URI_X'") }).takesServerAccount()).toBe(false);
+    expect(new ManualAdapter({ provision: { type: 'manual', instruction: 'Set the BS URI to {bsUri}' } }).takesServerAccount()).toBe(false);
+    expect(new ManualAdapter({ provision: { type: 'manual', instruction: 'Set the EMS URI to {serverUri}' } }).takesServerAccount()).toBe(true);
+  });
+
+  test('the server PSK reaches the command as GEISA_SERVER_PSK_IDENTITY and a 0600 file, never on the command line or in the evidence', async () => {
+    const adapter = new ExecAdapter({
+      provision: exec(
+        'echo "uri=$GEISA_SERVER_URI ssid=$GEISA_SERVER_SSID lt=$GEISA_SERVER_LIFETIME id=$GEISA_SERVER_PSK_IDENTITY"; stat -c "mode=%a" "$GEISA_SERVER_PSK_FILE"; ' +
+          'cat "$GEISA_SERVER_PSK_FILE"; test "$(cat "$GEISA_SERVER_PSK_FILE")" = "$GEISA_SERVER_PSK_HEX" && echo file-matches-env; echo argv: {serverUri}',
+      ),
+    });
+    const r = recorder();
+    try {
+      await adapter.run('provision', withServer, { serverPskIdentity: 'dm-1', serverPskKey: SERVER_KEY }, r.hooks);
+    } finally {
+      await adapter.dispose();
+    }
+    const notes = r.notes.join('\n');
+    expect(notes).toContain('[provision] uri=coaps://127.0.0.1:5690 ssid=101 lt=30 id=dm-1');
+    expect(notes).toContain('[provision] mode=600');
+    expect(notes).toContain(`[provision] <psk ${fingerprint(SERVER_KEY)}>`);
+    expect(notes).toContain('[provision] file-matches-env');
+    expect(notes).toContain('[provision] argv: coaps://127.0.0.1:5690');
+    expect(notes).not.toMatch(new RegExp(SERVER_KEY.toString('hex'), 'i'));
+  }, 30_000);
+});

@@ -360,7 +360,7 @@ describe('defaults, redaction, fingerprints', () => {
     expect(p.harness.listenAddress).toBe('127.0.0.1');
     expect(p.harness.advertiseHost).toBe('127.0.0.1');
     expect(p.ixit).toEqual({
-      coap: { ackTimeoutS: 1, ackRandomFactor: 1.5, maxRetransmit: 4, nstart: 1, maxLatencyS: 1 },
+      coap: { ackTimeoutS: 1, ackRandomFactor: 1.5, maxRetransmit: 2, nstart: 1, maxLatencyS: 1 },
       startupBoundS: 10,
       lifetimeS: 10,
       retryTimerS: 1,

@@ -15,7 +15,7 @@ import { explain, runOnSimulator } from './support/simulator-run.js';
 import { afterFailedRegister } from '../fixtures/device/retry.js';
 import { RETRY_DEFAULTS } from '../fixtures/device/accounts.js';
 
-/** ACK_TIMEOUT 0.5 s, MAX_RETRANSMIT 2: MAX_TRANSMIT_WAIT 5.25 s instead of 46.5 s. */
+/** ACK_TIMEOUT 0.5 s, MAX_RETRANSMIT 2: MAX_TRANSMIT_WAIT 5.25 s, half the built-in profile's 10.5 s. */
 function shortCoapProfile(): Profile {
   const p = defaultSimulatorProfile();
   return { ...p, ixit: { ...p.ixit, coap: { ...p.ixit.coap, ackTimeoutS: 0.5, maxRetransmit: 2 } } };

@@ -4,9 +4,14 @@
  * simulator adapter. Cases only ever see this interface.
  */
 
-export type DutAction = 'provision' | 'start' | 'stop' | 'reboot' | 'factoryReset';
+/**
+ * changeAddress: while it keeps running, the device's source address or port as the
+ * servers see it changes (a new IP address, a modem reconnect, a NAT rebinding); optional,
+ * only the cases of an address change (GEISA-ADM-REG-03) need it.
+ */
+export type DutAction = 'provision' | 'start' | 'stop' | 'reboot' | 'factoryReset' | 'changeAddress';
 
-export const DUT_ACTIONS: readonly DutAction[] = ['provision', 'start', 'stop', 'reboot', 'factoryReset'];
+export const DUT_ACTIONS: readonly DutAction[] = ['provision', 'start', 'stop', 'reboot', 'factoryReset', 'changeAddress'];
 
 /** Values an action may use. Secrets never go on a command line: see ActionSecrets. */
 export interface ActionParams {
@@ -17,6 +22,14 @@ export interface ActionParams {
   endpoint: string;
   /** Per-case scratch directory (the simulator keeps its state file here). */
   stateDir: string;
+  /**
+   * A factory-provisioned LwM2M Server account, when the case asks for one besides the
+   * Bootstrap-Server account: its URI, Short Server ID and lifetime (s). Absent otherwise,
+   * and then their placeholders expand to an empty word.
+   */
+  serverUri?: string;
+  serverSsid?: number;
+  serverLifetime?: number;
 }
 
 /** Certificate-mode material for provisioning: the device's certificate and key, and what it trusts. */
@@ -35,6 +48,9 @@ export interface CertificateSecrets {
 export interface ActionSecrets {
   pskIdentity?: string;
   pskKey?: Buffer;
+  /** PSK of the factory-provisioned LwM2M Server account (ActionParams.serverUri, coaps://). */
+  serverPskIdentity?: string;
+  serverPskKey?: Buffer;
   certificates?: CertificateSecrets;
 }
 
@@ -61,6 +77,8 @@ export interface DutAdapter {
   /** True when the action is defined for this DUT (a missing optional action is not an error until used). */
   supports(action: DutAction): boolean;
   run(action: DutAction, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void>;
+  /** True when the provision action passes a server account (ActionParams.serverUri) on to the device. */
+  takesServerAccount?(): boolean;
   /** Stop everything the adapter started (processes, timers). Safe to call twice. */
   dispose(): Promise<void>;
 }

@@ -23,7 +23,7 @@ import {
   type DutAction,
   type DutAdapter,
 } from './adapter.js';
-import { expandTemplate } from './template.js';
+import { expandTemplate, templateTakesServerAccount } from './template.js';
 
 export interface ExecAdapterOptions {
   /** Working directory of the commands; createProfileAdapter uses the profile's directory. */
@@ -68,6 +68,11 @@ export class ExecAdapter implements DutAdapter {
   ) {
     this.killGraceMs = options.killGraceMs ?? 2000;
     this.shell = options.shell ?? '/bin/sh';
+  }
+
+  takesServerAccount(): boolean {
+    const provision = this.actions.provision;
+    return provision !== undefined && templateTakesServerAccount(provision.command, 'shell');
   }
 
   supports(action: DutAction): boolean {
@@ -187,7 +192,9 @@ export class ExecAdapter implements DutAdapter {
     hooks: () => ActionHooks | undefined,
     onLine?: (line: string) => void,
   ): Promise<Running> {
-    const scrub = secretScrubber(secrets.pskKey, secrets.certificates?.keyPem);
+    const scrubBootstrap = secretScrubber(secrets.pskKey, secrets.certificates?.keyPem);
+    const scrubServer = secretScrubber(secrets.serverPskKey);
+    const scrub = (text: string) => scrubServer(scrubBootstrap(text));
     hooks()?.note('adapter', `[${action}] $ ${scrub(command)}`);
     const child = spawn(this.shell, ['-c', command], {
       cwd: this.options.cwd,
@@ -237,12 +244,13 @@ export class ExecAdapter implements DutAdapter {
   }
 
   private async prepareSecrets(secrets: ActionSecrets): Promise<string | undefined> {
-    if (!secrets.pskKey && !secrets.certificates) return undefined;
+    if (!secrets.pskKey && !secrets.certificates && !secrets.serverPskKey) return undefined;
     // mkdtemp creates the directory 0700; the files are 0600 and created exclusively.
     const dir = await mkdtemp(join(tmpdir(), 'geisa-secrets-'));
     this.secretDirs.add(dir);
     const opts = { mode: 0o600, flag: 'wx' } as const;
     if (secrets.pskKey) await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, opts);
+    if (secrets.serverPskKey) await writeFile(join(dir, 'server-psk.hex'), `${secrets.serverPskKey.toString('hex')}\n`, opts);
     if (secrets.certificates) {
       if (secrets.certificates.certPem) await writeFile(join(dir, 'cert.pem'), secrets.certificates.certPem, opts);
       if (secrets.certificates.keyPem) await writeFile(join(dir, 'key.pem'), secrets.certificates.keyPem, opts);
@@ -277,7 +285,8 @@ function actionEnv(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Stale values inherited from the caller's shell must not pass for this run's secrets.
-  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE']) delete env[name];
+  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE',
+    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX']) delete env[name];
   Object.assign(env, {
     GEISA_ACTION: action,
     GEISA_BS_URI: params.bsUri,
@@ -287,6 +296,14 @@ function actionEnv(
     GEISA_STATE_DIR: params.stateDir,
   });
   if (secrets.pskIdentity !== undefined) env.GEISA_PSK_IDENTITY = secrets.pskIdentity;
+  if (params.serverUri !== undefined) env.GEISA_SERVER_URI = params.serverUri;
+  if (params.serverSsid !== undefined) env.GEISA_SERVER_SSID = String(params.serverSsid);
+  if (params.serverLifetime !== undefined) env.GEISA_SERVER_LIFETIME = String(params.serverLifetime);
+  if (secrets.serverPskIdentity !== undefined) env.GEISA_SERVER_PSK_IDENTITY = secrets.serverPskIdentity;
+  if (secrets.serverPskKey && secretDir) {
+    env.GEISA_SERVER_PSK_FILE = join(secretDir, 'server-psk.hex');
+    env.GEISA_SERVER_PSK_HEX = secrets.serverPskKey.toString('hex');
+  }
   if (secrets.pskKey && secretDir) {
     env.GEISA_PSK_FILE = join(secretDir, 'psk.hex');
     env.GEISA_PSK_HEX = secrets.pskKey.toString('hex');

@@ -13,7 +13,7 @@ import {
   type DutAction,
   type DutAdapter,
 } from './adapter.js';
-import { expandTemplate } from './template.js';
+import { expandTemplate, templateTakesServerAccount } from './template.js';
 import { fingerprint } from '../profile/fingerprint.js';
 
 export interface ManualAdapterOptions {
@@ -23,6 +23,11 @@ export interface ManualAdapterOptions {
   /** Defaults to whether the input is a terminal. */
   isTTY?: boolean;
 }
+
+/** What the harness needs from an action whose outcome the profile's wording may not make plain. */
+const ACTION_HINTS: Partial<Record<DutAction, string>> = {
+  changeAddress: "Change the device's IP address or reconnect it (e.g. its modem or network link) while it keeps running; do not power it off.",
+};
 
 /** Typed by the operator instead of just Enter when the action could not be carried out. */
 const ABORT_WORDS = new Set(['abort', 'fail', 'no']);
@@ -46,6 +51,11 @@ export class ManualAdapter implements DutAdapter {
     return this.actions[action] !== undefined;
   }
 
+  takesServerAccount(): boolean {
+    const provision = this.actions.provision;
+    return provision !== undefined && templateTakesServerAccount(provision.instruction, 'text');
+  }
+
   async run(action: DutAction, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
     const spec = this.actions[action];
     if (!spec) throw new AdapterError(action, 'the profile defines no manual instruction for this action');
@@ -62,11 +72,18 @@ export class ManualAdapter implements DutAdapter {
       action === 'provision' && secrets.pskIdentity !== undefined && secrets.pskKey
         ? `    PSK identity: ${secrets.pskIdentity}\n    PSK key (hex): ${secrets.pskKey.toString('hex')}\n`
         : '';
+    const serverPsk = action === 'provision' && secrets.serverPskIdentity !== undefined && secrets.serverPskKey ? { identity: secrets.serverPskIdentity, key: secrets.serverPskKey } : undefined;
+    const serverAccount =
+      action === 'provision' && params.serverUri !== undefined
+        ? `    LwM2M Server account: ${params.serverUri}, Short Server ID ${params.serverSsid ?? '(any)'}, lifetime ${params.serverLifetime ?? '(default)'} s, ` +
+          (serverPsk ? `Security Mode 0 (PSK)\n    Server PSK identity: ${serverPsk.identity}\n    Server PSK key (hex): ${serverPsk.key.toString('hex')}\n` : 'Security Mode 3 (NoSec)\n')
+        : '';
     this.output.write(
-      `\n>>> Operator action required (${action}):\n    ${instruction}\n${credentials}` +
+      `\n>>> Operator action required (${action}):\n    ${instruction}\n${ACTION_HINTS[action] ? `    ${ACTION_HINTS[action]}\n` : ''}${credentials}${serverAccount}` +
         `    Press Enter when done, or type "abort" and Enter if it cannot be done.\n`,
     );
     if (credentials) hooks.note('operator', `operator shown PSK identity "${secrets.pskIdentity}" and its key (${fingerprint(secrets.pskKey!)})`);
+    if (serverPsk) hooks.note('operator', `operator shown server PSK identity "${serverPsk.identity}" and its key (${fingerprint(serverPsk.key)}) for ${params.serverUri}`);
     hooks.pauseTimeout();
     let answer: string;
     try {

@@ -20,6 +20,8 @@ export interface SimulatorOptions {
   bootstrapAfterRetries?: boolean;
   /** The device answers with an empty ACK and a separate response (RFC 7252 §5.2.2) instead of piggy-backing. */
   separateResponses?: boolean;
+  /** The device announces a changed source address with a Register instead of an Update (GEISA O-2 alternative). */
+  registerOnAddressChange?: boolean;
 }
 
 function shellQuote(s: string): string {
@@ -33,9 +35,12 @@ export function simulatorCommandPrefix(): string {
 export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions = {}): ExecAdapter {
   const cli = simulatorCommandPrefix();
   const state = '{stateDir}/device-state.json';
+  // changeAddress signals the running device process, which rebinds its socket to a new port.
+  const pidFile = '{stateDir}/device.pid';
   const coap = profile.ixit.coap;
   const runFlags = [
     `--state ${state}`,
+    `--pid-file ${pidFile}`,
     `--ack-timeout-ms ${Math.round(coap.ackTimeoutS * 1000)}`,
     `--ack-random-factor ${coap.ackRandomFactor}`,
     `--max-retransmit ${coap.maxRetransmit}`,
@@ -45,9 +50,17 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     ...(opts.omitEndpointOverDtls ? ['--omit-ep-over-dtls'] : []),
     ...(opts.bootstrapAfterRetries ? ['--bootstrap-after-retries'] : []),
     ...(opts.separateResponses ? ['--separate-responses'] : []),
+    ...(opts.registerOnAddressChange ? ['--register-on-address-change'] : []),
   ].join(' ');
   return new ExecAdapter({
-    provision: { type: 'exec', command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}`, timeoutS: 30, background: false },
+    // The server-account placeholders are empty words unless a case provisions a factory server account.
+    provision: {
+      type: 'exec',
+      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime}`,
+      timeoutS: 30,
+      background: false,
+    },
     start: { type: 'exec', command: `exec ${cli} run ${runFlags}`, timeoutS: 30, background: true, readyLine: '^READY ' },
+    changeAddress: { type: 'exec', command: `kill -USR2 $(cat ${pidFile})`, timeoutS: 10, background: false },
   });
 }

@@ -9,7 +9,7 @@
  */
 import { AdapterError, type ActionParams, type DutAction } from './adapter.js';
 
-export const TEMPLATE_PLACEHOLDERS = ['bsUri', 'bsHost', 'bsPort', 'endpoint', 'stateDir'] as const;
+export const TEMPLATE_PLACEHOLDERS = ['bsUri', 'bsHost', 'bsPort', 'endpoint', 'stateDir', 'serverUri', 'serverSsid', 'serverLifetime'] as const;
 
 export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 
@@ -85,9 +85,19 @@ export function expandTemplate(template: string, params: ActionParams, action: D
   let out = '';
   let from = 0;
   for (const use of findPlaceholders(template, mode)) {
-    const value = String(params[use.name as TemplatePlaceholder]);
+    const raw = params[use.name as TemplatePlaceholder];
+    const value = raw === undefined ? '' : String(raw);
     out += template.slice(from, use.start) + (mode === 'shell' ? shellQuote(value) : value);
     from = use.end;
   }
   return out + template.slice(from);
+}
+
+/**
+ * Whether an action can hand the device a server account: its template names {serverUri}
+ * (exec commands may instead read $GEISA_SERVER_URI from the environment).
+ */
+export function templateTakesServerAccount(template: string, mode: TemplateMode): boolean {
+  if (findPlaceholders(template, mode).some((use) => use.name === 'serverUri')) return true;
+  return mode === 'shell' && /\$\{?GEISA_SERVER_URI\b/.test(template);
 }

@@ -182,8 +182,11 @@ export function defaultSimulatorProfile(): Profile {
     adapter: { kind: 'simulator', actions: {} },
     harness: { listenAddress: '127.0.0.1', advertiseHost: '127.0.0.1', bootstrapPort: 0, serverPort: 0 },
     ixit: {
-      // MAX_LATENCY 1 s on loopback: EXCHANGE_LIFETIME (the Bootstrap-Finish wait) is then 25.5 s, not 223.5 s.
-      coap: { ...d.ixit.coap, ackTimeoutS: 1, maxLatencyS: 1 },
+      // Short CoAP timers the reference device is told to use, so the cases that wait out a
+      // CoAP give-up stay short: MAX_RETRANSMIT 2 and ACK_TIMEOUT 1 s make MAX_TRANSMIT_WAIT
+      // 10.5 s; MAX_LATENCY 1 s on loopback makes EXCHANGE_LIFETIME (the Bootstrap-Finish
+      // wait) 7.5 s instead of 247 s.
+      coap: { ...d.ixit.coap, ackTimeoutS: 1, maxRetransmit: 2, maxLatencyS: 1 },
       startupBoundS: 10,
       // Short enough that the Update case waits ~5 s on the reference device, long enough
       // to tell 50 % from "just before expiry".
@@ -194,8 +197,16 @@ export function defaultSimulatorProfile(): Profile {
       sequenceRetryCount: 1,
       holdOffS: 0,
     },
-    // The reference device implements /1/x/9 and Block1 reassembly, so the cases of those optional features run on it.
-    ics: { 'server.bootstrap-request-trigger': true, 'coap.block1': true },
+    // The reference device implements /1/x/9, Block1 reassembly, factory-provisioned server accounts
+    // and the TLV, SenML JSON and SenML CBOR record formats, so those optional cases run on it.
+    ics: {
+      'server.bootstrap-request-trigger': true,
+      'coap.block1': true,
+      'bootstrap.factory': true,
+      'content-format.tlv': true,
+      'content-format.senml-json': true,
+      'content-format.senml-cbor': true,
+    },
     secrets: {},
     certificates: {},
   };

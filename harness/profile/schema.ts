@@ -219,7 +219,7 @@ export const PROFILE_SCHEMA = {
           type: 'string',
           minLength: 1,
           description:
-            'Run with /bin/sh -c in the directory of the profile file. Placeholders {bsUri} {bsHost} {bsPort} {endpoint} {stateDir} are substituted already shell-quoted; secrets come only through $GEISA_PSK_IDENTITY, $GEISA_PSK_FILE and $GEISA_PSK_HEX.',
+            'Run with /bin/sh -c in the directory of the profile file. Placeholders {bsUri} {bsHost} {bsPort} {endpoint} {stateDir}, and for a factory-provisioned server account {serverUri} {serverSsid} {serverLifetime} (empty otherwise), are substituted already shell-quoted; secrets come only through $GEISA_PSK_IDENTITY, $GEISA_PSK_FILE and $GEISA_PSK_HEX (and $GEISA_SERVER_PSK_IDENTITY, $GEISA_SERVER_PSK_FILE, $GEISA_SERVER_PSK_HEX for the server account).',
         },
         manual: { type: 'string', minLength: 1, description: 'Shown to the operator, who presses Enter when done.' },
         timeoutS: {

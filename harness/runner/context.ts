@@ -10,6 +10,7 @@ import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { Lwm2mServer } from '../servers/lwm2m-server.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
 import { CaseStop } from './outcome.js';
+import { templateTakesServerAccount } from '../dut/template.js';
 import { freshPsk, type PskCredentials } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey } from '../pki/case-pki.js';
 import { issueCertificate } from '../pki/certificates.js';
@@ -37,12 +38,23 @@ export interface CaseEnvironment {
   openBootstrapServer(psk: PskCredentials | undefined): Promise<BootstrapServer>;
 }
 
-/** Where to provision the device, when not the case's own Bootstrap-Server. */
+/** Where to provision the device, when not (only) the case's own Bootstrap-Server. */
 export interface ProvisionTarget {
-  bootstrapServer: BootstrapServer;
+  /** Another Bootstrap-Server (with psk its credentials); absent: the case's own, with its credentials. */
+  bootstrapServer?: BootstrapServer;
   psk?: PskCredentials;
   /** A fresh Endpoint Client Name, for a device whose ICS says it can be provisioned. */
   endpoint?: string;
+  /** A factory LwM2M Server account provisioned besides the Bootstrap-Server account (GEISA-ADM-BS-03). */
+  serverAccount?: FactoryServerAccount;
+}
+
+export interface FactoryServerAccount {
+  uri: string;
+  ssid: number;
+  lifetimeS: number;
+  /** coaps:// only: Security Mode 0 credentials (made with CaseContext.freshServerPsk()). */
+  psk?: PskCredentials;
 }
 
 export interface TimingCheck {
@@ -75,16 +87,36 @@ export class DeviceControl {
     if (!this.supports(action)) {
       throw new CaseStop('inconclusive', `the DUT profile defines no '${action}' action, which this case needs`);
     }
-    const params = target
-      ? { ...this.env.actionParams, bsUri: target.bootstrapServer.uri, bsHost: target.bootstrapServer.host, bsPort: target.bootstrapServer.port, ...(target.endpoint ? { endpoint: target.endpoint } : {}) }
-      : this.env.actionParams;
-    const secrets = target ? (target.psk ? { pskIdentity: target.psk.identity, pskKey: target.psk.key } : {}) : this.env.secrets;
+    const bs = target?.bootstrapServer;
+    const account = target?.serverAccount;
+    const params: ActionParams = {
+      ...this.env.actionParams,
+      ...(bs ? { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port } : {}),
+      ...(target?.endpoint ? { endpoint: target.endpoint } : {}),
+      ...(account ? { serverUri: account.uri, serverSsid: account.ssid, serverLifetime: account.lifetimeS } : {}),
+    };
+    const secrets: ActionSecrets = {
+      ...(bs ? (target?.psk ? { pskIdentity: target.psk.identity, pskKey: target.psk.key } : {}) : this.env.secrets),
+      ...(account?.psk ? { serverPskIdentity: account.psk.identity, serverPskKey: account.psk.key } : {}),
+    };
     await this.env.adapter.run(action, params, secrets, this.hooks());
   }
 
   /** Out-of-band provisioning: the case's Bootstrap-Server, or the target given. */
   provision(target?: ProvisionTarget): Promise<void> {
     return this.act('provision', target);
+  }
+
+  /**
+   * Whether provisioning can give the device a server account (ProvisionTarget.serverAccount):
+   * the adapter says so, or else the profile's provision template names {serverUri}.
+   */
+  takesServerAccount(): boolean {
+    const adapter = this.env.adapter;
+    if (adapter.takesServerAccount) return adapter.takesServerAccount();
+    const provision = this.env.profile.adapter.actions.provision;
+    if (!provision) return false;
+    return provision.type === 'exec' ? templateTakesServerAccount(provision.command, 'shell') : templateTakesServerAccount(provision.instruction, 'text');
   }
 
   start(): Promise<void> {

@@ -7,7 +7,7 @@
  *   device -> BS   CON POST /bs?ep=<endpoint>     within EL + H of the last exchange
  *   and no Register on the half-finished configuration meanwhile
  * With RFC 7252 defaults EL is 247 s, hence 'slow'; the reference device's profile declares
- * short parameters (MAX_LATENCY 1 s on loopback), which make EL 25.5 s.
+ * short parameters (MAX_RETRANSMIT 2, MAX_LATENCY 1 s on loopback), which make EL 7.5 s.
  */
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';

@@ -16,5 +16,6 @@ import TcBs14 from './TC-BS-14.js';
 import TcBs15 from './TC-BS-15.js';
 import TcBs16 from './TC-BS-16.js';
 import TcBs17 from './TC-BS-17.js';
+import TcBs18 from './TC-BS-18.js';
 
-export const BOOTSTRAP_CASES: readonly ConformanceCase[] = [TcBs01, TcBs02, TcBs03, TcBs04, TcBs05, TcBs06, TcBs07, TcBs08, TcBs10, TcBs11, TcBs12, TcBs13, TcBs14, TcBs15, TcBs16, TcBs17];
+export const BOOTSTRAP_CASES: readonly ConformanceCase[] = [TcBs01, TcBs02, TcBs03, TcBs04, TcBs05, TcBs06, TcBs07, TcBs08, TcBs10, TcBs11, TcBs12, TcBs13, TcBs14, TcBs15, TcBs16, TcBs17, TcBs18];

@@ -12,6 +12,7 @@ import TcReg09 from './TC-REG-09.js';
 import TcReg10 from './TC-REG-10.js';
 import TcReg11 from './TC-REG-11.js';
 import TcReg12 from './TC-REG-12.js';
+import TcReg13 from './TC-REG-13.js';
 
 export const REGISTRATION_CASES: readonly ConformanceCase[] = [
   TcReg01,
@@ -26,4 +27,5 @@ export const REGISTRATION_CASES: readonly ConformanceCase[] = [
   TcReg10,
   TcReg11,
   TcReg12,
+  TcReg13,
 ];
