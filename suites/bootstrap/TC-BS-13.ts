@@ -81,6 +81,6 @@ export default defineCase(
     if (gapMs < elMs - toleranceMs) {
       t.note(`the device gave the session up ${fmtMs(gapMs)} after the last exchange, before ${elWindow}: a slow Bootstrap-Server could be cut off (not judged: the row bounds only the latest time)`);
     }
-    t.pass(`after ${describeResult(last)} and no Bootstrap-Finish, the device sent a new Bootstrap-Request ${describeRequest(again)} ${fmtMs(gapMs)} later (within ${elWindow} + hold-off ${t.ixit.holdOffS} s) and did not register on the unfinished configuration`);
+    t.pass(`after ${describeResult(last)} and no Bootstrap-Finish, the device sent a new Bootstrap-Request ${describeRequest(again)} ${fmtMs(gapMs)} later (within ${elWindow} + hold-off ${t.ixit.holdOffS} s, tolerance ${fmtMs(toleranceMs)}) and did not register on the unfinished configuration`);
   },
 );
