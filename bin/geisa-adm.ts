@@ -242,6 +242,10 @@ await yargs(hideBin(process.argv))
             .option('bootstrap-after-retries', { type: 'boolean', default: false, describe: 'variant: after a rejected Register, retry and re-bootstrap only once the retries are used up' })
             .option('separate-responses', { type: 'boolean', default: false, describe: 'variant: answer every server request with an empty ACK and a separate response' })
             .option('register-on-address-change', { type: 'boolean', default: false, describe: 'variant: announce a changed source address with a Register instead of an Update' })
+            .option('reverse-query-order', { type: 'boolean', default: false, describe: 'variant: send the Uri-Query options of Bootstrap-Request, Register and Update in reverse order' })
+            .option('bootstrap-request-pct', { type: 'number', choices: [110, 112, 11542], describe: 'variant: add pct=<Content-Format> (one the device supports) to the Bootstrap-Request' })
+            .option('bootstrap-read-security-code', { type: 'string', choices: ['4.00', '4.01', '4.05'], default: '4.05', describe: 'variant: the code a Bootstrap-Read of /0 (Security) is refused with' })
+            .option('update-at-fraction', { type: 'number', default: 0.5, describe: 'variant: send the heartbeat Update at this fraction of the lifetime (0 < f < 1)' })
             .option('pid-file', { type: 'string', describe: 'write the process id here; SIGUSR2 to it changes the source address (new UDP port)' })
             .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
         async (a) => {
@@ -256,6 +260,10 @@ await yargs(hideBin(process.argv))
             bootstrapAfterRetries: a['bootstrap-after-retries'],
             separateResponses: a['separate-responses'],
             registerOnAddressChange: a['register-on-address-change'],
+            reverseQueryOrder: a['reverse-query-order'],
+            bootstrapRequestPct: a['bootstrap-request-pct'],
+            bootstrapReadSecurityCode: a['bootstrap-read-security-code'] as '4.00' | '4.01' | '4.05',
+            updateAtFraction: a['update-at-fraction'],
             pidFile: a['pid-file'],
             dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
           });

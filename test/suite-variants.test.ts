@@ -28,4 +28,43 @@ describe('the suite accepts what the spec allows', () => {
     const checks = run.events.filter((e) => e.type === 'check' && /Endpoint Client Name/.test(e.name));
     expect(checks).toHaveLength(2);
   }, 60_000);
+
+  test('a device that sends its Uri-Query options in reverse order: TC-BS-01, TC-REG-01 and TC-REG-03 pass', async () => {
+    const run = await runOnSimulator(['TC-BS-01', 'TC-REG-01', 'TC-REG-03'], null, { reverseQueryOrder: true });
+    const reversedRegister = /CON POST \/rd\?b=U&lwm2m=1\.2&lt=\d+&ep=urn:/;
+    expect(explain(run.verdicts.get('TC-BS-01'))).toMatch(/^pass: /);
+    expect(run.verdicts.get('TC-BS-01')!.reason).toMatch(reversedRegister);
+    expect(explain(run.verdicts.get('TC-REG-01'))).toMatch(/^pass: after restart the device registered afresh: /);
+    expect(run.verdicts.get('TC-REG-01')!.reason).toMatch(reversedRegister);
+    expect(explain(run.verdicts.get('TC-REG-03'))).toMatch(/^pass: /);
+    expect(run.verdicts.get('TC-REG-03')!.reason).toMatch(reversedRegister);
+    expect(run.exitCode).toBe(0);
+  }, 120_000);
+
+  test('a Bootstrap-Request with the optional pct (after ep, or before it): TC-BS-01 passes and judges the pct', async () => {
+    for (const variant of [{ bootstrapRequestPct: 112 }, { bootstrapRequestPct: 11542, reverseQueryOrder: true }]) {
+      const run = await runOnSimulator(['TC-BS-01'], null, variant);
+      const v = run.verdicts.get('TC-BS-01');
+      expect(explain(v)).toMatch(/^pass: /);
+      const query = variant.reverseQueryOrder ? `pct=${variant.bootstrapRequestPct}&ep=urn:` : `ep=urn:[^ ]*&pct=${variant.bootstrapRequestPct} `;
+      expect(v!.reason).toMatch(new RegExp(`^bootstrap CON POST /bs\\?${query}`));
+      const pctChecks = run.events.filter((e) => e.type === 'check' && /^pct, when present/.test(e.name));
+      expect(pctChecks).toEqual([expect.objectContaining({ ok: true, observed: `pct=${variant.bootstrapRequestPct}` })]);
+    }
+  }, 120_000);
+
+  test.each(['4.00', '4.01'] as const)('a device that refuses a Bootstrap-Read of /0 with %s: TC-BS-05 passes and names the code', async (code) => {
+    const run = await runOnSimulator(['TC-BS-05'], null, { bootstrapReadSecurityCode: code });
+    const v = run.verdicts.get('TC-BS-05');
+    expect(explain(v)).toMatch(new RegExp(`^pass: .*Bootstrap-Read /0 was refused with ${code.replace('.', '\\.')} \\(4\\.05 preferred, accepted\\)$`));
+    expect(run.exitCode).toBe(0);
+  }, 60_000);
+
+  test('a device that sends its heartbeat at 90 % of the lifetime: TC-REG-02 passes (SHALL met) with the 50 % SHOULD as advisory', async () => {
+    const run = await runOnSimulator(['TC-REG-02'], null, { updateAtFraction: 0.9 });
+    const v = run.verdicts.get('TC-REG-02');
+    expect(v?.verdict).toBe('pass');
+    expect(v?.advisory).toMatch(/first Update came at (8[5-9]|9\d) % of the lifetime; GEISA says it should come at 50 %/);
+    expect(v?.reason).toMatch(/^Update CON POST \/rd\/.* arrived .* after the Register, before the \d+ s lifetime/);
+  }, 60_000);
 });

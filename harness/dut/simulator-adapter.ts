@@ -22,6 +22,14 @@ export interface SimulatorOptions {
   separateResponses?: boolean;
   /** The device announces a changed source address with a Register instead of an Update (GEISA O-2 alternative). */
   registerOnAddressChange?: boolean;
+  /** The device sends its Uri-Query options in reverse order (RFC 7252 gives them no order that matters to LwM2M). */
+  reverseQueryOrder?: boolean;
+  /** The device adds the optional pct=<Content-Format> to its Bootstrap-Request (LwM2M Core 1.2 §6.1.7.1). */
+  bootstrapRequestPct?: number;
+  /** The code the device refuses a Bootstrap-Read of /0 with (LwM2M-CORE-BS-06: 4.05, 4.00 or 4.01); default 4.05. */
+  bootstrapReadSecurityCode?: '4.00' | '4.01' | '4.05';
+  /** The fraction of the lifetime at which the device sends its heartbeat Update (default 0.5; GEISA: SHALL before expiry, should at 50 %). */
+  updateAtFraction?: number;
 }
 
 function shellQuote(s: string): string {
@@ -51,6 +59,10 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     ...(opts.bootstrapAfterRetries ? ['--bootstrap-after-retries'] : []),
     ...(opts.separateResponses ? ['--separate-responses'] : []),
     ...(opts.registerOnAddressChange ? ['--register-on-address-change'] : []),
+    ...(opts.reverseQueryOrder ? ['--reverse-query-order'] : []),
+    ...(opts.bootstrapRequestPct !== undefined ? [`--bootstrap-request-pct ${opts.bootstrapRequestPct}`] : []),
+    ...(opts.bootstrapReadSecurityCode ? [`--bootstrap-read-security-code ${shellQuote(opts.bootstrapReadSecurityCode)}`] : []),
+    ...(opts.updateAtFraction !== undefined ? [`--update-at-fraction ${opts.updateAtFraction}`] : []),
   ].join(' ');
   return new ExecAdapter({
     // The server-account placeholders are empty words unless a case provisions a factory server account.
