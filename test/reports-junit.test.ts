@@ -16,6 +16,7 @@ import { foldEvents, INTERRUPTED_REASON, tally } from '../harness/reports/run-re
 import { EventLog, EventLogError, parseEventLog, readEventLog } from '../harness/reports/event-log.js';
 import { renderJunit, writeJunit, xmlSafe } from '../harness/reports/junit.js';
 import { formatCheck, formatDatagram, formatRelativeMs } from '../harness/reports/trace-format.js';
+import { T0, coap, dgram as fixtureDgram, meta as fixtureMeta, ns } from './support/reports-fixture.js';
 
 const SCHEMA_PATH = path.resolve(process.cwd(), '../shared/schemas/junit.xsd');
 
@@ -37,40 +38,16 @@ async function validate(xml: string) {
 
 // --- a synthetic run -------------------------------------------------------------------
 
-const T0 = 5_000_000_000n; // run-start monoNs
-const ns = (ms: number) => (T0 + BigInt(Math.round(ms * 1e6))).toString();
 const EVIL = 'a\u0001b ]]> c ]]> <tag> & "q"';
 
+/** A case whose one requirement id is derived from its id, as the assertions below expect. */
 function meta(id: string, area: Area, strength: Strength = 'SHALL', ics?: string): CaseMeta {
-  return {
-    id,
-    title: `title of ${id}`,
-    area,
-    requirements: [{ id: `GEISA-ADM-${id}`, section: 'GEISA adm/bootstrap.rst', quote: 'the device shall do it' }],
-    strength,
-    ...(ics ? { ics } : {}),
-    timeoutMs: 10_000,
-    tags: [],
-  };
+  return fixtureMeta(id, area, [`GEISA-ADM-${id}`], strength, ics);
 }
 
-function coap(over: Partial<DecodedCoap>): DecodedCoap {
-  return { type: 'CON', code: '0.02', codeName: 'POST', mid: 1, token: 'a1b2', options: [], ...over };
-}
-
+/** Every datagram of these synthetic runs is a Bootstrap-Server exchange. */
 function dgram(caseId: string, atMs: number, direction: 'in' | 'out', decoded: DatagramEvent['decoded']): DatagramEvent {
-  return {
-    type: 'datagram',
-    caseId,
-    direction,
-    layer: 'coap',
-    endpoint: 'bootstrap-server',
-    local: { address: '127.0.0.1', port: 40001 },
-    remote: { address: '127.0.0.1', port: 51234 },
-    monoNs: ns(atMs),
-    bytes: '4402007ba1b2',
-    decoded,
-  };
+  return fixtureDgram(caseId, atMs, direction, 'bootstrap-server', decoded);
 }
 
 interface CaseSpec {
@@ -369,7 +346,7 @@ describe('JUnit report', () => {
 
   test('system-out holds requirements, strength, ICS, verdict, reason, checks and trace', () => {
     const out = systemOut(testcase(xml, 'BS-01'));
-    expect(out).toContain('GEISA-ADM-BS-01 (GEISA adm/bootstrap.rst): the device shall do it');
+    expect(out).toContain('GEISA-ADM-BS-01 (GEISA adm/bootstrap.rst): quote for GEISA-ADM-BS-01');
     expect(out).toContain('Strength: SHALL');
     expect(out).toContain('ICS: (mandatory feature)');
     expect(out).toContain('Verdict: pass');
