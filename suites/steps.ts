@@ -3,7 +3,7 @@
  * not see the device act fails with a sentence naming the exchange and the window; a case
  * that only needs the step as a precondition wraps it in t.precondition().
  */
-import type { CaseContext } from '../harness/runner/context.js';
+import type { CaseContext, Req } from '../harness/runner/context.js';
 import type { DeviceRequest } from '../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
 import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
@@ -38,9 +38,10 @@ export async function provisionAndStart(t: CaseContext): Promise<void> {
   await t.device.start();
 }
 
-export async function expectBootstrapRequest(t: CaseContext, withinMs: number, after: string, bs: BootstrapServer = t.bootstrapServer): Promise<DeviceRequest> {
+/** `row`: the requirement a missing Bootstrap-Request breaks (default: the case's first row). */
+export async function expectBootstrapRequest(t: CaseContext, withinMs: number, after: string, bs: BootstrapServer = t.bootstrapServer, row?: Req): Promise<DeviceRequest> {
   const req = await bs.expectBootstrapRequest(withinMs, t.signal);
-  if (!req) t.fail(`no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${bs.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(bs.dtls)}`);
+  if (!req) t.fail(row ?? t.meta.requirements[0]!.id, `no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${bs.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(bs.dtls)}`);
   return req;
 }
 
@@ -72,18 +73,20 @@ export function describePlaintext(bytes: Buffer | undefined): string {
   }
 }
 
-export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, account: ServerAccount, opts: { format?: number } = {}): Promise<PlanOutcome & { finishMonoNs: bigint }> {
+/** `opts.row`: the requirement a refused bootstrap step breaks (default: the case's first row). */
+export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, account: ServerAccount, opts: { format?: number; row?: Req } = {}): Promise<PlanOutcome & { finishMonoNs: bigint }> {
   const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account, opts);
   if (account.psk) t.note(`Bootstrap-Server wrote PSK identity "${account.psk.identity}" for ${account.serverUri}`);
   for (const step of plan.steps) t.note(describeResult(step));
-  if (plan.failedStep) t.fail(`bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
+  if (plan.failedStep) t.fail(opts.row ?? t.meta.requirements[0]!.id, `bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
   const finish = plan.steps[plan.steps.length - 1]!;
   return { ...plan, finishMonoNs: finish.response.monoNs };
 }
 
-export async function expectRegister(t: CaseContext, withinMs: number, after: string): Promise<RegistrationMessage> {
+/** `row`: the requirement a missing Register breaks (default: the case's first row). */
+export async function expectRegister(t: CaseContext, withinMs: number, after: string, row?: Req): Promise<RegistrationMessage> {
   const reg = await t.lwm2mServer.expectRegister(withinMs, t.signal);
-  if (!reg) t.fail(`no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(t.lwm2mServer.dtls)}`);
+  if (!reg) t.fail(row ?? t.meta.requirements[0]!.id, `no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(t.lwm2mServer.dtls)}`);
   return reg;
 }
 

@@ -49,6 +49,6 @@ export class LiveStatus {
     if (!this.current) return;
     const { c, started } = this.current;
     const elapsed = (performance.now() - started) / 1000;
-    this.out.write(`\r\x1b[2K${c.meta.id} ${c.meta.title.slice(0, 60)}  ${elapsed.toFixed(1)} s / ${c.meta.timeoutMs / 1000} s`);
+    this.out.write(`\r\x1b[2K${c.meta.id} ${c.meta.title.slice(0, 60)}  ${elapsed.toFixed(1)} s${c.meta.timeoutMs ? ` / ${(c.meta.timeoutMs / 1000).toFixed(0)} s` : ''}`);
   }
 }

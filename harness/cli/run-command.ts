@@ -18,7 +18,7 @@ import { writeManifest } from '../reports/manifest.js';
 import { RESULTS_NAME, type Results, buildResults, writeResults } from '../reports/results.js';
 import { HTML_REPORT_NAME, writeHtml } from '../reports/html.js';
 import { CHROMIUM_MISSING, PDF_REPORT_NAME, findChromium, writePdf } from '../reports/pdf.js';
-import { defaultCatalogPath, loadCatalog } from '../reports/catalog.js';
+import { builtInCatalog } from '../reports/catalog.js';
 import { CATALOG_GAPS } from '../../suites/catalog-gaps.js';
 import { CAPTURE_NAME, writeCapture } from '../recorder/pcapng.js';
 import { DtlsKeyLog, withDtlsKeyLog } from '../recorder/keylog.js';
@@ -181,18 +181,11 @@ export async function writeRunReports(input: RunReportInput): Promise<RunReportO
     }
   };
 
-  const catalogPath = defaultCatalogPath();
-  let catalog = null;
-  try {
-    catalog = loadCatalog(catalogPath);
-  } catch (e) {
-    err.write(`requirement catalog unreadable, the compliance matrix lists only what the cases cite: ${(e as Error).message}\n`);
-  }
+  const catalog = builtInCatalog();
   // The capture first, so that results.json (and every rendering) can name it.
   const capture = await attempt(join(outDir, CAPTURE_NAME), () => writeCapture(events, join(outDir, CAPTURE_NAME)));
   const results = buildResults(foldEvents(events), {
     catalog,
-    catalogPath,
     gaps: CATALOG_GAPS,
     knownCases: ALL_CASES.map((c) => c.meta),
     capture: capture ? { file: basename(capture.file), packets: capture.packets, decodeHint: capture.hint.split(capture.file).join(basename(capture.file)) } : null,

@@ -7,6 +7,7 @@
  */
 
 const nullableString = { type: ['string', 'null'] } as const;
+const LEVELS = ['SHALL', 'MUST', 'SHOULD', 'MAY', 'OPEN'];
 const verdict = { enum: ['error', 'fail', 'inconclusive', 'pass', 'not-applicable'] } as const;
 const monoNs = { type: 'string', pattern: '^-?[0-9]+$', description: 'process.hrtime.bigint() of the run, as a decimal string' } as const;
 const atMs = { type: ['number', 'null'], description: 'milliseconds from the case start (run notes: from the run start)' } as const;
@@ -41,7 +42,7 @@ const note = {
 const caseResult = {
   type: 'object',
   required: [
-    'id', 'title', 'area', 'requirements', 'strength', 'ics', 'tags', 'security', 'timeoutMs', 'verdict', 'reason', 'advisory',
+    'id', 'title', 'area', 'requirements', 'strength', 'ics', 'tags', 'security', 'timeoutMs', 'verdict', 'reason', 'decidedBy', 'advisory',
     'expectedFailure', 'finished', 'startedAt', 'startMonoNs', 'startOffsetMs', 'durationMs', 'checks', 'notes', 'trace', 'identity',
   ],
   properties: {
@@ -56,9 +57,12 @@ const caseResult = {
     ics: nullableString,
     tags: { type: 'array', items: { type: 'string' } },
     security: { enum: ['nosec', 'psk', 'certificate'] },
-    timeoutMs: { type: 'number' },
+    timeoutMs: { type: 'number', description: "the case's budget under the run's profile, ms" },
     verdict,
     reason: { type: 'string' },
+    decidedBy: {
+      oneOf: [{ type: 'null' }, { type: 'object', required: ['requirement', 'level'], properties: { requirement: { type: 'string' }, level: { enum: LEVELS } } }],
+    },
     advisory: nullableString,
     expectedFailure: {
       oneOf: [{ type: 'null' }, { type: 'object', required: ['reason', 'stale'], properties: { reason: { type: 'string' }, stale: { type: 'boolean' } } }],
@@ -72,8 +76,8 @@ const caseResult = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['name', 'ok', 'expected', 'observed', 'tolerance', 'monoNs', 'atMs'],
-        properties: { name: { type: 'string' }, ok: { type: 'boolean' }, expected: { type: 'string' }, observed: { type: 'string' }, tolerance: nullableString, monoNs, atMs },
+        required: ['name', 'requirement', 'level', 'ok', 'expected', 'observed', 'tolerance', 'monoNs', 'atMs'],
+        properties: { name: { type: 'string' }, requirement: nullableString, level: { enum: [...LEVELS, null] }, ok: { type: 'boolean' }, expected: { type: 'string' }, observed: { type: 'string' }, tolerance: nullableString, monoNs, atMs },
       },
     },
     notes: { type: 'array', items: note },

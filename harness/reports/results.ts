@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { Address, Area, DatagramEvent, DeviceIdentityEvent, RequirementRef, Strength, Verdict } from '../results/events.js';
+import type { Address, Area, DatagramEvent, DeviceIdentityEvent, Level, RequirementRef, Strength, Verdict } from '../results/events.js';
 import { VERDICT_RANK, worseVerdict } from '../results/events.js';
 import { type RunRecord, type Tally, caseOutcome, dutIdentity, parseMonoNs, tally } from './run-record.js';
 import { describeDatagram } from './trace-format.js';
@@ -46,6 +46,9 @@ export interface ResultNote {
 
 export interface ResultCheck {
   name: string;
+  /** The catalog row the check judged and the level it was judged at (null in results of older tool versions). */
+  requirement: string | null;
+  level: Level | null;
   ok: boolean;
   expected: string;
   observed: string;
@@ -84,6 +87,8 @@ export interface CaseResult {
   timeoutMs: number;
   verdict: Verdict;
   reason: string;
+  /** The row, and its level, whose observation decided a fail or inconclusive verdict. */
+  decidedBy: { requirement: string; level: Level } | null;
   advisory: string | null;
   /** Listed in the run's expected-failures file: failed as listed, or stale (passes now). */
   expectedFailure: { reason: string; stale: boolean } | null;
@@ -211,9 +216,10 @@ export function buildResults(run: RunRecord, opts: BuildResultsOptions = {}): Re
       ics: c.meta.ics ?? null,
       tags: [...c.meta.tags],
       security: c.meta.security ?? 'nosec',
-      timeoutMs: c.meta.timeoutMs,
+      timeoutMs: c.meta.timeoutMs ?? 0,
       verdict: o.verdict,
       reason: o.reason,
+      decidedBy: c.verdict?.requirement && c.verdict.level ? { requirement: c.verdict.requirement, level: c.verdict.level } : null,
       advisory: o.advisory ?? null,
       expectedFailure: c.verdict?.expectedFailure ? { reason: c.verdict.expectedFailure.reason, stale: c.verdict.expectedFailure.stale } : null,
       finished: o.finished,
@@ -221,7 +227,7 @@ export function buildResults(run: RunRecord, opts: BuildResultsOptions = {}): Re
       startMonoNs: start,
       startOffsetMs: msBetween(runAnchor, start),
       durationMs: o.durationMs,
-      checks: c.checks.map((k) => ({ name: k.name, ok: k.ok, expected: k.expected, observed: k.observed, tolerance: k.tolerance ?? null, monoNs: k.monoNs, atMs: msBetween(start, k.monoNs) })),
+      checks: c.checks.map((k) => ({ name: k.name, requirement: k.requirement ?? null, level: k.level ?? null, ok: k.ok, expected: k.expected, observed: k.observed, tolerance: k.tolerance ?? null, monoNs: k.monoNs, atMs: msBetween(start, k.monoNs) })),
       notes: c.notes.map((n) => ({ source: n.source, text: n.text, monoNs: n.monoNs, atMs: msBetween(start, n.monoNs) })),
       trace: c.datagrams.map((d) => ({
         monoNs: d.monoNs,

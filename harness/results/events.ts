@@ -5,6 +5,7 @@
  */
 
 import type { DecodedDtls } from '../recorder/dtls-records.js';
+import type { Level } from '../catalog/types.js';
 
 /** DTLS records of one datagram (see harness/recorder/dtls-records.ts). */
 export type { DecodedDtls };
@@ -28,8 +29,10 @@ export function worseVerdict(a: Verdict, b: Verdict): Verdict {
 
 export type Strength = 'SHALL' | 'MUST' | 'SHOULD' | 'MAY';
 
+export type { Level };
+
 export interface RequirementRef {
-  /** Catalog id from shared/spec/requirements.md, e.g. GEISA-ADM-BS-01. */
+  /** Catalog row id (harness/catalog/requirements.ts), e.g. GEISA-ADM-BS-01. */
   id: string;
   /** Where the normative text lives, e.g. "GEISA adm/bootstrap.rst" or "LwM2M Core 1.2 §6.1.7.1". */
   section: string;
@@ -44,20 +47,18 @@ export interface CaseMeta {
   title: string;
   area: Area;
   requirements: RequirementRef[];
+  /** The strongest main level among the rows the case cites (computed from the catalog). */
   strength: Strength;
   /** ICS key the case needs; undefined when the feature is mandatory for every device. */
   ics?: string;
-  timeoutMs: number;
+  /**
+   * In a run's events: the case's budget under that run's profile (its budget function of
+   * the IXIT plus the margin, harness/runner/budget.ts). Absent in the static metadata.
+   */
+  timeoutMs?: number;
   tags: string[];
   /** 'psk' / 'certificate': both fake servers are coaps:// with DTLS 1.2 in that mode; default plain CoAP. */
   security?: 'nosec' | 'psk' | 'certificate';
-  /**
-   * Levels: a catalog row whose Conf. is only I (inferred) is judged at SHOULD, unless the
-   * normative sentence was found in the spec itself. A SHALL/MUST case citing only such
-   * rows must quote that sentence here, with its clause, e.g. "Core 1.2.2 §6.2.1: 'The
-   * LwM2M Client MUST ...'"; the lint test enforces it.
-   */
-  normativeQuote?: string;
 }
 
 export interface Address {
@@ -134,6 +135,9 @@ export interface CheckEvent {
   type: 'check';
   caseId: string;
   name: string;
+  /** The catalog row the check judges and the level it was judged at. */
+  requirement: string;
+  level: Level;
   ok: boolean;
   expected: string;
   observed: string;
@@ -178,6 +182,9 @@ export interface VerdictEvent {
   reason: string;
   /** A failed SHOULD leaves the verdict at pass and says so here. */
   advisory?: string;
+  /** The row (and its level) whose observation decided a fail or inconclusive verdict, when one did. */
+  requirement?: string;
+  level?: Level;
   /**
    * The case is in the run's expected-failures file: it failed as listed (does not fail
    * the run), or it is stale (listed, but passes now: with --strict that fails the run).

@@ -3,26 +3,38 @@
  * scenario that reads like the message sequence it expects. The runner gives it a fresh
  * CaseContext (own fake servers, own device) each time.
  */
-import type { CaseMeta } from '../results/events.js';
+import type { CaseMeta, Strength } from '../results/events.js';
 import type { CaseContext } from './context.js';
+import type { Budget } from './budget.js';
+import { catalogRow, strongestLevel } from '../catalog/index.js';
 
 export interface ConformanceCase {
   meta: CaseMeta;
+  /** How long the case may run, from the device's timers (harness/runner/budget.ts). */
+  budget: Budget;
   run(t: CaseContext): Promise<void>;
 }
+
+/** What a case file declares: its strength is not declared but derived from the rows it cites. */
+export type CaseDefinition = Omit<CaseMeta, 'strength' | 'timeoutMs'> & { budget: Budget };
 
 const CASE_ID = /^TC-[A-Z]+-\d{2}$/;
 
 /** Checks the metadata a report depends on, so a malformed case fails the build, not a run. */
-export function defineCase(meta: CaseMeta, run: (t: CaseContext) => Promise<void>): ConformanceCase {
+export function defineCase(def: CaseDefinition, run: (t: CaseContext) => Promise<void>): ConformanceCase {
+  const { budget, ...rest } = def;
   const problems: string[] = [];
-  if (!CASE_ID.test(meta.id)) problems.push(`id '${meta.id}' is not of the form TC-AREA-NN`);
-  if (!meta.title.trim()) problems.push('title is empty');
-  if (meta.requirements.length === 0) problems.push('no requirement ids');
-  for (const r of meta.requirements) {
+  if (!CASE_ID.test(def.id)) problems.push(`id '${def.id}' is not of the form TC-AREA-NN`);
+  if (!def.title.trim()) problems.push('title is empty');
+  if (def.requirements.length === 0) problems.push('no requirement ids');
+  for (const r of def.requirements) {
     if (!r.id || !r.section || !r.quote) problems.push(`requirement ${r.id || '?'} needs id, section and quote`);
+    else if (!catalogRow(r.id)) problems.push(`requirement ${r.id} is not a catalog row (harness/catalog/requirements.ts)`);
   }
-  if (!(meta.timeoutMs > 0)) problems.push('timeoutMs must be > 0');
-  if (problems.length) throw new Error(`case ${meta.id}: ${problems.join('; ')}`);
-  return { meta, run };
+  if (typeof budget !== 'function') problems.push('budget must be a function of the device timers');
+  if (problems.length) throw new Error(`case ${def.id}: ${problems.join('; ')}`);
+  const level = strongestLevel(def.requirements.map((r) => r.id));
+  // A case citing only open rows is listed at MAY: nothing it sees can fail the device.
+  const strength: Strength = level === 'OPEN' ? 'MAY' : level;
+  return { meta: { ...rest, strength }, budget, run };
 }

@@ -15,6 +15,14 @@ import { freshPsk, type PskCredentials } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey } from '../pki/case-pki.js';
 import { issueCertificate } from '../pki/certificates.js';
 import type { LoopMonitor } from './loop-monitor.js';
+import { type DeviceTimers, deviceTimers } from './budget.js';
+import { isMandatory, judgedLevel, type Level } from '../catalog/index.js';
+
+/**
+ * The requirement a check or a failure judges: a catalog row the case cites, at the row's
+ * main level, or at another level the row carries (a "SHALL / SHOULD" row holds two).
+ */
+export type Req = string | { row: string; level: Level };
 
 export interface CaseEnvironment {
   meta: CaseMeta;
@@ -58,6 +66,8 @@ export interface FactoryServerAccount {
 }
 
 export interface TimingCheck {
+  /** The row judged (see Req). */
+  req?: Req;
   name: string;
   /** The exchange judged, e.g. "gap between Register #1 and #2". */
   observedMs: number;
@@ -143,11 +153,16 @@ export class CaseContext {
   readonly failures: string[] = [];
   readonly inconclusives: string[] = [];
   readonly advisories: string[] = [];
+  /** The row and level behind the first entry of failures / inconclusives. */
+  decidedBy: { requirement: string; level: Level } | undefined;
   passReason: string | undefined;
   checkCount = 0;
+  /** The device's timers from the IXIT: every window a case waits is computed from these. */
+  readonly timers: DeviceTimers;
 
   constructor(private readonly env: CaseEnvironment) {
     this.device = new DeviceControl(env);
+    this.timers = deviceTimers(env.profile.ixit);
   }
 
   get meta(): CaseMeta {
@@ -170,6 +185,11 @@ export class CaseContext {
   }
   get endpoint(): string {
     return this.env.actionParams.endpoint;
+  }
+
+  /** Whether a check of a mandatory row has failed so far (a case may stop gathering evidence). */
+  hasFailed(): boolean {
+    return this.failures.length > 0;
   }
 
   /** Makes fresh DM-account PSK credentials, known to the LwM2M Server and never reported. */
@@ -227,13 +247,68 @@ export class CaseContext {
     this.env.emit(event);
   }
 
-  /** Records a check; a failed one makes the verdict fail (the case goes on, to gather evidence). */
-  check(name: string, ok: boolean, detail: { expected: string; observed: string; tolerance?: string }): boolean {
+  /**
+   * The row and level a check of `req` is judged at. The row must be one the case cites:
+   * a check against a row the case does not name is a defect of the case.
+   */
+  judged(req: Req | undefined): { requirement: string; level: Level } {
+    const row = req === undefined ? this.meta.requirements[0]!.id : typeof req === 'string' ? req : req.row;
+    if (!this.meta.requirements.some((r) => r.id === row)) {
+      throw new Error(`case ${this.meta.id} judges row ${row}, which its metadata does not cite (${this.meta.requirements.map((r) => r.id).join(', ')})`);
+    }
+    return { requirement: row, level: judgedLevel(row, typeof req === 'object' ? req.level : undefined) };
+  }
+
+  /**
+   * Where a miss of a row at a level goes: SHALL/MUST (and a MAY the ICS claims) fail the
+   * case, SHOULD (and an unclaimed MAY) gives an advisory, OPEN gives inconclusive with the clause.
+   */
+  private effectOf(level: Level): 'fail' | 'advisory' | 'inconclusive' {
+    if (isMandatory(level)) return 'fail';
+    if (level === 'MAY') return this.meta.ics ? 'fail' : 'advisory';
+    if (level === 'SHOULD') return 'advisory';
+    return 'inconclusive';
+  }
+
+  private clauseOf(requirement: string): string {
+    const ref = this.meta.requirements.find((r) => r.id === requirement);
+    return ref ? `${requirement}, ${ref.section}` : requirement;
+  }
+
+  private recordMiss(judged: { requirement: string; level: Level }, text: string): void {
+    const effect = this.effectOf(judged.level);
+    if (effect === 'fail') {
+      if (this.failures.length === 0) this.decidedBy = judged;
+      this.failures.push(text);
+    } else if (effect === 'advisory') {
+      this.advisories.push(`${judged.level} not met (${judged.requirement}, advisory): ${text}`);
+    } else {
+      if (this.failures.length === 0 && this.inconclusives.length === 0) this.decidedBy = judged;
+      this.inconclusives.push(`${text}; ${this.clauseOf(judged.requirement)} leaves this open, so it is neither passed nor failed`);
+    }
+  }
+
+  /**
+   * Records a check of the row `req` names. A failed check is judged at that row's level
+   * (see effectOf); the case goes on, to gather evidence.
+   */
+  check(req: Req, name: string, ok: boolean, detail: CheckDetail): boolean;
+  /** @deprecated name the row: check(req, name, ok, detail). Judges the case's first row. */
+  check(name: string, ok: boolean, detail: CheckDetail): boolean;
+  check(a: Req, b: string | boolean, c: boolean | CheckDetail, d?: CheckDetail): boolean {
+    if (typeof b === 'boolean') return this.recordCheck(undefined, a as string, b, c as CheckDetail);
+    return this.recordCheck(a, b, c as boolean, d!);
+  }
+
+  private recordCheck(req: Req | undefined, name: string, ok: boolean, detail: CheckDetail): boolean {
+    const judged = this.judged(req);
     this.checkCount += 1;
     const event: CheckEvent = {
       type: 'check',
       caseId: this.meta.id,
       name,
+      requirement: judged.requirement,
+      level: judged.level,
       ok,
       expected: this.env.scrub(detail.expected),
       observed: this.env.scrub(detail.observed),
@@ -243,16 +318,16 @@ export class CaseContext {
     this.env.emit(event);
     if (!ok) {
       const tol = detail.tolerance ? ` (tolerance ${detail.tolerance})` : '';
-      this.failures.push(`${name}: expected ${event.expected}, observed ${event.observed}${tol}`);
+      this.recordMiss(judged, `${name}: expected ${event.expected}, observed ${event.observed}${tol}`);
     }
     return ok;
   }
 
   /**
-   * A timing check. Outside the window it fails, unless the harness's own event loop
+   * A timing check. Outside the window it misses, unless the harness's own event loop
    * stalled for longer than the tolerance while the case ran and the stalls could account
    * for the miss: then the observation cannot be trusted and the result is inconclusive.
-   * A miss beyond the tolerance plus every stall of the case added up is a fail anyway:
+   * A miss beyond the tolerance plus every stall of the case added up is a miss anyway:
    * no stalling can have moved the observation that far.
    */
   checkTiming(c: TimingCheck): boolean {
@@ -265,15 +340,15 @@ export class CaseContext {
       const miss = c.observedMs < c.minMs ? c.minMs - c.observedMs : c.observedMs - c.maxMs;
       const totalStall = this.env.loop.totalStallMs();
       if (stall > c.toleranceMs && miss > c.toleranceMs + totalStall) {
-        return this.check(c.name, false, { expected, observed: `${observed} (off by ${fmtMs(miss)}: more than the tolerance plus all ${fmtMs(totalStall)} the harness's event loop stalled)`, tolerance });
+        return this.recordCheck(c.req, c.name, false, { expected, observed: `${observed} (off by ${fmtMs(miss)}: more than the tolerance plus all ${fmtMs(totalStall)} the harness's event loop stalled)`, tolerance });
       }
       if (stall > c.toleranceMs) {
-        this.check(c.name, true, { expected, observed: `${observed} (not judged: harness event loop stalled ${fmtMs(stall)})`, tolerance });
+        this.recordCheck(c.req, c.name, true, { expected, observed: `${observed} (not judged: harness event loop stalled ${fmtMs(stall)})`, tolerance });
         this.inconclusives.push(`${c.name}: observed ${observed} outside ${expected}, but ${HARNESS_STALL} ${fmtMs(stall)}, more than the tolerance ${tolerance}`);
         return false;
       }
     }
-    return this.check(c.name, ok, { expected, observed, tolerance });
+    return this.recordCheck(c.req, c.name, ok, { expected, observed, tolerance });
   }
 
   /**
@@ -285,9 +360,24 @@ export class CaseContext {
     this.inconclusives.push(`${observed}; ${clause} leaves this open, so it is neither passed nor failed`);
   }
 
-  /** Ends the case now with fail. */
-  fail(reason: string): never {
-    throw new CaseStop('fail', this.env.scrub(reason));
+  /**
+   * Ends the case now: the device broke the row `req` names. Judged at that row's level:
+   * a SHOULD row ends the case with a pass and the advisory, an OPEN row with inconclusive.
+   */
+  fail(req: Req, reason: string): never;
+  /** @deprecated name the row: fail(req, reason). Judges the case's first row. */
+  fail(reason: string): never;
+  fail(a: Req, b?: string): never {
+    const [req, reason] = b === undefined ? [undefined, a as string] : [a, b];
+    const judged = this.judged(req);
+    const text = this.env.scrub(reason);
+    const effect = this.effectOf(judged.level);
+    if (effect === 'fail') {
+      if (this.failures.length === 0) this.decidedBy = judged;
+      throw new CaseStop('fail', text);
+    }
+    this.recordMiss(judged, text);
+    throw new CaseStop(effect === 'advisory' ? 'stopped' : 'inconclusive', effect === 'advisory' ? `${judged.level} not met (${judged.requirement}, advisory, not a fail): ${text}` : this.inconclusives[this.inconclusives.length - 1]!);
   }
 
   inconclusive(reason: string): never {
@@ -313,14 +403,17 @@ export class CaseContext {
    */
   async precondition<T>(what: string, step: () => Promise<T>): Promise<T> {
     const failuresBefore = this.failures.length;
-    const demote = () => this.inconclusives.push(...this.failures.splice(failuresBefore).map((f) => `precondition not reached (${what}): ${f}`));
+    const demote = () => {
+      this.inconclusives.push(...this.failures.splice(failuresBefore).map((f) => `precondition not reached (${what}): ${f}`));
+      if (this.failures.length === 0) this.decidedBy = undefined;
+    };
     try {
       const value = await step();
       demote();
       return value;
     } catch (e) {
       demote();
-      if (e instanceof CaseStop && e.verdict === 'fail') throw new CaseStop('inconclusive', `precondition not reached (${what}): ${e.reason}`);
+      if (e instanceof CaseStop && (e.verdict === 'fail' || e.verdict === 'stopped')) throw new CaseStop('inconclusive', `precondition not reached (${what}): ${e.reason}`);
       throw e;
     }
   }
@@ -329,6 +422,12 @@ export class CaseContext {
   static elapsedMs(fromNs: bigint, toNs: bigint): number {
     return Number(toNs - fromNs) / 1e6;
   }
+}
+
+export interface CheckDetail {
+  expected: string;
+  observed: string;
+  tolerance?: string;
 }
 
 /**

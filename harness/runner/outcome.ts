@@ -1,9 +1,12 @@
-/** Ends a case early with a verdict; thrown by CaseContext.fail/inconclusive/notApplicable. */
+/**
+ * Ends a case early; thrown by CaseContext.fail/inconclusive/notApplicable. 'stopped': the
+ * case cannot go on because a SHOULD was not met: a pass with the advisory.
+ */
 import type { Verdict } from '../results/events.js';
 
 export class CaseStop extends Error {
   constructor(
-    readonly verdict: Exclude<Verdict, 'pass'>,
+    readonly verdict: Exclude<Verdict, 'pass'> | 'stopped',
     readonly reason: string,
   ) {
     super(reason);

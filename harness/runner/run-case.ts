@@ -20,6 +20,8 @@ import { CaseContext } from './context.js';
 import { CaseStop } from './outcome.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { PausableTimeout } from './timeout.js';
+import { caseBudgetMs } from './budget.js';
+import type { Level } from '../catalog/index.js';
 import { freshPsk, NOSEC, PskTable, type PskCredentials, type ServerSecurity } from '../servers/security.js';
 import { type CasePki, derOfPrivateKey, makeCasePki } from '../pki/case-pki.js';
 
@@ -48,12 +50,18 @@ export function applicability(meta: CaseMeta, profile: Profile): { verdict: Verd
 }
 
 export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise<VerdictEvent> {
-  const { meta } = c;
+  const budgetMs = caseBudgetMs(c.budget, opts.profile.ixit);
+  const meta: CaseMeta = { ...c.meta, timeoutMs: budgetMs };
   const started = process.hrtime.bigint();
+  let t: CaseContext | undefined;
   const emitVerdict = (verdict: Verdict, reason: string, advisory?: string): VerdictEvent => {
     const end = process.hrtime.bigint();
     const event: VerdictEvent = { type: 'verdict', caseId: meta.id, verdict, reason, durationMs: Number(end - started) / 1e6, monoNs: end.toString() };
     if (advisory) event.advisory = advisory;
+    if ((verdict === 'fail' || verdict === 'inconclusive') && t?.decidedBy) {
+      event.requirement = t.decidedBy.requirement;
+      event.level = t.decidedBy.level;
+    }
     opts.emit(event);
     return event;
   };
@@ -73,12 +81,11 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
   const caseAbort = new AbortController();
   const onOuterAbort = () => caseAbort.abort();
   opts.signal.addEventListener('abort', onOuterAbort);
-  const timeout = new PausableTimeout(meta.timeoutMs);
+  const timeout = new PausableTimeout(budgetMs);
   let bs: BootstrapServer | undefined;
   let dm: Lwm2mServer | undefined;
   let adapter: DutAdapter | undefined;
   const extraServers: BootstrapServer[] = [];
-  let t: CaseContext | undefined;
   try {
     const h = opts.profile.harness;
     // The harness retransmits with the DUT's declared parameters: both ends share the link,
@@ -153,7 +160,13 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const ctx = t;
     const outcome = await Promise.race([
       c.run(ctx).then(() => undefined),
-      timeout.expired.then(() => new CaseStop('error', `case exceeded its timeout of ${meta.timeoutMs / 1000} s (harness-side bound; each wait inside has its own)`)),
+      timeout.expired.then(
+        () =>
+          new CaseStop(
+            'error',
+            `case exceeded its budget of ${budgetMs / 1000} s for this profile's timers (harness/runner/budget.ts): the harness's own bound, not the device's; each wait inside has its own window`,
+          ),
+      ),
       // The case's own signal follows the run's (listener removed in finally), so no
       // listener of ours outlives the case on the run-wide signal.
       new Promise<CaseStop>((resolve) => {
@@ -163,18 +176,27 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       }),
     ]);
     if (outcome instanceof CaseStop) throw outcome;
-    return finalVerdict(ctx, meta, emitVerdict);
+    return finalVerdict(ctx, emitVerdict);
   } catch (e) {
     if (e instanceof CaseStop) {
       if (e.reason === 'run interrupted') throw e;
       // Failed checks recorded before an early stop still count: worst wins.
-      if (t && t.failures.length > 0 && e.verdict !== 'error') return shapeForStrength(meta, 'fail', t.failures[0]!, t, emitVerdict);
-      return shapeForStrength(meta, e.verdict, e.reason, t, emitVerdict);
+      if (t && t.failures.length > 0 && e.verdict !== 'error') return emitVerdict('fail', t.failures[0]!, advisoriesOf(t));
+      if (e.verdict === 'stopped') return emitVerdict('pass', e.reason, advisoriesOf(t));
+      if (e.verdict === 'error' || e.verdict === 'not-applicable') return emitVerdict(e.verdict, e.reason, advisoriesOf(t));
+      return emitVerdict(e.verdict, e.reason, advisoriesOf(t));
     }
     if (e instanceof AdapterError) return emitVerdict('error', scrub(e.message));
-    if (e instanceof CoapTimeoutError) {
-      // A harness request the device never acknowledged: the device went silent mid-exchange.
-      return shapeForStrength(meta, 'fail', scrub(`the device did not answer ${e.message}`), t, emitVerdict);
+    if (e instanceof CoapTimeoutError && t) {
+      // A harness request the device never acknowledged: the observation of the case's own
+      // requirement (the device did not take part in the exchange it judges), at its level.
+      // Whether the message layer itself is right is TC-COAP-01's to judge.
+      try {
+        t.fail(meta.requirements[0]!.id, `the device did not answer ${e.message}`);
+      } catch (stop) {
+        if (stop instanceof CaseStop && stop.verdict === 'stopped') return emitVerdict('pass', stop.reason, advisoriesOf(t));
+        if (stop instanceof CaseStop) return emitVerdict(t.failures.length > 0 ? 'fail' : stop.verdict === 'fail' ? 'fail' : 'inconclusive', t.failures[0] ?? stop.reason, advisoriesOf(t));
+      }
     }
     return emitVerdict('error', scrub(`harness error: ${(e as Error)?.message ?? String(e)}`));
   } finally {
@@ -190,17 +212,20 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
   }
 }
 
-function finalVerdict(t: CaseContext, meta: CaseMeta, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
-  if (t.failures.length > 0) return shapeForStrength(meta, 'fail', t.failures[0]!, t, emit);
-  if (t.inconclusives.length > 0) return emit('inconclusive', t.inconclusives[0]!, t.advisories[0]);
+/**
+ * The verdict from what the checks recorded, each already judged at its own row's level:
+ * a missed SHALL/MUST fails; an open point makes it inconclusive; a missed SHOULD leaves
+ * a pass with the advisory.
+ */
+function finalVerdict(t: CaseContext, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
+  if (t.failures.length > 0) return emit('fail', t.failures[0]!, advisoriesOf(t));
+  if (t.inconclusives.length > 0) return emit('inconclusive', t.inconclusives[0]!, advisoriesOf(t));
   const reason = t.passReason ?? `all ${t.checkCount} checks held`;
-  return emit('pass', reason, t.advisories.length ? t.advisories.join(' ') : undefined);
+  return emit('pass', t.advisories.length ? `${reason} (${t.advisories.length} SHOULD not met: see the advisory)` : reason, advisoriesOf(t));
 }
 
-/** A failed SHOULD is a pass with an advisory; everything else keeps its verdict. */
-function shapeForStrength(meta: CaseMeta, verdict: Verdict, reason: string, t: CaseContext | undefined, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
-  if (verdict === 'fail' && meta.strength === 'SHOULD') {
-    return emit('pass', `SHOULD not met (advisory, not a fail): ${reason}`, [reason, ...(t?.advisories ?? [])].join(' '));
-  }
-  return emit(verdict, reason, t?.advisories.length ? t.advisories.join(' ') : undefined);
+function advisoriesOf(t: CaseContext | undefined): string | undefined {
+  return t?.advisories.length ? t.advisories.join(' ') : undefined;
 }
+
+export type { Level };

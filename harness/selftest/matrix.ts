@@ -110,10 +110,13 @@ interface Job {
   role: CellRole;
 }
 
-/** A SHALL/MUST/MAY case is killed by a fail; a SHOULD case also by a pass with an advisory. */
-export function isKilled(strength: Strength, verdict: Verdict, advisory: string | undefined): boolean {
+/**
+ * A case is killed by a fail, or by a pass with an advisory: checks are judged at their own
+ * row's level, so a defect against a SHOULD row of any case shows as the advisory.
+ */
+export function isKilled(_strength: Strength, verdict: Verdict, advisory: string | undefined): boolean {
   if (verdict === 'fail') return true;
-  return strength === 'SHOULD' && verdict === 'pass' && advisory !== undefined;
+  return verdict === 'pass' && advisory !== undefined;
 }
 
 export function judgeCell(role: CellRole, strength: Strength, verdict: Verdict, advisory: string | undefined): { outcome: CellOutcome; ok: boolean } {

@@ -6,6 +6,7 @@
  *   device -> DM   CON POST /rd?ep=<endpoint>&lt=L...   (only after Finish)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, noteDeviceIdentity, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
@@ -22,9 +23,8 @@ export default defineCase(
       { id: 'LWM2M-CORE-BS-15', section: 'LwM2M Core 1.2 §6.1.4', quote: 'after Bootstrap-Finish the client registers with the LwM2M Server(s) it was given' },
       { id: 'LWM2M-CORE-BS-11', section: 'OMA 1.xml res 1 (Lifetime)', quote: 'the Lifetime written into /1/x/1 is the registration lifetime' },
     ],
-    strength: 'SHALL',
     ics: 'bootstrap.client-initiated',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

@@ -10,6 +10,7 @@
  * gives a fresh one, and the Bootstrap-Request must carry it.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { freshPsk } from '../../harness/servers/security.js';
 import { claims } from '../../harness/profile/ics-registry.js';
@@ -31,9 +32,8 @@ export default defineCase(
       },
       { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 3, 5', quote: 'the PSK identity presented is /0/x/3 of the account' },
     ],
-    strength: 'SHALL',
     ics: 'bootstrap.out-of-band-provisioning',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['bootstrap', 'provisioning', 'dtls'],
     security: 'psk',
   },

@@ -9,6 +9,7 @@
  * again (a SHOULD, TC-RETRY-02): if it never does, the hold-off cannot be seen (inconclusive).
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { parsePath } from '../../harness/lwm2m/index.js';
 import { reject } from '../../harness/servers/policy.js';
@@ -32,9 +33,8 @@ export default defineCase(
         quote: 'The number of seconds to wait before initiating a Client Initiated Bootstrap once the LwM2M Client has determined it should initiate this bootstrap mode. In case client initiated bootstrap is supported by the LwM2M Client, this resource MUST be supported.',
       },
     ],
-    strength: 'MUST',
     ics: 'bootstrap.client-initiated',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {

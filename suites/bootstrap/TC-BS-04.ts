@@ -10,6 +10,7 @@
  *   BS -> device   Bootstrap-Finish          -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormat } from '../../harness/coap/message.js';
 import { CF, contentFormatName } from '../../harness/lwm2m/index.js';
@@ -40,8 +41,7 @@ export default defineCase(
         quote: 'Bootstrap-Discover on / or /{oid} is answered 2.05 with link-format starting with </>;lwm2m="1.x", Security instances with ssid, Server instances with ssid',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'discover'],
   },
   async (t: CaseContext) => {

@@ -7,6 +7,7 @@
  *   BS -> device   Bootstrap-Finish                                     -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, formatPath } from '../../harness/lwm2m/index.js';
 import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -27,8 +28,7 @@ export default defineCase(
         quote: 'Bootstrap-Read is allowed only on the Server object /1 and the Access Control object /2 (object or instance) → 2.05; other targets are rejected (4.05)',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'read'],
   },
   async (t: CaseContext) => {

@@ -9,6 +9,7 @@
  *   device -> DM   Register with lt = the Lifetime of the last good Write (Fn)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, decodeContent, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
@@ -36,8 +37,7 @@ export default defineCase(
         quote: 'Bootstrap-Write: 2.04 Changed on success; 4.00 Bad Request for bad data; 4.15 Unsupported Content-Format',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'write', 'content-format'],
   },
   async (t: CaseContext) => {

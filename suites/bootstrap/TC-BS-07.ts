@@ -8,6 +8,7 @@
  * Either way the device never ends a bootstrap holding two Bootstrap-Server accounts.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { parsePath, type ResourceRecord } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -28,8 +29,7 @@ export default defineCase(
         quote: 'the LwM2M Client MUST have at most one LwM2M Bootstrap-Server Account; an attempt to create a second Bootstrap-Server Security instance is rejected (4.00)',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'write'],
   },
   async (t: CaseContext) => {

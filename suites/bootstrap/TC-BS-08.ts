@@ -5,6 +5,7 @@
  * Inferred row (Anjay ClientBootstrapBacksOffAfterErrorResponse): a miss is an advisory.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
@@ -26,8 +27,7 @@ export default defineCase(
         quote: 'the Bootstrap-Server answers 2.04, or 4.00 Bad Request for an unknown endpoint; after an error response the client must not hammer the Bootstrap-Server (back off)',
       },
     ],
-    strength: 'SHOULD',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'retry'],
   },
   async (t: CaseContext) => {

@@ -7,6 +7,7 @@
  *   BS -> device   Bootstrap-Discover /        2.05: </0/b> and </3/0> still there; no other /0 instance, no /1 instance
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { instancesFromDiscover, provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../../harness/servers/operations.js';
@@ -34,8 +35,7 @@ export default defineCase(
           'the "Bootstrap-Delete" operation MAY target any Instance or all Instances of any Object including the Security Object (ID:0) ... The two exceptions are the LwM2M Bootstrap-Server Account ... and the single Instance of the mandatory Device Object (ID:3), which are not affected by any Delete operation',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

@@ -8,6 +8,7 @@
  *   and no Register reaches the DM server
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { CF } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
@@ -27,8 +28,7 @@ export default defineCase(
           'Successful Bootstrapping means that the Bootstrap-Finish operation has been received by the LwM2M Client and the loaded configuration is considered consistent by the LwM2M Client. In this case the Bootstrap-Finish response code sent to the LwM2M Bootstrap-Server is 2.04 (Changed); an inconsistent loaded configuration is answered 4.06 Not Acceptable',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

@@ -8,6 +8,7 @@
  * that neither rejects the Finish nor bootstraps again is stranded.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
@@ -29,8 +30,7 @@ export default defineCase(
         quote: 'an inconsistent loaded configuration is answered 4.06 Not Acceptable',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

@@ -10,6 +10,7 @@
  * short parameters (MAX_RETRANSMIT 2, MAX_LATENCY 1 s on loopback), which make EL 7.5 s.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { exchangeLifetimeMs } from '../../harness/coap/params.js';
 import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -31,9 +32,8 @@ export default defineCase(
         quote: 'if the LwM2M Client does not receive the Bootstrap-Finish operation within EXCHANGE_LIFETIME after the last Bootstrap-Server exchange, the bootstrapping is considered to have failed',
       },
     ],
-    strength: 'MUST',
     // Covers EXCHANGE_LIFETIME with RFC 7252 defaults (247 s) plus start-up and hold-off.
-    timeoutMs: 420_000,
+    budget: fixedBudget(420_000),
     tags: ['bootstrap', 'timing', 'slow'],
   },
   async (t: CaseContext) => {

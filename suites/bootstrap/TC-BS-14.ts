@@ -6,6 +6,7 @@
  *   device -> DM   CON POST /rd?ep=...   no sooner than D after the 2.04 to Finish, at the URI of /0/x/0
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
@@ -24,8 +25,7 @@ export default defineCase(
         quote: 'after a successful Bootstrap-Finish the client registers with each LwM2M Server it was given; the Initial Registration Delay Timer is the delay, in seconds, before registration is attempted for this LwM2M Server',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {

@@ -6,6 +6,7 @@
  *   device -> BS   CON POST /bs?ep=<endpoint>                 within IXIT startupBoundS + holdOffS
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
@@ -22,9 +23,8 @@ export default defineCase(
         quote: 'When this Resource is executed the LwM2M Client MUST initiate a "Client Initiated Bootstrap"',
       },
     ],
-    strength: 'MUST',
     ics: 'server.bootstrap-request-trigger',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {

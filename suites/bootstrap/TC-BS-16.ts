@@ -7,6 +7,7 @@
  * The catalog row is inferred (Leshan's client answers 4.00): judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { CoapResetError, CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -26,8 +27,7 @@ export default defineCase(
         quote: 'Bootstrap-Finish is an operation of the LwM2M Bootstrap-Server; one from a non-bootstrap peer or outside a bootstrap session is rejected',
       },
     ],
-    strength: 'SHOULD',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {

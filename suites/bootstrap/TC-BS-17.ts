@@ -10,6 +10,7 @@
  *   and no Bootstrap-Request within IXIT startupBoundS + holdOffS: the account was purged
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { claims } from '../../harness/profile/ics-registry.js';
@@ -31,8 +32,7 @@ export default defineCase(
         quote: 'The LwM2M Client MUST purge the LwM2M Bootstrap-Server Account after the timeout value given by this resource',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {

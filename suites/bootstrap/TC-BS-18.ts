@@ -8,6 +8,7 @@
  * LWM2M-CORE-BS-03 (the same rule after a restart) is judged by TC-REG-01.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, type FactoryServerAccount } from '../../harness/runner/context.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
@@ -28,9 +29,8 @@ export default defineCase(
           'directly to their Management Server (Edge Management System/EMS) to perform registration.',
       },
     ],
-    strength: 'MAY',
     ics: 'bootstrap.factory',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

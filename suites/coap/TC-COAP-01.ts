@@ -12,6 +12,7 @@
  *   device -> DM   ACK 2.04, then CON DELETE /rd/a/b           (De-register)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
@@ -30,8 +31,7 @@ export default defineCase(
           'A Confirmable message always elicits exactly one return message of type Acknowledgement or type Reset ... The Acknowledgement message MUST echo the Message ID of the Confirmable message ... the token MUST be echoed by the server in its response',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['coap', 'bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

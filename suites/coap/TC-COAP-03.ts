@@ -10,6 +10,7 @@
  *   device -> DM   no second Update                   (SHOULD process the request once)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { type CoapMessage, describe } from '../../harness/coap/message.js';
 import { describeRequest, serverAccount } from '../steps.js';
@@ -30,8 +31,7 @@ export default defineCase(
           'The recipient SHOULD acknowledge each duplicate copy of a Confirmable message using the same Acknowledgement or Reset message but SHOULD process any request or response in the message only once',
       },
     ],
-    strength: 'SHOULD',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {

@@ -9,6 +9,7 @@
  *   no two different messages to one server with the same MID within EXCHANGE_LIFETIME
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { encodeCoap } from '../../harness/coap/message.js';
 import { exchangeLifetimeMs } from '../../harness/coap/params.js';
@@ -30,8 +31,7 @@ export default defineCase(
         quote: 'The same Message ID MUST NOT be reused (in the communication with the same endpoint) within the EXCHANGE_LIFETIME',
       },
     ],
-    strength: 'MUST',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {

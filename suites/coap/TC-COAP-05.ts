@@ -14,6 +14,7 @@
  *   device -> DM   CON DELETE /rd/a/b (or POST)    only now
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { ACCEPT } from '../../harness/servers/policy.js';
 import { describeRequest, serverAccount } from '../steps.js';
@@ -33,8 +34,7 @@ export default defineCase(
       },
     ],
     // The catalog row: NSTART's value is a SHOULD-level default (RFC 7252 §4.8 allows another).
-    strength: 'SHOULD',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['coap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {

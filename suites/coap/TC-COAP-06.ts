@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { OPTION, encodeUint, uintOption } from '../../harness/coap/message.js';
 import { CF, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
@@ -47,9 +48,8 @@ export default defineCase(
       },
       { id: 'GEISA-ADM-DM-01', section: 'GEISA adm/device-management.rst (Write responses)', quote: 'Write responses may include 2.31 Continue, 4.08 Request Entity Incomplete and 4.13 Request Entity Too Large' },
     ],
-    strength: 'MAY',
     ics: 'coap.block1',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['coap', 'bootstrap', 'blockwise'],
   },
   async (t: CaseContext) => {

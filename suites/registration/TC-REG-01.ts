@@ -7,6 +7,7 @@
  *   and no Bootstrap-Request first: it holds a server account (LwM2M Core §6.1.4)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { bootstrapAndRegister, describeRequest, serverAccount } from '../steps.js';
 
@@ -20,8 +21,7 @@ export default defineCase(
       { id: 'LWM2M-CORE-BS-03', section: 'LwM2M Core 1.2 §6.1.4', quote: 'a client holding LwM2M Server accounts first tries to register before bootstrapping' },
       { id: 'GEISA-ADM-REG-05', section: 'GEISA adm/device-management.rst', quote: 'devices that persist registration state need not re-register after reboot' },
     ],
-    strength: 'SHALL',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['registration', 'restart'],
   },
   async (t: CaseContext) => {

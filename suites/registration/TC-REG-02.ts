@@ -5,6 +5,7 @@
  *                                            ideally near L/2          (SHOULD: advisory only)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { bootstrapAndRegister, describeRequest, serverAccount } from '../steps.js';
 
@@ -18,8 +19,7 @@ export default defineCase(
       { id: 'GEISA-ADM-REG-02', section: 'GEISA adm/registration.rst', quote: 'Registration Update is used as the periodic heartbeat' },
       { id: 'LWM2M-CORE-REG-02', section: 'LwM2M Transport 1.2 §6.4.3', quote: 'the client uses exactly the location the server returned for Update' },
     ],
-    strength: 'SHALL',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['registration', 'timing'],
   },
   async (t: CaseContext) => {

@@ -9,6 +9,7 @@
  *   with an advisory (GEISA allows later versions that keep the 1.2 baseline).
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormat } from '../../harness/coap/message.js';
 import { CF, parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
@@ -40,8 +41,7 @@ export default defineCase(
       { id: 'GEISA-ADM-REG-06', section: 'GEISA adm/registration.rst', quote: 'the registration reports the supported objects and the instantiated object instances' },
       { id: 'GEISA-ADM-LWM2M-07', section: 'GEISA adm/lwm2m.rst, object-version baseline', quote: 'objects /0 and /1 at version 1.2; the required platform objects are present' },
     ],
-    strength: 'SHALL',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

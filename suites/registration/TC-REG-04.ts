@@ -7,6 +7,7 @@
  * memory), so a device that lists them gets an advisory, not a fail.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
 import { describeRequest, registeredOnServer, serverAccount } from '../steps.js';
@@ -24,8 +25,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-04', section: 'LwM2M Core 1.2 §6.2.1 (inferred)', quote: 'the Security object /0 and the OSCORE object /21 are not part of the Objects and Object Instances of the Register' },
     ],
-    strength: 'SHOULD',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

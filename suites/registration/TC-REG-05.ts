@@ -9,6 +9,7 @@
  * Disable is optional in the Server object: without it only the Update is judged.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
@@ -21,8 +22,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-02', section: 'LwM2M Transport 1.2 §6.4.3, Core §6.2.2-6.2.3', quote: 'the server answers 2.01 Created with the location in Location-Path (possibly several segments); the client uses exactly that location for Update and De-register' },
     ],
-    strength: 'MUST',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

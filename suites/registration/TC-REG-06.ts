@@ -7,6 +7,7 @@
  *   device -> DM   CON POST /rd/a/b?lt=L2             only lt (nothing else changed), empty payload
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -27,8 +28,7 @@ export default defineCase(
       { id: 'LWM2M-CORE-REG-05', section: 'LwM2M Core 1.2 §6.2.2', quote: 'Update is CON POST to the location with only the parameters that changed (lt, b, sms, Q); the object list only if it changed; nothing changed means no parameters and no payload' },
       { id: 'GEISA-ADM-REG-02', section: 'GEISA adm/registration.rst', quote: 'Registration Update is used as the periodic heartbeat (no payload when nothing changed)' },
     ],
-    strength: 'MUST',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -7,6 +7,7 @@
  *   device -> DM   CON POST /rd/a/b                (Update) within the IXIT reaction bound
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
@@ -22,8 +23,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-06', section: 'OMA 1.xml resource 8; LwM2M Core 1.2 §6.2.2', quote: 'Registration Update Trigger (mandatory): if executed, the LwM2M Client MUST perform an Update Registration to the server' },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

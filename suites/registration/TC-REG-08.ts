@@ -11,6 +11,7 @@
  * A Register that comes before t0 + L (after an Update timed out) re-registers as well.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { describeRequest, lifetimeToleranceMs, maxTransmitWaitMsOf, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
@@ -23,8 +24,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-07', section: 'LwM2M Core 1.2 §6.2 (1.0 §5.3 quoted in leshan #688)', quote: 'if the lifetime expires without an Update, the server removes the registration and the client MUST register again; an Update is not sufficient' },
     ],
-    strength: 'MUST',
-    timeoutMs: 300_000,
+    budget: fixedBudget(300_000),
     tags: ['registration', 'timing', 'slow'],
   },
   async (t: CaseContext) => {

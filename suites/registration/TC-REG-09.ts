@@ -6,6 +6,7 @@
  *   device -> DM   CON POST /rd?ep=...        (a full Register) within the IXIT reaction bound
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
@@ -18,8 +19,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-08', section: 'LwM2M Core 1.2 §6.2.2; ETS LightweightM2M-1.1-int-105', quote: 'when an Update is answered 4.04 (the server has no such registration) the client performs a full Register' },
     ],
-    strength: 'MUST',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -10,6 +10,7 @@
  * a request goes unanswered.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, dtlsTrouble, lifetimeToleranceMs, maxTransmitWaitMsOf, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
 
@@ -21,9 +22,8 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-09', section: 'LwM2M Transport 1.2 §6.4.3 (1.1.1 text quoted in OMA #506)', quote: 'when a new (D)TLS security context is established with the LwM2M Server, the LwM2M Client MUST register again' },
     ],
-    strength: 'MUST',
     ics: 'transport.dtls-psk',
-    timeoutMs: 180_000,
+    budget: fixedBudget(180_000),
     tags: ['registration', 'dtls'],
     security: 'psk',
   },

@@ -9,6 +9,7 @@
  * Execute 4.04 or 4.05 does not implement it and this case cannot judge it.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
@@ -24,8 +25,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-10', section: 'LwM2M Core 1.2 §6.2.3; OMA 1.xml resource 4', quote: 'De-register is CON DELETE to the registration location, answered 2.02; on Disable the client de-registers and stays offline for the Disable Timeout' },
     ],
-    strength: 'MUST',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -9,6 +9,7 @@
  * no re-bootstrap). A Register after an expiry the device let happen is not judged here.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -28,8 +29,7 @@ export default defineCase(
         quote: 'full re-registration SHALL only happen when the lifetime expired, the state was lost, the Server URI or security context changed, after re-bootstrap or a reachability change',
       },
     ],
-    strength: 'SHALL',
-    timeoutMs: 90_000,
+    budget: fixedBudget(90_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

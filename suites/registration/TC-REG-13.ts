@@ -9,6 +9,7 @@
  * is judged here; an object set changed by a firmware upgrade needs a firmware image.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { Address } from '../../harness/results/events.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
@@ -35,8 +36,7 @@ export default defineCase(
         quote: 'the device SHALL send a Registration Update when its registration information changes, e.g. its IP address',
       },
     ],
-    strength: 'SHALL',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -6,6 +6,7 @@
  *   ... R attempts in the sequence; no Bootstrap-Request (resource 16 is false)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
@@ -19,9 +20,8 @@ export default defineCase(
       { id: 'LWM2M-CORE-RETRY-01', section: 'LwM2M Core 1.2 §6.2.1.1; OMA 1.xml res 17, 18', quote: 'after failed attempt k the client waits Communication Retry Timer × 2^(k−1) before the next, up to Communication Retry Count attempts' },
       { id: 'LWM2M-CORE-RETRY-03', section: 'OMA 1.xml res 16', quote: 'Bootstrap on Registration Failure false: keep following the retry settings' },
     ],
-    strength: 'SHALL',
     ics: 'server.communication-retry',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['retry', 'timing'],
   },
   async (t: CaseContext) => {

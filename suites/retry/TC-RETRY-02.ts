@@ -6,6 +6,7 @@
  * Resource 16 says "should re-bootstrap": a missing fallback is an advisory, not a fail.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectBootstrapRequest, expectRegister, serverAccount } from '../steps.js';
@@ -18,9 +19,8 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-RETRY-03', section: 'OMA 1.xml res 16 (Bootstrap on Registration Failure)', quote: 'if true, the client should re-bootstrap when registration is explicitly rejected or considered failing as dictated by the other resource settings' },
     ],
-    strength: 'SHOULD',
     ics: 'server.communication-retry',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['retry', 'bootstrap'],
   },
   async (t: CaseContext) => {

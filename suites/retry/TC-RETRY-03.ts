@@ -12,6 +12,7 @@
  * run out before the Sequence Delay starts, so the upper bound of the gap includes it.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { reject } from '../../harness/servers/policy.js';
@@ -32,9 +33,8 @@ export default defineCase(
         quote: 'Communication Sequence Delay Timer: the delay, in seconds, between successive communication sequences; Communication Sequence Retry Count: the number of successive communication sequences before which a registration attempt is considered as failed',
       },
     ],
-    strength: 'SHALL',
     ics: 'server.communication-retry',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['retry', 'timing'],
   },
   async (t: CaseContext) => {

@@ -7,6 +7,7 @@
  *   sequence could start; and no Bootstrap-Request (resource 16 is false)
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
@@ -25,9 +26,8 @@ export default defineCase(
         quote: 'Communication Sequence Retry Count: the number of successive communication sequences before which a registration attempt is considered as failed',
       },
     ],
-    strength: 'SHALL',
     ics: 'server.communication-retry',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['retry', 'timing', 'negative'],
   },
   async (t: CaseContext) => {

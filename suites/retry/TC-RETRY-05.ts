@@ -11,6 +11,7 @@
  * Catalog row LWM2M-CORE-RETRY-06 is implied, not quoted: judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -30,8 +31,7 @@ export default defineCase(
         quote: 'when an Update fails (CoAP timeout or error) the client falls back to Register, and from there to the retry rules; not straight to bootstrap, not silence',
       },
     ],
-    strength: 'SHOULD',
-    timeoutMs: 360_000,
+    budget: fixedBudget(360_000),
     tags: ['retry', 'registration', 'timing'],
   },
   async (t: CaseContext) => {

@@ -11,6 +11,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -40,8 +41,7 @@ export default defineCase(
         quote: 'the client should re-bootstrap when registration is considered as failing as dictated by the other resource settings',
       },
     ],
-    strength: 'SHOULD',
-    timeoutMs: 360_000,
+    budget: fixedBudget(360_000),
     tags: ['retry', 'bootstrap', 'timing'],
   },
   async (t: CaseContext) => {

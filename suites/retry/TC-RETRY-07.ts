@@ -10,6 +10,7 @@
  * judges the first two gaps, which show the default Retry Timer and its doubling.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
@@ -30,9 +31,8 @@ export default defineCase(
       },
       { id: 'LWM2M-CORE-RETRY-01', section: 'OMA 1.xml res 18', quote: 'the Retry Timer is multiplied by two to the power of the communication retry attempt minus one' },
     ],
-    strength: 'SHALL',
     ics: 'server.communication-retry',
-    timeoutMs: 420_000,
+    budget: fixedBudget(420_000),
     tags: ['retry', 'timing', 'slow'],
   },
   async (t: CaseContext) => {

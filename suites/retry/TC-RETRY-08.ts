@@ -10,6 +10,7 @@
  * handshake is reported, never judged. Only the retry itself is judged, at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { inspectClientHello, type DtlsRecordEvent } from '../../harness/dtls/session-layer.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
@@ -28,9 +29,8 @@ export default defineCase(
         quote: 'a failed attempt is a CoAP timeout, a DTLS handshake failure or an error response; DTLS re-handshake between attempts is implementation behaviour, reported not judged',
       },
     ],
-    strength: 'SHOULD',
     ics: 'transport.dtls-psk',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['retry', 'security', 'dtls'],
     security: 'psk',
   },

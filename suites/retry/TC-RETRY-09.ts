@@ -7,6 +7,7 @@
  * Resource 16 says "should re-bootstrap": a missing fallback is an advisory, not a fail.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectBootstrapRequest, expectRegister, registrationRetryBudgetMs, serverAccount } from '../steps.js';
@@ -24,9 +25,8 @@ export default defineCase(
         quote: 'if true, the client should re-bootstrap when either registration is explicitly rejected by the LwM2M Server or registration is considered as failing as dictated by the other resource settings',
       },
     ],
-    strength: 'SHOULD',
     ics: 'server.communication-retry',
-    timeoutMs: 120_000,
+    budget: fixedBudget(120_000),
     tags: ['retry', 'bootstrap'],
   },
   async (t: CaseContext) => {

@@ -6,6 +6,7 @@
  *   device -> BS   2.05, 2.04, 2.04, 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
@@ -23,9 +24,8 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-01', section: 'LwM2M Transport 1.2 §5.2', quote: 'the client initiates the DTLS handshake toward the Bootstrap-Server' },
       { id: 'GEISA-ADM-BS-04', section: 'GEISA adm/bootstrap.rst note (ToDo)', quote: 'ep may be omitted when the security identity suffices: open, judged inconclusive' },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-psk',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'bootstrap'],
     security: 'psk',
   },

@@ -6,6 +6,7 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
@@ -21,9 +22,8 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-02', section: 'LwM2M Transport 1.2 §5.2.9.1 (1.1: §5.2.8.1)', quote: 'in PSK mode the client MUST support TLS_PSK_WITH_AES_128_CCM_8' },
       { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-psk',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'registration'],
     security: 'psk',
   },

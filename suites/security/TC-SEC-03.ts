@@ -5,6 +5,7 @@
  *   and never a plaintext CoAP datagram to the LwM2M Server
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { bootstrapped, describePlaintext, describeRequest, serverAccount } from '../steps.js';
 
@@ -17,9 +18,8 @@ export default defineCase(
       { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'DTLS for CoAP security: no plaintext CoAP when Security Mode is not NoSec' },
       { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 2', quote: 'Security Mode /0/x/2 decides how the client secures the connection' },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-psk',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'negative'],
     security: 'psk',
   },

@@ -6,6 +6,7 @@
  *   BS -> device   2.04; Discover; Write /0/x (certificate-mode account); Write /1/y; Finish
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
@@ -22,9 +23,8 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-03', section: 'LwM2M Transport 1.2 §5.2.9.3 (1.1: §5.2.8.3)', quote: 'in certificate mode the client MUST support TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8' },
       { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-certificate',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'certificate', 'bootstrap'],
     security: 'certificate',
   },

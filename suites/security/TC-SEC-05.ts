@@ -7,6 +7,7 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
@@ -23,9 +24,8 @@ export default defineCase(
       { id: 'LWM2M-CORE-BS-10', section: 'OMA 0.xml res 2-5', quote: 'Security Mode 2: /0/x/3 is the client certificate, /0/x/4 the server certificate, /0/x/5 the client private key' },
       { id: 'LWM2M-TRANS-DTLS-03', section: 'LwM2M Transport 1.2 §5.2.9.3 (1.1: §5.2.8.3)', quote: 'in certificate mode the client MUST support TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8' },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-certificate',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'certificate', 'registration'],
     security: 'certificate',
   },

@@ -6,6 +6,7 @@
  *   and no Register ever reaches that server
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { issueCertificate } from '../../harness/pki/certificates.js';
 import { bootstrapped, certificateServerAccount, describeRequest } from '../steps.js';
@@ -19,9 +20,8 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-03', section: 'LwM2M Transport 1.2 §5.2.9.7 (Certificate Usage)', quote: 'Certificate Usage 3 (domain-issued certificate): the server certificate must match the one provisioned in /0/x/4' },
       { id: 'LWM2M-CORE-BS-10', section: 'OMA 0.xml res 4, 15', quote: '/0/x/4 holds the server certificate the client authenticates the server with; /0/x/15 says how' },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-certificate',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'certificate', 'negative'],
     security: 'certificate',
   },

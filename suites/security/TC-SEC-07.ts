@@ -8,6 +8,7 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { bootstrapped, expectProposedSuites, serverAccount } from '../steps.js';
@@ -24,9 +25,8 @@ export default defineCase(
         quote: 'When this resource is present it instructs the TLS/DTLS client to propose the indicated ciphersuite(s) in the ClientHello of the handshake',
       },
     ],
-    strength: 'SHALL',
     ics: 'transport.dtls-psk',
-    timeoutMs: 60_000,
+    budget: fixedBudget(60_000),
     tags: ['security', 'dtls', 'registration'],
     security: 'psk',
   },

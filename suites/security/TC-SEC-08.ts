@@ -10,6 +10,7 @@
  * Catalog row LWM2M-TRANS-DTLS-06 is inferred and resource 16 says "should": judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
+import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import {
@@ -43,9 +44,8 @@ export default defineCase(
         quote: 'the client should re-bootstrap when registration is considered as failing as dictated by the other resource settings',
       },
     ],
-    strength: 'SHOULD',
     ics: 'transport.dtls-psk',
-    timeoutMs: 360_000,
+    budget: fixedBudget(360_000),
     tags: ['security', 'dtls', 'retry', 'negative'],
     security: 'psk',
   },

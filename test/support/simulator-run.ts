@@ -37,7 +37,10 @@ export async function runOnSimulator(caseIds: readonly string[], defect: string 
   return { verdicts, events, exitCode: summary.exitCode };
 }
 
-/** A defect "breaks" a SHALL case when it fails; a SHOULD case when it leaves an advisory. */
+/**
+ * A defect "breaks" a case when it fails it, or leaves an advisory (a SHOULD row missed).
+ * `strength` 'MUST'/'SHALL' asks for the fail itself.
+ */
 export function isBroken(v: VerdictEvent | undefined, strength: string): boolean {
   if (!v) return false;
   if (strength === 'SHOULD') return v.verdict === 'fail' || (v.verdict === 'pass' && Boolean(v.advisory));

@@ -1,0 +1,96 @@
+/**
+ * Case budgets. No fixed number decides how long a case may run: each case declares its
+ * budget as a function of the device's own timers (the profile's IXIT), so a device whose
+ * timers are long (spec-default CoAP parameters, a 120 s startup bound) gets the time it
+ * is entitled to. The same timers are what the case's waits are computed from
+ * (CaseContext.timers), so waits and budget cannot drift apart.
+ */
+import type { Ixit } from '../profile/load.js';
+import { exchangeLifetimeMs, maxTransmitSpanMs, maxTransmitWaitMs, type TransmissionParams } from '../coap/params.js';
+
+/** Every device timer a case may wait on, in ms, from the IXIT. */
+export interface DeviceTimers {
+  /** IXIT startupBoundS: how long the device may take to speak or to act on what it was told. */
+  startupMs: number;
+  /** IXIT holdOffS: the Client Hold Off Time before a Client-Initiated Bootstrap. */
+  holdOffMs: number;
+  /** startupMs + holdOffMs: the window for a started device's first Bootstrap-Request. */
+  firstRequestMs: number;
+  /** RFC 7252 §4.8.2 with the IXIT CoAP parameters. */
+  maxTransmitSpanMs: number;
+  maxTransmitWaitMs: number;
+  exchangeLifetimeMs: number;
+  /** IXIT lifetimeS, the registration lifetime the Bootstrap-Server writes. */
+  lifetimeMs: number;
+  retryTimerMs: number;
+  retryCount: number;
+  sequenceDelayMs: number;
+  sequenceRetryCount: number;
+  /** The CoAP parameters themselves, for waits that follow the retransmission schedule. */
+  coap: TransmissionParams & { maxLatencyMs: number };
+}
+
+const RFC_MAX_LATENCY_S = 100;
+
+export function deviceTimers(ixit: Ixit): DeviceTimers {
+  const c = ixit.coap;
+  const coap = { ackTimeoutMs: c.ackTimeoutS * 1000, ackRandomFactor: c.ackRandomFactor, maxRetransmit: c.maxRetransmit, nstart: c.nstart, maxLatencyMs: (c.maxLatencyS ?? RFC_MAX_LATENCY_S) * 1000 };
+  return {
+    startupMs: ixit.startupBoundS * 1000,
+    holdOffMs: ixit.holdOffS * 1000,
+    firstRequestMs: (ixit.startupBoundS + ixit.holdOffS) * 1000,
+    maxTransmitSpanMs: maxTransmitSpanMs(coap),
+    maxTransmitWaitMs: maxTransmitWaitMs(coap),
+    exchangeLifetimeMs: exchangeLifetimeMs(coap, coap.maxLatencyMs),
+    lifetimeMs: ixit.lifetimeS * 1000,
+    retryTimerMs: ixit.retryTimerS * 1000,
+    retryCount: ixit.retryCount,
+    sequenceDelayMs: ixit.sequenceDelayTimerS * 1000,
+    sequenceRetryCount: ixit.sequenceRetryCount,
+    coap,
+  };
+}
+
+/** A case's budget: what its waits add up to on the longest path, from the device's timers. */
+export type Budget = (k: DeviceTimers) => number;
+
+/**
+ * Added to every budget: harness start-up (servers, PKI, the adapter's actions) and
+ * scheduling on a busy machine. Manual actions do not count: the budget is paused while
+ * the operator acts.
+ */
+export function budgetMarginMs(budgetMs: number): number {
+  return 10_000 + budgetMs * 0.1;
+}
+
+/** The bound the runner enforces for a case under a profile: its budget plus the margin. */
+export function caseBudgetMs(budget: Budget, ixit: Ixit): number {
+  const b = budget(deviceTimers(ixit));
+  return Math.ceil(b + budgetMarginMs(b));
+}
+
+/**
+ * One CON exchange of the harness with the device: answered within the device's own
+ * bound for acting, or, for the one the device never answers, given up after
+ * MAX_TRANSMIT_WAIT (a case stops at the first such).
+ */
+export function exchangesMs(k: DeviceTimers, exchanges: number): number {
+  return k.maxTransmitWaitMs + exchanges * k.coap.ackTimeoutMs * k.coap.ackRandomFactor;
+}
+
+/**
+ * The common opening of a case: the device starts and asks for bootstrap (startup +
+ * hold-off), the Bootstrap-Server runs a session of up to `exchanges` CON exchanges,
+ * and the device registers within the startup bound.
+ */
+export function bootstrapAndRegisterMs(k: DeviceTimers, exchanges = 8): number {
+  return k.firstRequestMs + exchangesMs(k, exchanges) + k.startupMs;
+}
+
+/**
+ * @deprecated A fixed number of ms whatever the device's timers: the bound the cases had
+ * before budgets; each case is moving to a budget of its own.
+ */
+export function fixedBudget(ms: number): Budget {
+  return () => ms;
+}
