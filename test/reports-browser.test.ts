@@ -9,17 +9,17 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { foldEvents } from '../harness/reports/run-record.js';
 import { buildResults } from '../harness/reports/results.js';
-import { parseCatalog } from '../harness/reports/catalog.js';
+import { catalogOf } from '../harness/reports/catalog.js';
 import { writeHtml } from '../harness/reports/html.js';
 import { writePdf } from '../harness/reports/pdf.js';
 import { hasTool } from './support/tools.js';
-import { CATALOG_TEXT, syntheticEvents } from './support/reports-fixture.js';
+import { CATALOG_ROWS, syntheticEvents } from './support/reports-fixture.js';
 import { CHROMIUM, caseRowsOf, dumpDom, expectPdfListsCases, pdfText, unescapeHtml } from './support/reports-browser.js';
 
 const haveChromium = hasTool(CHROMIUM);
 const havePdftotext = hasTool('pdftotext');
 
-const results = buildResults(foldEvents(syntheticEvents()), { catalog: parseCatalog(CATALOG_TEXT, 'requirements.md') });
+const results = buildResults(foldEvents(syntheticEvents()), { catalog: catalogOf(CATALOG_ROWS, 'test catalog', 'db1ce01') });
 
 (haveChromium ? describe : describe.skip)('report.html in headless Chromium', () => {
   let dir: string;

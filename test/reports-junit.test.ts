@@ -90,7 +90,7 @@ const CASES: CaseSpec[] = [
     extra: (id, t) => [
       dgram(id, t + 12.345, 'in', coap({ mid: 123, uriPath: '/bs', uriQuery: ['ep=x'] })),
       dgram(id, t + 13, 'out', coap({ type: 'ACK', code: '2.04', codeName: 'Changed', mid: 123 })),
-      { type: 'check', caseId: id, name: 'ep present', ok: true, expected: 'ep=x', observed: 'ep=x', monoNs: ns(t + 13) },
+      { type: 'check', caseId: id, requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'ep present', ok: true, expected: 'ep=x', observed: 'ep=x', monoNs: ns(t + 13) },
     ],
   },
   {
@@ -100,8 +100,8 @@ const CASES: CaseSpec[] = [
     reason: `Bootstrap-Finish answered wrongly ${EVIL}`,
     extra: (id, t) => [
       dgram(id, t + 5, 'in', coap({ uriPath: '/bs', uriQuery: ['ep=x'], contentFormat: 0, payload: `text ${EVIL}` })),
-      { type: 'check', caseId: id, name: 'finish code', ok: false, expected: '2.04', observed: `4.00 ${EVIL}`, tolerance: 'none', monoNs: ns(t + 6) },
-      { type: 'check', caseId: id, name: 'mid echoed', ok: true, expected: '1', observed: '1', monoNs: ns(t + 6) },
+      { type: 'check', caseId: id, requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'finish code', ok: false, expected: '2.04', observed: `4.00 ${EVIL}`, tolerance: 'none', monoNs: ns(t + 6) },
+      { type: 'check', caseId: id, requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'mid echoed', ok: true, expected: '1', observed: '1', monoNs: ns(t + 6) },
       { type: 'note', caseId: id, source: 'device', text: `device log ${EVIL}`, monoNs: ns(t + 7) },
     ],
   },
@@ -211,7 +211,7 @@ describe('foldEvents', () => {
   });
 
   test('events for a case that never started are kept as stray', () => {
-    const run2 = foldEvents([{ type: 'check', caseId: 'GHOST', name: 'x', ok: true, expected: '', observed: '', monoNs: '1' }]);
+    const run2 = foldEvents([{ type: 'check', caseId: 'GHOST', requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'x', ok: true, expected: '', observed: '', monoNs: '1' }]);
     expect(run2.cases).toEqual([]);
     expect(run2.stray).toHaveLength(1);
   });

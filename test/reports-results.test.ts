@@ -11,19 +11,28 @@ import Ajv from 'ajv';
 import { foldEvents } from '../harness/reports/run-record.js';
 import { buildResults, readResults, renderResultsJson, ResultsError, RESULTS_FORMAT, RESULTS_SCHEMA_VERSION, validateResults, writeResults } from '../harness/reports/results.js';
 import { RESULTS_SCHEMA } from '../harness/reports/results-schema.js';
-import { parseCatalog } from '../harness/reports/catalog.js';
+import { builtInCatalog, catalogOf } from '../harness/reports/catalog.js';
 import { renderHtml, writeHtml } from '../harness/reports/html.js';
 import { renderJunit } from '../harness/reports/junit.js';
 import { renderSummary } from '../harness/reports/console-summary.js';
-import { CASES, CATALOG_TEXT, EVIL, syntheticEvents } from './support/reports-fixture.js';
+import { CASES, CATALOG_ROWS, EVIL, syntheticEvents } from './support/reports-fixture.js';
 
-const catalog = parseCatalog(CATALOG_TEXT, '/x/shared/spec/requirements.md');
+const catalog = catalogOf(CATALOG_ROWS, 'test catalog', 'db1ce01');
 const gaps = { 'EST-COAPS-01': { reason: 'later-issue', note: 'EST enrollment issue' }, 'LWM2M-CORE-BS-04': { reason: 'later-issue', note: 'Client Hold Off Time' } };
 const knownCases = [...CASES.map((c) => c.meta), { id: 'TC-BS-09', requirements: [{ id: 'GEISA-ADM-BS-03' }] }];
 const results = buildResults(foldEvents(syntheticEvents()), { catalog, gaps, knownCases });
 
 describe('requirement catalog', () => {
-  test('reads every row of sections A–F, with section, text, strength and confidence; nothing outside', () => {
+  test('the built-in catalog carries every row with section, text, strength, confidence and the GEISA commit', () => {
+    const built = builtInCatalog();
+    expect(built.rows.length).toBeGreaterThan(70);
+    expect(built.source).toMatch(/^harness\/catalog\/requirements\.ts/);
+    expect(built.geisaCommit).toBe('db1ce01');
+    expect(built.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(built.rows.find((r) => r.id === 'LWM2M-CORE-BS-09')).toMatchObject({ section: 'B. LwM2M Core — Bootstrap interface (client behaviour)', strength: 'MUST', conf: 'C' });
+  });
+
+  test('a catalog of given rows keeps them in order, with section, text, strength and confidence', () => {
     expect(catalog.rows.map((r) => r.id)).toEqual([
       'GEISA-ADM-BS-01',
       'GEISA-ADM-BS-02',

@@ -1,16 +1,21 @@
 /**
- * Levels (issue 4 item 4) on synthetic cases through runSuite, the way a run judges them:
- * a failed SHALL/MUST fails the run; a failed SHOULD is a pass with an advisory; a MAY
- * the ICS does not claim is not-applicable and never counted as a pass; a claimed MAY
- * that fails is a fail; a mandatory feature the ICS says is missing is a fail; a spec-open
- * point is inconclusive with its clause. Then the expected-failures rules of the exit code.
+ * Levels on synthetic cases through runSuite, the way a run judges them. Each check names
+ * the catalog row it judges and is judged at that row's level, whatever else the case
+ * cites: a missed SHALL/MUST row fails the run; a missed SHOULD row is a pass with an
+ * advisory; an OPEN row is inconclusive with its clause; a MAY the ICS does not claim is
+ * not-applicable; a claimed MAY that fails is a fail; a mandatory feature the ICS says is
+ * missing is a fail. Then the expected-failures rules of the exit code.
  */
 import type { ActionHooks, DutAction, DutAdapter } from '../harness/dut/adapter.js';
 import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runSuite } from '../harness/runner/runner.js';
-import type { CaseMeta, ResultEvent, RunEndEvent, VerdictEvent } from '../harness/results/events.js';
+import type { CaseMeta, CheckEvent, ResultEvent, RunEndEvent, VerdictEvent } from '../harness/results/events.js';
+
+/** One catalog row of each level, for synthetic cases. */
+const ROW = { SHALL: 'GEISA-ADM-BS-01', MUST: 'LWM2M-CORE-BS-01', SHOULD: 'LWM2M-CORE-BS-02', MAY: 'GEISA-ADM-BS-03', OPEN: 'GEISA-ADM-BS-04', TWO: 'GEISA-ADM-REG-04' } as const;
+const ref = (id: string) => ({ id, section: 'test', quote: 'test' });
 
 class InertAdapter implements DutAdapter {
   readonly kind = 'exec' as const;
@@ -22,28 +27,30 @@ class InertAdapter implements DutAdapter {
 }
 
 let serial = 0;
-function synthetic(over: Partial<CaseMeta>, body: (t: CaseContext) => Promise<void>): ConformanceCase {
+/** A case citing one row of `strength` (its first requirement), plus any `rows` given. */
+function synthetic(over: Omit<Partial<CaseMeta>, 'strength'> & { strength?: keyof typeof ROW; rows?: string[] }, body: (t: CaseContext) => Promise<void>): ConformanceCase {
   serial += 1;
+  const { strength = 'SHALL', rows = [], ...rest } = over;
   return defineCase(
     {
       id: `TC-LEVEL-${String(serial).padStart(2, '0')}`,
       title: 'synthetic',
       area: 'bootstrap',
-      requirements: [{ id: 'GEISA-ADM-BS-01', section: 'test', quote: 'test' }],
-      strength: 'SHALL',
-      timeoutMs: 5000,
+      requirements: [ref(ROW[strength]), ...rows.map(ref)],
+      budget: () => 5000,
       tags: [],
-      ...over,
+      ...rest,
     },
     body,
   );
 }
 
+/** Misses the case's first row. */
 const failing = async (t: CaseContext) => {
-  t.check('the device did what the text asks', false, { expected: 'X', observed: 'Y' });
+  t.check(t.meta.requirements[0]!.id, 'the device did what the text asks', false, { expected: 'X', observed: 'Y' });
 };
 const passing = async (t: CaseContext) => {
-  t.check('the device did what the text asks', true, { expected: 'X', observed: 'X' });
+  t.check(t.meta.requirements[0]!.id, 'the device did what the text asks', true, { expected: 'X', observed: 'X' });
   t.pass('observed X');
 };
 
@@ -80,7 +87,7 @@ describe('levels', () => {
     const loose = await suite([c]);
     expect(loose.verdicts[0]!.verdict).toBe('pass');
     expect(loose.verdicts[0]!.advisory).toContain('expected X, observed Y');
-    expect(loose.verdicts[0]!.reason).toMatch(/^SHOULD not met \(advisory, not a fail\)/);
+    expect(loose.verdicts[0]!.reason).toBe(`advisory, not a fail: SHOULD not met (${ROW.SHOULD}, advisory): the device did what the text asks: expected X, observed Y`);
     expect(loose.summary.exitCode).toBe(0);
     expect(loose.end.counts.advisory).toBe(1);
     expect((await suite([c], { strict: true })).summary.exitCode).toBe(1);
@@ -89,8 +96,8 @@ describe('levels', () => {
   test('a SHOULD whose failed check is followed by an early stop is still an advisory, not a fail', async () => {
     const { verdicts, summary } = await suite([
       synthetic({ strength: 'SHOULD' }, async (t) => {
-        t.check('fallback Bootstrap-Request', false, { expected: 'a Bootstrap-Request', observed: 'none' });
-        t.inconclusive('device went silent afterwards');
+        t.check(ROW.SHOULD, 'fallback Bootstrap-Request', false, { expected: 'a Bootstrap-Request', observed: 'none' });
+        t.fail(ROW.SHOULD, 'device went silent afterwards');
       }),
     ]);
     expect(verdicts[0]!.verdict).toBe('pass');
@@ -145,7 +152,7 @@ describe('levels', () => {
     const open = await suite([
       synthetic({}, async (t) => {
         t.specOpen('GEISA adm/bootstrap.rst "ToDo" (catalog O-5)', 'Bootstrap-Request without ep');
-        t.check('other', true, { expected: 'a', observed: 'a' });
+        t.check(ROW.SHALL, 'other', true, { expected: 'a', observed: 'a' });
       }),
     ]);
     expect(open.verdicts[0]!.verdict).toBe('inconclusive');
@@ -163,6 +170,89 @@ describe('levels', () => {
   });
 });
 
+describe('check-level requirements', () => {
+  const checkOf = (events: ResultEvent[], name: string) => events.find((e): e is CheckEvent => e.type === 'check' && e.name === name);
+
+  test('a missed SHOULD row inside a SHALL case is an advisory, not a fail; the check carries its row and level', async () => {
+    const { verdicts, summary, events } = await suite([
+      synthetic({ rows: [ROW.SHOULD] }, async (t) => {
+        t.check(ROW.SHALL, 'the SHALL part', true, { expected: 'a', observed: 'a' });
+        t.check(ROW.SHOULD, 'the back-off', false, { expected: '>= 1 s', observed: '10 ms' });
+        t.pass('the SHALL part held');
+      }),
+    ]);
+    expect(verdicts[0]!.verdict).toBe('pass');
+    expect(verdicts[0]!.reason).toBe('the SHALL part held (advisory: 1 SHOULD-level point not met)');
+    expect(verdicts[0]!.advisory).toBe(`SHOULD not met (${ROW.SHOULD}, advisory): the back-off: expected >= 1 s, observed 10 ms`);
+    expect(summary.exitCode).toBe(0);
+    expect(checkOf(events, 'the back-off')).toMatchObject({ requirement: ROW.SHOULD, level: 'SHOULD', ok: false });
+    expect(checkOf(events, 'the SHALL part')).toMatchObject({ requirement: ROW.SHALL, level: 'SHALL', ok: true });
+  });
+
+  test('a missed MUST row inside a SHOULD case fails it, and the verdict names the row that decided it', async () => {
+    const { verdicts, summary } = await suite([
+      synthetic({ strength: 'SHOULD', rows: [ROW.MUST] }, async (t) => {
+        t.check(ROW.MUST, 'Bootstrap-Request is CON', false, { expected: 'CON', observed: 'NON' });
+      }),
+    ]);
+    expect(verdicts[0]!).toMatchObject({ verdict: 'fail', requirement: ROW.MUST, level: 'MUST' });
+    expect(summary.exitCode).toBe(1);
+  });
+
+  test('a case is listed at the strongest main level of the rows it cites', () => {
+    expect(synthetic({ strength: 'SHOULD', rows: [ROW.MUST] }, passing).meta.strength).toBe('MUST');
+    expect(synthetic({ strength: 'SHOULD' }, passing).meta.strength).toBe('SHOULD');
+    expect(synthetic({ strength: 'OPEN' }, passing).meta.strength).toBe('MAY');
+  });
+
+  test('a missed OPEN row is inconclusive with the clause; t.fail on it too', async () => {
+    const { verdicts } = await suite([
+      synthetic({ rows: [ROW.OPEN] }, async (t) => {
+        t.check(ROW.OPEN, 'ep present', false, { expected: 'ep=', observed: 'none' });
+      }),
+      synthetic({ rows: [ROW.OPEN] }, async (t) => t.fail(ROW.OPEN, 'no ep over DTLS')),
+    ]);
+    for (const v of verdicts) {
+      expect(v.verdict).toBe('inconclusive');
+      expect(v.reason).toContain(`${ROW.OPEN}, test leaves this open`);
+      expect(v.requirement).toBe(ROW.OPEN);
+    }
+  });
+
+  test('a row carrying two levels is judged at the one the check names; a level it does not carry is a harness error', async () => {
+    const { verdicts } = await suite([
+      synthetic({ strength: 'TWO' }, async (t) => {
+        t.check({ row: ROW.TWO, level: 'SHOULD' }, 'first Update near 50 % of the lifetime', false, { expected: '0.4–0.6 lt', observed: '0.9 lt' });
+        t.check(ROW.TWO, 'Update before the lifetime expires', true, { expected: '< lt', observed: '0.9 lt' });
+      }),
+      synthetic({ strength: 'TWO' }, async (t) => {
+        t.check({ row: ROW.TWO, level: 'MAY' }, 'x', true, { expected: 'a', observed: 'a' });
+      }),
+    ]);
+    expect(verdicts[0]!.verdict).toBe('pass');
+    expect(verdicts[0]!.advisory).toContain('first Update near 50 %');
+    expect(verdicts[1]!.verdict).toBe('error');
+    expect(verdicts[1]!.reason).toContain(`${ROW.TWO} is SHALL / SHOULD; a check cannot judge it at MAY`);
+  });
+
+  test('a check naming a row the case does not cite is a harness error, never a verdict about the device', async () => {
+    const { verdicts } = await suite([synthetic({}, async (t) => void t.check(ROW.MUST, 'x', false, { expected: 'a', observed: 'b' }))]);
+    expect(verdicts[0]!.verdict).toBe('error');
+    expect(verdicts[0]!.reason).toContain(`judges row ${ROW.MUST}, which its metadata does not cite`);
+  });
+
+  test('a failure inside a precondition is demoted and no longer names a deciding row', async () => {
+    const { verdicts } = await suite([
+      synthetic({}, async (t) => {
+        await t.precondition('device registered', async () => t.fail(ROW.SHALL, 'no Register'));
+      }),
+    ]);
+    expect(verdicts[0]!.verdict).toBe('inconclusive');
+    expect(verdicts[0]!.reason).toBe('precondition not reached (device registered): no Register');
+    expect(verdicts[0]!.requirement).toBeUndefined();
+  });
+});
+
 describe('timing under load', () => {
   const stallThenCheck = (observedMs: number) => async (t: CaseContext) => {
     await new Promise((r) => setImmediate(r));
@@ -171,7 +261,7 @@ describe('timing under load', () => {
       // the harness's own loop is blocked for 150 ms
     }
     await new Promise((r) => setImmediate(r));
-    t.checkTiming({ name: 'gap', observedMs, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 1 s × 2^1' });
+    t.checkTiming({ req: ROW.SHALL, name: 'gap', observedMs, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 1 s × 2^1' });
   };
 
   test('a miss the stall can account for is inconclusive; a miss larger than all the stalling is a fail, saying so', async () => {

@@ -7,11 +7,11 @@ import dgram from 'node:dgram';
 import type { ActionHooks, DutAction, DutAdapter } from '../harness/dut/adapter.js';
 import { AdapterError } from '../harness/dut/adapter.js';
 import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
-import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
+import { defineCase, type CaseDefinition, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runCase } from '../harness/runner/run-case.js';
 import { exitCodeFor } from '../harness/runner/exit-code.js';
-import type { CaseMeta, ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
 
 class InertAdapter implements DutAdapter {
   readonly kind = 'exec' as const;
@@ -29,14 +29,16 @@ class InertAdapter implements DutAdapter {
   }
 }
 
-function meta(over: Partial<CaseMeta> = {}): CaseMeta {
+const SHALL_ROW = 'GEISA-ADM-BS-01';
+const SHOULD_ROW = 'LWM2M-CORE-BS-02';
+
+function meta(over: Partial<CaseDefinition> = {}): CaseDefinition {
   return {
     id: 'TC-TEST-01',
     title: 'synthetic',
     area: 'bootstrap',
-    requirements: [{ id: 'GEISA-ADM-BS-01', section: 'test', quote: 'test' }],
-    strength: 'SHALL',
-    timeoutMs: 5000,
+    requirements: [{ id: SHALL_ROW, section: 'test', quote: 'test' }],
+    budget: () => 5000,
     tags: [],
     ...over,
   };
@@ -52,7 +54,7 @@ async function run(c: ConformanceCase, opts: { profile?: Profile; adapter?: Iner
 describe('runCase verdicts', () => {
   test('all checks held: pass with the case reason; the adapter is disposed', async () => {
     const { v, events, adapter } = await run(defineCase(meta(), async (t: CaseContext) => {
-      t.check('one', true, { expected: 'a', observed: 'a' });
+      t.check(SHALL_ROW, 'one', true, { expected: 'a', observed: 'a' });
       t.pass('observed the exchange');
     }));
     expect(v.verdict).toBe('pass');
@@ -63,16 +65,16 @@ describe('runCase verdicts', () => {
 
   test('a failed check fails the case and the reason quotes expected and observed', async () => {
     const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
-      t.check('Bootstrap-Request is Confirmable', false, { expected: 'CON', observed: 'NON' });
-      t.check('other', true, { expected: 'x', observed: 'x' });
+      t.check(SHALL_ROW, 'Bootstrap-Request is Confirmable', false, { expected: 'CON', observed: 'NON' });
+      t.check(SHALL_ROW, 'other', true, { expected: 'x', observed: 'x' });
     }));
     expect(v.verdict).toBe('fail');
     expect(v.reason).toBe('Bootstrap-Request is Confirmable: expected CON, observed NON');
   });
 
   test('a failed SHOULD case is a pass with an advisory', async () => {
-    const { v } = await run(defineCase(meta({ strength: 'SHOULD' }), async (t: CaseContext) => {
-      t.fail('no fallback Bootstrap-Request');
+    const { v } = await run(defineCase(meta({ requirements: [{ id: SHOULD_ROW, section: 'test', quote: 'test' }] }), async (t: CaseContext) => {
+      t.fail(SHOULD_ROW, 'no fallback Bootstrap-Request');
     }));
     expect(v.verdict).toBe('pass');
     expect(v.advisory).toContain('no fallback Bootstrap-Request');
@@ -82,7 +84,7 @@ describe('runCase verdicts', () => {
 
   test('a precondition the device does not reach is inconclusive, not fail', async () => {
     const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
-      await t.precondition('device registered', async () => t.fail('no Register within 10 s'));
+      await t.precondition('device registered', async () => t.fail(SHALL_ROW, 'no Register within 10 s'));
     }));
     expect(v.verdict).toBe('inconclusive');
     expect(v.reason).toMatch(/^precondition not reached \(device registered\): no Register within 10 s/);
@@ -90,7 +92,7 @@ describe('runCase verdicts', () => {
 
   test('a timing check outside its window fails, with window, observed value and tolerance in the reason', async () => {
     const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
-      t.checkTiming({ name: 'gap', observedMs: 900, minMs: 2000, maxMs: 4000, toleranceMs: 100, window: 'Retry Timer 2 s' });
+      t.checkTiming({ req: SHALL_ROW, name: 'gap', observedMs: 900, minMs: 2000, maxMs: 4000, toleranceMs: 100, window: 'Retry Timer 2 s' });
     }));
     expect(v.verdict).toBe('fail');
     expect(v.reason).toContain('expected 2.000 s to 4.000 s (Retry Timer 2 s), observed 900.0 ms (tolerance ±100.0 ms)');
@@ -105,7 +107,7 @@ describe('runCase verdicts', () => {
       }
       await new Promise((r) => setTimeout(r, 20));
       // 100 ms short: beyond the tolerance, within what the stall can account for
-      t.checkTiming({ name: 'gap', observedMs: 1900, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 2 s' });
+      t.checkTiming({ req: SHALL_ROW, name: 'gap', observedMs: 1900, minMs: 2000, maxMs: 4000, toleranceMs: 50, window: 'Retry Timer 2 s' });
     }));
     expect(v.verdict).toBe('inconclusive');
     expect(v.reason).toMatch(/event loop stalled/);
@@ -154,13 +156,17 @@ describe('runCase verdicts', () => {
     expect(v.reason).toContain('harness error: undefined is not a function');
   });
 
-  test('the case timeout ends a hung case with error', async () => {
-    const { v } = await run(defineCase(meta({ timeoutMs: 100 }), async (t: CaseContext) => {
+  test('the case budget (from the device timers, plus the margin) ends a hung case with error, naming it', async () => {
+    const { v, events } = await run(defineCase(meta({ budget: (k) => k.startupMs / 100 }), async (t: CaseContext) => {
       await new Promise((r) => t.signal.addEventListener('abort', r));
     }));
+    const startupMs = defaultSimulatorProfile().ixit.startupBoundS * 1000;
+    const expected = Math.ceil(startupMs / 100 + 5000 + startupMs / 1000);
     expect(v.verdict).toBe('error');
-    expect(v.reason).toContain('timeout of 0.1 s');
-  });
+    expect(v.reason).toContain(`budget of ${expected / 1000} s for this profile's timers`);
+    const start = events.find((e) => e.type === 'case-start');
+    expect(start && start.type === 'case-start' && start.meta.timeoutMs).toBe(expected);
+  }, 30_000);
 
   test('the fake servers listen on OS-chosen ports and are closed after the case', async () => {
     let uris: string[] = [];

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
-import type { CaseMeta, Strength } from '../harness/results/events.js';
+import type { Strength } from '../harness/results/events.js';
 import { explainCell, judgeCell, planMatrix, runMatrix, shardDefects, type MatrixDefect } from '../harness/selftest/matrix.js';
 import { runPool } from '../harness/selftest/pool.js';
 import { renderMatrix } from '../harness/selftest/render.js';
@@ -17,8 +17,9 @@ import { findCase } from '../suites/index.js';
 const CLI = resolve('dist/bin/geisa-adm.js');
 
 function fake(id: string, opts: { tags?: string[]; strength?: Strength } = {}, body: (t: CaseContext) => Promise<void> = async (t) => t.pass('synthetic pass')): ConformanceCase {
-  const meta: CaseMeta = { id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], strength: opts.strength ?? 'SHALL', timeoutMs: 5000, tags: opts.tags ?? [] };
-  return defineCase(meta, body);
+  // A row of the strength asked for: the case's strength is derived from the rows it cites.
+  const row = { SHALL: 'GEISA-ADM-BS-01', MUST: 'LWM2M-CORE-BS-01', SHOULD: 'LWM2M-CORE-BS-02', MAY: 'GEISA-ADM-BS-03' }[opts.strength ?? 'SHALL'];
+  return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: row, section: 's', quote: 'q' }], budget: () => 5000, tags: opts.tags ?? [] }, body);
 }
 
 describe('planning and judging', () => {
@@ -38,9 +39,10 @@ describe('planning and judging', () => {
     expect(plan('full')).toEqual([...plan('declared'), 'd2:TC-A-02:undeclared']);
   });
 
-  test('a SHALL is killed by a fail only; a SHOULD also by an advisory; a left-alone case must pass without advisory', () => {
+  test('a case is killed by a fail, or by the advisory of a SHOULD row it missed (checks are judged per row, whatever the case strength); a left-alone case must pass without advisory', () => {
     expect(judgeCell('breaks', 'SHALL', 'fail', undefined)).toEqual({ outcome: 'killed', ok: true });
-    expect(judgeCell('breaks', 'SHALL', 'pass', 'late Update')).toEqual({ outcome: 'survived', ok: false });
+    expect(judgeCell('breaks', 'SHALL', 'pass', 'late Update')).toEqual({ outcome: 'killed', ok: true });
+    expect(judgeCell('breaks', 'SHALL', 'pass', undefined)).toEqual({ outcome: 'survived', ok: false });
     expect(judgeCell('breaks', 'SHALL', 'inconclusive', undefined)).toEqual({ outcome: 'survived', ok: false });
     expect(judgeCell('breaks', 'SHOULD', 'pass', 'no fallback')).toEqual({ outcome: 'killed', ok: true });
     expect(judgeCell('breaks', 'MAY', 'not-applicable', undefined)).toEqual({ outcome: 'survived', ok: false });
@@ -87,7 +89,7 @@ test('a timing check the stalled harness could not judge is run again alone, and
     }
     await new Promise((r) => setImmediate(r));
     // 50 ms short: beyond the tolerance, within what the 120 ms stall can account for
-    t.checkTiming({ name: 'gap', observedMs: 950, minMs: 1000, maxMs: 2000, toleranceMs: 20, window: 'synthetic' });
+    t.checkTiming({ req: t.meta.requirements[0]!.id, name: 'gap', observedMs: 950, minMs: 1000, maxMs: 2000, toleranceMs: 20, window: 'synthetic' });
   });
   const result = await runMatrix({ cases: [stalls], defects: [], concurrency: 2 });
   expect(attempts).toBe(2);

@@ -1,12 +1,11 @@
 /** The suite's own metadata: ids unique, requirements from the catalog, every case can fail. */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ALL_CASES } from '../suites/index.js';
+import { REQUIREMENT_ROWS, inferredOnly, LEVEL_RANK } from '../harness/catalog/index.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { ICS_KEYS, ICS_REGISTRY } from '../harness/profile/ics-registry.js';
 import { CATALOG_GAPS } from '../suites/catalog-gaps.js';
 
-const catalogPath = resolve(process.cwd(), '../shared/spec/requirements.md');
+const catalogIds = () => new Set(REQUIREMENT_ROWS.map((r) => r.id));
 
 describe('suite metadata', () => {
   test('case ids are unique', () => {
@@ -15,8 +14,7 @@ describe('suite metadata', () => {
   });
 
   test('every requirement id a case cites is in the catalog', () => {
-    const catalog = readFileSync(catalogPath, 'utf8');
-    const known = new Set([...catalog.matchAll(/^\| ([A-Z0-9-]+) \|/gm)].map((m) => m[1]));
+    const known = catalogIds();
     expect(known.size).toBeGreaterThan(40);
     for (const c of ALL_CASES) for (const r of c.meta.requirements) expect(`${c.meta.id} ${r.id} ${known.has(r.id)}`).toBe(`${c.meta.id} ${r.id} true`);
   });
@@ -43,7 +41,7 @@ describe('suite metadata', () => {
 
 
 describe('catalog traceability', () => {
-  const catalog = () => new Set([...readFileSync(catalogPath, 'utf8').matchAll(/^\| ([A-Z][A-Z0-9-]+-\d{2}) \|/gm)].map((m) => m[1]!));
+  const catalog = catalogIds;
   const cited = () => new Set(ALL_CASES.flatMap((c) => c.meta.requirements.map((r) => r.id)));
 
   test('every catalog row has a case or a written reason from the fixed list, never both', () => {
@@ -64,34 +62,20 @@ describe('catalog traceability', () => {
 });
 
 describe('levels against the catalog', () => {
-  /** The Conf. column (last cell) of every catalog row. */
-  const confOf = () => {
-    const conf = new Map<string, string>();
-    for (const m of readFileSync(catalogPath, 'utf8').matchAll(/^\| ([A-Z][A-Z0-9-]+-\d{2}) \|(.*)\|\s*$/gm)) {
-      const cells = m[2]!.split('|');
-      conf.set(m[1]!, cells[cells.length - 1]!.trim());
+  test('every row has at least one level, ids are unique, and a row known only by inference is never judged above SHOULD', () => {
+    expect(catalogIds().size).toBe(REQUIREMENT_ROWS.length);
+    for (const r of REQUIREMENT_ROWS) {
+      expect(`${r.id}: ${r.levels.length > 0}`).toBe(`${r.id}: true`);
+      const tooStrong = inferredOnly(r.conf) && r.levels.some((l) => LEVEL_RANK[l] > LEVEL_RANK.SHOULD);
+      expect(`${r.id} (Conf. ${r.conf}): ${tooStrong ? `judged at ${r.levels.join(' / ')}` : 'ok'}`).toBe(`${r.id} (Conf. ${r.conf}): ok`);
     }
-    return conf;
-  };
-  /** "I", "I (x)": inferred only. "C / I", "C\* / I (backoff)": part of the row is confirmed. */
-  const inferredOnly = (conf: string) =>
-    conf
-      .replace(/\\/g, '')
-      .replace(/\([^)]*\)/g, '')
-      .split('/')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .every((token) => token === 'I');
+  });
 
-  test('a SHALL/MUST case citing only inferred (Conf. I) rows quotes the normative text it found (meta.normativeQuote)', () => {
-    const conf = confOf();
-    expect([...conf.values()].filter(inferredOnly).length).toBeGreaterThan(0);
+  test("a case's strength is the strongest main level of the rows it cites", () => {
     for (const c of ALL_CASES) {
-      if (c.meta.strength !== 'SHALL' && c.meta.strength !== 'MUST') continue;
-      const onlyInferred = c.meta.requirements.every((r) => inferredOnly(conf.get(r.id) ?? ''));
-      const quoted = (c.meta.normativeQuote ?? '').trim().length >= 20;
-      const state = onlyInferred && !quoted ? `${c.meta.strength} on inferred rows only (${c.meta.requirements.map((r) => r.id).join(', ')}): judge at SHOULD or quote the normative text in meta.normativeQuote` : 'ok';
-      expect(`${c.meta.id}: ${state}`).toBe(`${c.meta.id}: ok`);
+      const best = c.meta.requirements.map((r) => REQUIREMENT_ROWS.find((x) => x.id === r.id)!.levels[0]!).reduce((a, b) => (LEVEL_RANK[b] > LEVEL_RANK[a] ? b : a));
+      const expected = best === 'OPEN' ? 'MAY' : best;
+      expect(`${c.meta.id}: ${LEVEL_RANK[c.meta.strength]}`).toBe(`${c.meta.id}: ${LEVEL_RANK[expected]}`);
     }
   });
 

@@ -55,12 +55,12 @@ export function deviceTimers(ixit: Ixit): DeviceTimers {
 export type Budget = (k: DeviceTimers) => number;
 
 /**
- * Added to every budget: harness start-up (servers, PKI, the adapter's actions) and
+ * Added to every budget (5 s + 10 %): harness start-up (servers, PKI, the adapter's actions) and
  * scheduling on a busy machine. Manual actions do not count: the budget is paused while
  * the operator acts.
  */
 export function budgetMarginMs(budgetMs: number): number {
-  return 10_000 + budgetMs * 0.1;
+  return 5_000 + budgetMs * 0.1;
 }
 
 /** The bound the runner enforces for a case under a profile: its budget plus the margin. */

@@ -220,8 +220,9 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
 function finalVerdict(t: CaseContext, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
   if (t.failures.length > 0) return emit('fail', t.failures[0]!, advisoriesOf(t));
   if (t.inconclusives.length > 0) return emit('inconclusive', t.inconclusives[0]!, advisoriesOf(t));
-  const reason = t.passReason ?? `all ${t.checkCount} checks held`;
-  return emit('pass', t.advisories.length ? `${reason} (${t.advisories.length} SHOULD not met: see the advisory)` : reason, advisoriesOf(t));
+  const n = t.advisories.length;
+  if (t.passReason) return emit('pass', n ? `${t.passReason} (advisory: ${n} SHOULD-level point${n > 1 ? 's' : ''} not met)` : t.passReason, advisoriesOf(t));
+  return emit('pass', n ? `advisory, not a fail: ${t.advisories[0]}` : `all ${t.checkCount} checks held`, advisoriesOf(t));
 }
 
 function advisoriesOf(t: CaseContext | undefined): string | undefined {

@@ -3,6 +3,7 @@
  * unfinished case, a device identity, DTLS and CoAP datagrams, and device-chosen text
  * built to break markup (tags, quotes, "]]>", control characters, a fake table row).
  */
+import type { CatalogRowData } from '../../harness/catalog/index.js';
 import type { Area, CaseMeta, DatagramEvent, DecodedCoap, ResultEvent, Strength, Verdict } from '../../harness/results/events.js';
 import { RESULT_SCHEMA_VERSION } from '../../harness/results/events.js';
 
@@ -66,7 +67,7 @@ export const CASES: CaseSpec[] = [
       dgram(id, t + 31, 'out', 'lwm2m-server', coap({ type: 'ACK', code: '2.01', codeName: 'Created', mid: 11, locationPath: '/rd/a1' })),
       dgram(id, t + 40, 'out', 'lwm2m-server', coap({ mid: 12, code: '0.01', codeName: 'GET', uriPath: '/3/0' })),
       dgram(id, t + 41, 'in', 'lwm2m-server', coap({ type: 'ACK', code: '2.05', codeName: 'Content', mid: 12, contentFormat: 0, payload: EVIL })),
-      { type: 'check', caseId: id, name: 'Bootstrap-Request is Confirmable', ok: true, expected: 'CON', observed: 'CON', monoNs: ns(t + 12) },
+      { type: 'check', caseId: id, requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'Bootstrap-Request is Confirmable', ok: true, expected: 'CON', observed: 'CON', monoNs: ns(t + 12) },
       {
         type: 'device-identity',
         caseId: id,
@@ -87,8 +88,8 @@ export const CASES: CaseSpec[] = [
     extra: (id, t) => [
       dgram(id, t + 5, 'in', 'bootstrap-server', { records: [] } as unknown as DatagramEvent['decoded'], 'dtls'),
       { ...dgram(id, t + 6, 'in', 'lwm2m-server', coap({ uriPath: '/rd', uriQuery: [`ep=${EVIL}`, 'lt=30'] })), redacted: 1 },
-      { type: 'check', caseId: id, name: 'lt equals /1/x/1', ok: false, expected: 'lt=20', observed: `lt=30 ${EVIL}`, tolerance: 'none', monoNs: ns(t + 7) },
-      { type: 'check', caseId: id, name: 'ep present', ok: true, expected: 'ep', observed: 'ep', monoNs: ns(t + 7) },
+      { type: 'check', caseId: id, requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'lt equals /1/x/1', ok: false, expected: 'lt=20', observed: `lt=30 ${EVIL}`, tolerance: 'none', monoNs: ns(t + 7) },
+      { type: 'check', caseId: id, requirement: 'GEISA-ADM-BS-01', level: 'SHALL', name: 'ep present', ok: true, expected: 'ep', observed: 'ep', monoNs: ns(t + 7) },
       { type: 'note', caseId: id, source: 'device', text: `log ${EVIL}`, monoNs: ns(t + 8) },
     ],
   },
@@ -155,34 +156,17 @@ export function syntheticEvents(opts: { interrupted?: boolean } = {}): ResultEve
   return out;
 }
 
-/** A small catalog in the shape of shared/spec/requirements.md. */
-export const CATALOG_TEXT = [
-  '# Requirement catalog',
-  '## Sources',
-  '* GEISA: `source/adm/bootstrap.rst`, commit db1ce01.',
-  '* OMA registry (commit b62ffc2).',
-  '## Requirement catalog',
-  '### A. GEISA ADM (device role)',
-  '| ID | Requirement (paraphrase) | Source | Strength | How | Conf. |',
-  '|---|---|---|---|---|---|',
-  '| GEISA-ADM-BS-01 | Support Client-Initiated Bootstrap | `adm/bootstrap.rst` | SHALL | POST /bs | C |',
-  '| GEISA-ADM-BS-02 | Out-of-band preprovisioning | `adm/bootstrap.rst` | SHALL | procedural | C |',
-  '| GEISA-ADM-BS-03 | Other bootstrap modes | `adm/bootstrap.rst` | MAY | informational | C |',
-  '| GEISA-ADM-REG-01 | Register on startup | `adm/registration.rst` | SHALL | POST /rd | C |',
-  '| GEISA-ADM-REG-02 | Update as heartbeat | `adm/registration.rst` | SHALL | POST /rd/x | C |',
-  '| GEISA-ADM-REG-04 | Update before lifetime expiry | `adm/device-management.rst` | SHALL / SHOULD | timing | C |',
-  '### B. LwM2M Core — Bootstrap interface (client behaviour)',
-  '| ID | Requirement (paraphrase) | Source | Strength | Wire observation | Conf. |',
-  '| LWM2M-CORE-BS-01 | Bootstrap-Request format | Core §6.1.7.1 | MUST | CON POST | C* |',
-  '| LWM2M-CORE-BS-04 | Client Hold Off Time | 0.xml res 11 | MUST | timing | C |',
-  '### D. Registration failure, retry and fallback',
-  '| ID | Requirement (paraphrase) | Source | Strength | Wire observation | Conf. |',
-  '| LWM2M-CORE-RETRY-01 | Retry sequence | Core §6.2.1.1 | MUST | gaps | C |',
-  '### E. Transport security (DTLS) and EST',
-  '| ID | Requirement (paraphrase) | Source | Strength | Wire observation | Conf. |',
-  '| LWM2M-TRANS-DTLS-02 | PSK suite | Transport | MUST | ClientHello | C |',
-  '| EST-COAPS-01 | EST function set | RFC 9148 | MUST | /sen | C |',
-  '## Open issues',
-  '| NOT-A-ROW-01 | outside the catalog sections | x | x | x | x |',
-  '',
-].join('\n');
+/** A small catalog of rows in the shape of harness/catalog/requirements.ts. */
+export const CATALOG_ROWS: CatalogRowData[] = [
+  { id: 'GEISA-ADM-BS-01', section: 'A. GEISA ADM (device role)', text: 'Support Client-Initiated Bootstrap', source: '`adm/bootstrap.rst`', strength: 'SHALL', observed: 'POST /bs', conf: 'C', levels: ['SHALL'] },
+  { id: 'GEISA-ADM-BS-02', section: 'A. GEISA ADM (device role)', text: 'Out-of-band preprovisioning', source: '`adm/bootstrap.rst`', strength: 'SHALL', observed: 'procedural', conf: 'C', levels: ['SHALL'] },
+  { id: 'GEISA-ADM-BS-03', section: 'A. GEISA ADM (device role)', text: 'Other bootstrap modes', source: '`adm/bootstrap.rst`', strength: 'MAY', observed: 'informational', conf: 'C', levels: ['MAY'] },
+  { id: 'GEISA-ADM-REG-01', section: 'A. GEISA ADM (device role)', text: 'Register on startup', source: '`adm/registration.rst`', strength: 'SHALL', observed: 'POST /rd', conf: 'C', levels: ['SHALL'] },
+  { id: 'GEISA-ADM-REG-02', section: 'A. GEISA ADM (device role)', text: 'Update as heartbeat', source: '`adm/registration.rst`', strength: 'SHALL', observed: 'POST /rd/x', conf: 'C', levels: ['SHALL'] },
+  { id: 'GEISA-ADM-REG-04', section: 'A. GEISA ADM (device role)', text: 'Update before lifetime expiry', source: '`adm/device-management.rst`', strength: 'SHALL / SHOULD', observed: 'timing', conf: 'C', levels: ['SHALL', 'SHOULD'] },
+  { id: 'LWM2M-CORE-BS-01', section: 'B. LwM2M Core — Bootstrap interface (client behaviour)', text: 'Bootstrap-Request format', source: 'Core §6.1.7.1', strength: 'MUST', observed: 'CON POST', conf: 'C*', levels: ['MUST'] },
+  { id: 'LWM2M-CORE-BS-04', section: 'B. LwM2M Core — Bootstrap interface (client behaviour)', text: 'Client Hold Off Time', source: '0.xml res 11', strength: 'MUST', observed: 'timing', conf: 'C', levels: ['MUST'] },
+  { id: 'LWM2M-CORE-RETRY-01', section: 'D. Registration failure, retry and fallback', text: 'Retry sequence', source: 'Core §6.2.1.1', strength: 'MUST', observed: 'gaps', conf: 'C', levels: ['MUST'] },
+  { id: 'LWM2M-TRANS-DTLS-02', section: 'E. Transport security (DTLS) and EST', text: 'PSK suite', source: 'Transport', strength: 'MUST', observed: 'ClientHello', conf: 'C', levels: ['MUST'] },
+  { id: 'EST-COAPS-01', section: 'E. Transport security (DTLS) and EST', text: 'EST function set', source: 'RFC 9148', strength: 'MUST', observed: '/sen', conf: 'C', levels: ['MUST'] },
+];
