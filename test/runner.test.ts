@@ -203,3 +203,55 @@ describe('exit codes', () => {
     expect(exitCodeFor([{ strength: 'MAY', verdict: 'not-applicable' }], true)).toBe(0);
   });
 });
+
+describe('device state between cases', () => {
+  class RecordingAdapter implements DutAdapter {
+    readonly actions: DutAction[] = [];
+    constructor(
+      readonly kind: DutAdapter['kind'],
+      private readonly defined: DutAction[],
+    ) {}
+    supports(action: DutAction): boolean {
+      return this.defined.includes(action);
+    }
+    async run(action: DutAction): Promise<void> {
+      this.actions.push(action);
+    }
+    async dispose(): Promise<void> {}
+  }
+  const startsDevice = defineCase(meta(), async (t: CaseContext) => {
+    await t.device.provision();
+    await t.device.start();
+    t.pass('started');
+  });
+
+  test('a manual or mixed device the case started is asked to stop at the end of the case', async () => {
+    for (const kind of ['manual', 'mixed'] as const) {
+      const adapter = new RecordingAdapter(kind, ['provision', 'start', 'stop']);
+      const { v } = await run(startsDevice, { adapter: adapter as unknown as InertAdapter });
+      expect(v.verdict).toBe('pass');
+      expect(`${kind}: ${adapter.actions.join(',')}`).toBe(`${kind}: provision,start,stop`);
+    }
+  });
+
+  test('not when the case stopped it itself, nor for an exec adapter (its dispose stops a background start)', async () => {
+    const stopped = new RecordingAdapter('manual', ['provision', 'start', 'stop']);
+    await run(
+      defineCase(meta(), async (t: CaseContext) => {
+        await t.device.start();
+        await t.device.stop();
+      }),
+      { adapter: stopped as unknown as InertAdapter },
+    );
+    expect(stopped.actions).toEqual(['start', 'stop']);
+    const exec = new RecordingAdapter('exec', ['provision', 'start', 'stop']);
+    await run(startsDevice, { adapter: exec as unknown as InertAdapter });
+    expect(exec.actions).toEqual(['provision', 'start']);
+  });
+
+  test('a manual profile without a stop action gets a note saying the device keeps running', async () => {
+    const adapter = new RecordingAdapter('manual', ['provision', 'start']);
+    const { events } = await run(startsDevice, { adapter: adapter as unknown as InertAdapter });
+    expect(events.some((e) => e.type === 'note' && /no 'stop' action: the device keeps running/.test(e.text))).toBe(true);
+  });
+});

@@ -79,6 +79,9 @@ export interface TimingCheck {
 }
 
 export class DeviceControl {
+  /** Started (or rebooted) in this case and not stopped since. */
+  private running = false;
+
   constructor(private readonly env: CaseEnvironment) {}
 
   supports(action: DutAction): boolean {
@@ -110,6 +113,29 @@ export class DeviceControl {
       ...(account?.psk ? { serverPskIdentity: account.psk.identity, serverPskKey: account.psk.key } : {}),
     };
     await this.env.adapter.run(action, params, secrets, this.hooks());
+    if (action === 'start' || action === 'reboot') this.running = true;
+    if (action === 'stop') this.running = false;
+  }
+
+  /**
+   * At the end of a case that started the device: a device an operator powers (manual or
+   * mixed adapter) is asked to be stopped, so the next case starts from its own
+   * precondition and not from this case's accounts. An exec adapter's dispose() stops a
+   * background start itself; the simulator's device is a process of the harness.
+   */
+  async stopAtCaseEnd(): Promise<void> {
+    const kind = this.env.adapter.kind;
+    if (!this.running || (kind !== 'manual' && kind !== 'mixed')) return;
+    const note = (text: string) => this.env.emit({ type: 'note', caseId: this.env.meta.id, source: 'harness', text: this.env.scrub(text), monoNs: process.hrtime.bigint().toString() });
+    if (!this.supports('stop')) {
+      note("the profile defines no 'stop' action: the device keeps running with this case's configuration into the next case");
+      return;
+    }
+    try {
+      await this.act('stop');
+    } catch (e) {
+      note(`stopping the device at the end of the case failed: ${(e as Error).message}`);
+    }
   }
 
   /** Out-of-band provisioning: the case's Bootstrap-Server, or the target given. */

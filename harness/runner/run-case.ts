@@ -200,6 +200,8 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     }
     return emitVerdict('error', scrub(`harness error: ${(e as Error)?.message ?? String(e)}`));
   } finally {
+    // Before the case's signal is aborted: the operator may be asked to stop the device.
+    if (t && !opts.signal.aborted) await t.device.stopAtCaseEnd();
     caseAbort.abort();
     opts.signal.removeEventListener('abort', onOuterAbort);
     timeout.cancel();
