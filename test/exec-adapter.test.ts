@@ -297,6 +297,19 @@ describe('ExecAdapter', () => {
     await adapter.dispose();
   });
 
+  test('dispose() returns only after the killed background process was reported: nothing is noted after it (a report closed then stays untouched)', async () => {
+    // A device that exits at once on SIGTERM is the case where the exit note raced the caller.
+    const adapter = adapterFor({ start: exec('echo "ready $$"; exec sleep 30', { background: true, readyLine: '^ready' }) });
+    const r = recorder();
+    await adapter.run('start', params, {}, r.hooks);
+    await adapter.dispose();
+    const atDispose = r.notes.length;
+    expect(r.notes.some((n) => /\[start\] background process \d+ was killed by SIGTERM/.test(n))).toBe(true);
+    // Whatever the event loop still had queued runs now; it must add nothing.
+    await new Promise((res) => setImmediate(res));
+    expect(r.notes.length).toBe(atDispose);
+  });
+
   test('background start that exits before its ready line', async () => {
     const adapter = adapterFor({
       start: exec('echo "cannot open port"; exit 2', { background: true, readyLine: 'ready' }),

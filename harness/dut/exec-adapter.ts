@@ -36,6 +36,8 @@ export interface ExecAdapterOptions {
 const RECENT_LINES = 8;
 /** After the shell exits, how long to wait for the rest of its output before moving on. */
 const OUTPUT_DRAIN_MS = 500;
+/** Bound on waiting for a killed background process to be reported: its output drain plus slack. */
+const EXIT_NOTE_WAIT_MS = OUTPUT_DRAIN_MS + 1500;
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -59,6 +61,8 @@ export class ExecAdapter implements DutAdapter {
   /** Background output keeps flowing after its action returned; it goes to the latest case. */
   private latestHooks: ActionHooks | undefined;
   private disposed = false;
+  /** Pending "background process exited" notes, awaited by dispose(). */
+  private readonly exitNotes = new Set<Promise<void>>();
   private readonly killGraceMs: number;
   private readonly shell: string;
 
@@ -97,6 +101,9 @@ export class ExecAdapter implements DutAdapter {
   async dispose(): Promise<void> {
     this.disposed = true;
     await Promise.all([...this.groups].map((pgid) => this.killGroup(pgid)));
+    // The note a background process leaves when it exits belongs to this case: wait for it,
+    // so nothing is written after the caller has closed the case (or the run's reports).
+    await withTimeout(Promise.all(this.exitNotes), EXIT_NOTE_WAIT_MS);
     await Promise.all([...this.secretDirs].map((dir) => this.removeSecretDir(dir)));
     this.backgroundStart = undefined;
   }
@@ -146,10 +153,12 @@ export class ExecAdapter implements DutAdapter {
       if (ready?.test(line)) markReady();
     });
     this.backgroundStart = running;
-    void running.exited.then((exit) => {
+    const noted = running.exited.then((exit) => {
       if (this.backgroundStart === running) this.backgroundStart = undefined;
       this.latestHooks?.note('adapter', `[${action}] background process ${running.pgid} ${describeExit(exit)}`);
     });
+    this.exitNotes.add(noted);
+    void noted.finally(() => this.exitNotes.delete(noted));
     if (!ready) return;
 
     const outcome = await withTimeout(
