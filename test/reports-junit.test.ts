@@ -328,9 +328,9 @@ describe('JUnit report', () => {
     const failure = /<failure message="([^"]*)">([\s\S]*?)<\/failure>/.exec(fail)!;
     expect(unescapeXml(failure[1]!)).toBe('Bootstrap-Finish answered wrongly a\\x01b ]]> c ]]> <tag> & "q"');
     // Only the failed check is in the failure body; the passed one is in system-out.
-    expect(unescapeXml(failure[2]!)).toContain('FAIL  finish code: expected 2.04; observed 4.00');
+    expect(unescapeXml(failure[2]!)).toContain('FAIL  [GEISA-ADM-BS-01 SHALL] finish code: expected 2.04; observed 4.00');
     expect(unescapeXml(failure[2]!)).not.toContain('mid echoed');
-    expect(systemOut(fail)).toContain('ok    mid echoed: expected 1; observed 1');
+    expect(systemOut(fail)).toContain('ok    [GEISA-ADM-BS-01 SHALL] mid echoed: expected 1; observed 1');
 
     expect(testcase(xml, 'REG-01')).toMatch(/<error message="adapter reset failed">/);
     expect(testcase(xml, 'SEC-01')).toMatch(/<skipped message="ICS says no DTLS"\/>/);
@@ -351,7 +351,7 @@ describe('JUnit report', () => {
     expect(out).toContain('ICS: (mandatory feature)');
     expect(out).toContain('Verdict: pass');
     expect(out).toContain('Reason: Bootstrap-Request carried ep');
-    expect(out).toContain('ok    ep present: expected ep=x; observed ep=x');
+    expect(out).toContain('ok    [GEISA-ADM-BS-01 SHALL] ep present: expected ep=x; observed ep=x');
     expect(out).toContain('+12.345 ms  in  bootstrap-server 127.0.0.1:40001 <- 127.0.0.1:51234  CON POST mid=123 token=a1b2 /bs?ep=x');
     expect(systemOut(testcase(xml, 'SEC-01'))).toContain('ICS: ics.dtls-psk');
   });

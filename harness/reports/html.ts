@@ -11,7 +11,7 @@
  */
 import type { Verdict } from '../results/events.js';
 import type { CaseResult, MatrixRow, Results, TraceEntry } from './results.js';
-import { escapeControls, formatAddress, truncate } from './trace-format.js';
+import { checkMark, escapeControls, formatAddress, truncate } from './trace-format.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 export const HTML_REPORT_NAME = 'report.html';
@@ -315,9 +315,9 @@ function caseSection(c: CaseResult, opts: HtmlOptions): string {
 function checkTable(checks: CaseResult['checks'], cls: string): string {
   const rows = checks.map(
     (k) =>
-      `<tr class="${k.ok ? 'check-ok' : 'check-failed'}"><td>${k.ok ? 'ok' : '<strong>FAIL</strong>'}</td><td>${text(k.name)}</td><td>${text(k.expected)}</td><td>${text(k.observed)}</td><td>${text(k.tolerance ?? '')}</td><td class="num mono">+${text(ms(k.atMs))}</td></tr>`,
+      `<tr class="${k.ok ? 'check-ok' : 'check-failed'}"><td>${k.ok ? 'ok' : `<strong>${text(checkMark(k).trim())}</strong>`}</td><td class="mono">${text(k.requirement ?? '')}</td><td>${text(k.level ?? '')}</td><td>${text(k.name)}</td><td>${text(k.expected)}</td><td>${text(k.observed)}</td><td>${text(k.tolerance ?? '')}</td><td class="num mono">+${text(ms(k.atMs))}</td></tr>`,
   );
-  return `<table class="${cls}"><thead><tr><th></th><th>Check</th><th>Expected</th><th>Observed</th><th>Tolerance</th><th>Time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<table class="${cls}"><thead><tr><th></th><th>Requirement</th><th>Level</th><th>Check</th><th>Expected</th><th>Observed</th><th>Tolerance</th><th>Time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** 32 bytes a line, grouped by 4: readable, and line-wrapping cannot split a byte. */

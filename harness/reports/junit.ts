@@ -220,9 +220,9 @@ function caseSystemOut(c: CaseResult): string {
   lines.push('Requirements:');
   for (const r of c.requirements) lines.push(escapeControls(`  ${r.id} (${r.section}): ${r.quote}`));
   if (c.requirements.length === 0) lines.push('  (none listed)');
-  lines.push(`Strength: ${c.strength}`);
+  lines.push(`Strength: ${c.strength} (the strongest level among its rows; each check is judged at its own row's level)`);
   lines.push(escapeControls(`ICS: ${c.ics ?? '(mandatory feature)'}`));
-  lines.push(`Verdict: ${c.verdict}`);
+  lines.push(`Verdict: ${c.verdict}${c.decidedBy ? ` (decided by ${c.decidedBy.requirement}, judged at ${c.decidedBy.level})` : ''}`);
   lines.push(escapeControls(`Reason: ${c.reason}`));
   if (c.advisory !== null) lines.push(escapeControls(`Advisory: ${c.advisory}`));
   lines.push(`Duration: ${seconds(c.durationMs)} s${c.finished ? '' : ' (until the run stopped)'}`);

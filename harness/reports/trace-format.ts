@@ -74,7 +74,7 @@ export function formatAddress(a: Address): string {
 export type TraceDatagram = Pick<DatagramEvent, 'direction' | 'layer' | 'endpoint' | 'local' | 'remote' | 'monoNs' | 'bytes' | 'decoded'>;
 
 /** What a check line needs: the event, or a results.json check. */
-export type TraceCheck = Pick<CheckEvent, 'name' | 'ok' | 'expected' | 'observed'> & { tolerance?: string | null };
+export type TraceCheck = Pick<CheckEvent, 'name' | 'ok' | 'expected' | 'observed'> & { tolerance?: string | null; requirement?: string | null; level?: string | null };
 
 /**
  * `+12.345 ms  in  bootstrap-server 127.0.0.1:40001 <- 127.0.0.1:51234  CON POST mid=123 token=a1b2 /bs?ep=x [payload]`
@@ -130,8 +130,20 @@ function jsonish(v: unknown): string {
   }
 }
 
-/** `FAIL  name: expected X; observed Y; tolerance Z` */
+/**
+ * `FAIL  [LWM2M-CORE-BS-09 MUST] name: expected X; observed Y; tolerance Z`. A missed
+ * SHOULD row reads `miss`, an open one `open`: only a missed SHALL/MUST (or claimed MAY) is a FAIL.
+ */
 export function formatCheck(c: TraceCheck | CheckEvent): string {
   const tol = c.tolerance !== undefined && c.tolerance !== null ? `; tolerance ${c.tolerance}` : '';
-  return escapeControls(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: expected ${c.expected}; observed ${c.observed}${tol}`);
+  const row = c.requirement ? `[${c.requirement} ${c.level ?? '?'}] ` : '';
+  return escapeControls(`${checkMark(c)}  ${row}${c.name}: expected ${c.expected}; observed ${c.observed}${tol}`);
+}
+
+/** ok, FAIL, miss (a SHOULD row: advisory) or open (an OPEN row: inconclusive). */
+export function checkMark(c: { ok: boolean; level?: string | null }): string {
+  if (c.ok) return 'ok  ';
+  if (c.level === 'SHOULD') return 'miss';
+  if (c.level === 'OPEN') return 'open';
+  return 'FAIL';
 }
