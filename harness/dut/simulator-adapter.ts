@@ -66,9 +66,10 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
   ].join(' ');
   return new ExecAdapter({
     // The server-account placeholders are empty words unless a case provisions a factory server account.
+    // The device's Client Hold Off Time is the one the profile declares (IXIT holdOffS).
     provision: {
       type: 'exec',
-      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime}`,
+      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --hold-off ${profile.ixit.holdOffS} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime}`,
       timeoutS: 30,
       background: false,
     },
