@@ -1,5 +1,5 @@
 /**
- * Catalog rows (../shared/spec/requirements.md) that no case checks yet, each with a reason
+ * Catalog rows (harness/catalog/requirements.ts) that no case checks yet, each with a reason
  * from a fixed list. The lint test fails when a row has neither a case nor an entry here,
  * so a gap in coverage is always a decision someone wrote down, never an oversight.
  */

@@ -11,7 +11,7 @@ export interface IcsEntry {
   key: string;
   description: string;
   status: IcsStatus;
-  /** Catalog id from shared/spec/requirements.md that makes the feature mandatory or optional. */
+  /** Catalog row id (harness/catalog/requirements.ts) that makes the feature mandatory or optional. */
   requirement: string;
 }
 

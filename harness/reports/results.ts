@@ -327,7 +327,6 @@ function buildMatrix(cases: CaseResult[], opts: BuildResultsOptions): Results['m
       rows.push(row(r.id, null));
     }
   }
-  const where = opts.catalogPath ?? 'shared/spec/requirements.md';
   return {
     catalog: catalog
       ? { available: true, source: catalog.source, sha256: catalog.sha256, note: null }
@@ -335,7 +334,7 @@ function buildMatrix(cases: CaseResult[], opts: BuildResultsOptions): Results['m
           available: false,
           source: null,
           sha256: null,
-          note: `requirement catalog not found at ${where}: the matrix lists only the requirements the cases of this run cite, so requirements no case covers are not shown`,
+          note: `${opts.catalogPath ? `requirement catalog not found at ${opts.catalogPath}` : 'no requirement catalog given'}: the matrix lists only the requirements the cases of this run cite, so requirements no case covers are not shown`,
         },
     rows,
   };
