@@ -7,7 +7,7 @@
  *   BS -> device   Bootstrap-Discover /        2.05: </0/b> and </3/0> still there; no other /0 instance, no /1 instance
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { instancesFromDiscover, provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../../harness/servers/operations.js';
@@ -35,7 +35,8 @@ export default defineCase(
           'the "Bootstrap-Delete" operation MAY target any Instance or all Instances of any Object including the Security Object (ID:0) ... The two exceptions are the LwM2M Bootstrap-Server Account ... and the single Instance of the mandatory Device Object (ID:3), which are not affected by any Delete operation',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Discover and two writes, the Delete, the Discover that shows what survived.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 5),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {
@@ -44,7 +45,7 @@ export default defineCase(
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const plan = await provisionServerAccount(t.bootstrapServer, req.remote, serverAccount(t), { skipFinish: true });
       for (const step of plan.steps) t.note(describeResult(step));
-      if (plan.failedStep) t.fail(`could not write a DM account before the Delete: ${describeResult(plan.failedStep)}`);
+      if (plan.failedStep) t.fail('LWM2M-CORE-BS-09', `could not write a DM account before the Delete: ${describeResult(plan.failedStep)}`);
       return { before: plan.steps[0]!, written: { remote: req.remote, securityIid: plan.securityIid, serverIid: plan.serverIid } };
     });
     const bsIids = bootstrapSecurityInstances(before);
@@ -52,28 +53,28 @@ export default defineCase(
 
     // BS -> device: Bootstrap-Delete /
     const del = await t.bootstrapServer.delete(written.remote, '/');
-    t.check('Bootstrap-Delete / is answered 2.02 Deleted', del.code === '2.02', { expected: '2.02', observed: describeResult(del) });
+    t.check('LWM2M-CORE-BS-09', 'Bootstrap-Delete / is answered 2.02 Deleted', del.code === '2.02', { expected: '2.02', observed: describeResult(del) });
 
     // BS -> device: Bootstrap-Discover / shows what survived
     const after = await t.bootstrapServer.discover(written.remote, '/');
     if (after.code !== '2.05' || !after.links) {
-      t.fail(`Bootstrap-Discover / after the Delete: expected 2.05 with link-format, observed ${describeResult(after)}${after.payloadError ? ` (${after.payloadError})` : ''}`);
+      t.fail('LWM2M-CORE-BS-09', `Bootstrap-Discover / after the Delete: expected 2.05 with link-format, observed ${describeResult(after)}${after.payloadError ? ` (${after.payloadError})` : ''}`);
     }
     const shown = linkList(after);
     const security = instancesFromDiscover(after, 0);
     const servers = instancesFromDiscover(after, 1);
     const lostBs = bsIids.filter((iid) => !security.includes(iid));
-    t.check('the Bootstrap-Server account survives Bootstrap-Delete /', lostBs.length === 0, {
+    t.check('LWM2M-CORE-BS-09', 'the Bootstrap-Server account survives Bootstrap-Delete /', lostBs.length === 0, {
       expected: `${bsIids.map((i) => `</0/${i}>`).join(',')} still listed`,
       observed: lostBs.length ? `${lostBs.map((i) => `</0/${i}>`).join(',')} gone: ${shown}` : shown,
     });
-    t.check('the Device object instance /3/0 survives Bootstrap-Delete /', after.links.some((l) => l.target === '/3/0'), { expected: '</3/0> listed', observed: shown });
+    t.check('LWM2M-CORE-BS-09', 'the Device object instance /3/0 survives Bootstrap-Delete /', after.links.some((l) => l.target === '/3/0'), { expected: '</3/0> listed', observed: shown });
     const otherSecurity = security.filter((iid) => !bsIids.includes(iid));
-    t.check('no Security instance other than the Bootstrap-Server account remains', otherSecurity.length === 0, {
+    t.check('LWM2M-CORE-BS-09', 'no Security instance other than the Bootstrap-Server account remains', otherSecurity.length === 0, {
       expected: `only ${bsIids.map((i) => `</0/${i}>`).join(',')} in /0 (the DM account written at /0/${written.securityIid} deleted)`,
       observed: otherSecurity.length ? `${otherSecurity.map((i) => `</0/${i}>`).join(',')} still there: ${shown}` : shown,
     });
-    t.check('no Server instance remains', servers.length === 0, {
+    t.check('LWM2M-CORE-BS-09', 'no Server instance remains', servers.length === 0, {
       expected: `no /1 instance (the one written at /1/${written.serverIid} deleted)`,
       observed: servers.length ? `${servers.map((i) => `</1/${i}>`).join(',')} still there: ${shown}` : shown,
     });

@@ -8,7 +8,7 @@
  * that neither rejects the Finish nor bootstraps again is stranded.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
@@ -30,7 +30,8 @@ export default defineCase(
         quote: 'an inconsistent loaded configuration is answered 4.06 Not Acceptable',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Delete, Finish, then a window for what the device does next.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 2) + k.firstRequestMs,
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {
@@ -39,7 +40,7 @@ export default defineCase(
       const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const del = await t.bootstrapServer.delete(request.remote, '/');
       t.note(describeResult(del));
-      if (del.code !== '2.02') t.fail(`Bootstrap-Delete /: expected 2.02, observed ${describeResult(del)}`);
+      if (del.code !== '2.02') t.fail('LWM2M-CORE-BS-13', `Bootstrap-Delete /: expected 2.02, observed ${describeResult(del)}`);
       return request;
     });
 
@@ -50,18 +51,19 @@ export default defineCase(
       return;
     }
     if (finish.code !== '2.04') {
-      t.fail(`Bootstrap-Finish with no LwM2M Server account: expected 4.06 Not Acceptable, observed ${describeResult(finish)} (Core §6.1.7.7 gives 4.06 for an inconsistent configuration; 4.00 is a bad URI)`);
+      t.fail('LWM2M-CORE-BS-13', `Bootstrap-Finish with no LwM2M Server account: expected 4.06 Not Acceptable, observed ${describeResult(finish)} (Core §6.1.7.7 gives 4.06 for an inconsistent configuration; 4.00 is a bad URI)`);
     }
     // 2.04: acceptable only if the device, holding no Server account, bootstraps again.
     const windowMs = startupWindowMs(t);
     const again = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
     const registers = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register');
-    t.check('no Register after a Finish that left no LwM2M Server account', registers.length === 0, {
+    t.check('LWM2M-CORE-BS-13', 'no Register after a Finish that left no LwM2M Server account', registers.length === 0, {
       expected: 'no Register',
       observed: registers.length ? `Register ${describeRequest(registers[0]!)}` : 'none',
     });
     if (!again) {
       t.fail(
+        'LWM2M-CORE-BS-13',
         `Bootstrap-Finish with no LwM2M Server account was answered ${finish.code}, and no new Bootstrap-Request followed within ${windowMs / 1000} s (IXIT startupBoundS + holdOffS): the device claims a successful bootstrap without any LwM2M Server account (expected 4.06)`,
       );
     }

@@ -10,7 +10,7 @@
  * short parameters (MAX_RETRANSMIT 2, MAX_LATENCY 1 s on loopback), which make EL 7.5 s.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { exchangeLifetimeMs } from '../../harness/coap/params.js';
 import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -32,8 +32,8 @@ export default defineCase(
         quote: 'if the LwM2M Client does not receive the Bootstrap-Finish operation within EXCHANGE_LIFETIME after the last Bootstrap-Server exchange, the bootstrapping is considered to have failed',
       },
     ],
-    // Covers EXCHANGE_LIFETIME with RFC 7252 defaults (247 s) plus start-up and hold-off.
-    budget: fixedBudget(420_000),
+    // First request, Discover and two writes, then EXCHANGE_LIFETIME + hold-off (+1 s tolerance) watched.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 3) + k.exchangeLifetimeMs + k.holdOffMs + 1000,
     tags: ['bootstrap', 'timing', 'slow'],
   },
   async (t: CaseContext) => {
@@ -48,7 +48,7 @@ export default defineCase(
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const plan = await provisionServerAccount(t.bootstrapServer, req.remote, serverAccount(t), { skipFinish: true });
       for (const step of plan.steps) t.note(describeResult(step));
-      if (plan.failedStep) t.fail(`bootstrap operations before the withheld Finish: ${describeResult(plan.failedStep)}`);
+      if (plan.failedStep) t.fail('LWM2M-CORE-BS-14', `bootstrap operations before the withheld Finish: ${describeResult(plan.failedStep)}`);
       return plan.steps[plan.steps.length - 1]!;
     });
     t.note(`Bootstrap-Finish withheld after ${describeResult(last)}; waiting up to ${elWindow} + Client Hold Off Time ${t.ixit.holdOffS} s`);
@@ -58,7 +58,7 @@ export default defineCase(
     const maxMs = elMs + holdOffMs;
     const again = await t.bootstrapServer.expectBootstrapRequest(maxMs + toleranceMs, t.signal);
     const registers = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register');
-    t.check('no Register on the configuration of a bootstrap that was never finished', registers.length === 0, {
+    t.check('LWM2M-CORE-BS-14', 'no Register on the configuration of a bootstrap that was never finished', registers.length === 0, {
       expected: 'no Register at the DM server written during the unfinished session',
       observed: registers.length
         ? `Register ${describeRequest(registers[0]!)} ${fmtMs(CaseContext.elapsedMs(last.response.monoNs, registers[0]!.monoNs))} after the last bootstrap exchange`
@@ -66,11 +66,13 @@ export default defineCase(
     });
     if (!again) {
       t.fail(
+        'LWM2M-CORE-BS-14',
         `no new Bootstrap-Request within ${fmtMs(maxMs + toleranceMs)} of the last bootstrap exchange (${describeResult(last)}) without Bootstrap-Finish: expected the device to give the session up after ${elWindow} and bootstrap again after its Client Hold Off Time ${t.ixit.holdOffS} s`,
       );
     }
     const gapMs = CaseContext.elapsedMs(last.response.monoNs, again.monoNs);
     t.checkTiming({
+      req: 'LWM2M-CORE-BS-14',
       name: 'new Bootstrap-Request after the unfinished session',
       observedMs: gapMs,
       minMs: 0,

@@ -10,7 +10,7 @@
  *   and no Bootstrap-Request within IXIT startupBoundS + holdOffS: the account was purged
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { claims } from '../../harness/profile/ics-registry.js';
@@ -32,7 +32,8 @@ export default defineCase(
         quote: 'The LwM2M Client MUST purge the LwM2M Bootstrap-Server Account after the timeout value given by this resource',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Discover, Write /0/b/12 and the session, the Register, the account timeout, the Execute, then the window for a Bootstrap-Request.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 8) + k.startupMs + ACCOUNT_TIMEOUT_S * 1000 + 1000 + k.firstRequestMs,
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {
@@ -45,13 +46,13 @@ export default defineCase(
       const discover = await t.bootstrapServer.discover(req.remote, '/');
       t.note(describeResult(discover));
       const bsIids = instancesFromDiscover(discover, 0).filter((iid) => !discover.links?.some((l) => l.target === `/0/${iid}` && l.attributes['ssid'] !== undefined));
-      if (bsIids.length !== 1) t.fail(`Bootstrap-Discover / must show exactly one Security instance without ssid (the Bootstrap-Server account): ${describeResult(discover)}`);
+      if (bsIids.length !== 1) t.fail('LWM2M-CORE-BS-16', `Bootstrap-Discover / must show exactly one Security instance without ssid (the Bootstrap-Server account): ${describeResult(discover)}`);
       const path = `/0/${bsIids[0]}/12`;
       const write = await t.bootstrapServer.write(req.remote, path, [{ path: parsePath(path), value: ACCOUNT_TIMEOUT_S }], CF.TLV);
       t.note(describeResult(write));
-      if (write.code !== '2.04') t.fail(`${describeResult(write)}: the device does not take the optional resource /0/x/12`);
+      if (write.code !== '2.04') t.fail('LWM2M-CORE-BS-16', `${describeResult(write)}: the device does not take the optional resource /0/x/12`);
       const plan = await runBootstrapPlan(t, req, serverAccount(t));
-      return { register: await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish'), serverIid: plan.serverIid, bsIid: bsIids[0]! };
+      return { register: await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'), serverIid: plan.serverIid, bsIid: bsIids[0]! };
     });
 
     // ... T passes (counted from the Register, which follows the Finish), plus 1 s for the device's timer
@@ -68,7 +69,7 @@ export default defineCase(
     }
     const windowMs = startupWindowMs(t);
     const bs = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
-    t.check('no Bootstrap-Request once the Bootstrap-Server account has timed out', bs === undefined, {
+    t.check('LWM2M-CORE-BS-16', 'no Bootstrap-Request once the Bootstrap-Server account has timed out', bs === undefined, {
       expected: `no POST /bs within ${windowMs / 1000} s (IXIT startupBoundS + holdOffS) of ${describeResult(exec)}: /0/${bsIid} purged ${ACCOUNT_TIMEOUT_S} s after bootstrap`,
       observed: bs ? `Bootstrap-Request ${describeRequest(bs)} ${fmtMs(CaseContext.elapsedMs(exec.response.monoNs, bs.monoNs))} after the Execute` : 'none',
     });
