@@ -4,7 +4,7 @@
  * Account Timeout) pass on the conformant reference device, each with a reason naming the
  * exchange it judged.
  */
-import { explain, runOnSimulator } from './support/simulator-run.js';
+import { explain, isBroken, runOnSimulator } from './support/simulator-run.js';
 
 const NAMED_EXCHANGE: Record<string, RegExp> = {
   'TC-BS-10': /Bootstrap-Delete \/ answered 2\.02 Deleted; Bootstrap-Discover \/ then showed .*<\/0\/\d+>.*<\/3\/0>/,
@@ -33,5 +33,13 @@ describe('bootstrap lifecycle cases against the conformant reference device', ()
     const v = run.verdicts.get('TC-BS-13');
     expect(`TC-BS-13: ${explain(v)}`).toBe(`TC-BS-13: pass: ${v?.reason}`);
     expect(v!.reason).toMatch(/no Bootstrap-Finish, the device sent a new Bootstrap-Request CON POST \/bs.*within EXCHANGE_LIFETIME 7\.500 s .*tolerance 1\.000 s\)/);
+  }, 120_000);
+
+  test('defect delete-keeps-objects: a 2.02 to Bootstrap-Delete / that leaves /4/0 fails TC-BS-10, naming the surviving instance', async () => {
+    const run = await runOnSimulator(['TC-BS-10'], 'delete-keeps-objects');
+    const v = run.verdicts.get('TC-BS-10');
+    expect(`TC-BS-10 broken: ${isBroken(v, 'MUST')} — ${explain(v)}`).toMatch(/^TC-BS-10 broken: true/);
+    expect(v!.verdict).toBe('fail');
+    expect(v!.reason).toMatch(/no instance of any object survives Bootstrap-Delete \/.*observed <\/4\/0> still there after the 2\.02/);
   }, 120_000);
 });

@@ -316,7 +316,7 @@ export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
     text: "Bootstrap-Delete: DELETE `/` deletes all instances of all objects except the BS account (+ its OSCORE instance) and Device `/3/0`; DELETE `/0` deletes all Security instances except BS account; DELETE `/{oid}/{iid}` deletes that instance; response 2.02 (4.00 on error)",
     source: "Core §6.1.7.6 (1.1.1; quoted in zephyr #29964, wakaama #445, leshan PR #821 (1.0.2 §5.2.7.5))",
     strength: "MUST",
-    observed: "After `DELETE /` → 2.02; then Bootstrap-Discover `/` shows the BS Security instance and `</3/0>` and no other instance of any object (a surviving `</4/0>`, `</5/0>`... after 2.02 breaks the MUST; a device that cannot delete one must not answer 2.02)",
+    observed: "After `DELETE /` → 2.02; then Bootstrap-Discover `/` shows the BS Security instance (and its OSCORE instance, if any) and `</3/0>` and no other instance of any object (object-level links such as `</4>` are fine; a surviving `</4/0>`, `</5/0>`, `</1/x>`... after 2.02 breaks the MUST; a device that cannot delete one must not answer 2.02)",
     conf: "C",
     levels: ["MUST"],
   },
