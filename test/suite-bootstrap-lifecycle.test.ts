@@ -42,4 +42,13 @@ describe('bootstrap lifecycle cases against the conformant reference device', ()
     expect(v!.verdict).toBe('fail');
     expect(v!.reason).toMatch(/no instance of any object survives Bootstrap-Delete \/.*observed <\/4\/0> still there after the 2\.02/);
   }, 120_000);
+
+  test('defect finish-accepts-no-server: a 2.04 to a Finish that leaves no LwM2M Server account fails TC-BS-12, though a new Bootstrap-Request follows', async () => {
+    const run = await runOnSimulator(['TC-BS-12', 'TC-BS-11'], 'finish-accepts-no-server');
+    const v = run.verdicts.get('TC-BS-12');
+    expect(`TC-BS-12: ${explain(v)}`).toMatch(/^TC-BS-12: fail: /);
+    expect(v!.reason).toMatch(/expected 4\.06 Not Acceptable, observed Bootstrap-Finish answered 2\.04 Changed: the device reported a successful bootstrap without any LwM2M Server account/);
+    // The defect is narrow: a Server instance without its Security instance is still refused.
+    expect(run.verdicts.get('TC-BS-11')?.verdict).toBe('pass');
+  }, 120_000);
 });
