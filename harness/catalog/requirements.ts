@@ -366,7 +366,7 @@ export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
     text: "If Bootstrap-Finish not received within EXCHANGE_LIFETIME after last BS exchange, bootstrap has failed",
     source: "Core (quoted in zephyr PR #62494); wakaama #282; Anjay `BootstrapNoFinishFromServer`",
     strength: "MUST",
-    observed: "Stop after Writes; the DUT must not register with or use the half-finished configuration; the text fixes no time for a new `/bs` (its absence or lateness is at most an advisory)",
+    observed: "Stop after Writes; for EXCHANGE_LIFETIME + hold-off + startup bound the DUT must not register with or otherwise use the half-finished configuration; the text fixes neither whether nor when a new `/bs` comes (its absence or lateness is noted, never failed)",
     conf: "C",
     levels: ["MUST"],
   },
