@@ -10,6 +10,7 @@ import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { toolPrecondition } from './tools.js';
 
 export default defineCase(
   {
@@ -29,7 +30,7 @@ export default defineCase(
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {
-    const { register, serverIid } = await t.precondition('device bootstrapped and registered', async () => {
+    const { register, serverIid } = await toolPrecondition(t, 'device bootstrapped and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
       await provisionAndStart(t);
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const plan = await runBootstrapPlan(t, req, serverAccount(t));

@@ -17,6 +17,7 @@ import { claims } from '../../harness/profile/ics-registry.js';
 import { instancesFromDiscover } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { toolPrecondition, usingTool } from './tools.js';
 
 const ACCOUNT_TIMEOUT_S = 2;
 
@@ -40,7 +41,7 @@ export default defineCase(
     if (!claims(t.profile.ics, 'server.bootstrap-request-trigger')) {
       t.inconclusive('the purge of the Bootstrap-Server account is seen only through the Bootstrap-Request Trigger /1/x/9, which the ICS does not claim (server.bootstrap-request-trigger)');
     }
-    const { register, serverIid, bsIid } = await t.precondition('device bootstrapped with a Bootstrap-Server Account Timeout, and registered', async () => {
+    const { register, serverIid, bsIid } = await toolPrecondition(t, 'device bootstrapped with a Bootstrap-Server Account Timeout, and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
       await provisionAndStart(t);
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const discover = await t.bootstrapServer.discover(req.remote, '/');
@@ -62,7 +63,7 @@ export default defineCase(
     if (early) t.note(`unexpected Bootstrap-Request ${describeRequest(early)} while the account timeout ran`);
 
     // DM -> device: Execute /1/y/9 — with no Bootstrap-Server account there is nothing to bootstrap from
-    const exec = await t.lwm2mServer.execute(register.remote, `/1/${serverIid}/9`);
+    const exec = await usingTool(t, `Execute /1/${serverIid}/9 (Bootstrap-Request Trigger)`, 'TC-BS-15', () => t.lwm2mServer.execute(register.remote, `/1/${serverIid}/9`));
     if (exec.code.startsWith('4.')) {
       t.pass(`/0/${bsIid}/12 = ${ACCOUNT_TIMEOUT_S} s written; ${fmtMs(ACCOUNT_TIMEOUT_S * 1000 + 1000)} after the Register, ${describeResult(exec)}: no Bootstrap-Server account left to bootstrap from`);
       return;
