@@ -68,7 +68,7 @@ describe('TC-BS-18 factory bootstrap', () => {
   }, 30_000);
 
   test('over DTLS: the factory account with a PSK reaches the device through the secret file and it registers over coaps://', async () => {
-    const psk: ConformanceCase = { meta: { ...tcBs18.meta, security: 'psk', tags: [...tcBs18.meta.tags, 'dtls'] }, run: tcBs18.run };
+    const psk: ConformanceCase = { meta: { ...tcBs18.meta, security: 'psk', tags: [...tcBs18.meta.tags, 'dtls'] }, budget: tcBs18.budget, run: tcBs18.run };
     const profile = defaultSimulatorProfile();
     const { v, events } = await runCase(psk, () => createSimulatorAdapter(profile));
     expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
