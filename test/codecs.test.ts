@@ -115,7 +115,8 @@ describe('object definitions', () => {
     const security = objectDefinition(0)!;
     expect(security.multipleInstances).toBe(true);
     expect([...security.resources.values()].every((r) => r.operations === '')).toBe(true);
-    expect(objectDefinition(4)).toBeUndefined();
+    expect(objectDefinition(4)).toMatchObject({ name: 'Connectivity Monitoring', mandatory: false, multipleInstances: false });
+    expect(objectDefinition(5)).toBeUndefined();
   });
 
   it('knows which paths hold secrets', () => {

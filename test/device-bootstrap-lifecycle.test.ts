@@ -64,11 +64,15 @@ describe('lifecycle defects', () => {
     expect(b.bs.inbox.all.filter(isBootstrapRequest)).toHaveLength(1);
   });
 
-  test('no-finish-timeout: without Finish the device neither bootstraps again nor registers', async () => {
-    const b = await bench({ defect: 'no-finish-timeout' });
+  test('finish-accepts-no-server: Finish after Delete / is 2.04, then a new Bootstrap-Request and no Register', async () => {
+    const b = await bench({ defect: 'finish-accepts-no-server' });
     await b.provisionAndStart();
     expect(await b.write('/0/1', securityRecords(1, b.server.uri, 101))).toBe('2.04');
-    expect(await b.bs.next(isBootstrapRequest, FAST_EXCHANGE_LIFETIME_MS + PROMPT_MS)).toBeUndefined();
+    expect(await b.write('/1/0', serverRecords(0, { lifetimeS: 30 }))).toBe('2.04');
+    const req = b.bs.inbox.all.find(isBootstrapRequest)!;
+    expect((await b.bs.request(req.remote, { method: 'DELETE', path: '/' })).msg.code).toBe('2.02');
+    expect(await b.finish()).toBe('2.04');
+    await b.must(b.bs, isBootstrapRequest, PROMPT_MS, 'a new Bootstrap-Request after the 2.04');
     expect(b.server.inbox.all.filter(isRegister)).toEqual([]);
   });
 });

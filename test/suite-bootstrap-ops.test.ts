@@ -53,6 +53,7 @@ describe('bootstrap operation cases against the reference device', () => {
     const v = run.verdicts.get(caseId);
     const strength = caseId === 'TC-BS-08' ? 'SHOULD' : 'MUST';
     expect(`${caseId} broken: ${isBroken(v, strength)} — ${explain(v)}`).toMatch(new RegExp(`^${caseId} broken: true`));
-    expect(v!.reason).toMatch(reason);
+    // A SHOULD-level miss leaves a pass whose advisory carries the check.
+    expect(`${v!.reason} ${v!.advisory ?? ''}`).toMatch(reason);
   }, 120_000);
 });

@@ -130,7 +130,28 @@ export const DEVICE_OBJECT = defineObject(3, 'Device', '1.2', 'single', [
   [22, 'ExtDevInfo', 'objlnk', 'R', 'multiple', 'optional'],
 ]);
 
-export const OBJECT_DEFINITIONS: readonly ObjectDefinition[] = [SECURITY_OBJECT, SERVER_OBJECT, DEVICE_OBJECT];
+/** An optional object (4.xml): the reference device holds /4/0, which a Bootstrap-Delete / must remove. */
+export const CONNECTIVITY_MONITORING_OBJECT: ObjectDefinition = {
+  ...defineObject(4, 'Connectivity Monitoring', '1.3', 'single', [
+    [0, 'Network Bearer', 'integer', 'R', 'single', 'mandatory'],
+    [1, 'Available Network Bearer', 'integer', 'R', 'multiple', 'mandatory'],
+    [2, 'Radio Signal Strength', 'integer', 'R', 'single', 'mandatory'],
+    [3, 'Link Quality', 'integer', 'R', 'single', 'optional'],
+    [4, 'IP Addresses', 'string', 'R', 'multiple', 'mandatory'],
+    [5, 'Router IP Addresses', 'string', 'R', 'multiple', 'optional'],
+    [6, 'Link Utilization', 'integer', 'R', 'single', 'optional'],
+    [7, 'APN', 'string', 'R', 'multiple', 'optional'],
+    [8, 'Cell ID', 'integer', 'R', 'single', 'optional'],
+    [9, 'SMNC', 'integer', 'R', 'single', 'optional'],
+    [10, 'SMCC', 'integer', 'R', 'single', 'optional'],
+    [11, 'SignalSNR', 'integer', 'R', 'single', 'optional'],
+    [12, 'LAC', 'integer', 'R', 'single', 'optional'],
+    [13, 'Coverage Enhancement Level', 'integer', 'R', 'single', 'optional'],
+  ]),
+  mandatory: false,
+};
+
+export const OBJECT_DEFINITIONS: readonly ObjectDefinition[] = [SECURITY_OBJECT, SERVER_OBJECT, DEVICE_OBJECT, CONNECTIVITY_MONITORING_OBJECT];
 
 const byId = new Map(OBJECT_DEFINITIONS.map((o) => [o.id, o]));
 

@@ -6,7 +6,7 @@
  *   device -> DM   CON POST /rd?ep=<endpoint>&lt=L...   (only after Finish)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, noteDeviceIdentity, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
@@ -24,7 +24,8 @@ export default defineCase(
       { id: 'LWM2M-CORE-BS-11', section: 'OMA 1.xml res 1 (Lifetime)', quote: 'the Lifetime written into /1/x/1 is the registration lifetime' },
     ],
     ics: 'bootstrap.client-initiated',
-    budget: fixedBudget(60_000),
+    // The bootstrap session, the Register, then one DM-Read of /3/0 (evidence only).
+    budget: (k) => bootstrapAndRegisterMs(k, 9),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {
@@ -33,14 +34,14 @@ export default defineCase(
     // device -> BS: CON POST /bs?ep=<endpoint>
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)');
     const seen = describeRequest(req);
-    t.check('Bootstrap-Request is Confirmable', req.msg.type === 'CON', { expected: 'CON', observed: `${req.msg.type} in ${seen}` });
-    t.check('Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
+    t.check('LWM2M-CORE-BS-01', 'Bootstrap-Request is Confirmable', req.msg.type === 'CON', { expected: 'CON', observed: `${req.msg.type} in ${seen}` });
+    t.check('LWM2M-CORE-BS-01', 'Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
       expected: `ep=${t.endpoint}`,
       observed: req.query.has('ep') ? `ep=${req.query.get('ep')!.join(',')}` : `no ep parameter in ${seen}`,
     });
     const pct = req.query.get('pct');
     if (pct) {
-      t.check('pct, when present, names a format LwM2M allows for bootstrap', pct.every((v) => ALLOWED_PCT.includes(v)), { expected: `pct in {${ALLOWED_PCT.join(', ')}}`, observed: `pct=${pct.join(',')}` });
+      t.check('LWM2M-CORE-BS-01', 'pct, when present, names a format LwM2M allows for bootstrap', pct.every((v) => ALLOWED_PCT.includes(v)), { expected: `pct in {${ALLOWED_PCT.join(', ')}}`, observed: `pct=${pct.join(',')}` });
     }
 
     // BS -> device: Discover, Write /0/x, Write /1/y, Finish
@@ -48,17 +49,17 @@ export default defineCase(
     const plan = await runBootstrapPlan(t, req, account);
 
     // device -> DM: Register, after Finish, with the written lifetime
-    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    const register = await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish', 'LWM2M-CORE-BS-15');
     const early = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register' && m.monoNs < plan.finishMonoNs);
-    t.check('no Register before Bootstrap-Finish completed', early.length === 0, {
+    t.check('LWM2M-CORE-BS-15', 'no Register before Bootstrap-Finish completed', early.length === 0, {
       expected: 'first Register after the 2.04 to Bootstrap-Finish',
       observed: early.length === 0 ? 'none before Finish' : `Register ${describeRequest(early[0]!)} arrived ${(CaseContext.elapsedMs(early[0]!.monoNs, plan.finishMonoNs)).toFixed(1)} ms before the Finish response`,
     });
-    t.check('Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
+    t.check('LWM2M-CORE-BS-15', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
       expected: `ep=${t.endpoint}`,
       observed: describeRequest(register),
     });
-    t.check('Register carries lt = the Lifetime written to /1/x/1', register.query.get('lt')?.[0] === String(account.lifetimeS), {
+    t.check('LWM2M-CORE-BS-11', 'Register carries lt = the Lifetime written to /1/x/1', register.query.get('lt')?.[0] === String(account.lifetimeS), {
       expected: `lt=${account.lifetimeS}`,
       observed: register.query.has('lt') ? `lt=${register.query.get('lt')![0]}` : 'no lt (defaults to 86400)',
     });

@@ -10,7 +10,6 @@
  * gives a fresh one, and the Bootstrap-Request must carry it.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { freshPsk } from '../../harness/servers/security.js';
 import { claims } from '../../harness/profile/ics-registry.js';
@@ -33,7 +32,8 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 3, 5', quote: 'the PSK identity presented is /0/x/3 of the account' },
     ],
     ics: 'bootstrap.out-of-band-provisioning',
-    budget: fixedBudget(90_000),
+    // Two provision-and-restart cycles, each waiting out the device's first-request window.
+    budget: (k) => 2 * k.firstRequestMs,
     tags: ['bootstrap', 'provisioning', 'dtls'],
     security: 'psk',
   },
@@ -47,12 +47,12 @@ export default defineCase(
     const followed = async (target: typeof first, label: string) => {
       const req = await expectBootstrapRequest(t, startupWindowMs(t), `${label} provisioning and restart`, target.bootstrapServer);
       const hs = handshakeOf(target.bootstrapServer.dtls, req.remote);
-      t.check(`${label} provisioning: PSK identity in the handshake is the one provisioned`, hs?.pskIdentity === target.psk.identity, {
+      t.check('LWM2M-TRANS-DTLS-04', `${label} provisioning: PSK identity in the handshake is the one provisioned`, hs?.pskIdentity === target.psk.identity, {
         expected: `"${target.psk.identity}" at ${target.bootstrapServer.uri}`,
         observed: hs ? `"${hs.pskIdentity}"` : 'no handshake on record',
       });
       const ep = target.endpoint ?? t.endpoint;
-      t.check(`${label} provisioning: Bootstrap-Request carries the provisioned Endpoint Client Name`, req.query.get('ep')?.[0] === ep || !req.query.has('ep'), {
+      t.check('GEISA-ADM-BS-02', `${label} provisioning: Bootstrap-Request carries the provisioned Endpoint Client Name`, req.query.get('ep')?.[0] === ep || !req.query.has('ep'), {
         expected: `ep=${ep} (or no ep over DTLS, which GEISA leaves open)`,
         observed: describeRequest(req),
       });
@@ -69,7 +69,7 @@ export default defineCase(
     await t.device.start();
     const reqB = await followed(second, 'second');
     const stale = first.bootstrapServer.bootstrapRequests.all.filter((r) => r.monoNs > before);
-    t.check('after re-provisioning nothing more goes to the first Bootstrap-Server', stale.length === 0, {
+    t.check('GEISA-ADM-BS-02', 'after re-provisioning nothing more goes to the first Bootstrap-Server', stale.length === 0, {
       expected: `no Bootstrap-Request at ${first.bootstrapServer.uri}`,
       observed: stale.length ? `${stale.length}: ${describeRequest(stale[0]!)}` : 'none',
     });

@@ -9,7 +9,7 @@
  * again (a SHOULD, TC-RETRY-02): if it never does, the hold-off cannot be seen (inconclusive).
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { type DeviceTimers, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { parsePath } from '../../harness/lwm2m/index.js';
 import { reject } from '../../harness/servers/policy.js';
@@ -20,6 +20,15 @@ import { bootstrapAccountIid, claimedRecordFormats, describeRequest, expectBoots
 const WRITTEN_HOLD_OFF_S = 3;
 /** The catalog's tolerance for the hold-off (±1 s), on top of which the loop monitor guards jitter. */
 const TOLERANCE_MS = 1000;
+
+/**
+ * How long after the refused Register the fallback Bootstrap-Request may come: the written
+ * hold-off, the device's bound for acting, and one Retry Timer (the device may wait it out
+ * before it calls the single attempt failed).
+ */
+function fallbackWindowMs(k: DeviceTimers): number {
+  return WRITTEN_HOLD_OFF_S * 1000 + k.startupMs + k.retryTimerMs;
+}
 
 export default defineCase(
   {
@@ -34,7 +43,9 @@ export default defineCase(
       },
     ],
     ics: 'bootstrap.client-initiated',
-    budget: fixedBudget(90_000),
+    // First request; Discover, Write /0/b/11 and the bootstrap session; the refused Register;
+    // then the fallback Bootstrap-Request (the same window the case waits, see windowMsOf).
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 8) + k.startupMs + fallbackWindowMs(k),
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {
@@ -53,6 +64,7 @@ export default defineCase(
     const sinceStart = CaseContext.elapsedMs(first.startNs, first.req.monoNs);
     if (provisioned > 0) {
       t.checkTiming({
+        req: 'LWM2M-CORE-BS-04',
         name: 'first Bootstrap-Request after start waits the provisioned Client Hold Off Time',
         observedMs: sinceStart,
         minMs: provisioned * 1000,
@@ -69,25 +81,25 @@ export default defineCase(
     const bsIid = await t.precondition('Bootstrap-Discover shows the Bootstrap-Server account and it takes a write of /0/b/11', async () => {
       const discover = await bs.discover(first.req.remote, '/');
       t.note(describeResult(discover));
-      if (discover.code !== '2.05') t.fail(describeResult(discover));
+      if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-04', describeResult(discover));
       const iid = bootstrapAccountIid(discover, bs.uri);
-      if (iid === undefined) t.fail(`Bootstrap-Discover / does not single out the Bootstrap-Server Security instance: ${(discover.links ?? []).map((l) => `<${l.target}>`).join(',')}`);
+      if (iid === undefined) t.fail('LWM2M-CORE-BS-04', `Bootstrap-Discover / does not single out the Bootstrap-Server Security instance: ${(discover.links ?? []).map((l) => `<${l.target}>`).join(',')}`);
       const path = `/0/${iid}/11`;
       const w = await bs.write(first.req.remote, path, [{ path: parsePath(path), value: WRITTEN_HOLD_OFF_S }], formats[0]);
       t.note(describeResult(w));
-      if (w.code !== '2.04') t.fail(`Bootstrap-Write ${path} = ${WRITTEN_HOLD_OFF_S} s: ${describeResult(w)}`);
+      if (w.code !== '2.04') t.fail('LWM2M-CORE-BS-04', `Bootstrap-Write ${path} = ${WRITTEN_HOLD_OFF_S} s: ${describeResult(w)}`);
       return iid;
     });
 
     const account = serverAccount(t, { bootstrapOnRegistrationFailure: true, retryCount: 1, sequenceRetryCount: 1, retryTimerS: t.ixit.retryTimerS, sequenceDelayTimerS: t.ixit.sequenceDelayTimerS });
     const register = await t.precondition('bootstrap completes and the device registers', async () => {
       await runBootstrapPlan(t, first.req, account);
-      return expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+      return expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish');
     });
     t.note(`${describeRequest(register)} answered ${register.answeredWith}`);
 
     // device -> BS: the fallback Bootstrap-Request, H after the device decided to bootstrap.
-    const windowMs = (WRITTEN_HOLD_OFF_S + t.ixit.startupBoundS) * 1000 + t.ixit.retryTimerS * 1000;
+    const windowMs = fallbackWindowMs(t.timers);
     const again = await bs.expectBootstrapRequest(windowMs, t.signal);
     if (!again) {
       t.inconclusive(
@@ -98,6 +110,7 @@ export default defineCase(
     const lastRefused = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register' && m.monoNs < again.monoNs).at(-1)!;
     const waitedMs = CaseContext.elapsedMs(lastRefused.monoNs, again.monoNs);
     t.checkTiming({
+      req: 'LWM2M-CORE-BS-04',
       name: `Bootstrap-Request after the refused Register waits the written Client Hold Off Time /0/${bsIid}/11`,
       observedMs: waitedMs,
       minMs: WRITTEN_HOLD_OFF_S * 1000,

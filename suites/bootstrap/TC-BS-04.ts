@@ -10,7 +10,7 @@
  *   BS -> device   Bootstrap-Finish          -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormat } from '../../harness/coap/message.js';
 import { CF, contentFormatName } from '../../harness/lwm2m/index.js';
@@ -41,7 +41,8 @@ export default defineCase(
         quote: 'Bootstrap-Discover on / or /{oid} is answered 2.05 with link-format starting with </>;lwm2m="1.x", Security instances with ssid, Server instances with ssid',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, then Discover /, Discover /0, the account writes (with their Discover), Discover / and /0/x, Finish.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 9),
     tags: ['bootstrap', 'discover'],
   },
   async (t: CaseContext) => {
@@ -51,25 +52,25 @@ export default defineCase(
     });
     const bs = t.bootstrapServer;
     const discoverOk = (r: OperationResult, what: string) => {
-      t.check(`${what} answered 2.05 Content`, r.code === '2.05', { expected: '2.05', observed: describeResult(r) });
+      t.check('LWM2M-CORE-BS-05', `${what} answered 2.05 Content`, r.code === '2.05', { expected: '2.05', observed: describeResult(r) });
       const cf = contentFormat(r.response.msg);
-      t.check(`${what} answer is link-format`, cf === CF.LINK_FORMAT, { expected: contentFormatName(CF.LINK_FORMAT), observed: contentFormatName(cf) });
-      if (r.payloadError) t.fail(`${what}: the link-format payload does not parse: ${r.payloadError}`);
+      t.check('LWM2M-CORE-BS-05', `${what} answer is link-format`, cf === CF.LINK_FORMAT, { expected: contentFormatName(CF.LINK_FORMAT), observed: contentFormatName(cf) });
+      if (r.payloadError) t.fail('LWM2M-CORE-BS-05', `${what}: the link-format payload does not parse: ${r.payloadError}`);
       return r.code === '2.05' && r.links !== undefined;
     };
 
     // BS -> device: Discover / on the freshly provisioned device.
     const fresh = await bs.discover(req.remote, '/');
     t.note(`${describeResult(fresh)}: ${linksText(fresh.links)}`);
-    if (!discoverOk(fresh, 'Bootstrap-Discover /')) t.fail(`Bootstrap-Discover / after ${describeRequest(req)}: expected 2.05 with link-format, observed ${describeResult(fresh)}`);
+    if (!discoverOk(fresh, 'Bootstrap-Discover /')) t.fail('LWM2M-CORE-BS-05', `Bootstrap-Discover / after ${describeRequest(req)}: expected 2.05 with link-format, observed ${describeResult(fresh)}`);
     const first = fresh.links![0];
     const version = first?.attributes.lwm2m;
-    t.check('Bootstrap-Discover / begins with </>;lwm2m="1.x"', first?.target === '/' && typeof version === 'string' && LWM2M_1X.test(version), {
+    t.check('LWM2M-CORE-BS-05', 'Bootstrap-Discover / begins with </>;lwm2m="1.x"', first?.target === '/' && typeof version === 'string' && LWM2M_1X.test(version), {
       expected: '</>;lwm2m="1.x" as the first link',
       observed: first ? linksText([first]) : 'an empty payload',
     });
     const bsIid = bootstrapAccountIid(fresh, bs.uri);
-    t.check('Bootstrap-Discover / lists the Bootstrap-Server Security instance, with no Server instance bound to it', bsIid !== undefined, {
+    t.check('LWM2M-CORE-BS-05', 'Bootstrap-Discover / lists the Bootstrap-Server Security instance, with no Server instance bound to it', bsIid !== undefined, {
       expected: `one </0/b> with uri="${bs.uri}", or the only /0 instance no </1/y> shares an ssid with`,
       observed: linksText(fresh.links),
     });
@@ -79,7 +80,7 @@ export default defineCase(
     t.note(`${describeResult(securityOnly)}: ${linksText(securityOnly.links)}`);
     if (discoverOk(securityOnly, 'Bootstrap-Discover /0')) {
       const outside = securityOnly.links!.filter((l) => l.target !== '/' && l.target !== '/0' && !l.target.startsWith('/0/'));
-      t.check('Bootstrap-Discover /0 lists only the Security object', outside.length === 0, { expected: 'links under /0 only', observed: outside.length ? linksText(outside) : 'only /0' });
+      t.check('LWM2M-CORE-BS-05', 'Bootstrap-Discover /0 lists only the Security object', outside.length === 0, { expected: 'links under /0 only', observed: outside.length ? linksText(outside) : 'only /0' });
     }
 
     // BS -> device: Write a Security and a Server instance (ssid 101), no Finish yet.
@@ -87,7 +88,7 @@ export default defineCase(
     const plan = await t.precondition('Bootstrap-Write of a Security and a Server instance', async () => {
       const p = await provisionServerAccount(bs, req.remote, account, { skipFinish: true });
       for (const step of p.steps) t.note(describeResult(step));
-      if (p.failedStep) t.fail(`bootstrap could not go on: ${describeResult(p.failedStep)}`);
+      if (p.failedStep) t.fail('LWM2M-CORE-BS-05', `bootstrap could not go on: ${describeResult(p.failedStep)}`);
       return p;
     });
 
@@ -98,11 +99,11 @@ export default defineCase(
       const link = (target: string) => written.links!.find((l) => l.target === target);
       const sec = link(`/0/${plan.securityIid}`);
       const srv = link(`/1/${plan.serverIid}`);
-      t.check(`Security instance /0/${plan.securityIid} is listed with ssid=${account.ssid}`, sec?.attributes.ssid === String(account.ssid), {
+      t.check('LWM2M-CORE-BS-05', `Security instance /0/${plan.securityIid} is listed with ssid=${account.ssid}`, sec?.attributes.ssid === String(account.ssid), {
         expected: `</0/${plan.securityIid}>;ssid=${account.ssid}`,
         observed: sec ? linksText([sec]) : `no </0/${plan.securityIid}> in ${linksText(written.links)}`,
       });
-      t.check(`Server instance /1/${plan.serverIid} is listed with ssid=${account.ssid}`, srv?.attributes.ssid === String(account.ssid), {
+      t.check('LWM2M-CORE-BS-05', `Server instance /1/${plan.serverIid} is listed with ssid=${account.ssid}`, srv?.attributes.ssid === String(account.ssid), {
         expected: `</1/${plan.serverIid}>;ssid=${account.ssid}`,
         observed: srv ? linksText([srv]) : `no </1/${plan.serverIid}> in ${linksText(written.links)}`,
       });

@@ -7,7 +7,7 @@
  *   BS -> device   Bootstrap-Finish                                     -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, formatPath } from '../../harness/lwm2m/index.js';
 import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -28,7 +28,8 @@ export default defineCase(
         quote: 'Bootstrap-Read is allowed only on the Server object /1 and the Access Control object /2 (object or instance) → 2.05; other targets are rejected (4.05)',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, then Discover and two writes, Bootstrap-Read /1 and /0, Finish.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 6),
     tags: ['bootstrap', 'read'],
   },
   async (t: CaseContext) => {
@@ -40,7 +41,7 @@ export default defineCase(
       const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const p = await provisionServerAccount(t.bootstrapServer, r.remote, account, { skipFinish: true, format: accept });
       for (const step of p.steps) t.note(describeResult(step));
-      if (p.failedStep) t.fail(`bootstrap could not go on: ${describeResult(p.failedStep)}`);
+      if (p.failedStep) t.fail('LWM2M-CORE-BS-06', `bootstrap could not go on: ${describeResult(p.failedStep)}`);
       return { req: r, plan: p };
     });
     const bs = t.bootstrapServer;
@@ -48,13 +49,13 @@ export default defineCase(
     // BS -> device: Bootstrap-Read /1 -> 2.05 with what was written.
     const server = await bs.read(req.remote, '/1', accept);
     t.note(`${describeResult(server)} (Accept ${contentFormatName(accept)})`);
-    t.check('Bootstrap-Read /1 answered 2.05 Content', server.code === '2.05', { expected: '2.05', observed: describeResult(server) });
+    t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /1 answered 2.05 Content', server.code === '2.05', { expected: '2.05', observed: describeResult(server) });
     if (server.code === '2.05') {
-      if (server.payloadError) t.fail(`Bootstrap-Read /1 answered 2.05 but its payload does not decode: ${server.payloadError}`);
+      if (server.payloadError) t.fail('LWM2M-CORE-BS-06', `Bootstrap-Read /1 answered 2.05 but its payload does not decode: ${server.payloadError}`);
       const value = (rid: number) => server.records?.find((r) => r.path.objectId === 1 && r.path.instanceId === plan.serverIid && r.path.resourceId === rid)?.value;
       const seen = (server.records ?? []).map((r) => `${formatPath(r.path)}=${String(r.value)}`).join(', ') || 'no records';
-      t.check(`Bootstrap-Read /1 returns /1/${plan.serverIid}/0 (Short Server ID) as written`, Number(value(0)) === account.ssid, { expected: `/1/${plan.serverIid}/0=${account.ssid}`, observed: seen });
-      t.check(`Bootstrap-Read /1 returns /1/${plan.serverIid}/1 (Lifetime) as written`, Number(value(1)) === account.lifetimeS, { expected: `/1/${plan.serverIid}/1=${account.lifetimeS}`, observed: seen });
+      t.check('LWM2M-CORE-BS-06', `Bootstrap-Read /1 returns /1/${plan.serverIid}/0 (Short Server ID) as written`, Number(value(0)) === account.ssid, { expected: `/1/${plan.serverIid}/0=${account.ssid}`, observed: seen });
+      t.check('LWM2M-CORE-BS-06', `Bootstrap-Read /1 returns /1/${plan.serverIid}/1 (Lifetime) as written`, Number(value(1)) === account.lifetimeS, { expected: `/1/${plan.serverIid}/1=${account.lifetimeS}`, observed: seen });
     }
 
     // BS -> device: Bootstrap-Read /0 -> refused; Security holds keys.
@@ -62,13 +63,13 @@ export default defineCase(
     t.note(describeResult(security));
     const leaked = (security.records ?? []).map((r) => formatPath(r.path));
     if (security.code === '2.05') {
-      t.check('Bootstrap-Read /0 (Security) is refused', false, {
+      t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /0 (Security) is refused', false, {
         expected: `one of ${REJECTIONS.join(', ')}`,
         observed: `2.05 Content with ${leaked.length ? `${leaked.length} Security resources (${leaked.slice(0, 6).join(', ')}${leaked.length > 6 ? ', ...' : ''})` : `${security.response.msg.payload.length} payload bytes`}`,
       });
     } else {
-      t.check('Bootstrap-Read /0 (Security) is refused with an error code', security.code.startsWith('4.') || security.code.startsWith('5.'), { expected: `one of ${REJECTIONS.join(', ')}`, observed: describeResult(security) });
-      t.check('the refusal of Bootstrap-Read /0 carries no Security resources', leaked.length === 0, { expected: 'no records', observed: leaked.length ? leaked.join(', ') : 'none' });
+      t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /0 (Security) is refused with an error code', security.code.startsWith('4.') || security.code.startsWith('5.'), { expected: `one of ${REJECTIONS.join(', ')}`, observed: describeResult(security) });
+      t.check('LWM2M-CORE-BS-06', 'the refusal of Bootstrap-Read /0 carries no Security resources', leaked.length === 0, { expected: 'no records', observed: leaked.length ? leaked.join(', ') : 'none' });
       if (!REJECTIONS.includes(security.code)) {
         t.advisory(`Bootstrap-Read /0 was refused with ${security.code}, where ${REJECTIONS.join(', ')} is expected (4.05 Method Not Allowed preferred; catalog LWM2M-CORE-BS-06)`);
       }

@@ -9,7 +9,7 @@
  *   device -> DM   Register with lt = the Lifetime of the last good Write (Fn)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, decodeContent, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
@@ -37,7 +37,8 @@ export default defineCase(
         quote: 'Bootstrap-Write: 2.04 Changed on success; 4.00 Bad Request for bad data; 4.15 Unsupported Content-Format',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Discover, two writes per claimed format (three at most), the 4.15 and 4.00 writes, Finish, then the Register.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 10) + k.startupMs,
     tags: ['bootstrap', 'write', 'content-format'],
   },
   async (t: CaseContext) => {
@@ -53,7 +54,7 @@ export default defineCase(
       const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const discover = await bs.discover(r.remote, '/');
       t.note(describeResult(discover));
-      if (discover.code !== '2.05') t.fail(`${describeResult(discover)}: no instance ids to write to`);
+      if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-07', `${describeResult(discover)}: no instance ids to write to`);
       return { req: r, used: { security: instancesFromDiscover(discover, 0), server: instancesFromDiscover(discover, 1) } };
     });
     const secIid = freeIid(used.security);
@@ -70,7 +71,7 @@ export default defineCase(
       ] as const) {
         const w = await bs.write(req.remote, path, records, cf);
         t.note(describeResult(w));
-        t.check(`Bootstrap-Write ${path} in ${contentFormatName(cf)} answered 2.04 Changed`, w.code === '2.04', { expected: '2.04', observed: describeResult(w) });
+        t.check('LWM2M-CORE-BS-07', `Bootstrap-Write ${path} in ${contentFormatName(cf)} answered 2.04 Changed`, w.code === '2.04', { expected: '2.04', observed: describeResult(w) });
       }
     }
 
@@ -78,7 +79,7 @@ export default defineCase(
     const good = encodeContent(formats[0]!, serverRecords(srvIid, account), parsePath(srvPath));
     const unsupported = await bs.writeRaw(req.remote, srvPath, good, UNASSIGNED_CONTENT_FORMAT);
     t.note(describeResult(unsupported));
-    t.check(`Bootstrap-Write ${srvPath} with Content-Format ${UNASSIGNED_CONTENT_FORMAT} (unassigned) answered 4.15 Unsupported Content-Format`, unsupported.code === '4.15', {
+    t.check('LWM2M-CORE-BS-07', `Bootstrap-Write ${srvPath} with Content-Format ${UNASSIGNED_CONTENT_FORMAT} (unassigned) answered 4.15 Unsupported Content-Format`, unsupported.code === '4.15', {
       expected: '4.15',
       observed: `${describeResult(unsupported)} (payload: a valid ${contentFormatName(formats[0])} encoding)`,
     });
@@ -89,7 +90,7 @@ export default defineCase(
     if (decodeContent(formats[0], malformed, parsePath(srvPath)).ok) t.inconclusive(`the harness could not make a malformed ${contentFormatName(formats[0])} payload for ${srvPath}`);
     const bad = await bs.writeRaw(req.remote, srvPath, malformed, formats[0]!);
     t.note(describeResult(bad));
-    t.check(`Bootstrap-Write ${srvPath} with a malformed ${contentFormatName(formats[0])} payload answered 4.00 Bad Request`, bad.code === '4.00', {
+    t.check('LWM2M-CORE-BS-07', `Bootstrap-Write ${srvPath} with a malformed ${contentFormatName(formats[0])} payload answered 4.00 Bad Request`, bad.code === '4.00', {
       expected: '4.00',
       observed: `${describeResult(bad)} (payload: ${malformed.length} of the ${good.length} bytes of a valid encoding)`,
     });
@@ -98,11 +99,11 @@ export default defineCase(
     const register = await t.precondition('Bootstrap-Finish and a Register after the writes', async () => {
       const finish = await bs.finish(req.remote);
       t.note(describeResult(finish));
-      if (finish.code !== '2.04') t.fail(`${describeResult(finish)} after the writes`);
-      return expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+      if (finish.code !== '2.04') t.fail('LWM2M-CORE-BS-07', `${describeResult(finish)} after the writes`);
+      return expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish');
     });
     const last = lifetimeOf(formats.length - 1);
-    t.check(`Register carries lt = the Lifetime written last (${contentFormatName(formats[formats.length - 1])})`, register.query.get('lt')?.[0] === String(last), {
+    t.check('LWM2M-CORE-BS-07', `Register carries lt = the Lifetime written last (${contentFormatName(formats[formats.length - 1])})`, register.query.get('lt')?.[0] === String(last), {
       expected: `lt=${last}`,
       observed: describeRequest(register),
     });

@@ -8,7 +8,7 @@
  * Either way the device never ends a bootstrap holding two Bootstrap-Server accounts.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { parsePath, type ResourceRecord } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -29,7 +29,8 @@ export default defineCase(
         quote: 'the LwM2M Client MUST have at most one LwM2M Bootstrap-Server Account; an attempt to create a second Bootstrap-Server Security instance is rejected (4.00)',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Discover and two writes, the second account, Discover /0, Finish.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 6),
     tags: ['bootstrap', 'write'],
   },
   async (t: CaseContext) => {
@@ -40,7 +41,7 @@ export default defineCase(
       const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const p = await provisionServerAccount(bs, r.remote, account, { skipFinish: true });
       for (const step of p.steps) t.note(describeResult(step));
-      if (p.failedStep) t.fail(`bootstrap could not go on: ${describeResult(p.failedStep)}`);
+      if (p.failedStep) t.fail('LWM2M-CORE-BS-08', `bootstrap could not go on: ${describeResult(p.failedStep)}`);
       return { req: r, plan: p };
     });
     const used = instancesFromDiscover(plan.steps[0]!, 0);
@@ -61,7 +62,7 @@ export default defineCase(
     t.note(describeResult(write));
 
     if (write.code !== '2.04') {
-      t.check(`Bootstrap-Write /0/${iid} (a second Bootstrap-Server account) is refused`, write.code.startsWith('4.') || write.code.startsWith('5.'), { expected: '4.00', observed: describeResult(write) });
+      t.check('LWM2M-CORE-BS-08', `Bootstrap-Write /0/${iid} (a second Bootstrap-Server account) is refused`, write.code.startsWith('4.') || write.code.startsWith('5.'), { expected: '4.00', observed: describeResult(write) });
       if (write.code !== '4.00') t.advisory(`the second Bootstrap-Server account was refused with ${write.code}, where 4.00 Bad Request is expected (catalog LWM2M-CORE-BS-08)`);
       const finish = await bs.finish(req.remote);
       t.note(`${describeResult(finish)} (the first account and the LwM2M Server account are intact)`);
@@ -83,7 +84,7 @@ export default defineCase(
     if (finish.code === '2.04' && discover.code !== '2.05') {
       t.inconclusive(`Write /0/${iid} (a second Bootstrap-Server account) and Bootstrap-Finish were both answered 2.04, and ${describeResult(discover)} does not show whether the device kept both accounts`);
     }
-    t.check('Bootstrap-Finish refuses a configuration with two Bootstrap-Server accounts', finish.code !== '2.04' || !keptBoth, {
+    t.check('LWM2M-CORE-BS-08', 'Bootstrap-Finish refuses a configuration with two Bootstrap-Server accounts', finish.code !== '2.04' || !keptBoth, {
       expected: `Write /0/${iid} answered 4.00, or Bootstrap-Finish answered 4.06`,
       observed: `Write /0/${iid} answered 2.04; Bootstrap-Discover /0 then listed ${listed.map((x) => `/0/${x}`).join(', ')}; ${describeResult(finish)}`,
     });

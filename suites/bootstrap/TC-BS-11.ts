@@ -8,7 +8,7 @@
  *   and no Register reaches the DM server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { CF } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
@@ -28,7 +28,8 @@ export default defineCase(
           'Successful Bootstrapping means that the Bootstrap-Finish operation has been received by the LwM2M Client and the loaded configuration is considered consistent by the LwM2M Client. In this case the Bootstrap-Finish response code sent to the LwM2M Bootstrap-Server is 2.04 (Changed); an inconsistent loaded configuration is answered 4.06 Not Acceptable',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Discover, two writes, Finish.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 4),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {
@@ -39,7 +40,7 @@ export default defineCase(
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const discover = await t.bootstrapServer.discover(req.remote, '/');
       t.note(describeResult(discover));
-      if (discover.code !== '2.05') t.fail(`Bootstrap-Discover /: expected 2.05, observed ${describeResult(discover)}`);
+      if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-12', `Bootstrap-Discover /: expected 2.05, observed ${describeResult(discover)}`);
       const free = (oid: number) => {
         const used = instancesFromDiscover(discover, oid);
         let id = 1;
@@ -54,7 +55,7 @@ export default defineCase(
       ] as const) {
         const w = await t.bootstrapServer.write(req.remote, path, records, CF.TLV);
         t.note(describeResult(w));
-        if (w.code !== '2.04') t.fail(`${describeResult(w)}${w.payloadError ? ` (${w.payloadError})` : ''}`);
+        if (w.code !== '2.04') t.fail('LWM2M-CORE-BS-12', `${describeResult(w)}${w.payloadError ? ` (${w.payloadError})` : ''}`);
       }
       return { remote: req.remote, securityIid: sec, serverIid: srv };
     });
@@ -66,12 +67,12 @@ export default defineCase(
       finish.code === '2.04'
         ? 'the device accepted a configuration in which no Security instance matches the Server instance'
         : `the device rejected the configuration, but Core §6.1.7.7 gives 4.06 for an inconsistent configuration (4.00 is a bad URI)`;
-    t.check('Bootstrap-Finish on an inconsistent configuration is answered 4.06 Not Acceptable', finish.code === '4.06', {
+    t.check('LWM2M-CORE-BS-12', 'Bootstrap-Finish on an inconsistent configuration is answered 4.06 Not Acceptable', finish.code === '4.06', {
       expected: `4.06 (${setup})`,
       observed: finish.code === '4.06' ? describeResult(finish) : `${describeResult(finish)}: ${reason}`,
     });
     const registers = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register');
-    t.check('no Register on the inconsistent configuration', registers.length === 0, {
+    t.check('LWM2M-CORE-BS-12', 'no Register on the inconsistent configuration', registers.length === 0, {
       expected: 'no Register at the DM server',
       observed: registers.length ? `Register ${describeRequest(registers[0]!)}` : 'none',
     });

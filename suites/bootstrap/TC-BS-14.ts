@@ -6,7 +6,7 @@
  *   device -> DM   CON POST /rd?ep=...   no sooner than D after the 2.04 to Finish, at the URI of /0/x/0
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
@@ -25,7 +25,8 @@ export default defineCase(
         quote: 'after a successful Bootstrap-Finish the client registers with each LwM2M Server it was given; the Initial Registration Delay Timer is the delay, in seconds, before registration is attempted for this LwM2M Server',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, the bootstrap session, then the Register: the written delay plus the device's bound for acting.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 4) + INITIAL_DELAY_S * 1000 + k.startupMs,
     tags: ['bootstrap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {
@@ -38,18 +39,20 @@ export default defineCase(
 
     // device -> DM: Register, not before D
     const delayMs = INITIAL_DELAY_S * 1000;
-    const upperMs = delayMs + t.ixit.startupBoundS * 1000;
+    const upperMs = delayMs + t.timers.startupMs;
     const toleranceMs = 100;
     const register = await t.lwm2mServer.expectRegister(upperMs + toleranceMs, t.signal);
     if (!register) {
       const misdirected = t.bootstrapServer.otherRequests.all[0];
       t.fail(
+        'LWM2M-CORE-BS-15',
         `no Register (POST /rd) reached the LwM2M Server at ${account.serverUri} (the URI written to /0/${plan.securityIid}/0) within ${fmtMs(upperMs)} of the 2.04 to Bootstrap-Finish (Initial Registration Delay ${INITIAL_DELAY_S} s + IXIT startupBoundS ${t.ixit.startupBoundS} s)` +
           (misdirected ? `; the Bootstrap-Server received ${describeRequest(misdirected)} instead` : ''),
       );
     }
     const afterMs = CaseContext.elapsedMs(plan.finishMonoNs, register.monoNs);
     t.checkTiming({
+      req: 'LWM2M-CORE-BS-15',
       name: 'first Register after Bootstrap-Finish',
       observedMs: afterMs,
       minMs: delayMs,
@@ -57,7 +60,7 @@ export default defineCase(
       window: `Initial Registration Delay Timer /1/${plan.serverIid}/14 = ${INITIAL_DELAY_S} s, at most IXIT startupBoundS ${t.ixit.startupBoundS} s more`,
       toleranceMs,
     });
-    t.check('Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: describeRequest(register) });
+    t.check('LWM2M-CORE-BS-15', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: describeRequest(register) });
     t.pass(`Register ${describeRequest(register)} reached ${account.serverUri} (the URI written to /0/${plan.securityIid}/0) ${fmtMs(afterMs)} after the 2.04 to Bootstrap-Finish, honouring the Initial Registration Delay of ${INITIAL_DELAY_S} s`);
   },
 );

@@ -6,10 +6,11 @@
  *   device -> BS   CON POST /bs?ep=<endpoint>                 within IXIT startupBoundS + holdOffS
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { toolPrecondition } from './tools.js';
 
 export default defineCase(
   {
@@ -24,22 +25,23 @@ export default defineCase(
       },
     ],
     ics: 'server.bootstrap-request-trigger',
-    budget: fixedBudget(60_000),
+    // Bootstrap and Register, the Execute, then the new Bootstrap-Request (bound for acting + hold-off).
+    budget: (k) => bootstrapAndRegisterMs(k, 5) + k.firstRequestMs,
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {
-    const { register, serverIid } = await t.precondition('device bootstrapped and registered', async () => {
+    const { register, serverIid } = await toolPrecondition(t, 'device bootstrapped and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
       await provisionAndStart(t);
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const plan = await runBootstrapPlan(t, req, serverAccount(t));
-      return { register: await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish'), serverIid: plan.serverIid };
+      return { register: await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'), serverIid: plan.serverIid };
     });
     t.bootstrapServer.bootstrapRequests.drain();
 
     // DM -> device: Execute /1/y/9
     const path = `/1/${serverIid}/9`;
     const exec = await t.lwm2mServer.execute(register.remote, path);
-    t.check(`Execute ${path} (Bootstrap-Request Trigger) is answered 2.04 Changed`, exec.code === '2.04', {
+    t.check('LWM2M-CORE-BS-17', `Execute ${path} (Bootstrap-Request Trigger) is answered 2.04 Changed`, exec.code === '2.04', {
       expected: '2.04 (the ICS claims server.bootstrap-request-trigger)',
       observed: describeResult(exec),
     });
@@ -48,7 +50,7 @@ export default defineCase(
     const windowMs = startupWindowMs(t);
     const again = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
     if (!again) {
-      t.fail(`after ${describeResult(exec)}, no Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS + holdOffS)`);
+      t.fail('LWM2M-CORE-BS-17', `after ${describeResult(exec)}, no Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS + holdOffS)`);
     }
     const afterMs = CaseContext.elapsedMs(exec.response.monoNs, again.monoNs);
     t.pass(`registered with ${describeRequest(register)}; ${describeResult(exec)}, then Bootstrap-Request ${describeRequest(again)} ${fmtMs(afterMs)} later`);

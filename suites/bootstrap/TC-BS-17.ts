@@ -10,13 +10,14 @@
  *   and no Bootstrap-Request within IXIT startupBoundS + holdOffS: the account was purged
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { claims } from '../../harness/profile/ics-registry.js';
 import { instancesFromDiscover } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { toolPrecondition, usingTool } from './tools.js';
 
 const ACCOUNT_TIMEOUT_S = 2;
 
@@ -32,26 +33,27 @@ export default defineCase(
         quote: 'The LwM2M Client MUST purge the LwM2M Bootstrap-Server Account after the timeout value given by this resource',
       },
     ],
-    budget: fixedBudget(60_000),
+    // First request, Discover, Write /0/b/12 and the session, the Register, the account timeout, the Execute, then the window for a Bootstrap-Request.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 8) + k.startupMs + ACCOUNT_TIMEOUT_S * 1000 + 1000 + k.firstRequestMs,
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {
     if (!claims(t.profile.ics, 'server.bootstrap-request-trigger')) {
       t.inconclusive('the purge of the Bootstrap-Server account is seen only through the Bootstrap-Request Trigger /1/x/9, which the ICS does not claim (server.bootstrap-request-trigger)');
     }
-    const { register, serverIid, bsIid } = await t.precondition('device bootstrapped with a Bootstrap-Server Account Timeout, and registered', async () => {
+    const { register, serverIid, bsIid } = await toolPrecondition(t, 'device bootstrapped with a Bootstrap-Server Account Timeout, and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
       await provisionAndStart(t);
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const discover = await t.bootstrapServer.discover(req.remote, '/');
       t.note(describeResult(discover));
       const bsIids = instancesFromDiscover(discover, 0).filter((iid) => !discover.links?.some((l) => l.target === `/0/${iid}` && l.attributes['ssid'] !== undefined));
-      if (bsIids.length !== 1) t.fail(`Bootstrap-Discover / must show exactly one Security instance without ssid (the Bootstrap-Server account): ${describeResult(discover)}`);
+      if (bsIids.length !== 1) t.fail('LWM2M-CORE-BS-16', `Bootstrap-Discover / must show exactly one Security instance without ssid (the Bootstrap-Server account): ${describeResult(discover)}`);
       const path = `/0/${bsIids[0]}/12`;
       const write = await t.bootstrapServer.write(req.remote, path, [{ path: parsePath(path), value: ACCOUNT_TIMEOUT_S }], CF.TLV);
       t.note(describeResult(write));
-      if (write.code !== '2.04') t.fail(`${describeResult(write)}: the device does not take the optional resource /0/x/12`);
+      if (write.code !== '2.04') t.fail('LWM2M-CORE-BS-16', `${describeResult(write)}: the device does not take the optional resource /0/x/12`);
       const plan = await runBootstrapPlan(t, req, serverAccount(t));
-      return { register: await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish'), serverIid: plan.serverIid, bsIid: bsIids[0]! };
+      return { register: await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'), serverIid: plan.serverIid, bsIid: bsIids[0]! };
     });
 
     // ... T passes (counted from the Register, which follows the Finish), plus 1 s for the device's timer
@@ -61,14 +63,14 @@ export default defineCase(
     if (early) t.note(`unexpected Bootstrap-Request ${describeRequest(early)} while the account timeout ran`);
 
     // DM -> device: Execute /1/y/9 — with no Bootstrap-Server account there is nothing to bootstrap from
-    const exec = await t.lwm2mServer.execute(register.remote, `/1/${serverIid}/9`);
+    const exec = await usingTool(t, `Execute /1/${serverIid}/9 (Bootstrap-Request Trigger)`, 'TC-BS-15', () => t.lwm2mServer.execute(register.remote, `/1/${serverIid}/9`));
     if (exec.code.startsWith('4.')) {
       t.pass(`/0/${bsIid}/12 = ${ACCOUNT_TIMEOUT_S} s written; ${fmtMs(ACCOUNT_TIMEOUT_S * 1000 + 1000)} after the Register, ${describeResult(exec)}: no Bootstrap-Server account left to bootstrap from`);
       return;
     }
     const windowMs = startupWindowMs(t);
     const bs = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
-    t.check('no Bootstrap-Request once the Bootstrap-Server account has timed out', bs === undefined, {
+    t.check('LWM2M-CORE-BS-16', 'no Bootstrap-Request once the Bootstrap-Server account has timed out', bs === undefined, {
       expected: `no POST /bs within ${windowMs / 1000} s (IXIT startupBoundS + holdOffS) of ${describeResult(exec)}: /0/${bsIid} purged ${ACCOUNT_TIMEOUT_S} s after bootstrap`,
       observed: bs ? `Bootstrap-Request ${describeRequest(bs)} ${fmtMs(CaseContext.elapsedMs(exec.response.monoNs, bs.monoNs))} after the Execute` : 'none',
     });

@@ -8,7 +8,7 @@
  * LWM2M-CORE-BS-03 (the same rule after a restart) is judged by TC-REG-01.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, type FactoryServerAccount } from '../../harness/runner/context.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
@@ -30,7 +30,8 @@ export default defineCase(
       },
     ],
     ics: 'bootstrap.factory',
-    budget: fixedBudget(60_000),
+    // The device's first request, then one DM-Read of /3/0 (evidence only).
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 1),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {
@@ -74,6 +75,7 @@ export default defineCase(
     const earlyBootstrap = t.bootstrapServer.bootstrapRequests.all.find((r) => r.monoNs > startedAt && (!register || r.monoNs < register.monoNs)) ?? bootstrapRequest;
     if (earlyBootstrap && (!register || earlyBootstrap.monoNs < register.monoNs)) {
       t.fail(
+        'GEISA-ADM-BS-03',
         `with a valid LwM2M Server account for ${account.uri} provisioned, the device's first request was the Bootstrap-Request ${describeRequest(earlyBootstrap)} ` +
           `to ${t.bootstrapServer.uri}${register ? ` (its Register ${describeRequest(register)} came ${CaseContext.elapsedMs(earlyBootstrap.monoNs, register.monoNs).toFixed(1)} ms later)` : ''}; ` +
           'expected a Register (POST /rd) to the provisioned server first',
@@ -81,12 +83,13 @@ export default defineCase(
     }
     if (!register) {
       t.fail(
+        'GEISA-ADM-BS-03',
         `neither a Register (POST /rd) reached the provisioned LwM2M Server at ${account.uri} nor a Bootstrap-Request reached ${t.bootstrapServer.uri} ` +
           `within ${windowMs / 1000} s of device start (IXIT startupBoundS + holdOffS)${dtlsTrouble(t.lwm2mServer.dtls)}`,
       );
     }
 
-    t.check('Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
+    t.check('GEISA-ADM-BS-03', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
       expected: `ep=${t.endpoint}`,
       observed: describeRequest(register),
     });
