@@ -7,9 +7,9 @@
  *   and no Bootstrap-Request first: it holds a server account (LwM2M Core §6.1.4)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { bootstrapAndRegister, describeRequest, serverAccount } from '../steps.js';
+import { registeredMs } from './timers.js';
 
 export default defineCase(
   {
@@ -21,7 +21,7 @@ export default defineCase(
       { id: 'LWM2M-CORE-BS-03', section: 'LwM2M Core 1.2 §6.1.4', quote: 'a client holding LwM2M Server accounts first tries to register before bootstrapping' },
       { id: 'GEISA-ADM-REG-05', section: 'GEISA adm/device-management.rst', quote: 'devices that persist registration state need not re-register after reboot' },
     ],
-    budget: fixedBudget(60_000),
+    budget: (k) => 2 * registeredMs(k),
     tags: ['registration', 'restart'],
   },
   async (t: CaseContext) => {
@@ -35,18 +35,18 @@ export default defineCase(
     const first = await t.lwm2mServer.expect(['register', 'update'], windowMs, t.signal);
     const bsFirst = t.bootstrapServer.bootstrapRequests.all.find((r) => r.monoNs > restartedAt && (!first || r.monoNs < first.monoNs));
     if (bsFirst) {
-      t.fail(`after restart the device sent a Bootstrap-Request ${describeRequest(bsFirst)} instead of registering with the server account it holds`);
+      t.fail('LWM2M-CORE-BS-03', `after restart the device sent a Bootstrap-Request ${describeRequest(bsFirst)} instead of registering with the server account it holds`);
     }
-    if (!first) t.fail(`after restart the device sent neither Register nor Update to ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS)`);
+    if (!first) t.fail('GEISA-ADM-REG-01', `after restart the device sent neither Register nor Update to ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS)`);
 
     if (first.kind === 'register') {
-      t.check('Register after restart carries ep = the provisioned Endpoint Client Name', first.query.get('ep')?.[0] === t.endpoint, {
+      t.check('GEISA-ADM-REG-01', 'Register after restart carries ep = the provisioned Endpoint Client Name', first.query.get('ep')?.[0] === t.endpoint, {
         expected: `ep=${t.endpoint}`,
         observed: describeRequest(first),
       });
       t.pass(`after restart the device registered afresh: ${describeRequest(first)}`);
     } else {
-      t.check('Update after restart targets a location this server handed out', first.knownLocation, {
+      t.check('GEISA-ADM-REG-05', 'Update after restart targets a location this server handed out', first.knownLocation, {
         expected: `one of ${t.lwm2mServer.locations.join(', ') || '(none)'}`,
         observed: describeRequest(first),
       });

@@ -10,9 +10,9 @@
  * a request goes unanswered.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, dtlsTrouble, lifetimeToleranceMs, maxTransmitWaitMsOf, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
+import { lifetimeWindowMs, registeredMs } from './timers.js';
 
 export default defineCase(
   {
@@ -23,7 +23,7 @@ export default defineCase(
       { id: 'LWM2M-CORE-REG-09', section: 'LwM2M Transport 1.2 §6.4.3 (1.1.1 text quoted in OMA #506)', quote: 'when a new (D)TLS security context is established with the LwM2M Server, the LwM2M Client MUST register again' },
     ],
     ics: 'transport.dtls-psk',
-    budget: fixedBudget(180_000),
+    budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + k.maxTransmitWaitMs,
     tags: ['registration', 'dtls'],
     security: 'psk',
   },
@@ -52,6 +52,7 @@ export default defineCase(
     const hs = fresh[fresh.length - 1]!;
     if (next.kind !== 'register') {
       t.fail(
+        'LWM2M-CORE-REG-09',
         `the first request after the new DTLS handshake (${hs.cipherStandardName ?? hs.cipher ?? 'unknown suite'}, PSK identity "${hs.pskIdentity ?? ''}") was ${describeRequest(next)}, ${fmtMs(afterMs)} after the old session was dropped; a new security context needs a Register`,
       );
     }
