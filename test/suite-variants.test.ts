@@ -12,6 +12,17 @@ describe('the suite accepts what the spec allows', () => {
     expect(explain(v)).toMatch(/^pass: after restart the device resumed its persisted registration with an Update: CON POST \/rd\//);
   }, 60_000);
 
+  test('a device that loses what the Bootstrap-Server wrote on restart bootstraps again: TC-REG-01 serves it, passes with the advisory and still requires the Register', async () => {
+    const run = await runOnSimulator(['TC-REG-01'], null, { nonPersistent: true });
+    const v = run.verdicts.get('TC-REG-01');
+    expect(v?.verdict).toBe('pass');
+    expect(v?.reason).toMatch(/^after restart the device registered afresh after a renewed bootstrap \(CON POST \/bs\?\S*ep=urn:dev:ops:geisa-ref-0001\S* \(mid \d+\), served again\): CON POST \/rd\?\S*ep=urn:dev:ops:geisa-ref-0001/);
+    expect(v?.advisory).toMatch(/had lost what the Bootstrap-Server wrote \(its Bootstrap-Discover lists no account for coap:\/\/127\.0\.0\.1:\d+\) and bootstrapped again .*no LwM2M 1\.2 or GEISA SHALL requires bootstrapped accounts to survive a restart/);
+    const finishes = run.events.filter((e) => e.type === 'note' && e.caseId === 'TC-REG-01' && e.source === 'harness' && /^Bootstrap-Finish /.test(e.text));
+    expect(finishes.map((e) => (e.type === 'note' ? e.text : ''))).toEqual([expect.stringMatching(/2\.04/), expect.stringMatching(/2\.04/)]);
+    expect(run.exitCode).toBe(0);
+  }, 90_000);
+
   test('a Bootstrap-Request over DTLS without ep: TC-SEC-01 is inconclusive and quotes the open clause, never fail', async () => {
     const run = await runOnSimulator(['TC-SEC-01'], null, { omitEndpointOverDtls: true });
     const v = run.verdicts.get('TC-SEC-01');
