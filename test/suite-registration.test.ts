@@ -102,6 +102,14 @@ describe('Registration-interface cases against the reference device', () => {
     }
   }, 180_000);
 
+  test('defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass', async () => {
+    const run = await runOnSimulator(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
+    const v = run.verdicts.get('TC-REG-07');
+    expect(v?.verdict).toBe('fail');
+    expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
+    for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
+  }, 180_000);
+
   test('TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)', async () => {
     const run = await runOnSimulator(['TC-REG-10']);
     const v = run.verdicts.get('TC-REG-10');
