@@ -246,6 +246,7 @@ await yargs(hideBin(process.argv))
             .option('bootstrap-request-pct', { type: 'number', choices: [110, 112, 11542], describe: 'variant: add pct=<Content-Format> (one the device supports) to the Bootstrap-Request' })
             .option('bootstrap-read-security-code', { type: 'string', choices: ['4.00', '4.01', '4.05'], default: '4.05', describe: 'variant: the code a Bootstrap-Read of /0 (Security) is refused with' })
             .option('update-at-fraction', { type: 'number', default: 0.5, describe: 'variant: send the heartbeat Update at this fraction of the lifetime (0 < f < 1)' })
+            .option('non-persistent', { type: 'boolean', default: false, describe: 'variant: keep what the Bootstrap-Server wrote in RAM only (a restart bootstraps again)' })
             .option('pid-file', { type: 'string', describe: 'write the process id here; SIGUSR2 to it changes the source address (new UDP port)' })
             .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
         async (a) => {
@@ -264,6 +265,7 @@ await yargs(hideBin(process.argv))
             bootstrapRequestPct: a['bootstrap-request-pct'],
             bootstrapReadSecurityCode: a['bootstrap-read-security-code'] as '4.00' | '4.01' | '4.05',
             updateAtFraction: a['update-at-fraction'],
+            nonPersistent: a['non-persistent'],
             pidFile: a['pid-file'],
             dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
           });

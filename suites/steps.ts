@@ -12,7 +12,7 @@ import { CF } from '../harness/lwm2m/index.js';
 import { claims } from '../harness/profile/ics-registry.js';
 import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
-import { cipherSuiteName } from '../harness/recorder/dtls-records.js';
+import { cipherSuiteName, decodeDtlsDatagram, looksLikeDtls } from '../harness/recorder/dtls-records.js';
 import { decodeCoap, describe } from '../harness/coap/message.js';
 import { derOfCertificate } from '../harness/pki/case-pki.js';
 import { X509Certificate } from 'node:crypto';
@@ -49,6 +49,7 @@ export async function expectBootstrapRequest(t: CaseContext, withinMs: number, a
 export function dtlsTrouble(dtls: DtlsTransport | undefined): string {
   if (!dtls) return '';
   const seen = new Map<string, number>();
+  const sequences = new Map<string, string[]>();
   for (const f of dtls.handshakeFailures.all) {
     const offered = f.clientOfferedCiphers.length ? `; ClientHello offered ${f.clientOfferedCiphers.map(cipherSuiteName).join(', ')}` : '';
     const identity = f.pskIdentity !== null ? `; PSK identity presented "${f.pskIdentity}"` : '';
@@ -56,16 +57,34 @@ export function dtlsTrouble(dtls: DtlsTransport | undefined): string {
     seen.set(line, (seen.get(line) ?? 0) + 1);
   }
   for (const d of dtls.dropped.all) {
-    const line = `a datagram from ${d.remote.address} was not DTLS (${describePlaintext(d.bytes)})`;
+    // Records differ only by sequence number: count them by what they are, list the sequences.
+    const what = describePlaintext(d.bytes);
+    const line = what.startsWith('DTLS ') ? `${what.replace(/, sequence \d+/, '')} from ${d.remote.address}:${d.remote.port} dropped: ${d.reason}` : `a datagram from ${d.remote.address} was not DTLS (${what})`;
     seen.set(line, (seen.get(line) ?? 0) + 1);
+    const seq = /sequence (\d+)/.exec(what)?.[1];
+    if (seq !== undefined) sequences.set(line, [...(sequences.get(line) ?? []), seq]);
   }
-  const parts = [...seen].map(([line, n]) => (n > 1 ? `${line} (${n} times)` : line));
-  return parts.length ? ` — ${parts.join('; ')}` : ' (no DTLS handshake was attempted)';
+  const parts = [...seen].map(([line, n]) => {
+    const seqs = sequences.get(line);
+    const numbered = seqs ? `${line} (sequence ${seqs.length > 6 ? `${seqs.slice(0, 6).join(', ')}, …` : seqs.join(', ')})` : line;
+    return n > 1 ? `${numbered} (${n} times)` : numbered;
+  });
+  if (parts.length) return ` — ${parts.join('; ')}`;
+  return dtls.handshakes.all.length ? '' : ' (no DTLS handshake was attempted)';
 }
 
-/** A datagram that reached a coaps:// port: plaintext CoAP shown as such. */
+/**
+ * A datagram the DTLS layer did not take, for what it is: DTLS records (content type,
+ * version, epoch, sequence number: an epoch above 0 is protected data of an association the
+ * server no longer or never had), plaintext CoAP sent to a coaps:// port, or neither.
+ */
 export function describePlaintext(bytes: Buffer | undefined): string {
   if (!bytes) return 'contents not kept';
+  if (looksLikeDtls(bytes)) {
+    const d = decodeDtlsDatagram(bytes);
+    const records = d.records.map((r) => `${r.contentType} record (${r.version}, epoch ${r.epoch}, sequence ${r.sequence}, ${r.length} bytes${r.encrypted ? ' encrypted' : ''})`);
+    return `DTLS ${records.join(' + ')}${d.trailing ? ` [${d.trailing}]` : ''}`;
+  }
   try {
     return `plaintext CoAP ${describe(decodeCoap(bytes))}`;
   } catch {

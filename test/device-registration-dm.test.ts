@@ -122,8 +122,8 @@ describe('registration defects the Registration cases catch', () => {
     expect(update.msg.payload.length).toBeGreaterThan(0);
   });
 
-  test('ignore-update-trigger: Execute /1/0/8 is 2.04 and no Update follows', async () => {
-    const { b } = await registered({ defect: 'ignore-update-trigger', lifetimeS: 30 });
+  test('update-trigger-ignored: Execute /1/0/8 is 2.04 and no Update follows', async () => {
+    const { b } = await registered({ defect: 'update-trigger-ignored', lifetimeS: 30 });
     const res = await b.server.request(b.deviceAddress, { method: 'POST', path: '/1/0/8' });
     expect(res.msg.code).toBe('2.04');
     expect(await b.server.next(isRegistrationMessage, PROMPT_MS)).toBeUndefined();

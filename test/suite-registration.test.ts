@@ -10,6 +10,20 @@ import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';
 import { explain, runOnSimulator } from './support/simulator-run.js';
+import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
+import { describePlaintext, dtlsTrouble } from '../suites/steps.js';
+
+/** A DTLS 1.2 record header (RFC 6347 §4.1) and a body of `length` bytes. */
+function dtlsRecord(contentType: number, epoch: number, sequence: number, length: number): Buffer {
+  const h = Buffer.alloc(13);
+  h[0] = contentType;
+  h[1] = 0xfe;
+  h[2] = 0xfd;
+  h.writeUInt16BE(epoch, 3);
+  h.writeUIntBE(sequence, 5, 6);
+  h.writeUInt16BE(length, 11);
+  return Buffer.concat([h, Buffer.alloc(length, 0xa5)]);
+}
 
 const QUICK_CASES = ['TC-REG-03', 'TC-REG-04', 'TC-REG-05', 'TC-REG-06', 'TC-REG-07', 'TC-REG-09', 'TC-REG-11', 'TC-REG-12'];
 
@@ -34,6 +48,30 @@ async function runWithProfile(id: string, profile: Profile, defect: string | nul
   });
   return events.find((e): e is VerdictEvent => e.type === 'verdict');
 }
+
+describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
+  const remote = { address: '127.0.0.1', port: 40000 };
+  const fakeDtls = (dropped: Buffer[], handshakes: number) =>
+    ({
+      handshakeFailures: { all: [] },
+      handshakes: { all: Array.from({ length: handshakes }, () => ({ remote })) },
+      dropped: { all: dropped.map((bytes) => ({ remote, reason: 'no session with this peer and not a ClientHello', length: bytes.length, monoNs: 0n, bytes })) },
+    }) as unknown as DtlsTransport;
+
+  test('application_data of a closed association is described as DTLS: content type, version, epoch, sequence and the reason', () => {
+    expect(describePlaintext(dtlsRecord(23, 1, 7, 43))).toBe('DTLS application_data record (DTLS 1.2, epoch 1, sequence 7, 43 bytes encrypted)');
+    const text = dtlsTrouble(fakeDtls([dtlsRecord(23, 1, 7, 43), dtlsRecord(23, 1, 8, 43), dtlsRecord(23, 1, 9, 43)], 1));
+    expect(text).toBe(' — DTLS application_data record (DTLS 1.2, epoch 1, 43 bytes encrypted) from 127.0.0.1:40000 dropped: no session with this peer and not a ClientHello (sequence 7, 8, 9) (3 times)');
+    expect(text).not.toMatch(/not DTLS|neither DTLS nor CoAP/);
+  });
+
+  test('plaintext CoAP and bytes that are neither stay described as such; a clean DTLS history adds nothing', () => {
+    expect(describePlaintext(Buffer.from([0x40, 0x01, 0x12, 0x34]))).toMatch(/^plaintext CoAP /);
+    expect(describePlaintext(Buffer.from('hello'))).toBe('5 bytes, neither DTLS nor CoAP');
+    expect(dtlsTrouble(fakeDtls([], 1))).toBe('');
+    expect(dtlsTrouble(fakeDtls([], 0))).toBe(' (no DTLS handshake was attempted)');
+  });
+});
 
 describe('Registration-interface cases against the reference device', () => {
   test('TC-REG-03 … -07, -09, -11, -12 pass without advisory and name the exchange they judged', async () => {
@@ -62,6 +100,14 @@ describe('Registration-interface cases against the reference device', () => {
       const v = run.verdicts.get(id);
       expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
     }
+  }, 180_000);
+
+  test('defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass', async () => {
+    const run = await runOnSimulator(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
+    const v = run.verdicts.get('TC-REG-07');
+    expect(v?.verdict).toBe('fail');
+    expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
+    for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
   }, 180_000);
 
   test('TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)', async () => {

@@ -166,7 +166,7 @@ export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
     text: "Attempt to register with the EMS on startup",
     source: "`adm/registration.rst`",
     strength: "SHALL",
-    observed: "After power-on/restart: `POST /rd?…` (or, if state persisted, Update to old location — see REG-05) within a profile-defined bound",
+    observed: "After power-on/restart: `POST /rd?…` (or, if state persisted, Update to old location — see REG-05) within a profile-defined bound; a device that lost its bootstrapped accounts may bootstrap again first (no SHALL requires them to persist: advisory), then must `POST /rd?…` after the renewed Bootstrap-Finish",
     conf: "C",
     levels: ["SHALL"],
   },

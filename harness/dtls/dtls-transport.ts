@@ -15,7 +15,10 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
   readonly scheme = 'coaps' as const;
   readonly handshakes = new Inbox<DtlsHandshakeEvent>();
   readonly handshakeFailures = new Inbox<DtlsHandshakeFailedEvent>();
-  /** Datagrams the DTLS layer could not take: plaintext CoAP sent to a coaps port lands here. */
+  /**
+   * Datagrams the DTLS layer could not take, with its reason: plaintext sent to a coaps
+   * port, or DTLS records of an association it closed or never had (no session for the peer).
+   */
   readonly dropped = new Inbox<DtlsDroppedEvent & { monoNs: bigint; bytes: Buffer | undefined }>();
   /** The last datagram from each peer, so a dropped one can be shown for what it was. */
   private readonly lastIn = new Map<string, Buffer>();

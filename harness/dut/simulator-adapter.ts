@@ -30,6 +30,8 @@ export interface SimulatorOptions {
   bootstrapReadSecurityCode?: '4.00' | '4.01' | '4.05';
   /** The fraction of the lifetime at which the device sends its heartbeat Update (default 0.5; GEISA: SHALL before expiry, should at 50 %). */
   updateAtFraction?: number;
+  /** The device loses what the Bootstrap-Server wrote on stop/start and bootstraps again (persistence is not required). */
+  nonPersistent?: boolean;
 }
 
 function shellQuote(s: string): string {
@@ -63,6 +65,7 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     ...(opts.bootstrapRequestPct !== undefined ? [`--bootstrap-request-pct ${opts.bootstrapRequestPct}`] : []),
     ...(opts.bootstrapReadSecurityCode ? [`--bootstrap-read-security-code ${shellQuote(opts.bootstrapReadSecurityCode)}`] : []),
     ...(opts.updateAtFraction !== undefined ? [`--update-at-fraction ${opts.updateAtFraction}`] : []),
+    ...(opts.nonPersistent ? ['--non-persistent'] : []),
   ].join(' ');
   return new ExecAdapter({
     // The server-account placeholders are empty words unless a case provisions a factory server account.

@@ -9,11 +9,11 @@
  *   with an advisory (GEISA allows later versions that keep the 1.2 baseline).
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormat } from '../../harness/coap/message.js';
 import { CF, parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
 import { describeRequest, registeredOnServer, serverAccount } from '../steps.js';
+import { registeredMs } from './timers.js';
 
 const DEFAULT_LIFETIME_S = 86400;
 const BASELINE_VERSION = '1.2';
@@ -41,7 +41,7 @@ export default defineCase(
       { id: 'GEISA-ADM-REG-06', section: 'GEISA adm/registration.rst', quote: 'the registration reports the supported objects and the instantiated object instances' },
       { id: 'GEISA-ADM-LWM2M-07', section: 'GEISA adm/lwm2m.rst, object-version baseline', quote: 'objects /0 and /1 at version 1.2; the required platform objects are present' },
     ],
-    budget: fixedBudget(60_000),
+    budget: registeredMs,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -50,18 +50,18 @@ export default defineCase(
     const seen = describeRequest(register);
     const param = (name: string) => register.query.get(name);
 
-    t.check('Register is Confirmable', register.msg.type === 'CON', { expected: 'CON', observed: `${register.msg.type} in ${seen}` });
-    t.check('Register is POST /rd (the server URI has no path)', register.msg.code === '0.02' && register.path === '/rd', { expected: 'POST /rd', observed: seen });
+    t.check('LWM2M-CORE-REG-01', 'Register is Confirmable', register.msg.type === 'CON', { expected: 'CON', observed: `${register.msg.type} in ${seen}` });
+    t.check('LWM2M-CORE-REG-01', 'Register is POST /rd (the server URI has no path)', register.msg.code === '0.02' && register.path === '/rd', { expected: 'POST /rd', observed: seen });
     for (const [name, values] of register.query) {
-      t.check(`Register carries ${name}= at most once`, values.length === 1, { expected: `one ${name}=`, observed: seen });
+      t.check('LWM2M-CORE-REG-01', `Register carries ${name}= at most once`, values.length === 1, { expected: `one ${name}=`, observed: seen });
     }
 
     const ep = param('ep');
-    t.check('Register ep is the provisioned Endpoint Client Name', ep?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: ep ? `ep=${ep[0]}` : `no ep in ${seen}` });
+    t.check('LWM2M-CORE-REG-01', 'Register ep is the provisioned Endpoint Client Name', ep?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: ep ? `ep=${ep[0]}` : `no ep in ${seen}` });
 
     const lt = param('lt');
     const lifetime = lt ? Number(lt[0]) : DEFAULT_LIFETIME_S;
-    t.check('Register lt is the Lifetime written to /1/x/1 (omitted means 86400)', lifetime === account.lifetimeS, {
+    t.check('LWM2M-CORE-REG-01', 'Register lt is the Lifetime written to /1/x/1 (omitted means 86400)', lifetime === account.lifetimeS, {
       expected: `lt=${account.lifetimeS}`,
       observed: lt ? `lt=${lt[0]}` : `no lt (86400 s by default) in ${seen}`,
     });
@@ -69,7 +69,7 @@ export default defineCase(
     const lwm2m = param('lwm2m')?.[0];
     const version = lwm2m === undefined ? undefined : versionOf(lwm2m);
     const atLeastBaseline = version !== undefined && (version[0] > 1 || (version[0] === 1 && version[1] >= 2));
-    t.check('Register lwm2m= names LwM2M 1.2 or a later version', atLeastBaseline, {
+    t.check('GEISA-ADM-LWM2M-01', 'Register lwm2m= names LwM2M 1.2 or a later version', atLeastBaseline, {
       expected: `lwm2m=${BASELINE_VERSION} (a later version accepted with an advisory)`,
       observed: lwm2m === undefined ? `no lwm2m= in ${seen}` : `lwm2m=${lwm2m}`,
     });
@@ -78,29 +78,29 @@ export default defineCase(
     }
 
     const binding = param('b')?.[0];
-    t.check('Register b= is absent (U) or includes U (CoAP over UDP)', binding === undefined || binding.includes('U'), {
+    t.check('GEISA-ADM-LWM2M-02', 'Register b= is absent (U) or includes U (CoAP over UDP)', binding === undefined || binding.includes('U'), {
       expected: 'no b= or b containing U',
       observed: binding === undefined ? 'no b= (U by default)' : `b=${binding}`,
     });
 
     const cf = contentFormat(register.msg);
-    t.check('Register payload is application/link-format', cf === CF.LINK_FORMAT, { expected: `Content-Format ${CF.LINK_FORMAT}`, observed: cf === undefined ? 'no Content-Format option' : `Content-Format ${cf}` });
+    t.check('LWM2M-CORE-REG-01', 'Register payload is application/link-format', cf === CF.LINK_FORMAT, { expected: `Content-Format ${CF.LINK_FORMAT}`, observed: cf === undefined ? 'no Content-Format option' : `Content-Format ${cf}` });
 
     const text = register.msg.payload.toString('utf8');
     let links: Link[];
     try {
       links = parseLinkFormat(text);
     } catch (e) {
-      t.fail(`the Register payload is not CoRE link-format: ${(e as Error).message}; payload "${text.slice(0, 200)}"`);
+      t.fail('LWM2M-CORE-REG-01', `the Register payload is not CoRE link-format: ${(e as Error).message}; payload "${text.slice(0, 200)}"`);
     }
     t.note(`Register payload: ${text}`);
     const listed = (oid: number) => links.some((l) => objectOf(l) === oid);
-    t.check('Register payload lists the Server object (/1)', listed(1), { expected: '</1> or </1/x>', observed: text || '(empty payload)' });
-    t.check(`Register payload lists the Server instance written at bootstrap (/1/${serverIid})`, links.some((l) => l.target === `/1/${serverIid}`), {
+    t.check('LWM2M-CORE-REG-01', 'Register payload lists the Server object (/1)', listed(1), { expected: '</1> or </1/x>', observed: text || '(empty payload)' });
+    t.check('LWM2M-CORE-REG-01', `Register payload lists the Server instance written at bootstrap (/1/${serverIid})`, links.some((l) => l.target === `/1/${serverIid}`), {
       expected: `</1/${serverIid}>`,
       observed: text || '(empty payload)',
     });
-    t.check('Register payload lists the Device object (/3)', listed(3), { expected: '</3> or </3/0>', observed: text || '(empty payload)' });
+    t.check('LWM2M-CORE-REG-01', 'Register payload lists the Device object (/3)', listed(3), { expected: '</3> or </3/0>', observed: text || '(empty payload)' });
     const root = links.find((l) => l.target === '/');
     if (root) t.note(`the Register payload has a root link </>${Object.entries(root.attributes).map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`)).join('')} (optional)`);
 
@@ -110,7 +110,7 @@ export default defineCase(
     if (typeof serverVersion === 'string' && serverVersion !== BASELINE_VERSION) {
       t.specOpen('GEISA adm/lwm2m.rst object-version baseline (ver= rule inferred, catalog O-5)', `the Register lists the Server object as </1>;ver=${serverVersion}, not the 1.2 of the GEISA baseline`);
     }
-    if (t.failures.length === 0) {
+    if (!t.hasFailed()) {
       t.pass(`Register ${seen} with Content-Format 40 and payload ${text} has ep, lt=${lifetime}, lwm2m=${lwm2m}, ${binding === undefined ? 'no b (U)' : `b=${binding}`} and lists /1/${serverIid} and /3`);
     }
   },

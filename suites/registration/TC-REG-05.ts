@@ -9,10 +9,10 @@
  * Disable is optional in the Server object: without it only the Update is judged.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { lifetimeWindowMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
 
 export default defineCase(
   {
@@ -22,7 +22,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-02', section: 'LwM2M Transport 1.2 §6.4.3, Core §6.2.2-6.2.3', quote: 'the server answers 2.01 Created with the location in Location-Path (possibly several segments); the client uses exactly that location for Update and De-register' },
     ],
-    budget: fixedBudget(90_000),
+    budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + toolRequestMs(k) + k.startupMs,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -37,13 +37,13 @@ export default defineCase(
     if (update.kind === 'register') {
       t.inconclusive(`the device sent a new Register ${describeRequest(update)} instead of an Update, so no Update location can be judged here (TC-REG-02 judges that)`);
     }
-    t.check('Update goes to the location of the 2.01, all segments in order', update.msg.code === '0.02' && update.path === location, {
+    t.check('LWM2M-CORE-REG-02', 'Update goes to the location of the 2.01, all segments in order', update.msg.code === '0.02' && update.path === location, {
       expected: `POST ${location}`,
       observed: `${describeRequest(update)}${update.kind === 'other' ? ' (not under /rd: answered 4.04)' : ''}`,
     });
-    if (t.failures.length) t.fail(`the Update after ${describeRequest(register)} went to ${update.path}, not to the location ${location} the server returned`);
+    if (t.hasFailed()) t.fail('LWM2M-CORE-REG-02', `the Update after ${describeRequest(register)} went to ${update.path}, not to the location ${location} the server returned`);
 
-    const disable = await t.lwm2mServer.execute(update.remote, `/1/${serverIid}/4`);
+    const disable = await toolRequest(t, `Execute Disable /1/${serverIid}/4`, 'TC-REG-11', () => t.lwm2mServer.execute(update.remote, `/1/${serverIid}/4`));
     t.note(describeResult(disable));
     if (disable.code === '4.04' || disable.code === '4.05') {
       t.pass(`Update ${describeRequest(update)} used exactly the location ${location}; the De-register location was not judged because the device does not implement Disable (${describeResult(disable)})`);
@@ -59,7 +59,7 @@ export default defineCase(
       );
       return;
     }
-    t.check('De-register goes to the location of the 2.01, all segments in order', dereg.path === location, { expected: `DELETE ${location}`, observed: describeRequest(dereg) });
+    t.check('LWM2M-CORE-REG-02', 'De-register goes to the location of the 2.01, all segments in order', dereg.path === location, { expected: `DELETE ${location}`, observed: describeRequest(dereg) });
     t.pass(`Update ${describeRequest(update)} and De-register ${describeRequest(dereg)} both used exactly the location ${location} the server returned`);
   },
 );

@@ -7,10 +7,10 @@
  *   device -> DM   CON POST /rd/a/b                (Update) within the IXIT reaction bound
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { registeredMs, toolRequestMs } from './timers.js';
 
 /** LwM2M's default lifetime: the heartbeat is half a day away. */
 const LONG_LIFETIME_S = 86400;
@@ -23,7 +23,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-06', section: 'OMA 1.xml resource 8; LwM2M Core 1.2 §6.2.2', quote: 'Registration Update Trigger (mandatory): if executed, the LwM2M Client MUST perform an Update Registration to the server' },
     ],
-    budget: fixedBudget(60_000),
+    budget: (k) => registeredMs(k) + toolRequestMs(k) + k.startupMs,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -32,17 +32,17 @@ export default defineCase(
     t.lwm2mServer.messages.drain();
 
     const trigger = await t.lwm2mServer.execute(register.remote, `/1/${serverIid}/8`);
-    t.check('Execute /1/x/8 (mandatory resource) is answered 2.04 Changed', trigger.code === '2.04', { expected: '2.04', observed: describeResult(trigger) });
-    if (trigger.code !== '2.04') t.fail(`${describeResult(trigger)}: the device did not accept the Registration Update Trigger`);
+    t.check('LWM2M-CORE-REG-06', 'Execute /1/x/8 (mandatory resource) is answered 2.04 Changed', trigger.code === '2.04', { expected: '2.04', observed: describeResult(trigger) });
+    if (trigger.code !== '2.04') t.fail('LWM2M-CORE-REG-06', `${describeResult(trigger)}: the device did not accept the Registration Update Trigger`);
 
     const windowMs = reactionWindowMs(t);
     const next = await nextRegistrationMessage(t, windowMs);
-    if (!next) t.fail(`no Update reached ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS) of ${describeResult(trigger)}; the lifetime is ${LONG_LIFETIME_S} s, so no heartbeat was due`);
+    if (!next) t.fail('LWM2M-CORE-REG-06', `no Update reached ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS) of ${describeResult(trigger)}; the lifetime is ${LONG_LIFETIME_S} s, so no heartbeat was due`);
     const afterMs = CaseContext.elapsedMs(trigger.response.monoNs, next.monoNs);
     if (next.kind === 'register') {
-      t.fail(`after the Registration Update Trigger the device sent a new Register ${describeRequest(next)}, not an Update to its valid registration at ${location}`);
+      t.fail('LWM2M-CORE-REG-06', `after the Registration Update Trigger the device sent a new Register ${describeRequest(next)}, not an Update to its valid registration at ${location}`);
     }
-    t.check('the message after the trigger is an Update to the registration location', next.kind === 'update' && next.path === location, {
+    t.check('LWM2M-CORE-REG-06', 'the message after the trigger is an Update to the registration location', next.kind === 'update' && next.path === location, {
       expected: `POST ${location}`,
       observed: describeRequest(next),
     });

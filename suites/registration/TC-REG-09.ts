@@ -6,10 +6,10 @@
  *   device -> DM   CON POST /rd?ep=...        (a full Register) within the IXIT reaction bound
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { lifetimeWindowMs, registeredMs } from './timers.js';
 
 export default defineCase(
   {
@@ -19,7 +19,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-08', section: 'LwM2M Core 1.2 §6.2.2; ETS LightweightM2M-1.1-int-105', quote: 'when an Update is answered 4.04 (the server has no such registration) the client performs a full Register' },
     ],
-    budget: fixedBudget(90_000),
+    budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + k.startupMs,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -38,10 +38,10 @@ export default defineCase(
 
     const windowMs = reactionWindowMs(t);
     const next = await nextRegistrationMessage(t, windowMs);
-    if (!next) t.fail(`no Register reached ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS) of the 4.04 to ${describeRequest(update)}`);
+    if (!next) t.fail('LWM2M-CORE-REG-08', `no Register reached ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS) of the 4.04 to ${describeRequest(update)}`);
     const afterMs = CaseContext.elapsedMs(update.monoNs, next.monoNs);
     if (next.kind !== 'register') {
-      t.fail(`${fmtMs(afterMs)} after its Update ${describeRequest(update)} was answered 4.04 the device sent ${describeRequest(next)} instead of a Register`);
+      t.fail('LWM2M-CORE-REG-08', `${fmtMs(afterMs)} after its Update ${describeRequest(update)} was answered 4.04 the device sent ${describeRequest(next)} instead of a Register`);
     }
     t.pass(`Update ${describeRequest(update)} answered 4.04 was followed ${fmtMs(afterMs)} later by Register ${describeRequest(next)} (bound ${windowMs / 1000} s)`);
   },

@@ -9,10 +9,10 @@
  * Execute 4.04 or 4.05 does not implement it and this case cannot judge it.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { registeredMs, toolRequestMs } from './timers.js';
 
 /** Lifetime long enough that no heartbeat falls into the window. */
 const LONG_LIFETIME_S = 86400;
@@ -25,7 +25,7 @@ export default defineCase(
     requirements: [
       { id: 'LWM2M-CORE-REG-10', section: 'LwM2M Core 1.2 §6.2.3; OMA 1.xml resource 4', quote: 'De-register is CON DELETE to the registration location, answered 2.02; on Disable the client de-registers and stays offline for the Disable Timeout' },
     ],
-    budget: fixedBudget(60_000),
+    budget: (k) => registeredMs(k) + toolRequestMs(k) + k.startupMs,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -35,15 +35,15 @@ export default defineCase(
 
     const disable = await t.lwm2mServer.execute(register.remote, `/1/${serverIid}/4`);
     if (disable.code === '4.04' || disable.code === '4.05') t.notApplicable(`${describeResult(disable)}: the device does not implement Disable (optional resource /1/x/4)`);
-    if (disable.code !== '2.04') t.fail(`${describeResult(disable)}; Disable is answered 2.04 Changed when executed`);
+    if (disable.code !== '2.04') t.fail('LWM2M-CORE-REG-10', `${describeResult(disable)}; Disable is answered 2.04 Changed when executed`);
 
     const windowMs = reactionWindowMs(t);
     const next = await nextRegistrationMessage(t, windowMs);
-    if (!next) t.fail(`no De-register (DELETE ${location}) reached ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS) of ${describeResult(disable)}`);
+    if (!next) t.fail('LWM2M-CORE-REG-10', `no De-register (DELETE ${location}) reached ${t.lwm2mServer.uri} within ${windowMs / 1000} s (IXIT startupBoundS) of ${describeResult(disable)}`);
     const afterMs = CaseContext.elapsedMs(disable.response.monoNs, next.monoNs);
-    if (next.msg.code !== '0.04') t.fail(`after ${describeResult(disable)} the device sent ${describeRequest(next)}, not a De-register (DELETE ${location})`);
-    t.check('De-register is Confirmable', next.msg.type === 'CON', { expected: 'CON', observed: describeRequest(next) });
-    t.check('De-register targets the registration location', next.path === location, { expected: `DELETE ${location}`, observed: describeRequest(next) });
+    if (next.msg.code !== '0.04') t.fail('LWM2M-CORE-REG-10', `after ${describeResult(disable)} the device sent ${describeRequest(next)}, not a De-register (DELETE ${location})`);
+    t.check('LWM2M-CORE-REG-10', 'De-register is Confirmable', next.msg.type === 'CON', { expected: 'CON', observed: describeRequest(next) });
+    t.check('LWM2M-CORE-REG-10', 'De-register targets the registration location', next.path === location, { expected: `DELETE ${location}`, observed: describeRequest(next) });
     t.pass(`${describeResult(disable)} and De-register ${describeRequest(next)} followed ${fmtMs(afterMs)} later, answered ${next.answeredWith}`);
   },
 );

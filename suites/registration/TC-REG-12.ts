@@ -9,11 +9,11 @@
  * no re-bootstrap). A Register after an expiry the device let happen is not judged here.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
+import { lifetimeSlackMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
 
 const DEFAULT_MAXIMUM_PERIOD_S = 60;
 
@@ -29,7 +29,7 @@ export default defineCase(
         quote: 'full re-registration SHALL only happen when the lifetime expired, the state was lost, the Server URI or security context changed, after re-bootstrap or a reachability change',
       },
     ],
-    budget: fixedBudget(90_000),
+    budget: (k) => registeredMs(k) + toolRequestMs(k) + k.lifetimeMs * 1.5 + lifetimeSlackMs(k.lifetimeMs),
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -39,7 +39,9 @@ export default defineCase(
     const edgeMs = lifetimeToleranceMs(account.lifetimeS);
 
     const path = `/1/${serverIid}/3`;
-    const write = await t.lwm2mServer.write(register.remote, path, [{ path: parsePath(path), value: DEFAULT_MAXIMUM_PERIOD_S }], CF.TEXT);
+    const write = await toolRequest(t, `a DM Write of ${path}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () =>
+      t.lwm2mServer.write(register.remote, path, [{ path: parsePath(path), value: DEFAULT_MAXIMUM_PERIOD_S }], CF.TEXT),
+    );
     t.note(`${describeResult(write)} (a Server resource that is no registration parameter)`);
 
     const endNs = register.monoNs + (lifetimeNs * 3n) / 2n + BigInt(Math.round(edgeMs * 1e6));
@@ -54,6 +56,7 @@ export default defineCase(
         const validForMs = CaseContext.elapsedMs(m.monoNs, validUntilNs);
         if (validForMs > edgeMs) {
           t.fail(
+            'GEISA-ADM-REG-05',
             `Register ${describeRequest(m)} ${fmtMs(atMs)} after the first one, while the registration at ${location} was valid for ${fmtMs(validForMs)} more and no re-registration trigger had happened (${describeResult(write)}; Updates: ${updates.join(', ') || 'none'})`,
           );
         }

@@ -9,11 +9,11 @@
  * is judged here; an object set changed by a firmware upgrade needs a firmware image.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { Address } from '../../harness/results/events.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { registeredMs } from './timers.js';
 
 /** LwM2M's default lifetime: the heartbeat at half of it falls far outside the case. */
 const LONG_LIFETIME_S = 86400;
@@ -36,7 +36,7 @@ export default defineCase(
         quote: 'the device SHALL send a Registration Update when its registration information changes, e.g. its IP address',
       },
     ],
-    budget: fixedBudget(120_000),
+    budget: (k) => registeredMs(k) + k.startupMs,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -89,6 +89,7 @@ export default defineCase(
         );
       }
       t.fail(
+        'GEISA-ADM-REG-03',
         `no Update to ${location} nor Register reached ${t.lwm2mServer.uri} from a new address within ${fmtMs(windowMs)} (IXIT startupBoundS) of the changeAddress action; the device had registered from ${addr(before)} with Register ${describeRequest(register)}, Lifetime ${account.lifetimeS} s, so no heartbeat was due${deregistered ? `, and sent ${describeRequest(deregistered)} from ${addr(deregistered.remote)} without registering again` : ''}`,
       );
     }
@@ -96,11 +97,11 @@ export default defineCase(
     const afterMs = CaseContext.elapsedMs(actionStartNs, found.monoNs);
     const moved = `from ${addr(found.remote)}, ${fmtMs(afterMs)} after the changeAddress action (the Register had come from ${addr(before)})`;
     if (found.kind === 'update') {
-      const toLocation = t.check('Update after the address change targets the location the server returned', found.location === location, {
+      const toLocation = t.check('GEISA-ADM-REG-03', 'Update after the address change targets the location the server returned', found.location === location, {
         expected: `POST ${location}`,
         observed: `${describeRequest(found)} answered ${found.answeredWith ?? 'not at all'}`,
       });
-      if (!toLocation) t.fail(`the Update ${describeRequest(found)} ${moved} went to ${found.location}, not to the location ${location} the server returned for the Register`);
+      if (!toLocation) t.fail('GEISA-ADM-REG-03', `the Update ${describeRequest(found)} ${moved} went to ${found.location}, not to the location ${location} the server returned for the Register`);
       t.pass(`Update ${describeRequest(found)} ${moved}, answered ${found.answeredWith}: an Update, as GEISA registration.rst asks`);
       return;
     }
