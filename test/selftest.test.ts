@@ -52,6 +52,16 @@ describe('planning and judging', () => {
     expect(judgeCell('undeclared', 'SHALL', 'fail', undefined)).toEqual({ outcome: 'killed', ok: true });
   });
 
+  test('a behaviour the spec allows may kill no case, declared or not', () => {
+    expect(judgeCell('undeclared', 'SHALL', 'fail', undefined, true)).toEqual({ outcome: 'collateral', ok: false });
+    expect(judgeCell('undeclared', 'SHOULD', 'pass', 'fallback', true)).toEqual({ outcome: 'collateral', ok: false });
+    expect(judgeCell('undeclared', 'SHALL', 'inconclusive', undefined, true)).toEqual({ outcome: 'other', ok: true });
+    expect(judgeCell('leavesAlone', 'SHALL', 'pass', undefined, true)).toEqual({ outcome: 'pass', ok: true });
+    const allowed: MatrixDefect = { name: 'a1', breaks: [], leavesAlone: ['TC-A-01'], allowedBySpec: true };
+    // Full scope puts every other (non-slow) case under it, each to be judged: none may be killed.
+    expect(planMatrix({ cases, defects: [allowed], scope: 'full', reference: false }).map((j) => `${j.defect}:${j.c.meta.id}:${j.role}`)).toEqual(['a1:TC-A-01:leavesAlone', 'a1:TC-A-02:undeclared']);
+  });
+
   test('shards cover every defect once, in equal work', () => {
     const many: MatrixDefect[] = Array.from({ length: 9 }, (_, i) => ({ name: `d${i}`, breaks: ['x'], leavesAlone: Array.from({ length: i % 4 }, () => 'y') }));
     const shards = [0, 1, 2].map((i) => shardDefects(many, 3, i));
