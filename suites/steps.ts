@@ -296,7 +296,8 @@ const SIGNALLING_SUITES: ReadonlySet<number> = new Set([0x00ff, 0x5600]);
  * ClientHello toward the Bootstrap-Server, whose account has no /0/x/16) shows whether the
  * device's own default list happens to be the same, which the reason then says.
  */
-export async function expectProposedSuites(t: CaseContext, written: number[], bootstrapOffer: number[] | undefined): Promise<void> {
+export async function expectProposedSuites(t: CaseContext, written: number[], bootstrapOffer: number[] | undefined, row?: Req): Promise<void> {
+  const req = row ?? t.meta.requirements[0]!.id;
   const dtls = t.lwm2mServer.dtls!;
   const windowMs = t.ixit.startupBoundS * 1000;
   const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);
@@ -309,11 +310,11 @@ export async function expectProposedSuites(t: CaseContext, written: number[], bo
   const suites = offered.filter((s) => !SIGNALLING_SUITES.has(s));
   const extra = suites.filter((s) => !written.includes(s));
   const missing = written.filter((s) => !suites.includes(s));
-  t.check('the ClientHello proposes no suite outside /0/x/16', extra.length === 0, {
+  t.check(req, 'the ClientHello proposes no suite outside /0/x/16', extra.length === 0, {
     expected: `only ${names(written)} (written to /0/x/16)`,
     observed: `${names(suites)}${extra.length ? `; not written: ${names(extra)}` : ''}`,
   });
-  t.check('the ClientHello proposes every suite of /0/x/16', missing.length === 0, {
+  t.check(req, 'the ClientHello proposes every suite of /0/x/16', missing.length === 0, {
     expected: names(written),
     observed: `${names(suites)}${missing.length ? `; missing: ${names(missing)}` : ''}`,
   });

@@ -33,6 +33,8 @@ export interface MatrixDefect {
   name: string;
   breaks: readonly string[];
   leavesAlone: readonly string[];
+  /** A behaviour the spec allows: it breaks nothing, and no cell of it may be killed, declared or not. */
+  allowedBySpec?: boolean;
 }
 
 /** What the cell is there to show. */
@@ -106,6 +108,7 @@ export interface MatrixOptions {
 
 interface Job {
   defect: string | null;
+  allowedBySpec?: boolean;
   c: ConformanceCase;
   role: CellRole;
 }
@@ -119,8 +122,10 @@ export function isKilled(_strength: Strength, verdict: Verdict, advisory: string
   return verdict === 'pass' && advisory !== undefined;
 }
 
-export function judgeCell(role: CellRole, strength: Strength, verdict: Verdict, advisory: string | undefined): { outcome: CellOutcome; ok: boolean } {
+export function judgeCell(role: CellRole, strength: Strength, verdict: Verdict, advisory: string | undefined, allowedBySpec = false): { outcome: CellOutcome; ok: boolean } {
   const killed = isKilled(strength, verdict, advisory);
+  // A behaviour the spec allows that fails or advises against any case is a false verdict of the suite.
+  if (allowedBySpec && role === 'undeclared' && killed) return { outcome: 'collateral', ok: false };
   const clean = verdict === 'pass' && advisory === undefined;
   switch (role) {
     case 'breaks':
@@ -157,7 +162,7 @@ export function planMatrix(opts: Pick<MatrixOptions, 'cases' | 'defects' | 'scop
     for (const id of d.leavesAlone) if (byId.has(id)) jobs.push({ defect: d.name, c: byId.get(id)!, role: 'leavesAlone' });
     if (opts.scope === 'full') {
       const declared = new Set([...d.breaks, ...d.leavesAlone]);
-      for (const c of opts.cases) if (!declared.has(c.meta.id) && !isSlow(c)) jobs.push({ defect: d.name, c, role: 'undeclared' });
+      for (const c of opts.cases) if (!declared.has(c.meta.id) && !isSlow(c)) jobs.push({ defect: d.name, c, role: 'undeclared', ...(d.allowedBySpec ? { allowedBySpec: true } : {}) });
     }
   }
   return jobs;
@@ -195,7 +200,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResult> {
   };
   const stalled = (a: CellAttempt) => a.verdict === 'inconclusive' && a.reason.includes(HARNESS_STALL);
   const toCell = (job: Job, a: CellAttempt, stalledAttempt?: CellAttempt): MatrixCell => {
-    const { outcome, ok } = judgeCell(job.role, job.c.meta.strength, a.verdict, a.advisory);
+    const { outcome, ok } = judgeCell(job.role, job.c.meta.strength, a.verdict, a.advisory, job.allowedBySpec);
     return {
       defect: job.defect,
       caseId: job.c.meta.id,

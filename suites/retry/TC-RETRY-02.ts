@@ -6,10 +6,17 @@
  * Resource 16 says "should re-bootstrap": a missing fallback is an advisory, not a fail.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectBootstrapRequest, expectRegister, serverAccount } from '../steps.js';
+import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
+
+const ROW = 'LWM2M-CORE-RETRY-03';
+
+const settingsOf = (k: DeviceTimers): RetrySettingsMs => ({ retryCount: k.retryCount, retryTimerMs: k.retryTimerMs, sequenceDelayMs: k.sequenceDelayMs, sequenceRetryCount: k.sequenceRetryCount });
+/** Either alternative is allowed, so the window is the later one: every sequence used up (attempts fail at once), plus a startup bound to act. */
+const windowOf = (k: DeviceTimers) => fallbackWindowMs(k, settingsOf(k), 0) + k.startupMs;
 
 export default defineCase(
   {
@@ -17,29 +24,21 @@ export default defineCase(
     title: 'Fallback to bootstrap when registration is rejected and Bootstrap on Registration Failure is true',
     area: 'retry',
     requirements: [
-      { id: 'LWM2M-CORE-RETRY-03', section: 'OMA 1.xml res 16 (Bootstrap on Registration Failure)', quote: 'if true, the client should re-bootstrap when registration is explicitly rejected or considered failing as dictated by the other resource settings' },
+      { id: ROW, section: 'OMA 1.xml res 16 (Bootstrap on Registration Failure)', quote: 'if true, the client should re-bootstrap when registration is explicitly rejected or considered failing as dictated by the other resource settings' },
     ],
     ics: 'server.communication-retry',
-    budget: fixedBudget(120_000),
+    budget: (k) => bootstrapAndRegisterMs(k) + windowOf(k),
     tags: ['retry', 'bootstrap'],
   },
   async (t: CaseContext) => {
-    const account = serverAccount(t, {
-      bootstrapOnRegistrationFailure: true,
-      retryCount: t.ixit.retryCount,
-      retryTimerS: t.ixit.retryTimerS,
-      sequenceDelayTimerS: t.ixit.sequenceDelayTimerS,
-      sequenceRetryCount: t.ixit.sequenceRetryCount,
-    });
+    const k = t.timers;
+    const account = serverAccount(t, { bootstrapOnRegistrationFailure: true, ...writtenSettings(settingsOf(k)) });
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await bootstrapped(t, account, 'device bootstrapped with Bootstrap on Registration Failure = true');
-    const first = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, account, 'device bootstrapped with Bootstrap on Registration Failure = true'));
+    const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
 
-    // Either alternative is allowed: so wait for the later one, all retry sequences used up.
-    const retriesMs = t.ixit.retryTimerS * 1000 * (2 ** (t.ixit.retryCount - 1) - 1);
-    const sequencesMs = (t.ixit.sequenceRetryCount - 1) * (t.ixit.sequenceDelayTimerS * 1000 + retriesMs);
-    const windowMs = (retriesMs + sequencesMs) * 1.5 + t.ixit.holdOffS * 1000 + t.ixit.startupBoundS * 1000;
-    const fallback = await expectBootstrapRequest(t, windowMs, `Register #1 ${describeRequest(first)} was rejected 4.03`);
+    const windowMs = windowOf(k);
+    const fallback = await expectBootstrapRequest(t, windowMs, `Register #1 ${describeRequest(first)} was rejected 4.03`, t.bootstrapServer, ROW);
     const attempts = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register' && m.monoNs < fallback.monoNs).length;
     t.pass(
       `after ${attempts} rejected Register attempt(s) the device fell back to bootstrap: ${describeRequest(fallback)} ${fmtMs(CaseContext.elapsedMs(first.monoNs, fallback.monoNs))} after Register #1 (${attempts === 1 ? 'after the first rejection' : 'after the retries'})`,

@@ -1,9 +1,11 @@
 /*
- * Expected sequence (lifetime written longer than the CoAP give-up, so the registration is
- * still alive when the Update fails; the LwM2M Server accepts the Register and then drops
- * every Update: no ACK, no response):
+ * Expected sequence (lifetime written longer than twice the CoAP give-up, so the
+ * registration is still alive when the Update fails; the LwM2M Server accepts the Register
+ * and then drops every Update: no ACK, no response):
  *   device -> DM   Register (2.01)
- *   DM -> device   Execute /1/x/8 (Registration Update Trigger), so the Update comes now
+ *   DM -> device   Execute /1/x/8 (Registration Update Trigger), so the Update need not
+ *                  wait for the heartbeat; only a shortcut: if the device ignores it, the
+ *                  heartbeat Update (before the lifetime runs out) serves as well
  *   device -> DM   CON POST /rd/<location> (Update), retransmitted, never answered
  *   device -> DM   Register                    once the device has given up on the Update,
  *                                               at most MAX_TRANSMIT_WAIT after it (IXIT CoAP parameters)
@@ -11,13 +13,21 @@
  * Catalog row LWM2M-CORE-RETRY-06 is implied, not quoted: judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, maxTransmitWaitMsOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount } from '../steps.js';
+import { slowDeviceBoundMs, usingTool } from './windows.js';
+
+const ROW = 'LWM2M-CORE-RETRY-06';
+
+/** The registration must outlive the Update's give-up, or a Register at expiry would hide the rule. */
+const lifetimeSOf = (k: DeviceTimers) => Math.max(k.lifetimeMs / 1000, Math.ceil((2 * k.maxTransmitWaitMs) / 1000));
+/** Upper bound for the Register: the device gives up at most MAX_TRANSMIT_WAIT after the first transmission; +50 % +1 s. */
+const giveUpWindowMs = (k: DeviceTimers) => slowDeviceBoundMs(k.maxTransmitWaitMs);
 
 export default defineCase(
   {
@@ -26,42 +36,61 @@ export default defineCase(
     area: 'retry',
     requirements: [
       {
-        id: 'LWM2M-CORE-RETRY-06',
+        id: ROW,
         section: 'LwM2M Core 1.2 §6.2.2 (Update), §6.2.1.1; ETS int-105',
         quote: 'when an Update fails (CoAP timeout or error) the client falls back to Register, and from there to the retry rules; not straight to bootstrap, not silence',
       },
     ],
-    budget: fixedBudget(360_000),
+    // The Update comes at the latest as the heartbeat, before the lifetime runs out.
+    budget: (k) => bootstrapAndRegisterMs(k) + lifetimeSOf(k) * 1000 + giveUpWindowMs(k),
     tags: ['retry', 'registration', 'timing'],
   },
   async (t: CaseContext) => {
-    const mtwMs = maxTransmitWaitMsOf(t);
-    // The registration must outlive the Update's give-up, or a Register at expiry would hide the rule.
-    const lifetimeS = Math.max(t.ixit.lifetimeS, Math.ceil((2 * mtwMs) / 1000));
+    const k = t.timers;
+    const mtwMs = k.maxTransmitWaitMs;
+    const lifetimeS = lifetimeSOf(k);
     const account = serverAccount(t, { lifetimeS });
-    const plan = await t.precondition('device bootstrapped and registered', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      return runBootstrapPlan(t, req, account);
-    });
-    const register = await t.precondition('first Register accepted', () => expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish'));
+    const plan = await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () =>
+      t.precondition('device bootstrapped and registered', async () => {
+        await provisionAndStart(t);
+        const req = await expectBootstrapRequest(t, k.firstRequestMs, 'device start');
+        return runBootstrapPlan(t, req, account);
+      }),
+    );
+    const register = await t.precondition('first Register accepted (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
 
     t.lwm2mServer.updatePolicy = SILENT;
     const retransmissions: bigint[] = [];
     t.lwm2mServer.endpoint.on('duplicate', (d: { msg: { code: string }; monoNs: bigint }) => {
       if (d.msg.code === '0.02') retransmissions.push(d.monoNs);
     });
-    const trigger = await t.lwm2mServer.execute(register.remote, `/1/${plan.serverIid}/8`);
-    t.note(`${describeResult(trigger)} (Registration Update Trigger, so the Update need not wait for the heartbeat)`);
-    // The first Update the server leaves unanswered (an earlier, accepted heartbeat is not the one staged here).
-    const update = await t.lwm2mServer.messages.next((m) => m.kind === 'update' && m.answeredWith === null, lifetimeS * 1000, t.signal);
+    // The first Update the server leaves unanswered, whether the trigger or the heartbeat brought it.
+    const updateSeen = t.lwm2mServer.messages.next((m) => m.kind === 'update' && m.answeredWith === null, lifetimeS * 1000, t.signal);
+    const triggerPath = `/1/${plan.serverIid}/8`;
+    let trigger = `Execute ${triggerPath} (Registration Update Trigger) not answered yet`;
+    // The Execute may be given up on after the case has ended: its outcome is noted only while the case runs.
+    let running = true;
+    // A shortcut only: the Update judged here may as well be the heartbeat; TC-REG-07 judges the trigger.
+    void t.lwm2mServer.execute(register.remote, triggerPath).then(
+      (r) => {
+        trigger = `${describeResult(r)} (Registration Update Trigger, so the Update need not wait for the heartbeat)`;
+        if (running) t.note(trigger);
+      },
+      (e: Error) => {
+        trigger = `Execute ${triggerPath} (Registration Update Trigger) failed: ${e.message}`;
+        if (running) t.note(`${trigger}; waiting for the heartbeat Update instead (TC-REG-07 judges the trigger)`);
+      },
+    );
+    const update = await updateSeen;
+    running = false;
     if (!update) {
-      t.inconclusive(`no Update reached the LwM2M Server within the lifetime of ${lifetimeS} s after ${describeResult(trigger)}, so a failed Update could not be staged (the Update cases judge the heartbeat itself)`);
+      t.inconclusive(
+        `no Update reached the LwM2M Server within the lifetime of ${lifetimeS} s after ${describeRequest(register)} (${trigger}), so a failed Update could not be staged (TC-REG-07 judges the Registration Update Trigger, the Update cases the heartbeat)`,
+      );
     }
     t.note(`the LwM2M Server drops ${describeRequest(update)} and its retransmissions (no ACK, no response)`);
 
-    // Upper bound: the device gives up at most MAX_TRANSMIT_WAIT after the first transmission; +50 % +1 s slack.
-    const windowMs = mtwMs * 1.5 + 1000;
+    const windowMs = giveUpWindowMs(k);
     const after = `the Update ${describeRequest(update)} went unanswered`;
     // Whichever comes first decides; the other wait is called off.
     const race = new AbortController();
@@ -76,18 +105,18 @@ export default defineCase(
     const sinceUpdate = (ns: bigint) => fmtMs(CaseContext.elapsedMs(update.monoNs, ns));
     const retx = `${retransmissions.length} retransmission(s) of the Update seen`;
     if (next && 'bootstrap' in next) {
-      t.fail(`after ${after}, the device went straight to the Bootstrap-Server: ${describeRequest(next.bootstrap)} ${sinceUpdate(next.bootstrap.monoNs)} after the Update (${retx}), with no Register first`);
+      t.fail(ROW, `after ${after}, the device went straight to the Bootstrap-Server: ${describeRequest(next.bootstrap)} ${sinceUpdate(next.bootstrap.monoNs)} after the Update (${retx}), with no Register first`);
     }
     if (!next) {
-      t.fail(`after ${after}, neither a Register nor a Bootstrap-Request arrived within ${fmtMs(windowMs)} (MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)} from the IXIT CoAP parameters, +50 % +1 s; ${retx})`);
+      t.fail(ROW, `after ${after}, neither a Register nor a Bootstrap-Request arrived within ${fmtMs(windowMs)} (MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)} from the IXIT CoAP parameters, +50 % +1 s; ${retx})`);
     }
     const reg = next.register;
-    t.check('Register carries ep = the provisioned Endpoint Client Name', reg.query.get('ep')?.[0] === t.endpoint, {
+    t.check(ROW, 'Register carries ep = the provisioned Endpoint Client Name', reg.query.get('ep')?.[0] === t.endpoint, {
       expected: `ep=${t.endpoint}`,
       observed: describeRequest(reg),
     });
-    const c = t.ixit.coap;
-    const earliestGiveUpMs = c.ackTimeoutS * 1000 * (2 ** (c.maxRetransmit + 1) - 1);
+    const c = k.coap;
+    const earliestGiveUpMs = c.ackTimeoutMs * (2 ** (c.maxRetransmit + 1) - 1);
     const gapMs = CaseContext.elapsedMs(update.monoNs, reg.monoNs);
     if (gapMs < earliestGiveUpMs) t.note(`the Register came ${fmtMs(gapMs)} after the Update, before the earliest CoAP give-up (${fmtMs(earliestGiveUpMs)} with ACK_RANDOM_FACTOR 1)`);
     t.pass(`after ${after} (${retx}), the device registered again: ${describeRequest(reg)} ${fmtMs(gapMs)} after the Update (window ${fmtMs(windowMs)} from MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)}); no Bootstrap-Request before it`);

@@ -11,22 +11,20 @@
  */
 import { createSocket } from 'node:dgram';
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import {
-  bootstrapped,
-  describeRequest,
-  expectBootstrapRequest,
-  expectRegister,
-  maxTransmitWaitMsOf,
-  registrationRetryBudgetMs,
-  runBootstrapPlan,
-  serverAccount,
-} from '../steps.js';
+import { bootstrapped, describeRequest, expectRegister, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
+import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
 
 const RETRY_COUNT = 1;
+const INT7 = 'LWM2M-CORE-RETRY-07';
+const RES16 = 'LWM2M-CORE-RETRY-03';
+
+const settingsOf = (k: DeviceTimers): RetrySettingsMs => ({ retryCount: RETRY_COUNT, retryTimerMs: k.retryTimerMs, sequenceDelayMs: k.sequenceDelayMs, sequenceRetryCount: 1 });
+/** Each attempt to the black hole fails only when the device gives up on its CON: MAX_TRANSMIT_WAIT. */
+const windowOf = (k: DeviceTimers) => fallbackWindowMs(k, settingsOf(k), k.maxTransmitWaitMs);
 
 export default defineCase(
   {
@@ -41,10 +39,12 @@ export default defineCase(
         quote: 'the client should re-bootstrap when registration is considered as failing as dictated by the other resource settings',
       },
     ],
-    budget: fixedBudget(360_000),
+    // First bootstrap, the fallback window, the second bootstrap (Delete / and the plan), its Register.
+    budget: (k) => bootstrapAndRegisterMs(k) + windowOf(k) + exchangesMs(k, 9) + k.startupMs,
     tags: ['retry', 'bootstrap', 'timing'],
   },
   async (t: CaseContext) => {
+    const k = t.timers;
     // A black hole the harness owns: datagrams reach it (and are counted) but nothing ever answers.
     const hole = createSocket(t.profile.harness.listenAddress.includes(':') ? 'udp6' : 'udp4');
     const swallowed: bigint[] = [];
@@ -55,17 +55,19 @@ export default defineCase(
     });
     try {
       const holeUri = `coap://${formatHostForUri(t.profile.harness.advertiseHost)}:${hole.address().port}`;
-      const settings = { retryCount: RETRY_COUNT, retryTimerS: t.ixit.retryTimerS, sequenceDelayTimerS: t.ixit.sequenceDelayTimerS, sequenceRetryCount: 1 };
+      const settings = writtenSettings(settingsOf(k));
       const unreachable = serverAccount(t, { serverUri: holeUri, bootstrapOnRegistrationFailure: true, ...settings });
-      await bootstrapped(t, unreachable, `device bootstrapped onto an unreachable LwM2M Server ${holeUri}`);
+      await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, unreachable, `device bootstrapped onto an unreachable LwM2M Server ${holeUri}`));
       const finishedNs = process.hrtime.bigint();
 
-      const mtwMs = maxTransmitWaitMsOf(t);
+      const mtwMs = k.maxTransmitWaitMs;
       const budgetMs = registrationRetryBudgetMs(settings, mtwMs);
-      const windowMs = budgetMs * 1.5 + 1000 + t.ixit.holdOffS * 1000;
+      const windowMs = windowOf(k);
       const fallback = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
       if (!fallback) {
+        // Resource 16 true: "should re-bootstrap" once registration is considered failing.
         t.fail(
+          RES16,
           `no Bootstrap-Request within ${fmtMs(windowMs)} of Bootstrap-Finish while the LwM2M Server ${holeUri} never answered (${swallowed.length} datagram(s) swallowed): retry budget ${RETRY_COUNT} × MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)} + Retry Timer back-off, +50 % +1 s, Bootstrap on Registration Failure true`,
         );
       }
@@ -76,10 +78,10 @@ export default defineCase(
       }
 
       // ETS int-7 goes on: the client takes the new account and registers to that server.
-      const del = await t.bootstrapServer.delete(fallback.remote, '/');
+      const del = await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
       t.note(describeResult(del));
-      const plan = await runBootstrapPlan(t, fallback, serverAccount(t));
-      const register = await expectRegister(t, t.ixit.startupBoundS * 1000, `the second Bootstrap-Finish (${fmtMs(CaseContext.elapsedMs(fallback.monoNs, plan.finishMonoNs))} after the fallback)`);
+      const plan = await usingTool(t, 'the second bootstrap session (TC-BS-* judge it)', () => runBootstrapPlan(t, fallback, serverAccount(t), { row: INT7 }));
+      const register = await expectRegister(t, k.startupMs, `the second Bootstrap-Finish (${fmtMs(CaseContext.elapsedMs(fallback.monoNs, plan.finishMonoNs))} after the fallback)`, INT7);
       t.pass(
         `the LwM2M Server ${holeUri} never answered; ${fmtMs(afterMs)} after Bootstrap-Finish (retry budget ${fmtMs(budgetMs)}, window ${fmtMs(windowMs)}) the device fell back: ${describeRequest(fallback)}; re-bootstrapped, it registered to the reachable server: ${describeRequest(register)}`,
       );

@@ -10,12 +10,17 @@
  * handshake is reported, never judged. Only the retry itself is judged, at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { inspectClientHello, type DtlsRecordEvent } from '../../harness/dtls/session-layer.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
+import { nextAttemptWaitMs, sequenceWaitsMs, usingTool } from './windows.js';
+
+const ROW = 'LWM2M-CORE-RETRY-05';
+/** At least two attempts, so that one retry shows how the error response was counted. */
+const retryCountOf = (k: DeviceTimers) => Math.max(2, k.retryCount);
 
 export default defineCase(
   {
@@ -24,13 +29,13 @@ export default defineCase(
     area: 'retry',
     requirements: [
       {
-        id: 'LWM2M-CORE-RETRY-05',
+        id: ROW,
         section: 'LwM2M Core 1.2 §6.2.1.1 (inferred: Anjay DtlsCommunicationSequenceTimers, AT-NetworkErrorHandling)',
         quote: 'a failed attempt is a CoAP timeout, a DTLS handshake failure or an error response; DTLS re-handshake between attempts is implementation behaviour, reported not judged',
       },
     ],
     ics: 'transport.dtls-psk',
-    budget: fixedBudget(120_000),
+    budget: (k) => bootstrapAndRegisterMs(k) + sequenceWaitsMs(k.retryTimerMs, retryCountOf(k)),
     tags: ['retry', 'security', 'dtls'],
     security: 'psk',
   },
@@ -46,21 +51,23 @@ export default defineCase(
     };
     dtls.server.on('record', onRecord);
     try {
-      const retryCount = Math.max(2, t.ixit.retryCount);
-      const retryTimerMs = t.ixit.retryTimerS * 1000;
-      const account = serverAccount(t, { bootstrapOnRegistrationFailure: false, retryCount, retryTimerS: t.ixit.retryTimerS, sequenceDelayTimerS: t.ixit.sequenceDelayTimerS, sequenceRetryCount: 1 });
+      const k = t.timers;
+      const retryCount = retryCountOf(k);
+      const retryTimerMs = k.retryTimerMs;
+      const account = serverAccount(t, { bootstrapOnRegistrationFailure: false, retryCount, retryTimerS: retryTimerMs / 1000, sequenceDelayTimerS: k.sequenceDelayMs / 1000, sequenceRetryCount: 1 });
       t.lwm2mServer.registerPolicy = reject('4.03');
-      await bootstrapped(t, account, 'DTLS-PSK bootstrap with Bootstrap on Registration Failure false');
+      await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 and TC-BS-* judge it)', () => bootstrapped(t, account, 'DTLS-PSK bootstrap with Bootstrap on Registration Failure false'));
 
-      const attempts: RegistrationMessage[] = [await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish')];
-      for (let k = 1; k < retryCount; k++) {
-        const upper = retryTimerMs * 2 ** (k - 1) * 1.5 + 1000;
+      const first = await t.precondition('the device registers over DTLS after Bootstrap-Finish (TC-SEC-02 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
+      const attempts: RegistrationMessage[] = [first];
+      for (let n = 1; n < retryCount; n++) {
+        const upper = nextAttemptWaitMs(retryTimerMs, n);
         const next = await t.lwm2mServer.expectRegister(upper, t.signal);
         if (!next) {
-          if (k === 1) {
-            t.fail(`after Register #1 ${describeRequest(attempts[0]!)} was answered 4.03 inside the DTLS session, no Register #2 within ${fmtMs(upper)}: the error response was not counted as a failed attempt to retry (Retry Count ${retryCount}, Bootstrap on Registration Failure false)`);
+          if (n === 1) {
+            t.fail(ROW, `after Register #1 ${describeRequest(attempts[0]!)} was answered 4.03 inside the DTLS session, no Register #2 within ${fmtMs(upper)}: the error response was not counted as a failed attempt to retry (Retry Count ${retryCount}, Bootstrap on Registration Failure false)`);
           }
-          t.note(`no Register #${k + 1} within ${fmtMs(upper)} (TC-RETRY-01 judges the attempt count and spacing)`);
+          t.note(`no Register #${n + 1} within ${fmtMs(upper)} (TC-RETRY-01 judges the attempt count and spacing)`);
           break;
         }
         attempts.push(next);

@@ -6,11 +6,12 @@
  *   device -> BS   2.05, 2.04, 2.04, 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { describeRequest, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { describeRequest, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount } from '../steps.js';
+import { usingTool } from '../retry/windows.js';
 
 export default defineCase(
   {
@@ -23,28 +24,30 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 3, 5', quote: 'the PSK identity is /0/x/3 and the key /0/x/5 of the account' },
       { id: 'LWM2M-TRANS-DTLS-01', section: 'LwM2M Transport 1.2 §5.2', quote: 'the client initiates the DTLS handshake toward the Bootstrap-Server' },
       { id: 'GEISA-ADM-BS-04', section: 'GEISA adm/bootstrap.rst note (ToDo)', quote: 'ep may be omitted when the security identity suffices: open, judged inconclusive' },
+      { id: 'LWM2M-CORE-BS-01', section: 'LwM2M Core 1.2 §6.1.7.1', quote: 'Bootstrap-Request: CON POST /bs with Uri-Query ep={Endpoint Client Name}' },
     ],
     ics: 'transport.dtls-psk',
-    budget: fixedBudget(60_000),
+    // The device's first request, then a bootstrap session of Discover, two Writes and Finish.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 4),
     tags: ['security', 'dtls', 'bootstrap'],
     security: 'psk',
   },
   async (t: CaseContext) => {
     const provisioned = t.bootstrapPsk!;
     await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8');
+    const req = await expectBootstrapRequest(t, t.timers.firstRequestMs, 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8', t.bootstrapServer, 'GEISA-ADM-LWM2M-03');
 
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
-    if (!hs) t.fail(`the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
-    t.check('ClientHello offers TLS_PSK_WITH_AES_128_CCM_8', hs.clientOfferedCiphers.includes(MANDATORY_PSK_SUITE_ID), {
+    if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
+    t.check('LWM2M-TRANS-DTLS-02', 'ClientHello offers TLS_PSK_WITH_AES_128_CCM_8', hs.clientOfferedCiphers.includes(MANDATORY_PSK_SUITE_ID), {
       expected: 'cipher list containing TLS_PSK_WITH_AES_128_CCM_8 (0xC0A8)',
       observed: hs.clientOfferedCiphers.map(cipherSuiteName).join(', ') || '(not captured)',
     });
-    t.check('handshake completed with TLS_PSK_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_PSK_SUITE_ID, {
+    t.check('LWM2M-TRANS-DTLS-02', 'handshake completed with TLS_PSK_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_PSK_SUITE_ID, {
       expected: 'TLS_PSK_WITH_AES_128_CCM_8',
       observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
     });
-    t.check('PSK identity in the handshake is the provisioned one', hs.pskIdentity === provisioned.identity, {
+    t.check('LWM2M-TRANS-DTLS-04', 'PSK identity in the handshake is the provisioned one', hs.pskIdentity === provisioned.identity, {
       expected: `"${provisioned.identity}"`,
       observed: hs.pskIdentity === null ? 'no PSK identity' : `"${hs.pskIdentity}"`,
     });
@@ -52,13 +55,16 @@ export default defineCase(
       // Over DTLS the PSK identity already names the device; GEISA's ToDo leaves ep optional then.
       t.specOpen('GEISA adm/bootstrap.rst note "ToDo" (GEISA-ADM-BS-04, catalog O-5)', `Bootstrap-Request ${describeRequest(req)} has no ep; the PSK identity "${hs.pskIdentity}" identifies the device`);
     } else {
-      t.check('Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
+      t.check('LWM2M-CORE-BS-01', 'Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
         expected: `ep=${t.endpoint}`,
         observed: describeRequest(req),
       });
     }
 
-    await runBootstrapPlan(t, req, serverAccount(t));
+    // The operations are TC-BS-*'s to judge; here they only show the session carries CoAP.
+    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () =>
+      t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, serverAccount(t))),
+    );
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher} and PSK identity "${hs.pskIdentity}" in ${hs.durationMs.toFixed(0)} ms, then bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );

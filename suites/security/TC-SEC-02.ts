@@ -6,11 +6,13 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { bootstrapped, describeRequest, expectRegister, handshakeOf, serverAccount } from '../steps.js';
+import { bootstrapped, describeRequest, handshakeOf, serverAccount } from '../steps.js';
+import { usingTool } from '../retry/windows.js';
+import { expectRegisterOverDtls } from './evidence.js';
 
 export default defineCase(
   {
@@ -21,29 +23,30 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 2, 3, 5', quote: 'Security Mode /0/x/2 = 0 (PSK): the identity is /0/x/3 and the key /0/x/5' },
       { id: 'LWM2M-TRANS-DTLS-02', section: 'LwM2M Transport 1.2 §5.2.9.1 (1.1: §5.2.8.1)', quote: 'in PSK mode the client MUST support TLS_PSK_WITH_AES_128_CCM_8' },
       { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
+      { id: 'LWM2M-CORE-REG-01', section: 'LwM2M Core 1.2 §6.2.1', quote: 'Register: CON POST /rd with Uri-Query ep={Endpoint Client Name}' },
     ],
     ics: 'transport.dtls-psk',
-    budget: fixedBudget(60_000),
+    budget: (k) => bootstrapAndRegisterMs(k),
     tags: ['security', 'dtls', 'registration'],
     security: 'psk',
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
     const written = account.psk!;
-    await bootstrapped(t, account, 'DTLS-PSK bootstrap completed');
+    await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () => bootstrapped(t, account, 'DTLS-PSK bootstrap completed'));
 
-    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    const register = await expectRegisterOverDtls(t, written.identity);
     const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);
-    if (!hs) t.fail(`the Register ${describeRequest(register)} arrived without a DTLS handshake on record`);
-    t.check('PSK identity in the handshake with the LwM2M Server is /0/x/3 as written', hs.pskIdentity === written.identity, {
+    if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Register ${describeRequest(register)} arrived without a DTLS handshake on record`);
+    t.check('LWM2M-TRANS-DTLS-04', 'PSK identity in the handshake with the LwM2M Server is /0/x/3 as written', hs.pskIdentity === written.identity, {
       expected: `"${written.identity}"`,
       observed: hs.pskIdentity === null ? 'no PSK identity' : `"${hs.pskIdentity}"`,
     });
-    t.check('handshake completed with TLS_PSK_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_PSK_SUITE_ID, {
+    t.check('LWM2M-TRANS-DTLS-02', 'handshake completed with TLS_PSK_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_PSK_SUITE_ID, {
       expected: 'TLS_PSK_WITH_AES_128_CCM_8',
       observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
     });
-    t.check('Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
+    t.check('LWM2M-CORE-REG-01', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
       expected: `ep=${t.endpoint}`,
       observed: describeRequest(register),
     });

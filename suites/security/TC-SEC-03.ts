@@ -5,9 +5,10 @@
  *   and never a plaintext CoAP datagram to the LwM2M Server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { bootstrapped, describePlaintext, describeRequest, serverAccount } from '../steps.js';
+import { usingTool } from '../retry/windows.js';
 
 export default defineCase(
   {
@@ -19,19 +20,19 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-04', section: 'OMA 0.xml res 2', quote: 'Security Mode /0/x/2 decides how the client secures the connection' },
     ],
     ics: 'transport.dtls-psk',
-    budget: fixedBudget(60_000),
+    budget: (k) => bootstrapAndRegisterMs(k),
     tags: ['security', 'dtls', 'negative'],
     security: 'psk',
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    await bootstrapped(t, account, 'DTLS-PSK bootstrap completed');
+    await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () => bootstrapped(t, account, 'DTLS-PSK bootstrap completed'));
 
     // Watch the LwM2M Server until the device has registered (or the startup window ends).
-    const windowMs = t.ixit.startupBoundS * 1000;
+    const windowMs = t.timers.startupMs;
     const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);
     const plaintext = t.lwm2mServer.dtls!.dropped.all;
-    t.check('no plaintext datagram to the coaps:// LwM2M Server', plaintext.length === 0, {
+    t.check('GEISA-ADM-LWM2M-03', 'no plaintext datagram to the coaps:// LwM2M Server', plaintext.length === 0, {
       expected: 'only DTLS records (Security Mode 0 was written)',
       observed: plaintext.length === 0 ? 'only DTLS' : `${plaintext.length} non-DTLS datagram(s), first: ${describePlaintext(plaintext[0]!.bytes)} from ${plaintext[0]!.remote.address}:${plaintext[0]!.remote.port}`,
     });

@@ -6,12 +6,13 @@
  *   BS -> device   2.04; Discover; Write /0/x (certificate-mode account); Write /1/y; Finish
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
 import { describeCertificate } from '../../harness/pki/certificates.js';
-import { certificateServerAccount, describeRequest, expectBootstrapRequest, fingerprintOf, handshakeOf, provisionAndStart, runBootstrapPlan, startupWindowMs } from '../steps.js';
+import { certificateServerAccount, describeRequest, expectBootstrapRequest, fingerprintOf, handshakeOf, provisionAndStart, runBootstrapPlan } from '../steps.js';
+import { usingTool } from '../retry/windows.js';
 
 export default defineCase(
   {
@@ -24,35 +25,38 @@ export default defineCase(
       { id: 'GEISA-ADM-LWM2M-03', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL use DTLS to secure CoAP' },
     ],
     ics: 'transport.dtls-certificate',
-    budget: fixedBudget(60_000),
+    // The device's first request, then a bootstrap session of Discover, two Writes and Finish.
+    budget: (k) => k.firstRequestMs + exchangesMs(k, 4),
     tags: ['security', 'dtls', 'certificate', 'bootstrap'],
     security: 'certificate',
   },
   async (t: CaseContext) => {
     await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start, over DTLS in certificate mode offering only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8');
+    const req = await expectBootstrapRequest(t, t.timers.firstRequestMs, 'device start, over DTLS in certificate mode offering only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', t.bootstrapServer, 'GEISA-ADM-LWM2M-03');
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
-    if (!hs) t.fail(`the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
-    t.check('handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
+    if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
+    t.check('LWM2M-TRANS-DTLS-03', 'handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
       expected: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
       observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
     });
     const leaf = hs.peerCertChainDer[0];
-    t.check('the device presented a client certificate', leaf !== undefined, { expected: 'a certificate in the client Certificate message', observed: leaf ? describeCertificate(leaf) : 'none' });
-    t.check('the client certificate chains to the manufacturer CA declared for the device', hs.verifyResult === 0, {
+    t.check('GEISA-ADM-BS-05', 'the device presented a client certificate', leaf !== undefined, { expected: 'a certificate in the client Certificate message', observed: leaf ? describeCertificate(leaf) : 'none' });
+    t.check('GEISA-ADM-BS-05', 'the client certificate chains to the manufacturer CA declared for the device', hs.verifyResult === 0, {
       expected: 'verify result 0 against the manufacturer CA',
       observed: `${hs.verifyResult} (${hs.verifyResultText})`,
     });
     const idevid = t.pki!.idevid;
     if (idevid) {
       // The harness installed the IDevID (bundled device): it must be exactly that one.
-      t.check('the client certificate is the IDevID the device was provisioned with', fingerprintOf(leaf) === idevid.cert.fingerprint256, {
+      t.check('GEISA-ADM-BS-05', 'the client certificate is the IDevID the device was provisioned with', fingerprintOf(leaf) === idevid.cert.fingerprint256, {
         expected: describeCertificate(idevid.certPem),
         observed: leaf ? describeCertificate(leaf) : 'none',
       });
     }
     const { account } = await certificateServerAccount(t);
-    await runBootstrapPlan(t, req, account);
+    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () =>
+      t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, account)),
+    );
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher}, client certificate ${leaf ? describeCertificate(leaf) : ''} verified; bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );

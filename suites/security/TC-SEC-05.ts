@@ -7,13 +7,14 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
 import { describeCertificate } from '../../harness/pki/certificates.js';
 import { X509Certificate } from 'node:crypto';
 import { bootstrapped, certificateServerAccount, describeRequest, expectRegister, fingerprintOf, handshakeOf } from '../steps.js';
+import { usingTool } from '../retry/windows.js';
 
 export default defineCase(
   {
@@ -25,22 +26,23 @@ export default defineCase(
       { id: 'LWM2M-TRANS-DTLS-03', section: 'LwM2M Transport 1.2 §5.2.9.3 (1.1: §5.2.8.3)', quote: 'in certificate mode the client MUST support TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8' },
     ],
     ics: 'transport.dtls-certificate',
-    budget: fixedBudget(60_000),
+    budget: (k) => bootstrapAndRegisterMs(k),
     tags: ['security', 'dtls', 'certificate', 'registration'],
     security: 'certificate',
   },
   async (t: CaseContext) => {
     const { account, clientCertPem } = await certificateServerAccount(t);
-    await bootstrapped(t, account, 'certificate-mode bootstrap completed');
-    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    await usingTool(t, 'the certificate-mode bootstrap session (TC-SEC-04 judges it)', () => bootstrapped(t, account, 'certificate-mode bootstrap completed'));
+    // A device that presents another certificate fails the handshake: no Register, and /0/x/3 was not used.
+    const register = await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish', 'LWM2M-CORE-BS-10');
     const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);
-    if (!hs) t.fail(`the Register ${describeRequest(register)} arrived without a DTLS handshake on record`);
+    if (!hs) t.fail('LWM2M-CORE-BS-10', `the Register ${describeRequest(register)} arrived without a DTLS handshake on record`);
     const leaf = hs.peerCertChainDer[0];
-    t.check('the client certificate toward the LwM2M Server is /0/x/3 as written', fingerprintOf(leaf) === new X509Certificate(clientCertPem).fingerprint256, {
+    t.check('LWM2M-CORE-BS-10', 'the client certificate toward the LwM2M Server is /0/x/3 as written', fingerprintOf(leaf) === new X509Certificate(clientCertPem).fingerprint256, {
       expected: describeCertificate(clientCertPem),
       observed: leaf ? describeCertificate(leaf) : 'no client certificate',
     });
-    t.check('handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
+    t.check('LWM2M-TRANS-DTLS-03', 'handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
       expected: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
       observed: hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : String(hs.cipher),
     });

@@ -6,10 +6,14 @@
  *   and no Register ever reaches that server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { issueCertificate } from '../../harness/pki/certificates.js';
 import { bootstrapped, certificateServerAccount, describeRequest } from '../steps.js';
+import { usingTool } from '../retry/windows.js';
+
+/** The row that says the client authenticates the server with what /0/x/4 holds. */
+const PINNING = 'LWM2M-CORE-BS-10';
 
 export default defineCase(
   {
@@ -21,7 +25,7 @@ export default defineCase(
       { id: 'LWM2M-CORE-BS-10', section: 'OMA 0.xml res 4, 15', quote: '/0/x/4 holds the server certificate the client authenticates the server with; /0/x/15 says how' },
     ],
     ics: 'transport.dtls-certificate',
-    budget: fixedBudget(60_000),
+    budget: (k) => bootstrapAndRegisterMs(k),
     tags: ['security', 'dtls', 'certificate', 'negative'],
     security: 'certificate',
   },
@@ -29,18 +33,18 @@ export default defineCase(
     // A certificate from the same CA for the same address: only pinning tells it apart.
     const decoy = await issueCertificate(t.pki!.runCa, { commonName: 'geisa-adm lwm2m-server', hosts: [t.profile.harness.advertiseHost], usage: 'server' });
     const { account } = await certificateServerAccount(t, { serverCertPem: decoy.certPem });
-    await bootstrapped(t, account, 'certificate-mode bootstrap completed');
-    const windowMs = t.ixit.startupBoundS * 1000;
+    await usingTool(t, 'the certificate-mode bootstrap session (TC-SEC-04 judges it)', () => bootstrapped(t, account, 'certificate-mode bootstrap completed'));
+    const windowMs = t.timers.startupMs;
     const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);
     if (register) {
-      t.fail(`the device registered (${describeRequest(register)}) with a LwM2M Server whose certificate is not the one written to /0/x/4 under Certificate Usage 3`);
+      t.fail(PINNING, `the device registered (${describeRequest(register)}) with a LwM2M Server whose certificate is not the one written to /0/x/4 under Certificate Usage 3`);
     }
     const dtls = t.lwm2mServer.dtls!;
     // The client checks the server certificate before its Finished: a completed handshake
     // means the device accepted the wrong certificate, Register or not.
     const accepted = dtls.handshakes.all[0];
     if (accepted) {
-      t.fail(`the device completed a DTLS handshake (${accepted.cipher}) with a LwM2M Server whose certificate is not the one written to /0/x/4 under Certificate Usage 3`);
+      t.fail(PINNING, `the device completed a DTLS handshake (${accepted.cipher}) with a LwM2M Server whose certificate is not the one written to /0/x/4 under Certificate Usage 3`);
     }
     const attempts = dtls.handshakeFailures.all.length + dtls.handshakes.all.length;
     if (attempts === 0) {

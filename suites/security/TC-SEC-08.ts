@@ -10,22 +10,18 @@
  * Catalog row LWM2M-TRANS-DTLS-06 is inferred and resource 16 says "should": judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import {
-  describeRequest,
-  dtlsTrouble,
-  expectBootstrapRequest,
-  maxTransmitWaitMsOf,
-  provisionAndStart,
-  registrationRetryBudgetMs,
-  runBootstrapPlan,
-  serverAccount,
-  startupWindowMs,
-} from '../steps.js';
+import { describeRequest, dtlsTrouble, expectBootstrapRequest, provisionAndStart, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
+import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from '../retry/windows.js';
 
 const RETRY_COUNT = 1;
+const COUNTS_AS_FAILURE = 'LWM2M-TRANS-DTLS-06';
+
+const settingsOf = (k: DeviceTimers): RetrySettingsMs => ({ retryCount: RETRY_COUNT, retryTimerMs: k.retryTimerMs, sequenceDelayMs: k.sequenceDelayMs, sequenceRetryCount: 1 });
+/** A failed handshake is one failed attempt; it is given MAX_TRANSMIT_WAIT, as a CoAP attempt would be. */
+const windowOf = (k: DeviceTimers) => fallbackWindowMs(k, settingsOf(k), k.maxTransmitWaitMs);
 
 export default defineCase(
   {
@@ -34,7 +30,7 @@ export default defineCase(
     area: 'security',
     requirements: [
       {
-        id: 'LWM2M-TRANS-DTLS-06',
+        id: COUNTS_AS_FAILURE,
         section: 'OMA 1.xml res 11 (TLS-DTLS Alert Code), res 16; Anjay DtlsTlsConnectionFailedSetsAlertCode',
         quote: 'a DTLS handshake failure toward the LwM2M Server counts as a failed registration; /1/x/11, if defined, holds the most recent alert received from that server',
       },
@@ -45,7 +41,8 @@ export default defineCase(
       },
     ],
     ics: 'transport.dtls-psk',
-    budget: fixedBudget(360_000),
+    // Bootstrap, the fallback window, then one Bootstrap-Read of /1/x/11 (MAX_TRANSMIT_WAIT if unanswered).
+    budget: (k) => bootstrapAndRegisterMs(k) - k.startupMs + windowOf(k) + exchangesMs(k, 1),
     tags: ['security', 'dtls', 'retry', 'negative'],
     security: 'psk',
   },
@@ -56,27 +53,33 @@ export default defineCase(
     const security = t.lwm2mServer.security;
     if (security?.mode !== 'psk') throw new Error('TC-SEC-08 needs the PSK-mode LwM2M Server');
     security.table.set(written.identity, serverSide.key);
-    const settings = { retryCount: RETRY_COUNT, retryTimerS: t.ixit.retryTimerS, sequenceDelayTimerS: t.ixit.sequenceDelayTimerS, sequenceRetryCount: 1 };
+    const k = t.timers;
+    const settings = writtenSettings(settingsOf(k));
     const account = serverAccount(t, { psk: written, bootstrapOnRegistrationFailure: true, ...settings });
-    const plan = await t.precondition('DTLS-PSK bootstrap completed with a PSK the LwM2M Server does not accept', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      return runBootstrapPlan(t, req, account);
-    });
+    const plan = await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () =>
+      t.precondition('DTLS-PSK bootstrap completed with a PSK the LwM2M Server does not accept', async () => {
+        await provisionAndStart(t);
+        const req = await expectBootstrapRequest(t, k.firstRequestMs, 'device start');
+        return runBootstrapPlan(t, req, account);
+      }),
+    );
 
     const dtls = t.lwm2mServer.dtls!;
-    const mtwMs = maxTransmitWaitMsOf(t);
+    const mtwMs = k.maxTransmitWaitMs;
     const budgetMs = registrationRetryBudgetMs(settings, mtwMs);
-    const windowMs = budgetMs * 1.5 + 1000 + t.ixit.holdOffS * 1000;
+    const windowMs = windowOf(k);
     const fallback = await t.bootstrapServer.expectBootstrapRequest(windowMs, t.signal);
     const failures = dtls.handshakeFailures.all.filter((f) => f.pskIdentity === written.identity);
     const register = t.lwm2mServer.messages.all.find((m) => m.kind === 'register');
-    if (register) t.fail(`a Register reached the LwM2M Server (${describeRequest(register)}) although its PSK for "${written.identity}" is not the one written: the harness's key setup did not hold`);
+    // The server cannot complete a handshake with a key it does not hold: a Register means the harness is broken, not the device.
+    if (register) throw new Error(`a Register reached the LwM2M Server (${describeRequest(register)}) although its PSK for "${written.identity}" is not the one written: the harness's key setup did not hold`);
     if (!fallback) {
       if (failures.length === 0 && dtls.handshakes.all.length === 0) {
         t.inconclusive(`the device never started a DTLS handshake with the LwM2M Server within ${fmtMs(windowMs)} of Bootstrap-Finish, so how it counts a handshake failure was not observed${dtlsTrouble(dtls)}`);
       }
+      // Both rows are SHOULD: the handshake failure counted as a registration failure (DTLS-06), and "should re-bootstrap" (res 16).
       t.fail(
+        COUNTS_AS_FAILURE,
         `after ${failures.length} failed DTLS handshake(s) with the LwM2M Server (PSK identity "${written.identity}"), no Bootstrap-Request within ${fmtMs(windowMs)} of Bootstrap-Finish: retry budget ${RETRY_COUNT} × MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)} + Retry Timer back-off, +50 % +1 s, Bootstrap on Registration Failure true${dtlsTrouble(dtls)}`,
       );
     }
