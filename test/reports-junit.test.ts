@@ -241,9 +241,12 @@ describe('trace formatting', () => {
     expect(formatDatagram(d, ns(0))).toContain('+0.000 ms  in  bootstrap-server');
     expect(formatDatagram(d, ns(0))).toContain('coap undecodable (truncated header) 6 B');
     expect(formatRelativeMs('2000000', '1000000')).toBe('-1.000 ms');
-    expect(formatCheck({ type: 'check', caseId: 'X', name: 'lt', ok: false, expected: '20', observed: '30', tolerance: '±1', monoNs: '0' })).toBe(
-      'FAIL  lt: expected 20; observed 30; tolerance ±1',
+    expect(formatCheck({ type: 'check', caseId: 'X', requirement: 'LWM2M-CORE-REG-01', level: 'MUST', name: 'lt', ok: false, expected: '20', observed: '30', tolerance: '±1', monoNs: '0' })).toBe(
+      'FAIL  [LWM2M-CORE-REG-01 MUST] lt: expected 20; observed 30; tolerance ±1',
     );
+    // A missed SHOULD row is an advisory, an open row inconclusive: neither reads FAIL.
+    expect(formatCheck({ name: 'half-life', ok: false, expected: 'a', observed: 'b', requirement: 'GEISA-ADM-REG-04', level: 'SHOULD' })).toMatch(/^miss  \[GEISA-ADM-REG-04 SHOULD\]/);
+    expect(formatCheck({ name: 'ep', ok: false, expected: 'a', observed: 'b', requirement: 'GEISA-ADM-BS-04', level: 'OPEN' })).toMatch(/^open  /);
   });
 });
 

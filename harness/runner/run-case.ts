@@ -223,7 +223,7 @@ function finalVerdict(t: CaseContext, emit: (v: Verdict, r: string, a?: string) 
   if (t.failures.length > 0) return emit('fail', t.failures[0]!, advisoriesOf(t));
   if (t.inconclusives.length > 0) return emit('inconclusive', t.inconclusives[0]!, advisoriesOf(t));
   const n = t.advisories.length;
-  if (t.passReason) return emit('pass', n ? `${t.passReason} (advisory: ${n} SHOULD-level point${n > 1 ? 's' : ''} not met)` : t.passReason, advisoriesOf(t));
+  if (t.passReason) return emit('pass', n ? `${t.passReason} (with ${n === 1 ? 'an advisory' : `${n} advisories`}, not a fail)` : t.passReason, advisoriesOf(t));
   return emit('pass', n ? `advisory, not a fail: ${t.advisories[0]}` : `all ${t.checkCount} checks held`, advisoriesOf(t));
 }
 
