@@ -109,7 +109,7 @@ export async function answered<T>(t: CaseContext, endpoint: CoapEndpoint, what: 
   } catch (e) {
     if (e instanceof CoapTimeoutError) {
       const seen =
-        `${what}: ${emptyAcks.has(e.request.mid) ? `${describe(e.request)} was acknowledged with an empty ACK, but no separate response followed within ${fmtMs(e.waitedMs)}` : unansweredText(e)}` +
+        `${what}: ${emptyAcks.has(e.request.mid) ? `${describe(e.request)} was acknowledged with an empty ACK, but no separate response followed within ${fmtMs(e.waitedMs)}` : unansweredText(e, t.timers.maxTransmitWaitMs)}` +
         (unmatched.length ? `; the device sent ${unmatched.join(', ')}, which match neither the request's MID (${e.request.mid}) nor its token (${e.request.token.toString('hex')})` : '; nothing came back');
       if (typeof onSilence === 'object' && 'tool' in onSilence) {
         t.inconclusive(`${seen}; ${onSilence.tool} was only the means of this case, so nothing it judges was observed (TC-COAP-01 judges an unacknowledged CON)`);
@@ -124,9 +124,9 @@ export async function answered<T>(t: CaseContext, endpoint: CoapEndpoint, what: 
 }
 
 /** A CON the device never acknowledged: which, how many transmissions, over how long. */
-export function unansweredText(e: CoapTimeoutError): string {
-  const r = e.request;
-  return `${describe(r)} sent ${e.transmissions} time(s) over ${fmtMs(e.waitedMs)} (the whole MAX_TRANSMIT_WAIT) got no ACK, no RST and no response`;
+export function unansweredText(e: CoapTimeoutError, maxTransmitWaitMs?: number): string {
+  const bound = maxTransmitWaitMs === undefined ? 'the harness\'s whole retransmission schedule' : `the harness's whole retransmission schedule (MAX_TRANSMIT_WAIT ${fmtMs(maxTransmitWaitMs)} at most)`;
+  return `${describe(e.request)} sent ${e.transmissions} time(s) over ${fmtMs(e.waitedMs)}, ${bound}, got no ACK, no RST and no response (RFC 7252 §4.2: a Confirmable message always elicits an Acknowledgement or a Reset)`;
 }
 
 export function codeText(code: string): string {
