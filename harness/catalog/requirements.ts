@@ -756,7 +756,7 @@ export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
     text: "The DTLS client retransmits a handshake flight that gets no answer: on timer expiry it sends the flight again and waits again; the timer starts at 1 s and doubles at each retransmission",
     source: "RFC 6347 §4.2.4 (Timeout and Retransmission) and §4.2.4.1 (Timer Values); LwM2M Transport 1.2 §5.2 (DTLS 1.2)",
     strength: "MUST (state machine) / SHOULD (timer values)",
-    observed: "Leave the device's first ClientHello unanswered: the same flight (same message_seq, same random) comes again within the retransmission timer (up to 60 s); a first retransmission about 1 s later and doubling gaps are SHOULD",
+    observed: "Leave the device's first two ClientHellos unanswered (recorded, never given to the DTLS server): the same flight (same message_seq, same random) must come again within the longest timer allowed (60 s), not a new handshake (MUST); a first retransmission about 1 s later and a doubled second gap are SHOULD; the handshake then completes and the device bootstraps (TC-SEC-10)",
     conf: "C",
     levels: ["MUST", "SHOULD"],
   },
