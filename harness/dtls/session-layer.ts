@@ -223,6 +223,9 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   private closed = false;
   private sweepTimer?: NodeJS.Timeout;
   private readonly limits: typeof DEFAULTS;
+  /** How many opening ClientHellos are left unanswered, and how many were (withholdClientHellos). */
+  private withholdCount = 0;
+  private withheld = 0;
 
   private constructor(
     private readonly socket: dgram.Socket,
@@ -340,6 +343,17 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
+  /**
+   * Leaves the next `n` ClientHellos that would open a session unanswered, whatever peer
+   * sends them (a client that gives up and starts over from a new port does not escape),
+   * each reported as 'dropped', as if lost on the way: a case sees whether the peer sends
+   * its flight again (RFC 6347 §4.2.4). 0 (the default) withholds nothing.
+   */
+  withholdClientHellos(n: number): void {
+    this.withholdCount = n;
+    this.withheld = 0;
+  }
+
   // ---- datagrams in ----
 
   private onDatagram(bytes: Buffer, remote: Address, monoNs: bigint): void {
@@ -351,6 +365,12 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     if (!s) {
       if (!hello) {
         this.drop(remote, bytes, 'no session with this peer and not a ClientHello');
+        return;
+      }
+      if (this.withheld < this.withholdCount) {
+        // Never reaches OpenSSL: to the peer it is a flight lost on the way (the recorder keeps it).
+        this.withheld += 1;
+        this.drop(remote, bytes, `ClientHello (message_seq ${hello.messageSeq}) left unanswered on purpose, ${this.withheld} of the first ${this.withholdCount} opening a session`);
         return;
       }
       s = this.createSession(key, remote);

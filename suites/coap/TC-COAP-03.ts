@@ -10,11 +10,11 @@
  *   device -> DM   no second Update                   (SHOULD process the request once)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { type CoapMessage, describe } from '../../harness/coap/message.js';
 import { describeRequest, serverAccount } from '../steps.js';
-import { answered, checkAnswer, declaredParams, quietLifetimeS, registeredAt, watchDevice } from './wire.js';
+import { UPDATE_TRIGGER, answered, checkAnswer, declaredParams, quietLifetimeS, registeredAt, watchDevice } from './wire.js';
 
 const sameReply = (a: CoapMessage, b: CoapMessage) => a.type === b.type && a.code === b.code && a.mid === b.mid && a.token.equals(b.token) && a.payload.equals(b.payload);
 
@@ -31,7 +31,9 @@ export default defineCase(
           'The recipient SHOULD acknowledge each duplicate copy of a Confirmable message using the same Acknowledgement or Reset message but SHOULD process any request or response in the message only once',
       },
     ],
-    budget: fixedBudget(90_000),
+    // Bootstrap and Register; the Execute; its Update (startup bound); the duplicate's ACK;
+    // then the window for a second Update (ACK wait + twice the first Update's delay).
+    budget: (k) => bootstrapAndRegisterMs(k) + exchangesMs(k, 1) + k.startupMs + 2 * k.coap.ackTimeoutMs * k.coap.ackRandomFactor + Math.max(1000, 2 * k.startupMs),
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {
@@ -42,22 +44,22 @@ export default defineCase(
     const path = `/1/${serverIid}/8`;
 
     // An Execute the device never acknowledges is TC-COAP-01's failure; here it leaves nothing to judge.
-    const original = await t.precondition(`Execute ${path} acknowledged`, () => answered(t, dm.endpoint, `Execute ${path}`, () => dm.execute(register.remote, path)));
-    const how = checkAnswer(t, original);
-    if (original.code !== '2.04') t.inconclusive(`Execute ${path} (Registration Update Trigger) was answered ${original.code}, so there is no action to see repeated`);
+    const original = await answered(t, dm.endpoint, `Execute ${path}`, () => dm.execute(register.remote, path), UPDATE_TRIGGER);
+    const how = checkAnswer(t, original, UPDATE_TRIGGER);
+    if (original.code !== '2.04') t.inconclusive(`Execute ${path} (Registration Update Trigger, judged by TC-REG-07) was answered ${original.code}, so there is no action to see repeated`);
     const request = original.response.request;
     const firstAck = watch.all.find((m) => m.msg.type === 'ACK' && m.msg.mid === request.mid && m.server === dm.endpoint.name);
     if (!firstAck) t.inconclusive(`the ACK to Execute ${path} mid=${request.mid} was not seen on the wire`);
-    const update = await dm.expect(['update', 'register'], t.ixit.startupBoundS * 1000, t.signal);
+    const update = await dm.expect(['update', 'register'], t.timers.startupMs, t.signal);
     if (!update || update.kind !== 'update') {
-      t.inconclusive(`after Execute ${path} the device sent ${update ? describeRequest(update) : 'nothing'} within ${t.ixit.startupBoundS} s (IXIT startupBoundS), not an Update; TC-COAP-01 judges that`);
+      t.inconclusive(`after the 2.04 to Execute ${path} the device sent ${update ? describeRequest(update) : 'nothing'} within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS), not an Update: the Registration Update Trigger, this case's tool, did not work (TC-REG-07 judges it)`);
     }
     const reactionMs = CaseContext.elapsedMs(original.response.monoNs, update.monoNs);
 
     // The retransmission a lost ACK would cause: same bytes, same MID and token.
     const replyWaitMs = p.ackTimeoutMs * p.ackRandomFactor;
     const dup = await dm.endpoint.resendDuplicate(register.remote, request, replyWaitMs);
-    t.check('the duplicate gets the same ACK as the original', dup !== undefined && sameReply(dup.msg, firstAck.msg), {
+    t.check('COAP-03', 'the duplicate gets the same ACK as the original', dup !== undefined && sameReply(dup.msg, firstAck.msg), {
       expected: `${describe(firstAck.msg)} again, within ACK_TIMEOUT·ACK_RANDOM_FACTOR ${fmtMs(replyWaitMs)}`,
       observed: dup ? describe(dup.msg) : 'no ACK or RST',
     });
@@ -65,7 +67,7 @@ export default defineCase(
     // A device that executed the copy would update as promptly as it did for the original.
     const windowMs = replyWaitMs + Math.max(1000, 2 * reactionMs);
     const second = await dm.expect(['update', 'register'], windowMs, t.signal);
-    t.check('the duplicate is not executed again (no second Update)', second === undefined, {
+    t.check('COAP-03', 'the duplicate is not executed again (no second Update)', second === undefined, {
       expected: `no request to ${dm.uri} within ${fmtMs(windowMs)} of the duplicate (ACK_TIMEOUT·ACK_RANDOM_FACTOR + 2 × the ${fmtMs(reactionMs)} the first Update took, at least 1 s)`,
       observed: second ? `${describeRequest(second)} ${fmtMs(CaseContext.elapsedMs(dup?.sentMonoNs ?? update.monoNs, second.monoNs))} after the duplicate` : 'none',
     });

@@ -7,14 +7,16 @@
  *     DM -> device   CON POST /1/y/8                  (Registration Update Trigger)
  *     device -> DM   ACK 2.04, then CON POST /rd/a/b  (Update, a new MID each time)
  *   no two different messages to one server with the same MID within EXCHANGE_LIFETIME
+ * The triggers stop after N Updates or once EXCHANGE_LIFETIME has passed since the Register
+ * (a MID may come back after that), so the case lasts at most EXCHANGE_LIFETIME plus one
+ * exchange after its precondition.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { encodeCoap } from '../../harness/coap/message.js';
-import { exchangeLifetimeMs } from '../../harness/coap/params.js';
 import { serverAccount } from '../steps.js';
-import { answered, declaredParams, describeWire, isNewMessage, quietLifetimeS, registeredAt, watchDevice, type WireMessage } from './wire.js';
+import { UPDATE_TRIGGER, answered, declaredParams, describeWire, isNewMessage, quietLifetimeS, registeredAt, watchDevice, type WireMessage } from './wire.js';
 
 /** Updates the harness asks for: more than the small MID tables of constrained stacks hold. */
 const UPDATES = 20;
@@ -31,12 +33,14 @@ export default defineCase(
         quote: 'The same Message ID MUST NOT be reused (in the communication with the same endpoint) within the EXCHANGE_LIFETIME',
       },
     ],
-    budget: fixedBudget(120_000),
+    // Bootstrap and Register, then triggers for at most EXCHANGE_LIFETIME, the last one
+    // overrunning it by one exchange and one startup bound for its Update.
+    budget: (k) => bootstrapAndRegisterMs(k) + k.exchangeLifetimeMs + exchangesMs(k, 1) + k.startupMs,
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {
     const p = declaredParams(t);
-    const lifetimeMs = exchangeLifetimeMs(p, p.maxLatencyMs);
+    const lifetimeMs = t.timers.exchangeLifetimeMs;
     const watch = watchDevice(t);
     const { register, serverIid } = await registeredAt(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
     const dm = t.lwm2mServer;
@@ -58,18 +62,25 @@ export default defineCase(
     };
 
     let updates = 0;
+    let stopped = '';
     for (let i = 1; i <= UPDATES && !reuse; i++) {
+      if (CaseContext.elapsedMs(register.monoNs, process.hrtime.bigint()) >= lifetimeMs) {
+        t.note(`EXCHANGE_LIFETIME ${fmtMs(lifetimeMs)} has passed since the Register: no more Updates asked for (a Message ID may be reused after it)`);
+        break;
+      }
       const before = watch.all.length;
-      const trigger = await answered(t, dm.endpoint, `Execute ${path} #${i}`, () => dm.execute(register.remote, path));
+      const trigger = await answered(t, dm.endpoint, `Execute ${path} #${i}`, () => dm.execute(register.remote, path), UPDATE_TRIGGER);
       if (trigger.code !== '2.04') {
-        t.note(`Execute ${path} #${i} answered ${trigger.code}: no more Updates asked for`);
+        stopped = `Execute ${path} #${i} answered ${trigger.code}`;
+        t.note(`${stopped}: no more Updates asked for`);
         break;
       }
       // The next new request from the device, whether or not the server's deduplication lets it through as an Update.
-      const sent = await watch.next((m) => watch.all.indexOf(m) >= before && m.server === dm.endpoint.name && isNewMessage(m) && m.msg.code.startsWith('0.'), t.ixit.startupBoundS * 1000, t.signal);
+      const sent = await watch.next((m) => watch.all.indexOf(m) >= before && m.server === dm.endpoint.name && isNewMessage(m) && m.msg.code.startsWith('0.'), t.timers.startupMs, t.signal);
       scan();
       if (!sent) {
-        t.note(`no new request from the device within ${t.ixit.startupBoundS} s (IXIT startupBoundS) of Execute ${path} #${i}`);
+        stopped = `no new request from the device within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS) of the 2.04 to Execute ${path} #${i}`;
+        t.note(stopped);
         break;
       }
       // The fake server answered it in the same turn that reported it, before the next trigger leaves.
@@ -79,6 +90,7 @@ export default defineCase(
 
     if (reuse) {
       t.fail(
+        'COAP-04',
         `MID ${reuse.later.msg.mid} reused ${fmtMs(CaseContext.elapsedMs(reuse.earlier.monoNs, reuse.later.monoNs))} after its first use, within EXCHANGE_LIFETIME ${fmtMs(lifetimeMs)}: ` +
           `${describeWire(reuse.earlier)}, then a different message ${describeWire(reuse.later)}`,
       );
@@ -86,7 +98,9 @@ export default defineCase(
     const perServer = new Map<string, number>();
     for (const k of firstUse.keys()) perServer.set(k.split('|')[0]!, (perServer.get(k.split('|')[0]!) ?? 0) + 1);
     const toDm = perServer.get(dm.endpoint.name) ?? 0;
-    if (toDm < 2) t.inconclusive(`the device sent only ${toDm} new message(s) to ${dm.uri}, too few to judge Message ID reuse`);
+    if (toDm < 2) {
+      t.inconclusive(`the device sent only ${toDm} new message(s) to ${dm.uri}, too few to judge Message ID reuse${stopped ? ` (${stopped}: the Registration Update Trigger, this case's tool, did not work; TC-REG-07 judges it)` : ''}`);
+    }
     const all = watch.all.filter(isNewMessage);
     const spanMs = CaseContext.elapsedMs(all[0]!.monoNs, all[all.length - 1]!.monoNs);
     t.pass(

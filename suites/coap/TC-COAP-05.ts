@@ -14,11 +14,11 @@
  *   device -> DM   CON DELETE /rd/a/b (or POST)    only now
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { fixedBudget } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { ACCEPT } from '../../harness/servers/policy.js';
 import { describeRequest, serverAccount } from '../steps.js';
-import { answered, declaredParams, describeWire, isNewMessage, quietLifetimeS, registeredAt, watchDevice } from './wire.js';
+import { UPDATE_TRIGGER, answered, declaredParams, describeWire, isNewMessage, quietLifetimeS, registeredAt, watchDevice } from './wire.js';
 
 export default defineCase(
   {
@@ -34,7 +34,9 @@ export default defineCase(
       },
     ],
     // The catalog row: NSTART's value is a SHOULD-level default (RFC 7252 §4.8 allows another).
-    budget: fixedBudget(90_000),
+    // Bootstrap and Register; the trigger and its Update; Disable (or a second trigger); the
+    // held ACK; then the startup bound for the device's next request.
+    budget: (k) => bootstrapAndRegisterMs(k) + exchangesMs(k, 3) + k.startupMs + 2 * k.coap.ackTimeoutMs * k.coap.ackRandomFactor + k.startupMs,
     tags: ['coap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {
@@ -47,22 +49,24 @@ export default defineCase(
     const holdMs = Math.min(2 * p.ackTimeoutMs * p.ackRandomFactor, p.ackTimeoutMs * (2 ** (p.maxRetransmit + 1) - 1));
     dm.updatePolicy = { kind: 'delay', delayMs: holdMs };
     const trigger = `/1/${serverIid}/8`;
-    const first = await t.precondition(`Execute ${trigger} acknowledged`, () => answered(t, dm.endpoint, `Execute ${trigger}`, () => dm.execute(register.remote, trigger)));
-    if (first.code !== '2.04') t.inconclusive(`Execute ${trigger} (Registration Update Trigger) was answered ${first.code}, so no Update could be held open`);
-    const update = await dm.expect(['update', 'register'], t.ixit.startupBoundS * 1000, t.signal);
-    if (!update || update.kind !== 'update') t.inconclusive(`after Execute ${trigger} the device sent ${update ? describeRequest(update) : 'nothing'} within ${t.ixit.startupBoundS} s, not an Update to hold open`);
+    const first = await answered(t, dm.endpoint, `Execute ${trigger}`, () => dm.execute(register.remote, trigger), UPDATE_TRIGGER);
+    if (first.code !== '2.04') t.inconclusive(`Execute ${trigger} (Registration Update Trigger, judged by TC-REG-07) was answered ${first.code}, so no Update could be held open`);
+    const update = await dm.expect(['update', 'register'], t.timers.startupMs, t.signal);
+    if (!update || update.kind !== 'update') {
+      t.inconclusive(`after the 2.04 to Execute ${trigger} the device sent ${update ? describeRequest(update) : 'nothing'} within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS), not an Update to hold open: the Registration Update Trigger, this case's tool, did not work (TC-REG-07 judges it)`);
+    }
     const ackLeavesNs = update.monoNs + BigInt(Math.round(holdMs * 1e6));
 
     // Give the device a reason to send a second request while Update #1 is outstanding.
     const disablePath = `/1/${serverIid}/4`;
-    const disable = await t.precondition(`Execute ${disablePath} acknowledged`, () => answered(t, dm.endpoint, `Execute ${disablePath}`, () => dm.execute(register.remote, disablePath)));
+    const disable = await answered(t, dm.endpoint, `Execute ${disablePath}`, () => dm.execute(register.remote, disablePath), { tool: `Execute ${disablePath} (Disable, optional resource)` });
     let reason = `Execute ${disablePath} (Disable) answered 2.04: a De-register is due`;
     if (disable.code !== '2.04') {
-      const again = await t.precondition(`Execute ${trigger} acknowledged`, () => answered(t, dm.endpoint, `Execute ${trigger} (again)`, () => dm.execute(register.remote, trigger)));
+      const again = await answered(t, dm.endpoint, `Execute ${trigger} (again)`, () => dm.execute(register.remote, trigger), UPDATE_TRIGGER);
       reason = `Disable answered ${disable.code}; Execute ${trigger} again answered ${again.code}: another Update is due`;
     }
 
-    const waitMs = Number(ackLeavesNs - process.hrtime.bigint()) / 1e6 + t.ixit.startupBoundS * 1000;
+    const waitMs = Number(ackLeavesNs - process.hrtime.bigint()) / 1e6 + t.timers.startupMs;
     const second = await watch.next(
       (m) => m.server === dm.endpoint.name && isNewMessage(m) && m.msg.code.startsWith('0.') && m.msg.mid !== update.msg.mid && m.monoNs > update.monoNs,
       waitMs,
@@ -70,10 +74,10 @@ export default defineCase(
     );
     dm.updatePolicy = ACCEPT;
     if (!second) {
-      t.inconclusive(`${reason}, but the device sent no other request within ${t.ixit.startupBoundS} s (IXIT startupBoundS) of the held ACK, so NSTART was not exercised`);
+      t.inconclusive(`${reason}, but the device sent no other request within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS) of the held ACK, so NSTART was not exercised (Disable and the Registration Update Trigger are this case's tools; TC-REG-07 judges the trigger)`);
     }
     const afterAckMs = Number(second.monoNs - ackLeavesNs) / 1e6;
-    t.check('no second CON while Update #1 awaits its ACK', afterAckMs >= 0, {
+    t.check('COAP-05', 'no second CON while Update #1 awaits its ACK', afterAckMs >= 0, {
       expected: `the next request after the ACK to ${describeRequest(update)}, which left ${fmtMs(holdMs)} after it arrived`,
       observed: `${describeWire(second)} ${fmtMs(CaseContext.elapsedMs(update.monoNs, second.monoNs))} after Update #1 arrived, ${afterAckMs >= 0 ? `${fmtMs(afterAckMs)} after` : `${fmtMs(-afterAckMs)} before`} the ACK`,
     });

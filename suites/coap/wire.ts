@@ -4,7 +4,7 @@
  * them, the endpoints' 'message' events do not), and a judgement of how the device
  * answered one of the harness's CON requests (RFC 7252 §5.2).
  */
-import type { CaseContext } from '../../harness/runner/context.js';
+import { type CaseContext, type Req, fmtMs } from '../../harness/runner/context.js';
 import type { Address, CoapEndpoint } from '../../harness/coap/endpoint.js';
 import { CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { type CoapMessage, codeName, describe, isRequestCode, uriPath } from '../../harness/coap/message.js';
@@ -47,71 +47,86 @@ export function describeWire(m: WireMessage): string {
   return `${describe(m.msg)} to ${m.server}`;
 }
 
-/** The transmission parameters the profile declares for the DUT (RFC 7252 §4.8). */
+/** The transmission parameters the profile declares for the DUT (RFC 7252 §4.8), as t.timers holds them, with a text for reasons. */
 export function declaredParams(t: CaseContext): TransmissionParams & { maxLatencyMs: number; text: string } {
-  const c = t.ixit.coap;
-  return {
-    ackTimeoutMs: c.ackTimeoutS * 1000,
-    ackRandomFactor: c.ackRandomFactor,
-    maxRetransmit: c.maxRetransmit,
-    nstart: c.nstart,
-    // MAX_LATENCY is the network's; RFC 7252's 100 s unless the profile declares another.
-    maxLatencyMs: (c.maxLatencyS ?? 100) * 1000,
-    text: `ACK_TIMEOUT ${c.ackTimeoutS} s, ACK_RANDOM_FACTOR ${c.ackRandomFactor}, MAX_RETRANSMIT ${c.maxRetransmit} (IXIT ixit.coap)`,
-  };
+  const c = t.timers.coap;
+  return { ...c, text: `ACK_TIMEOUT ${c.ackTimeoutMs / 1000} s, ACK_RANDOM_FACTOR ${c.ackRandomFactor}, MAX_RETRANSMIT ${c.maxRetransmit} (IXIT ixit.coap)` };
 }
 
 /**
  * Checks how the device answered one harness CON request: a piggy-backed response in an
  * ACK with the request's MID and token, or an empty ACK (matched by MID) and a separate
- * response echoing the token. Both are allowed (RFC 7252 §5.2.1, §5.2.2).
+ * response echoing the token. Both are allowed (RFC 7252 §5.2.1, §5.2.2). Judged at
+ * `judge` (COAP-01 in the case that owns it); where the request was only a tool, a wrong
+ * answer makes the case inconclusive, naming TC-COAP-01 that judges it.
  */
-export function checkAnswer(t: CaseContext, result: OperationResult): string {
+export function checkAnswer(t: CaseContext, result: OperationResult, judge: Silence = 'COAP-01'): string {
   const { response } = result;
   const req = response.request;
   const what = result.what;
   if (req.type !== 'CON') return `${what}: sent ${req.type}, not judged`;
-  if (!response.separate) {
-    t.check(`${what}: piggy-backed response is an ACK with the request's MID`, response.msg.type === 'ACK' && response.msg.mid === req.mid, {
-      expected: `ACK mid=${req.mid}`,
-      observed: describe(response.msg),
-    });
-    t.check(`${what}: piggy-backed response echoes the token`, response.msg.token.equals(req.token), {
-      expected: `token=${req.token.toString('hex')}`,
-      observed: `token=${response.msg.token.toString('hex') || '(empty)'}`,
-    });
-    return `${what}: piggy-backed ${response.msg.code} in ACK mid=${response.msg.mid}`;
+  const token = { expected: `token=${req.token.toString('hex')}`, observed: `token=${response.msg.token.toString('hex') || '(empty)'}` };
+  const checks: { name: string; ok: boolean; expected: string; observed: string }[] = response.separate
+    ? [
+        // The endpoint took the separate response only after an empty ACK with the request's MID stopped its retransmissions.
+        { name: `${what}: separate response echoes the token`, ok: response.msg.token.equals(req.token), ...token },
+        { name: `${what}: separate response is CON or NON`, ok: response.msg.type === 'CON' || response.msg.type === 'NON', expected: 'CON or NON carrying the response', observed: describe(response.msg) },
+      ]
+    : [
+        { name: `${what}: piggy-backed response is an ACK with the request's MID`, ok: response.msg.type === 'ACK' && response.msg.mid === req.mid, expected: `ACK mid=${req.mid}`, observed: describe(response.msg) },
+        { name: `${what}: piggy-backed response echoes the token`, ok: response.msg.token.equals(req.token), ...token },
+      ];
+  if (typeof judge === 'object' && 'tool' in judge) {
+    const miss = checks.find((c) => !c.ok);
+    if (miss) t.inconclusive(`${miss.name}: expected ${miss.expected}, observed ${miss.observed}; ${judge.tool} was only the means of this case (TC-COAP-01 judges how a CON is answered)`);
+  } else {
+    for (const c of checks) t.check(judge, c.name, c.ok, { expected: c.expected, observed: c.observed });
   }
-  // The endpoint took the separate response only after an empty ACK with the request's MID stopped its retransmissions.
-  t.check(`${what}: separate response echoes the token`, response.msg.token.equals(req.token), {
-    expected: `token=${req.token.toString('hex')}`,
-    observed: `token=${response.msg.token.toString('hex') || '(empty)'}`,
-  });
-  t.check(`${what}: separate response is CON or NON`, response.msg.type === 'CON' || response.msg.type === 'NON', {
-    expected: 'CON or NON carrying the response',
-    observed: describe(response.msg),
-  });
-  return `${what}: empty ACK mid=${req.mid}, then separate ${response.msg.type} ${response.msg.code}`;
+  return response.separate ? `${what}: empty ACK mid=${req.mid}, then separate ${response.msg.type} ${response.msg.code}` : `${what}: piggy-backed ${response.msg.code} in ACK mid=${response.msg.mid}`;
 }
 
-/** Runs one harness request; a device that never acknowledges it fails the case with what it sent instead. */
-export async function answered<T>(t: CaseContext, endpoint: CoapEndpoint, what: string, op: () => Promise<T>): Promise<T> {
+/**
+ * What a harness CON the device never acknowledges (no ACK, no RST for the whole
+ * MAX_TRANSMIT_WAIT) means in a case: in TC-COAP-01 the failure of COAP-01 itself; where
+ * the request only served to reach what the case judges, `{ tool }` names that feature
+ * and the case that judges the silence, and the verdict is inconclusive.
+ */
+export type Silence = Req | { tool: string };
+
+/** Runs one harness request; a device that never acknowledges it is judged as `onSilence` says, with what it sent instead. */
+export async function answered<T>(t: CaseContext, endpoint: CoapEndpoint, what: string, op: () => Promise<T>, onSilence: Silence = 'COAP-01'): Promise<T> {
   const unmatched: string[] = [];
   const onUnmatched = (m: { msg: CoapMessage; reason?: string }) => unmatched.push(`${describe(m.msg)}${m.reason ? ` (${m.reason})` : ''}`);
+  // Empty ACKs seen: a request acknowledged whose separate response never came is not an unacknowledged CON.
+  const emptyAcks = new Set<number>();
+  const onMessage = (m: { msg: CoapMessage }) => {
+    if (m.msg.type === 'ACK' && m.msg.code === '0.00') emptyAcks.add(m.msg.mid);
+  };
   endpoint.on('unmatched', onUnmatched);
+  endpoint.on('message', onMessage);
   try {
     return await op();
   } catch (e) {
     if (e instanceof CoapTimeoutError) {
-      t.fail(
-        `${what}: ${e.message}` +
-          (unmatched.length ? `; the device sent ${unmatched.join(', ')}, which match neither the request's MID (${e.request.mid}) nor its token (${e.request.token.toString('hex')})` : '; nothing came back'),
-      );
+      const seen =
+        `${what}: ${emptyAcks.has(e.request.mid) ? `${describe(e.request)} was acknowledged with an empty ACK, but no separate response followed within ${fmtMs(e.waitedMs)}` : unansweredText(e, t.timers.maxTransmitWaitMs)}` +
+        (unmatched.length ? `; the device sent ${unmatched.join(', ')}, which match neither the request's MID (${e.request.mid}) nor its token (${e.request.token.toString('hex')})` : '; nothing came back');
+      if (typeof onSilence === 'object' && 'tool' in onSilence) {
+        t.inconclusive(`${seen}; ${onSilence.tool} was only the means of this case, so nothing it judges was observed (TC-COAP-01 judges an unacknowledged CON)`);
+      }
+      t.fail(onSilence, seen);
     }
     throw e;
   } finally {
     endpoint.off('unmatched', onUnmatched);
+    endpoint.off('message', onMessage);
   }
+}
+
+/** A CON the device never acknowledged: which, how many transmissions, over how long. */
+export function unansweredText(e: CoapTimeoutError, maxTransmitWaitMs?: number): string {
+  const bound = maxTransmitWaitMs === undefined ? 'the harness\'s whole retransmission schedule' : `the harness's whole retransmission schedule (MAX_TRANSMIT_WAIT ${fmtMs(maxTransmitWaitMs)} at most)`;
+  return `${describe(e.request)} sent ${e.transmissions} time(s) over ${fmtMs(e.waitedMs)}, ${bound}, got no ACK, no RST and no response (RFC 7252 §4.2: a Confirmable message always elicits an Acknowledgement or a Reset)`;
 }
 
 export function codeText(code: string): string {
@@ -127,13 +142,19 @@ export async function registeredAt(t: CaseContext, account: ServerAccount): Prom
     await provisionAndStart(t);
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
     const plan = await runBootstrapPlan(t, req, account);
-    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
+    const register = await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish');
     if (register.answeredWith !== '2.01') t.inconclusive(`the Register was answered ${register.answeredWith ?? 'not at all'}, so there is no registration to work with`);
     return { register, serverIid: plan.serverIid };
   });
 }
 
-/** A lifetime long enough that no heartbeat Update falls inside a CoAP case (they last seconds). */
+/**
+ * A lifetime long enough that no heartbeat Update falls inside a CoAP case: longer than
+ * the case's own waits (a few startup bounds and one MAX_TRANSMIT_WAIT), at least 120 s.
+ */
 export function quietLifetimeS(t: CaseContext): number {
-  return Math.max(t.ixit.lifetimeS, 120);
+  return Math.max(t.ixit.lifetimeS, 120, Math.ceil((6 * t.timers.startupMs + 2 * t.timers.maxTransmitWaitMs) / 1000));
 }
+
+/** Row-free wording for the Registration Update Trigger, the tool TC-COAP-03/04/05 reach an Update with. */
+export const UPDATE_TRIGGER = { tool: 'Execute /1/x/8 (Registration Update Trigger, judged by TC-REG-07)' } as const;

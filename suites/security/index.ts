@@ -9,5 +9,6 @@ import TcSec06 from './TC-SEC-06.js';
 import TcSec07 from './TC-SEC-07.js';
 import TcSec08 from './TC-SEC-08.js';
 import TcSec09 from './TC-SEC-09.js';
+import TcSec10 from './TC-SEC-10.js';
 
-export const SECURITY_CASES: readonly ConformanceCase[] = [TcSec01, TcSec02, TcSec03, TcSec04, TcSec05, TcSec06, TcSec07, TcSec08, TcSec09];
+export const SECURITY_CASES: readonly ConformanceCase[] = [TcSec01, TcSec02, TcSec03, TcSec04, TcSec05, TcSec06, TcSec07, TcSec08, TcSec09, TcSec10];
