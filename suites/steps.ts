@@ -277,7 +277,7 @@ export async function registeredOnServer(
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
     const plan = await runBootstrapPlan(t, req, account);
     const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
-    if (register.answeredWith !== '2.01') t.fail(`the Register ${describeRequest(register)} was answered ${register.answeredWith ?? 'not at all'}, so there is no registration`);
+    if (register.answeredWith !== '2.01') t.fail(t.meta.requirements[0]!.id, `the Register ${describeRequest(register)} was answered ${register.answeredWith ?? 'not at all'}, so there is no registration`);
     return { register, serverIid: plan.serverIid, location: register.location, finishMonoNs: plan.finishMonoNs };
   });
 }

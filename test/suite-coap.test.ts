@@ -81,7 +81,7 @@ describe('CoAP message-layer cases against the reference device', () => {
   }, 180_000);
 
   test('a device whose Registration Update Trigger does nothing: TC-COAP-01 still passes (heartbeat), TC-COAP-03 is inconclusive naming the trigger and TC-REG-07', async () => {
-    const run = await runOnSimulator(['TC-COAP-01', 'TC-COAP-03'], 'ignore-update-trigger');
+    const run = await runOnSimulator(['TC-COAP-01', 'TC-COAP-03'], 'update-trigger-ignored');
     const v = run.verdicts.get('TC-COAP-01');
     expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
     expect(explain(run.verdicts.get('TC-COAP-03'))).toMatch(/^inconclusive: after the 2\.04 to Execute \/1\/\d+\/8 .*Registration Update Trigger, this case's tool, did not work \(TC-REG-07 judges it\)/);

@@ -87,10 +87,3 @@ export function bootstrapAndRegisterMs(k: DeviceTimers, exchanges = 8): number {
   return k.firstRequestMs + exchangesMs(k, exchanges) + k.startupMs;
 }
 
-/**
- * @deprecated A fixed number of ms whatever the device's timers: the bound the cases had
- * before budgets; each case is moving to a budget of its own.
- */
-export function fixedBudget(ms: number): Budget {
-  return () => ms;
-}

@@ -67,7 +67,7 @@ export interface FactoryServerAccount {
 
 export interface TimingCheck {
   /** The row judged (see Req). */
-  req?: Req;
+  req: Req;
   name: string;
   /** The exchange judged, e.g. "gap between Register #1 and #2". */
   observedMs: number;
@@ -277,8 +277,8 @@ export class CaseContext {
    * The row and level a check of `req` is judged at. The row must be one the case cites:
    * a check against a row the case does not name is a defect of the case.
    */
-  judged(req: Req | undefined): { requirement: string; level: Level } {
-    const row = req === undefined ? this.meta.requirements[0]!.id : typeof req === 'string' ? req : req.row;
+  judged(req: Req): { requirement: string; level: Level } {
+    const row = typeof req === 'string' ? req : req.row;
     if (!this.meta.requirements.some((r) => r.id === row)) {
       throw new Error(`case ${this.meta.id} judges row ${row}, which its metadata does not cite (${this.meta.requirements.map((r) => r.id).join(', ')})`);
     }
@@ -318,15 +318,11 @@ export class CaseContext {
    * Records a check of the row `req` names. A failed check is judged at that row's level
    * (see effectOf); the case goes on, to gather evidence.
    */
-  check(req: Req, name: string, ok: boolean, detail: CheckDetail): boolean;
-  /** @deprecated name the row: check(req, name, ok, detail). Judges the case's first row. */
-  check(name: string, ok: boolean, detail: CheckDetail): boolean;
-  check(a: Req, b: string | boolean, c: boolean | CheckDetail, d?: CheckDetail): boolean {
-    if (typeof b === 'boolean') return this.recordCheck(undefined, a as string, b, c as CheckDetail);
-    return this.recordCheck(a, b, c as boolean, d!);
+  check(req: Req, name: string, ok: boolean, detail: CheckDetail): boolean {
+    return this.recordCheck(req, name, ok, detail);
   }
 
-  private recordCheck(req: Req | undefined, name: string, ok: boolean, detail: CheckDetail): boolean {
+  private recordCheck(req: Req, name: string, ok: boolean, detail: CheckDetail): boolean {
     const judged = this.judged(req);
     this.checkCount += 1;
     const event: CheckEvent = {
@@ -390,11 +386,7 @@ export class CaseContext {
    * Ends the case now: the device broke the row `req` names. Judged at that row's level:
    * a SHOULD row ends the case with a pass and the advisory, an OPEN row with inconclusive.
    */
-  fail(req: Req, reason: string): never;
-  /** @deprecated name the row: fail(req, reason). Judges the case's first row. */
-  fail(reason: string): never;
-  fail(a: Req, b?: string): never {
-    const [req, reason] = b === undefined ? [undefined, a as string] : [a, b];
+  fail(req: Req, reason: string): never {
     const judged = this.judged(req);
     const text = this.env.scrub(reason);
     const effect = this.effectOf(judged.level);
