@@ -191,6 +191,21 @@ describe('results.json', () => {
   });
 });
 
+describe('compliance matrix per row', () => {
+  test('a case that failed on one row does not fail the other rows it cites: a row whose own checks held passes there', () => {
+    // TC-BS-01 cites GEISA-ADM-BS-01 (its one check, ok) and LWM2M-CORE-BS-01; make it fail on the latter.
+    const events = syntheticEvents().map((e) =>
+      e.type === 'verdict' && e.caseId === 'TC-BS-01' ? { ...e, verdict: 'fail' as const, reason: 'NON', requirement: 'LWM2M-CORE-BS-01', level: 'MUST' as const } : e,
+    );
+    const r = buildResults(foldEvents(events), { catalog });
+    const bs01 = r.cases.find((c) => c.id === 'TC-BS-01')!;
+    expect(bs01.decidedBy).toEqual({ requirement: 'LWM2M-CORE-BS-01', level: 'MUST' });
+    const rows = new Map(r.matrix.rows.map((x) => [x.requirementId, x]));
+    expect(rows.get('LWM2M-CORE-BS-01')!.cases).toEqual([{ id: 'TC-BS-01', verdict: 'fail' }]);
+    expect(rows.get('GEISA-ADM-BS-01')!.cases).toEqual([{ id: 'TC-BS-01', verdict: 'pass' }]);
+  });
+});
+
 describe('HTML report', () => {
   const html = renderHtml(results);
 

@@ -281,13 +281,27 @@ export function buildResults(run: RunRecord, opts: BuildResultsOptions = {}): Re
   };
 }
 
+/**
+ * What a case says about one of the rows it cites. Checks are judged per row, so a case
+ * that failed on one row does not fail the others: a row whose own checks held is a pass
+ * there, a row the case never reached is inconclusive. Results of older tool versions
+ * (no row on checks) keep the case verdict.
+ */
+function verdictForRow(c: CaseResult, rowId: string): Verdict {
+  if (c.verdict !== 'fail' || !c.decidedBy) return c.verdict;
+  if (c.decidedBy.requirement === rowId) return 'fail';
+  const own = c.checks.filter((k) => k.requirement === rowId);
+  if (own.some((k) => !k.ok && (k.level === 'SHALL' || k.level === 'MUST' || (k.level === 'MAY' && c.ics !== null)))) return 'fail';
+  return own.length > 0 ? 'pass' : 'inconclusive';
+}
+
 function buildMatrix(cases: CaseResult[], opts: BuildResultsOptions): Results['matrix'] {
   const catalog = opts.catalog ?? null;
   const judged = new Map<string, { id: string; verdict: Verdict }[]>();
   for (const c of cases) {
     for (const r of c.requirements) {
       const list = judged.get(r.id) ?? [];
-      if (!list.some((x) => x.id === c.id)) list.push({ id: c.id, verdict: c.verdict });
+      if (!list.some((x) => x.id === c.id)) list.push({ id: c.id, verdict: verdictForRow(c, r.id) });
       judged.set(r.id, list);
     }
   }
