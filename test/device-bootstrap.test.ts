@@ -59,7 +59,7 @@ describe('client-initiated bootstrap, then registration', () => {
     expect(reg.query.get('b')).toEqual(['U']);
     expect(contentFormat(reg.msg)).toBe(CF.LINK_FORMAT);
     const targets = parseLinkFormat(reg.msg.payload.toString('utf8')).map((l) => l.target);
-    expect(targets).toEqual(['/1/0', '/3/0']);
+    expect(targets).toEqual(['/1/0', '/3/0', '/4/0']);
 
     const state = await loadState(b.stateFile);
     expect(state.objects.get(0)?.get(1)?.get(0)).toBe(b.server.uri);
@@ -142,7 +142,8 @@ describe('Bootstrap interface semantics', () => {
     const del = await b.bs.request(b.deviceAddress, { method: 'DELETE', path: '/' });
     expect(del.msg.code).toBe('2.02');
     const targets = parseLinkFormat((await discover(b)).text).map((l) => l.target);
-    expect(targets).toEqual(['/', '/0/0', '/1', '/3/0']);
+    // Connectivity Monitoring /4/0 (provisioned) is gone; the object itself is still listed.
+    expect(targets).toEqual(['/', '/0/0', '/1', '/3/0', '/4']);
     const delBs = await b.bs.request(b.deviceAddress, { method: 'DELETE', path: '/0/0' });
     expect(delBs.msg.code).toBe('4.00');
   });
@@ -170,7 +171,7 @@ describe('Bootstrap interface semantics', () => {
     expect(await b.write('/0/1', securityRecords(1, b.server.uri, 101))).toBe('2.04');
     expect(await b.finish()).toBe('4.06');
     const targets = parseLinkFormat((await discover(b)).text).map((l) => l.target);
-    expect(targets).toEqual(['/', '/0/0', '/1', '/3/0']);
+    expect(targets).toEqual(['/', '/0/0', '/1', '/3/0', '/4/0']);
     expect(await b.server.next(isRegister, PROMPT_MS)).toBeUndefined();
   });
 
