@@ -3,7 +3,8 @@
  * real meter: 120 s startup bound, spec-default CoAP parameters) every case may run long
  * enough to see the device start and ask, and to wait out one exchange the device leaves
  * unanswered; with the simulator's short timers the same cases get short budgets. The
- * slow-variant run (test/slow-variant.test.ts) shows the same against a device.
+ * slow-variant run (test/slow-variant.test.ts) runs every default case with the manual meter's
+ * timers against the reference device and shows no case outruns its budget.
  */
 import { loadProfile, defaultSimulatorProfile } from '../harness/profile/load.js';
 import { caseBudgetMs, deviceTimers } from '../harness/runner/budget.js';

@@ -9,6 +9,7 @@
  * judge comes back inconclusive (never fail, see CaseContext.checkTiming); such a cell is
  * run again alone once the pool has drained, and both attempts are reported.
  */
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,6 +177,8 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResult> {
   const jobs = planMatrix({ ...opts, scope });
   const workDir = mkdtempSync(join(opts.workDir ?? tmpdir(), 'geisa-selftest-'));
   const signal = opts.signal ?? new AbortController().signal;
+  // Every cell in flight listens on the run's signal (its runner and its case): not a leak.
+  setMaxListeners(Math.max(10, concurrency * 4), signal);
   let interrupted = false;
   let done = 0;
 
