@@ -20,7 +20,7 @@ const slow: Profile = {
   source: '<simulator with the manual meter IXIT, spec-default CoAP parameters and a 10 s hold-off>',
   ixit: { ...meter.ixit, coap: { ackTimeoutS: 2, ackRandomFactor: 1.5, maxRetransmit: 4, nstart: 1 }, holdOffS: 10 },
 };
-const CONCURRENCY = 16;
+const CONCURRENCY = 12;
 const cases = ALL_CASES.filter((c) => !isSlow(c));
 const budgets = cases.map((c) => caseBudgetMs(c.budget, slow.ixit)).sort((a, b) => b - a);
 // Bounded by the budgets: the pool can take no longer than the longest budgets run back to back, one per round.
