@@ -10,6 +10,7 @@ import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.j
 import { defineCase, type CaseDefinition, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runCase } from '../harness/runner/run-case.js';
+import { CoapTimeoutError } from '../harness/coap/endpoint.js';
 import { exitCodeFor } from '../harness/runner/exit-code.js';
 import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
 
@@ -253,5 +254,32 @@ describe('device state between cases', () => {
     const adapter = new RecordingAdapter('manual', ['provision', 'start']);
     const { events } = await run(startsDevice, { adapter: adapter as unknown as InertAdapter });
     expect(events.some((e) => e.type === 'note' && /no 'stop' action: the device keeps running/.test(e.text))).toBe(true);
+  });
+});
+
+describe('a request the device never acknowledges', () => {
+  const unanswered = () => new CoapTimeoutError({ type: 'CON', code: '0.01', messageId: 7, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) } as never, 5, 93_000);
+
+  test('inside a precondition it is inconclusive: the exchange belongs to another case', async () => {
+    const { v } = await run(defineCase(meta(), async (t: CaseContext) => {
+      await t.precondition('device bootstrapped', async () => {
+        throw unanswered();
+      });
+    }));
+    expect(v.verdict).toBe('inconclusive');
+    expect(v.reason).toMatch(/^precondition not reached \(device bootstrapped\): the device never acknowledged a request on the way \(no response to CON .* after 5 transmission\(s\) and 93000 ms\)/);
+  });
+
+  test("elsewhere it is the observation of the case's first row, at that row's level, never an error", async () => {
+    const must = await run(defineCase(meta(), async () => {
+      throw unanswered();
+    }));
+    expect(must.v).toMatchObject({ verdict: 'fail', requirement: SHALL_ROW, level: 'SHALL' });
+    expect(must.v.reason).toMatch(/^the device never acknowledged a request of this exchange/);
+    const should = await run(defineCase(meta({ requirements: [{ id: SHOULD_ROW, section: 'test', quote: 'test' }] }), async () => {
+      throw unanswered();
+    }));
+    expect(should.v.verdict).toBe('pass');
+    expect(should.v.advisory).toMatch(/never acknowledged/);
   });
 });

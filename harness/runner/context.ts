@@ -10,6 +10,7 @@ import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { Lwm2mServer } from '../servers/lwm2m-server.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
 import { CaseStop } from './outcome.js';
+import { CoapTimeoutError } from '../coap/endpoint.js';
 import { templateTakesServerAccount } from '../dut/template.js';
 import { freshPsk, type PskCredentials } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey } from '../pki/case-pki.js';
@@ -432,6 +433,9 @@ export class CaseContext {
     } catch (e) {
       demote();
       if (e instanceof CaseStop && (e.verdict === 'fail' || e.verdict === 'stopped')) throw new CaseStop('inconclusive', `precondition not reached (${what}): ${e.reason}`);
+      // A harness request the device never acknowledged on the way: the requirement of that
+      // exchange is another case's to judge; this one cannot say anything about its own.
+      if (e instanceof CoapTimeoutError) throw new CaseStop('inconclusive', this.env.scrub(`precondition not reached (${what}): the device never acknowledged a request on the way (${e.message})`));
       throw e;
     }
   }

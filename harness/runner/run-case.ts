@@ -192,7 +192,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       // requirement (the device did not take part in the exchange it judges), at its level.
       // Whether the message layer itself is right is TC-COAP-01's to judge.
       try {
-        t.fail(meta.requirements[0]!.id, `the device did not answer ${e.message}`);
+        t.fail(meta.requirements[0]!.id, `the device never acknowledged a request of this exchange (${e.message})`);
       } catch (stop) {
         if (stop instanceof CaseStop && stop.verdict === 'stopped') return emitVerdict('pass', stop.reason, advisoriesOf(t));
         if (stop instanceof CaseStop) return emitVerdict(t.failures.length > 0 ? 'fail' : stop.verdict === 'fail' ? 'fail' : 'inconclusive', t.failures[0] ?? stop.reason, advisoriesOf(t));
