@@ -68,6 +68,7 @@ describe('decodeContent on garbage', () => {
       [CF.TLV, encodeContent(CF.TLV, records, base)],
       [CF.SENML_JSON, encodeContent(CF.SENML_JSON, records, base)],
       [CF.SENML_CBOR, encodeContent(CF.SENML_CBOR, records, base)],
+      [CF.LWM2M_CBOR, encodeContent(CF.LWM2M_CBOR, records, base)],
       [CF.LINK_FORMAT, Buffer.from('</>;rt="oma.lwm2m";ct=110,</1>;ver=1.2,</1/0>,</3/0>;title="a,b"')],
     ];
     let accepted = 0;
@@ -81,5 +82,26 @@ describe('decodeContent on garbage', () => {
     }
     // Some mutations only touch string contents and must still decode.
     expect(accepted).toBeGreaterThan(0);
+  });
+
+  it('never throws on LwM2M CBOR built from random CBOR heads', () => {
+    // Random heads (any major type, any additional information, lengths that lie) inside a
+    // top-level map reach the path, nesting and value rules, not only the byte reader.
+    const next = prng(0x11544);
+    let rejected = 0;
+    for (let i = 0; i < 3000; i++) {
+      const parts: number[] = [0xa0 | (1 + (next() % 3))];
+      const len = 1 + (next() % 24);
+      for (let j = 0; j < len; j++) {
+        const r = next() % 10;
+        if (r < 4) parts.push(next() % 24); // small unsigned: a plausible id or value
+        else if (r < 6) parts.push(0x80 | (next() % 5)); // a short array: a path key
+        else if (r < 8) parts.push(0xa0 | (next() % 4)); // a short map: a nesting level
+        else parts.push(next() & 0xff); // anything: text, tags, floats, breaks, reserved
+      }
+      const payload = Buffer.from(parts);
+      if (!checkNeverThrows(CF.LWM2M_CBOR, payload, parsePath('/3/0'), `lwm2m-cbor #${i}`)) rejected++;
+    }
+    expect(rejected).toBeGreaterThan(1500);
   });
 });

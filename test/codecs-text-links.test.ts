@@ -200,9 +200,9 @@ describe('decodeContent / encodeContent', () => {
     const r = decodeContent(9999, Buffer.from([1]), p('/3/0'));
     expect(r).toEqual({ ok: false, error: expect.any(CodecError) });
     if (!r.ok) expect(r.error.message).toBe('content-format: content format 9999 is not one this harness decodes');
-    const cbor = decodeContent(CF.LWM2M_CBOR, Buffer.from([0xa0]), p('/3/0'));
-    if (cbor.ok) throw new Error('LwM2M-CBOR should not decode');
-    expect(cbor.error.message).toContain('11544 (application/vnd.oma.lwm2m+cbor) is not one this harness decodes');
+    const json = decodeContent(11543, Buffer.from('{}'), p('/3/0'));
+    if (json.ok) throw new Error('the legacy OMA JSON format should not decode');
+    expect(json.error.message).toContain('11543 (application/vnd.oma.lwm2m+json) is not one this harness decodes');
   });
 
   it('treats a missing Content-Format as empty only when there is no payload', () => {
@@ -219,7 +219,7 @@ describe('decodeContent / encodeContent', () => {
       { path: p('/1/0/6'), value: true },
       { path: p('/1/0/7'), value: 'UQ' },
     ];
-    for (const cf of [CF.TLV, CF.SENML_JSON, CF.SENML_CBOR]) {
+    for (const cf of [CF.TLV, CF.SENML_JSON, CF.SENML_CBOR, CF.LWM2M_CBOR]) {
       const payload = encodeContent(cf, records, p('/1/0'));
       expect(decodeContent(cf, payload, p('/1/0'))).toMatchObject({ ok: true, records });
     }

@@ -1,5 +1,6 @@
 import { CodecError } from './errors.js';
 import { parseLinkFormat, type Link } from './link-format.js';
+import { decodeLwm2mCbor, encodeLwm2mCbor } from './lwm2m-cbor.js';
 import { resourceType } from './objects.js';
 import { formatPath, pathLevel, type Lwm2mPath } from './path.js';
 import { decodeSenmlCbor, encodeSenmlCbor } from './senml-cbor.js';
@@ -77,6 +78,8 @@ function decodeOrThrow(cf: number | undefined, payload: Buffer, base: Lwm2mPath 
       return { ok: true, format: 'SenML-JSON', records: decodeSenmlJson(payload, typeOf) };
     case CF.SENML_CBOR:
       return { ok: true, format: 'SenML-CBOR', records: decodeSenmlCbor(payload, typeOf) };
+    case CF.LWM2M_CBOR:
+      return { ok: true, format: 'LwM2M-CBOR', records: decodeLwm2mCbor(payload, typeOf) };
     case CF.TLV:
       if (base === undefined) throw new CodecError('TLV', 'a TLV payload can only be read against the path it answers, and none was given');
       return { ok: true, format: 'TLV', records: decodeTlv(payload, base, typeOf) };
@@ -88,7 +91,7 @@ function decodeOrThrow(cf: number | undefined, payload: Buffer, base: Lwm2mPath 
 /**
  * Decodes any payload a device may send and never throws: a malformed payload is a
  * finding to report, not a harness crash. `base` is the path of the request the payload
- * answers (needed by TLV, text and opaque; SenML and link-format ignore it).
+ * answers (needed by TLV, text and opaque; SenML, LwM2M CBOR and link-format ignore it).
  */
 export function decodeContent(
   cf: number | undefined,
@@ -134,6 +137,8 @@ export function encodeContent(
       return encodeSenmlCbor(records, base, typeOf);
     case CF.TLV:
       return encodeTlv(records, base, typeOf);
+    case CF.LWM2M_CBOR:
+      return encodeLwm2mCbor(records, base, typeOf);
     default:
       throw new CodecError('content-format', `content format ${contentFormatName(cf)} is not one this harness encodes`);
   }

@@ -3,6 +3,7 @@ export type CodecFormat =
   | 'TLV'
   | 'SenML-JSON'
   | 'SenML-CBOR'
+  | 'LwM2M-CBOR'
   | 'link-format'
   | 'text'
   | 'opaque'

@@ -48,6 +48,7 @@ export {
 export { decodeTlv, encodeTlv, readTlvEntries, type TlvEntry, type TlvKind } from './tlv.js';
 export { decodeSenmlJson, encodeSenmlJson } from './senml-json.js';
 export { decodeSenmlCbor, encodeSenmlCbor } from './senml-cbor.js';
+export { decodeLwm2mCbor, encodeLwm2mCbor } from './lwm2m-cbor.js';
 export { formatLinkFormat, parseLinkFormat, type Link } from './link-format.js';
 export { decodeOpaque, decodeText, encodeOpaque, encodeText } from './text.js';
 export { CF, CF_NAMES, contentFormatName, decodeContent, encodeContent, type DecodedContent } from './content-formats.js';
