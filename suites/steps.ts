@@ -193,24 +193,25 @@ export async function bootstrapped(t: CaseContext, account: ServerAccount, what:
   });
 }
 
-/** Record formats the harness writes and reads (LwM2M CBOR it cannot encode yet). */
-const RECORD_FORMAT_ICS: readonly { key: string; cf: number | undefined }[] = [
+/**
+ * Record formats the harness writes and reads, in the order cases try them: a case that
+ * writes in one claimed format only takes the first, so the LwM2M 1.0/1.1 formats come
+ * before LwM2M CBOR, which only a 1.2 client has.
+ */
+const RECORD_FORMAT_ICS: readonly { key: string; cf: number }[] = [
   { key: 'content-format.tlv', cf: CF.TLV },
   { key: 'content-format.senml-json', cf: CF.SENML_JSON },
   { key: 'content-format.senml-cbor', cf: CF.SENML_CBOR },
-  { key: 'content-format.lwm2m-cbor', cf: undefined },
+  { key: 'content-format.lwm2m-cbor', cf: CF.LWM2M_CBOR },
 ];
 
 /**
- * The Bootstrap-Write formats the ICS claims that the harness can encode. A profile that
- * claims none gets TLV, the format every bootstrap session of this suite writes with
- * (`assumed` says so); `unexercised` names claimed formats the harness cannot send.
+ * The Bootstrap-Write formats the ICS claims. A profile that claims none gets TLV, the
+ * format every bootstrap session of this suite writes with (`assumed` says so).
  */
-export function claimedRecordFormats(t: CaseContext): { formats: number[]; assumed: boolean; unexercised: string[] } {
-  const claimed = RECORD_FORMAT_ICS.filter((f) => claims(t.profile.ics, f.key));
-  const formats = claimed.flatMap((f) => (f.cf === undefined ? [] : [f.cf]));
-  const unexercised = claimed.filter((f) => f.cf === undefined).map((f) => f.key);
-  return formats.length ? { formats, assumed: false, unexercised } : { formats: [CF.TLV], assumed: true, unexercised };
+export function claimedRecordFormats(t: CaseContext): { formats: number[]; assumed: boolean } {
+  const formats = RECORD_FORMAT_ICS.filter((f) => claims(t.profile.ics, f.key)).map((f) => f.cf);
+  return formats.length ? { formats, assumed: false } : { formats: [CF.TLV], assumed: true };
 }
 
 /**

@@ -5,7 +5,7 @@
  * real UDP on 127.0.0.1).
  */
 import { contentFormat } from '../harness/coap/message.js';
-import { CF, decodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
+import { CF, decodeContent, encodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
 import type { DefectName } from '../fixtures/device/defects.js';
 import { DeviceBench, PROMPT_MS, securityRecords } from './support/device-bench.js';
 import { elapsedMs, isBootstrapRequest } from './support/scripted-peers.js';
@@ -77,6 +77,34 @@ describe('bootstrap-operation defects of the reference device', () => {
     expect(odd.msg.code).toBe(unknownCf);
     const broken = await b.bs.request(b.deviceAddress, { method: 'PUT', path: '/0/1', contentFormat: CF.TLV, payload: tlv.subarray(0, tlv.length - 1) });
     expect(broken.msg.code).toBe(malformed);
+  });
+
+  test.each([
+    ['the conformant device', undefined, '2.04', '2.05'],
+    ['defect lwm2m-cbor-rejected', 'lwm2m-cbor-rejected' as const, '4.15', '4.06'],
+  ])('Bootstrap-Write /1/1 and Bootstrap-Read /1/1 in LwM2M CBOR (11544) on %s: %s / %s', async (_label, defect, writeCode, readCode) => {
+    const b = await started(defect);
+    const records = [
+      { path: parsePath('/1/1/0'), value: 202 },
+      { path: parsePath('/1/1/1'), value: 4321 },
+      { path: parsePath('/1/1/6'), value: false },
+      { path: parsePath('/1/1/7'), value: 'U' },
+    ];
+    const payload = encodeContent(CF.LWM2M_CBOR, records, parsePath('/1/1'));
+    const w = await b.bs.request(b.deviceAddress, { method: 'PUT', path: '/1/1', contentFormat: CF.LWM2M_CBOR, payload });
+    expect(w.msg.code).toBe(writeCode);
+    // Read back what an earlier TLV write put there when the LwM2M CBOR write was refused.
+    if (writeCode !== '2.04') expect(await b.write('/1/1', records)).toBe('2.04');
+    const r = await b.bs.request(b.deviceAddress, { method: 'GET', path: '/1/1', accept: CF.LWM2M_CBOR });
+    expect(r.msg.code).toBe(readCode);
+    if (readCode === '2.05') {
+      expect(contentFormat(r.msg)).toBe(CF.LWM2M_CBOR);
+      const decoded = decodeContent(CF.LWM2M_CBOR, r.msg.payload, parsePath('/1/1'));
+      expect(decoded.ok && decoded.records).toEqual(expect.arrayContaining(records));
+    }
+    // A malformed LwM2M CBOR payload is 4.00 on the conformant device; the defective one never parses it.
+    const cut = await b.bs.request(b.deviceAddress, { method: 'PUT', path: '/1/1', contentFormat: CF.LWM2M_CBOR, payload: payload.subarray(0, payload.length - 1) });
+    expect(cut.msg.code).toBe(defect ? '4.15' : '4.00');
   });
 
   test('second-bootstrap-account: Write /0/42 as a Bootstrap-Server account is 2.04 and both stay listed', async () => {

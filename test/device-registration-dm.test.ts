@@ -5,7 +5,7 @@
  * registration defect shows on the wire as the mistake it names.
  */
 import { contentFormat } from '../harness/coap/message.js';
-import { CF, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
+import { CF, decodeContent, encodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
 import type { DefectName } from '../fixtures/device/defects.js';
 import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords } from './support/device-bench.js';
 import { type ScriptedPeer, type SeenRequest, isBootstrapRequest, isDeregister, isRegister, isUpdate, openBootstrapServer, openLwm2mServer } from './support/scripted-peers.js';
@@ -164,6 +164,26 @@ describe('registration defects the Registration cases catch', () => {
       const next = await b.server.next(isRegistrationMessage, PROMPT_MS);
       if (defect) expect(next && isRegister(next)).toBe(true);
       else expect(next).toBeUndefined();
+    }
+  });
+});
+
+describe('LwM2M CBOR (11544) in Device Management', () => {
+  test.each([
+    ['the conformant device', undefined, '2.04', '2.05'],
+    ['defect lwm2m-cbor-rejected', 'lwm2m-cbor-rejected' as const, '4.15', '4.06'],
+  ])('Write /1/0 (partial update) and Read /1/0 in LwM2M CBOR on %s: %s / %s', async (_label, defect, writeCode, readCode) => {
+    const { b } = await registered({ defect, lifetimeS: 30 });
+    const written = { path: parsePath('/1/0/3'), value: 61 };
+    const payload = encodeContent(CF.LWM2M_CBOR, [written], parsePath('/1/0'));
+    const w = await b.server.request(b.deviceAddress, { method: 'POST', path: '/1/0', contentFormat: CF.LWM2M_CBOR, payload });
+    expect(w.msg.code).toBe(writeCode);
+    const r = await b.server.request(b.deviceAddress, { method: 'GET', path: '/1/0', accept: CF.LWM2M_CBOR });
+    expect(r.msg.code).toBe(readCode);
+    if (readCode === '2.05') {
+      expect(contentFormat(r.msg)).toBe(CF.LWM2M_CBOR);
+      const decoded = decodeContent(CF.LWM2M_CBOR, r.msg.payload, parsePath('/1/0'));
+      expect(decoded.ok && decoded.records).toEqual(expect.arrayContaining([written, { path: parsePath('/1/0/1'), value: 30 }]));
     }
   });
 });

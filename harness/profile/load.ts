@@ -198,7 +198,7 @@ export function defaultSimulatorProfile(): Profile {
       holdOffS: 0,
     },
     // The reference device implements /1/x/9, Block1 reassembly, factory-provisioned server accounts
-    // and the TLV, SenML JSON and SenML CBOR record formats, so those optional cases run on it.
+    // and the TLV, SenML JSON, SenML CBOR and LwM2M CBOR record formats, so those optional cases run on it.
     ics: {
       'server.bootstrap-request-trigger': true,
       'coap.block1': true,
@@ -206,6 +206,7 @@ export function defaultSimulatorProfile(): Profile {
       'content-format.tlv': true,
       'content-format.senml-json': true,
       'content-format.senml-cbor': true,
+      'content-format.lwm2m-cbor': true,
     },
     secrets: {},
     certificates: {},
