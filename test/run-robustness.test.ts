@@ -125,6 +125,32 @@ describe('a write that fails mid-run ends the run like an interrupt', () => {
     expect(stdout).toContain('TC-REG-10');
   }, 90_000);
 
+  test('a forced quit (SIGINT twice) still kills the device and removes its secrets folder', async () => {
+    const dir = scratch('geisa-forcequit-');
+    const tmp = join(dir, 'tmp');
+    mkdirSync(tmp);
+    const out = join(dir, 'out');
+    const log = join(out, 'events.jsonl');
+    const child = spawn(process.execPath, [CLI, 'run', '--cases', 'TC-REG-10', '--out', out], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline && !(existsSync(log) && readFileSync(log, 'utf8').includes('"/rd'))) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(tmp).filter((n) => n.startsWith('geisa-secrets-'))).toHaveLength(1);
+    child.kill('SIGINT');
+    // Two signals sent at once may arrive as one: the second goes once the first is taken.
+    const seen = Date.now() + 10_000;
+    while (Date.now() < seen && !stderr.includes('SIGINT: stopping')) await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    expect(await exited).toBe(3);
+    clearTimeout(timer);
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+    expect(ps.split('\n').filter((l) => l.includes(dir))).toEqual([]);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('geisa-secrets-'))).toEqual([]);
+  }, 90_000);
+
   test('a report writer whose rename fails leaves no temp file behind (capture, key log, manifest)', () => {
     const dir = scratch('geisa-tmpfiles-');
     // A non-empty directory where the file should go: the temp file is written, the rename fails.
