@@ -31,7 +31,7 @@ export interface EventLogOptions {
 
 export class EventLog {
   readonly file: string;
-  /** The first failed append; nothing is written after it, so the file is a clean prefix. */
+  /** The first failed append; nothing is written after it (its own line may be torn). */
   failure: Error | undefined;
 
   /** Starts an empty log: events of an earlier run in the same directory must not mix in. */
