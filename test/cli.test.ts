@@ -13,6 +13,17 @@ import { parseEventLog } from '../harness/reports/event-log.js';
 const CLI = resolve('dist/bin/geisa-adm.js');
 const env = { ...process.env, NO_COLOR: '1' };
 
+// Some hold a device's private key (the certificate test): all go after the tests.
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
+
 function cli(args: string[], cwd = process.cwd()) {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
 }
@@ -33,7 +44,7 @@ describe('geisa-adm command line', () => {
   });
 
   test('a broken profile is exit 2 with file, line and field', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const dir = scratch('geisa-cli-');
     const file = join(dir, 'dut.yaml');
     writeFileSync(file, 'schema: geisa-adm-profile/1\ndut:\n  endpoint: x\nadapter:\n  kind: simulator\nixit:\n  lifetimeS: soon\n');
     const r = cli(['run', '--dut', file, '--out', join(dir, 'out')]);
@@ -58,7 +69,7 @@ describe('geisa-adm command line', () => {
   });
 
   test('run writes the event log and a JUnit file valid against the shared schema; a defect gives exit 1', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const dir = scratch('geisa-cli-');
     const ok = cli(['run', '--cases', 'TC-BS-01', '--out', join(dir, 'ok')]);
     expect(ok.stdout).toContain('TC-BS-01');
     expect(ok.status).toBe(0);
@@ -78,7 +89,7 @@ describe('geisa-adm command line', () => {
   }, 120_000);
 
   test('a file profile with exec actions drives the reference device as a vendor tool would', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const dir = scratch('geisa-cli-');
     const r = cli(['run', '--dut', 'fixtures/profiles/reference-device-exec.yaml', '--cases', 'TC-BS-01', '--out', dir]);
     expect(r.stdout).toMatch(/TC-BS-01 PASS/);
     expect(r.status).toBe(0);
@@ -88,7 +99,7 @@ describe('geisa-adm command line', () => {
   }, 60_000);
 
   test('a PSK in the profile never reaches stdout, stderr, the event log or JUnit', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const dir = scratch('geisa-cli-');
     const key = '7a1c9e55d0b3486f21aa90c4e6f8b217';
     const profile = readFileSync('fixtures/profiles/reference-device-exec.yaml', 'utf8')
       .replace(/\.\.\/\.\.\/dist/g, resolve('dist'))
@@ -108,7 +119,7 @@ describe('geisa-adm command line', () => {
 
   test('certificate mode for a device that brings its own IDevID: verified against the manufacturer CA the profile declares, failed against another', async () => {
     const { createCa, issueCertificate } = await import('../harness/pki/certificates.js');
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-cert-'));
+    const dir = scratch('geisa-cli-cert-');
     const manufacturer = await createCa('Acme manufacturer CA');
     const other = await createCa('Not the manufacturer');
     const idevid = await issueCertificate(manufacturer, { commonName: 'urn:dev:ops:acme-real-1', usage: 'client' });
@@ -146,7 +157,7 @@ describe('geisa-adm command line', () => {
   }, 90_000);
 
   test('the run writes an integrity manifest; verify names a changed byte and a missing file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-verify-'));
+    const dir = scratch('geisa-cli-verify-');
     const out = join(dir, 'out');
     expect(cli(['run', '--cases', 'TC-REG-01', '--out', out]).status).toBe(0);
     const good = cli(['verify', out]);
@@ -180,7 +191,7 @@ describe('geisa-adm command line', () => {
   });
 
   test('SIGINT stops the run, kills the device and still writes the report', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-cli-'));
+    const dir = scratch('geisa-cli-');
     const out = join(dir, 'out');
     // TC-REG-02 runs first (suite order) and waits half the lifetime for an Update: time
     // enough to interrupt it; TC-RETRY-01 must then never start.

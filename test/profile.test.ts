@@ -284,6 +284,49 @@ describe('parseProfile: errors name file, line:column and field', () => {
     expect(() => loadProfile(missing)).toThrow(`profile ${missing}: cannot read the file: ENOENT`);
   });
 
+  test('a YAML alias bomb is a profile error at the alias, not a crash', () => {
+    // Each level repeats the one before nine times: expanding it all would take 9^12 nodes.
+    const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 12; i++) levels.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+    const err = parseError(`schema: geisa-adm-profile/1\n${levels.join('\n')}\n`, 'bomb.yaml');
+    expect(err.problems).toHaveLength(1);
+    expect(err.message).toMatch(/^profile bomb\.yaml:3:\d+: .*aliases/);
+  });
+
+  test('thousands of syntax errors are capped at a few dozen lines with a count of the rest', () => {
+    const junk = Array.from({ length: 5000 }, (_, i) => (i % 2 ? 'a: b: c' : '  - ]')).join('\n') + '\n';
+    const err = parseError(junk, 'junk.yaml');
+    const lines = err.message.split('\n');
+    expect(lines.length).toBeLessThanOrEqual(41);
+    expect(lines.at(-1)).toMatch(/^profile junk\.yaml: \.\.\. and \d+ more problems$/);
+    expect(Number(/and (\d+) more/.exec(lines.at(-1)!)![1]) + lines.length - 1).toBe(err.problems.length);
+    // A line of binary junk is not echoed whole.
+    const binary = parseError('schema: x\n' + '\u0001'.repeat(5000) + ': [\n', 'bin.yaml');
+    for (const line of binary.message.split('\n')) expect(line.length).toBeLessThan(400);
+  });
+
+  test('a directory given as the profile says so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-profile-dir-'));
+    try {
+      expect(() => loadProfile(dir)).toThrow(`profile ${dir}: is a directory, not a profile file (give the YAML or JSON file of the device)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file far larger than any profile is refused before it is parsed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geisa-profile-big-'));
+    try {
+      const file = join(dir, 'big.yaml');
+      writeFileSync(file, 'a: b: c\n'.repeat(700_000));
+      const started = Date.now();
+      expect(() => loadProfile(file)).toThrow(/^profile .*big\.yaml: is 5\.\d MB, far larger than any profile \(at most 1 MB\): is it the right file\?$/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('an unquoted all-digit key is explained without showing the key', () => {
     const err = parseError(MINIMAL + 'secrets:\n  bootstrapPsk: { identity: dev1, keyHex: 00112233 }\n');
     expect(err.message).toBe('profile dut.yaml:9:43: secrets.bootstrapPsk.keyHex must be a string of hex digits, two per byte');

@@ -7,7 +7,7 @@
  * every encoding, and for the key log's own secrets.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
@@ -17,6 +17,17 @@ import { hasTool } from './support/tools.js';
 
 const CLI = resolve('dist/bin/geisa-adm.js');
 const NODE = process.execPath;
+
+// The folders hold PSKs, a device's private key and state files full of keys: gone after the tests.
+const scratchDirs: string[] = [];
+afterAll(() => {
+  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
+});
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
 
 /** Every form a key could take in an output: raw bytes, hex, base64, and a PEM body's lines. */
 function forms(key: Buffer): Buffer[] {
@@ -78,7 +89,7 @@ function keylogSecrets(keylog: string): Buffer[] {
 }
 
 test('PSK cases with --keylog: neither PSK (provisioned or written at bootstrap) nor a master secret appears outside the key log', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'geisa-secrets-psk-'));
+  const dir = scratch('geisa-secrets-psk-');
   const provisioned = join(dir, 'provisioned.txt');
   // Each case's device state lives in the test's directory (named after the case's state dir), so it outlives the case.
   const state = `${dir}/state-$(basename {stateDir}).json`;
@@ -121,7 +132,7 @@ test('PSK cases with --keylog: neither PSK (provisioned or written at bootstrap)
 
 test('certificate cases with --keylog: neither the IDevID private key nor the operational key written at bootstrap appears outside the key log', async () => {
   const { createCa, issueCertificate } = await import('../harness/pki/certificates.js');
-  const dir = mkdtempSync(join(tmpdir(), 'geisa-secrets-cert-'));
+  const dir = scratch('geisa-secrets-cert-');
   const manufacturer = await createCa('Secrets test manufacturer CA');
   const idevid = await issueCertificate(manufacturer, { commonName: 'urn:dev:ops:secrets-cert-1', usage: 'client' });
   writeFileSync(join(dir, 'ca.pem'), manufacturer.certPem);

@@ -5,29 +5,30 @@
  * the run is interrupted or the harness itself fails.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { Chalk } from 'chalk';
 import type { ResultEvent } from '../results/events.js';
 import { type Profile, loadProfile, defaultSimulatorProfile, ProfileError } from '../profile/load.js';
 import { createProfileAdapter } from '../dut/mixed-adapter.js';
 import { createSimulatorAdapter } from '../dut/simulator-adapter.js';
-import { EventLog } from '../reports/event-log.js';
+import { EVENT_LOG_NAME, EventLog } from '../reports/event-log.js';
 import { foldEvents } from '../reports/run-record.js';
 import { writeJunit } from '../reports/junit.js';
-import { writeManifest } from '../reports/manifest.js';
+import { MANIFEST_NAME, writeManifest } from '../reports/manifest.js';
 import { RESULTS_NAME, type Results, buildResults, writeResults } from '../reports/results.js';
 import { HTML_REPORT_NAME, writeHtml } from '../reports/html.js';
 import { CHROMIUM_MISSING, PDF_REPORT_NAME, findChromium, writePdf } from '../reports/pdf.js';
 import { builtInCatalog } from '../reports/catalog.js';
 import { CATALOG_GAPS } from '../../suites/catalog-gaps.js';
 import { CAPTURE_NAME, writeCapture } from '../recorder/pcapng.js';
-import { DtlsKeyLog, withDtlsKeyLog } from '../recorder/keylog.js';
+import { DtlsKeyLog, KEYLOG_NAME, withDtlsKeyLog } from '../recorder/keylog.js';
 import { renderSummary, colorWanted } from '../reports/console-summary.js';
 import { runSuite } from '../runner/runner.js';
 import { EXIT } from '../runner/exit-code.js';
 import { ALL_CASES } from '../../suites/index.js';
 import { DEFECTS } from '../../fixtures/device/defects.js';
 import { selectRun, UsageError } from './select.js';
+import { prepareOutDir } from './out-dir.js';
 import { type ExpectedFailures, loadExpectedFailures } from './expected-failures.js';
 import { LiveStatus } from './live-status.js';
 
@@ -60,6 +61,7 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   let cases;
   let slowNotRun: string[] = [];
   let expectedFailures: ExpectedFailures | undefined;
+  let outDir: string;
   try {
     profile = loadRunProfile(args.dut);
     if (args.defect) {
@@ -72,6 +74,7 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     if (args.expectedFailures) expectedFailures = loadExpectedFailures(args.expectedFailures, ALL_CASES.map((c) => c.meta.id));
     // Checked before any case runs: a missing browser must not cost a whole run.
     if (args.pdf && !findChromium()) throw new UsageError(CHROMIUM_MISSING);
+    outDir = prepareOutDir(args.out);
   } catch (e) {
     if (e instanceof ProfileError || e instanceof UsageError) {
       err.write(`${chalk.red('error:')} ${e.message}\n`);
@@ -80,22 +83,39 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     throw e;
   }
 
-  const outDir = resolve(args.out);
-  mkdirSync(outDir, { recursive: true });
-  const log = new EventLog(outDir);
-  // Per-case device state lives beside the reports while the case runs, then is removed.
-  const workDir = join(outDir, '.work');
-  mkdirSync(workDir, { recursive: true });
+  const abort = new AbortController();
   const events: ResultEvent[] = [];
   const paint = (v: string, s: string) => (v === 'pass' ? chalk.green(s) : v === 'fail' ? chalk.red(s) : v === 'error' ? chalk.magenta(s) : v === 'inconclusive' ? chalk.yellow(s) : chalk.gray(s));
   const live = new LiveStatus(out, paint);
+  // A write that fails mid-run (a full disk) ends the run as an interrupt does: the case
+  // stops, the device is stopped, its secrets removed, and what can still be written is.
+  let writeFailure: string | undefined;
+  const stopForWriteFailure = (file: string, e: Error) => {
+    if (writeFailure !== undefined) return;
+    writeFailure = `could not write ${file}: ${e.message}`;
+    live.stop();
+    err.write(`\n${chalk.magenta('harness error:')} ${writeFailure}: stopping the running case, stopping the device, writing the reports that can still be written\n`);
+    // Into the in-memory record only (the log is what failed), so every other report says it.
+    events.push({ type: 'note', caseId: null, source: 'harness', text: `${writeFailure}; the run was stopped there`, monoNs: process.hrtime.bigint().toString() });
+    abort.abort();
+  };
+  // Per-case device state lives beside the reports while the case runs, then is removed.
+  const workDir = join(outDir, '.work');
+  let log: EventLog;
+  try {
+    log = new EventLog(outDir, { onWriteError: (e) => stopForWriteFailure(join(outDir, EVENT_LOG_NAME), e) });
+    mkdirSync(workDir, { recursive: true });
+  } catch (e) {
+    // Nothing has started yet: there is nothing to stop and no report to write.
+    err.write(`${chalk.magenta('harness error:')} could not start the report in ${outDir}: ${(e as Error).message}\n`);
+    return EXIT.ERROR;
+  }
   const emit = (e: ResultEvent) => {
     events.push(e);
     log.append(e);
     if (e.type === 'verdict') live.caseEnded(e);
   };
 
-  const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals += 1;
@@ -139,8 +159,10 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     rmSync(workDir, { recursive: true, force: true });
   }
 
-  const reports = await writeRunReports({ events, outDir, eventLogFile: log.file, keylog, pdf: args.pdf ?? false, err });
-  if (reports.failed) exitCode = Math.max(exitCode, EXIT.ERROR);
+  // A failed event log is a torn prefix of the run: the manifest must not vouch for it.
+  const reports = await writeRunReports({ events, outDir, eventLogFile: log.failure ? undefined : log.file, keylog, pdf: args.pdf ?? false, err });
+  if (reports.failed || writeFailure !== undefined) exitCode = Math.max(exitCode, EXIT.ERROR);
+  if (writeFailure !== undefined) err.write(`${chalk.magenta('harness error:')} ${writeFailure}\n`);
   out.write('\n' + renderSummary(reports.results, { color, reportPaths: reports.paths }) + '\n');
   return exitCode;
 }
@@ -148,7 +170,8 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
 export interface RunReportInput {
   events: ResultEvent[];
   outDir: string;
-  eventLogFile: string;
+  /** Absent when the event log itself failed: it is then neither listed nor vouched for. */
+  eventLogFile: string | undefined;
   keylog: DtlsKeyLog | undefined;
   pdf: boolean;
   err: NodeJS.WritableStream;
@@ -201,11 +224,12 @@ export async function writeRunReports(input: RunReportInput): Promise<RunReportO
     html: await attempt(htmlFile, () => (writeHtml(results, htmlFile), htmlFile)),
     pdf: input.pdf ? await attempt(pdfFile, async () => (await writePdf(results, pdfFile), pdfFile)) : undefined,
   };
-  const keylogFile = await attempt('the DTLS key log', () => keylog?.write(outDir));
+  const keylogFile = await attempt(join(outDir, KEYLOG_NAME), () => keylog?.write(outDir));
   const listed = [input.eventLogFile, wrote.results, wrote.junit, wrote.html, wrote.pdf, capture?.file, keylogFile].filter((f): f is string => f !== undefined && existsSync(f));
-  const manifest = await attempt('the integrity manifest', () => writeManifest(outDir, listed));
+  const manifest = await attempt(join(outDir, MANIFEST_NAME), () => writeManifest(outDir, listed));
 
-  const paths: Record<string, string> = { 'event log': input.eventLogFile };
+  const paths: Record<string, string> = {};
+  if (input.eventLogFile) paths['event log'] = input.eventLogFile;
   if (wrote.results) paths['results'] = wrote.results;
   if (wrote.junit) paths['junit'] = wrote.junit;
   if (wrote.html) paths['html'] = wrote.html;

@@ -7,7 +7,7 @@
  * any local user can read; and output is scrubbed of the key before it becomes evidence.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +50,24 @@ interface Running {
   recent: string[];
   /** Temporary secret directory removed once the process is gone. */
   secretDir?: string;
+}
+
+/**
+ * Process groups and secret folders of every adapter in this process, for the one path no
+ * dispose() runs on: process.exit (a second Ctrl-C, a fatal harness error). The exit hook
+ * can only do synchronous work: SIGKILL the groups, remove the folders.
+ */
+const live = { groups: new Set<number>(), secretDirs: new Set<string>(), hooked: false };
+function onProcessExit(): void {
+  for (const pgid of live.groups) signalGroup(pgid, 'SIGKILL');
+  for (const dir of live.secretDirs) rmSync(dir, { recursive: true, force: true });
+}
+function track(kind: 'groups' | 'secretDirs', value: number | string): void {
+  (live[kind] as Set<number | string>).add(value);
+  if (!live.hooked) {
+    live.hooked = true;
+    process.once('exit', onProcessExit);
+  }
 }
 
 export class ExecAdapter implements DutAdapter {
@@ -241,11 +259,15 @@ export class ExecAdapter implements DutAdapter {
     }
     const pgid = child.pid as number;
     this.groups.add(pgid);
+    track('groups', pgid);
 
     const exited = exitSeen.then(async (exit) => {
       // A command that left a process holding its output open must not hold us up.
       await withTimeout(Promise.all(closed), OUTPUT_DRAIN_MS);
-      if (!groupAlive(pgid)) this.groups.delete(pgid);
+      if (!groupAlive(pgid)) {
+        this.groups.delete(pgid);
+        live.groups.delete(pgid);
+      }
       if (secretDir) await this.removeSecretDir(secretDir);
       return exit;
     });
@@ -257,6 +279,7 @@ export class ExecAdapter implements DutAdapter {
     // mkdtemp creates the directory 0700; the files are 0600 and created exclusively.
     const dir = await mkdtemp(join(tmpdir(), 'geisa-secrets-'));
     this.secretDirs.add(dir);
+    track('secretDirs', dir);
     const opts = { mode: 0o600, flag: 'wx' } as const;
     if (secrets.pskKey) await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, opts);
     if (secrets.serverPskKey) await writeFile(join(dir, 'server-psk.hex'), `${secrets.serverPskKey.toString('hex')}\n`, opts);
@@ -271,6 +294,7 @@ export class ExecAdapter implements DutAdapter {
   private async removeSecretDir(dir: string): Promise<void> {
     this.secretDirs.delete(dir);
     await rm(dir, { recursive: true, force: true });
+    live.secretDirs.delete(dir);
   }
 
   /** SIGTERM the group, SIGKILL it after the grace period if anything is left. */
@@ -282,6 +306,7 @@ export class ExecAdapter implements DutAdapter {
       await waitGroupGone(pgid, 1000);
     }
     this.groups.delete(pgid);
+    live.groups.delete(pgid);
   }
 }
 

@@ -4,12 +4,12 @@
  * and nothing unknown is silently ignored. The result is fully defaulted so the rest of
  * the harness never deals with optional fields.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { DutAction } from '../dut/adapter.js';
 import { templateProblems } from '../dut/template.js';
 import { fingerprintObject } from './fingerprint.js';
@@ -93,16 +93,26 @@ export interface ProfileProblem {
   text: string;
 }
 
+const MAX_PROBLEMS_SHOWN = 30;
+const MAX_PROBLEM_CHARS = 240;
+/** A profile is a page of settings; anything this large is the wrong file, and parsing it costs seconds and gigabytes. */
+const MAX_PROFILE_BYTES = 1024 * 1024;
+
+/** One problem on one short line: control characters (a binary file's) escaped, long text cut. */
+function clip(text: string): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return flat.length > MAX_PROBLEM_CHARS ? `${flat.slice(0, MAX_PROBLEM_CHARS - 3)}...` : flat;
+}
+
 export class ProfileError extends Error {
   constructor(
     readonly file: string,
     readonly problems: ProfileProblem[],
   ) {
-    super(
-      problems
-        .map((p) => (p.line === undefined ? `profile ${file}: ${p.text}` : `profile ${file}:${p.line}:${p.col}: ${p.text}`))
-        .join('\n'),
-    );
+    // A file of junk can hold tens of thousands of problems: the first few dozen say enough.
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => (p.line === undefined ? `profile ${file}: ${clip(p.text)}` : `profile ${file}:${p.line}:${p.col}: ${clip(p.text)}`));
+    if (problems.length > MAX_PROBLEMS_SHOWN) shown.push(`profile ${file}: ... and ${problems.length - MAX_PROBLEMS_SHOWN} more problems`);
+    super(shown.join('\n'));
     this.name = 'ProfileError';
   }
 }
@@ -113,8 +123,14 @@ export class ProfileError extends Error {
 export function loadProfile(file: string): Profile {
   let text: string;
   try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw new ProfileError(file, [{ path: '', text: 'is a directory, not a profile file (give the YAML or JSON file of the device)' }]);
+    if (st.size > MAX_PROFILE_BYTES) {
+      throw new ProfileError(file, [{ path: '', text: `is ${(st.size / 1024 / 1024).toFixed(1)} MB, far larger than any profile (at most ${MAX_PROFILE_BYTES / 1024 / 1024} MB): is it the right file?` }]);
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
+    if (err instanceof ProfileError) throw err;
     // Not `instanceof Error`: errors from node:fs may come from another realm under test runners.
     const reason = (err as { message?: string } | null)?.message ?? String(err);
     throw new ProfileError(file, [{ path: '', text: `cannot read the file: ${reason}` }]);
@@ -140,7 +156,18 @@ export function parseProfile(text: string, fileName: string): Profile {
     );
   }
 
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    // maxAliasCount bounds what aliases may expand to: a few lines can otherwise stand for
+    // billions of nodes (an alias bomb). A profile needs at most a handful of aliases.
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const alias = firstAlias(doc, lineCounter);
+    const what = /alias/i.test((err as Error).message)
+      ? 'YAML aliases expand to too many nodes (an alias bomb?); a profile needs no more than a few plain aliases'
+      : `the YAML cannot be read as data: ${firstLine((err as Error).message)}`;
+    throw new ProfileError(fileName, [{ ...(alias ?? {}), path: '', text: what }]);
+  }
   if (data === null || data === undefined) {
     throw new ProfileError(fileName, [{ line: 1, col: 1, path: '', text: 'the file is empty' }]);
   }
@@ -348,6 +375,20 @@ class Locator {
 
 function sortByPlace(problems: ProfileProblem[]): ProfileProblem[] {
   return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+}
+
+/** Where the document's first alias (*name) is, to point a reader at the expansion. */
+function firstAlias(doc: Document, lines: LineCounter): Place | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (offset === undefined) return undefined;
+  const pos = lines.linePos(offset);
+  return { line: pos.line, col: pos.col };
 }
 
 function firstLine(message: string): string {

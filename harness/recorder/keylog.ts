@@ -11,8 +11,8 @@
  * asks OpenSSL for key material at all.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../results/atomic-write.js';
 
 export const KEYLOG_NAME = 'SECRETS-dtls-keylog.txt';
 
@@ -38,7 +38,6 @@ export class DtlsKeyLog {
   /** Writes SECRETS-dtls-keylog.txt in outDir (0600, temp file then rename); returns its path. */
   write(outDir: string, runLabel = ''): string {
     const file = join(outDir, KEYLOG_NAME);
-    const tmp = join(outDir, `.${KEYLOG_NAME}.${process.pid}.tmp`);
     const header = [
       '# SECRETS: DTLS session keys of a geisa-adm run (NSS key log format, written because of --keylog).',
       '# Anyone holding this file can decrypt the DTLS traffic in capture.pcapng, including the keys the',
@@ -47,8 +46,7 @@ export class DtlsKeyLog {
       ...(runLabel ? [`# Run: ${runLabel.replace(/[\r\n]/g, ' ')}`] : []),
       `# Sessions: ${this.lines.length}`,
     ];
-    writeFileSync(tmp, [...header, ...this.lines].join('\n') + '\n', { mode: 0o600 });
-    renameSync(tmp, file);
+    writeFileAtomic(file, [...header, ...this.lines].join('\n') + '\n', { mode: 0o600 });
     return file;
   }
 }

@@ -19,8 +19,7 @@
  * Description Block (LINKTYPE_RAW: each packet starts at its IPv4 or IPv6 header,
  * nanosecond timestamps), one Enhanced Packet Block per datagram. Little-endian.
  */
-import { renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../results/atomic-write.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { DatagramEvent, ResultEvent } from '../results/events.js';
 
@@ -198,9 +197,7 @@ export function renderCapture(events: readonly ResultEvent[], opts: CaptureOptio
 /** Writes the capture (temp file, then rename), so a reader never sees half of one. */
 export function writeCapture(events: readonly ResultEvent[], file: string, opts: CaptureOptions = {}): CaptureSummary {
   const { bytes, summary } = renderCapture(events, opts);
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, file);
+  writeFileAtomic(file, bytes);
   return { file, ...summary, hint: summary.hint.replace(`-r ${CAPTURE_NAME}`, `-r ${file}`) };
 }
 

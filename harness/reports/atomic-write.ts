@@ -1,35 +1,5 @@
 /**
- * Every final report is written to a temp file in its own directory and then renamed over
- * the target: rename within one file system is atomic, so a reader (or a run killed
- * mid-write) sees the previous report or the new one, never half of one.
+ * The atomic writer lives beside the result events (harness/results/) so that the
+ * recorder's capture and key log, a lower layer than the reports, can use it too.
  */
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-
-let counter = 0;
-
-/** A temp name beside `file`, hidden and unique to this process and call. */
-export function tempPathFor(file: string, suffix = '.tmp'): string {
-  counter += 1;
-  return join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.${counter}${suffix}`);
-}
-
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = tempPathFor(file);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (e) {
-    removeQuietly(tmp);
-    throw e;
-  }
-}
-
-export function removeQuietly(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // Already gone, or never made because the write itself failed.
-  }
-}
+export { type AtomicWriteOptions, removeQuietly, tempPathFor, writeFileAtomic } from '../results/atomic-write.js';

@@ -20,11 +20,25 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<ResultEvent['type']>([
   'run-end',
 ]);
 
+export interface EventLogOptions {
+  /**
+   * Called once, with the file's error, when an append fails (a full disk: ENOSPC). The log
+   * then stops writing; without it the error is thrown to whoever emitted the event, which
+   * may be a socket handler with nobody to catch it.
+   */
+  onWriteError?: (error: Error) => void;
+}
+
 export class EventLog {
   readonly file: string;
+  /** The first failed append; nothing is written after it (its own line may be torn). */
+  failure: Error | undefined;
 
   /** Starts an empty log: events of an earlier run in the same directory must not mix in. */
-  constructor(outDir: string) {
+  constructor(
+    outDir: string,
+    private readonly options: EventLogOptions = {},
+  ) {
     mkdirSync(outDir, { recursive: true });
     this.file = join(outDir, EVENT_LOG_NAME);
     writeFileSync(this.file, '');
@@ -32,8 +46,15 @@ export class EventLog {
 
   /** Bound, so it can be handed to an event emitter as a sink. */
   readonly append = (event: ResultEvent): void => {
-    // Synchronous on purpose: the line is in the kernel before the harness moves on.
-    appendFileSync(this.file, JSON.stringify(event) + '\n');
+    if (this.failure) return;
+    try {
+      // Synchronous on purpose: the line is in the kernel before the harness moves on.
+      appendFileSync(this.file, JSON.stringify(event) + '\n');
+    } catch (e) {
+      if (!this.options.onWriteError) throw e;
+      this.failure = e as Error;
+      this.options.onWriteError(this.failure);
+    }
   };
 }
 

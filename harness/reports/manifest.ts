@@ -4,7 +4,8 @@
  * verify DIR` names every file changed or missing since the run wrote them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write.js';
 import { basename, join, relative } from 'node:path';
 
 export const MANIFEST_NAME = 'manifest.sha256';
@@ -17,9 +18,7 @@ function sha256File(file: string): string {
 export function writeManifest(outDir: string, files: string[]): string {
   const lines = files.map((f) => `${sha256File(f)}  ${relative(outDir, f)}`);
   const target = join(outDir, MANIFEST_NAME);
-  const tmp = join(outDir, `.${MANIFEST_NAME}.${process.pid}.tmp`);
-  writeFileSync(tmp, lines.join('\n') + '\n');
-  renameSync(tmp, target);
+  writeFileAtomic(target, lines.join('\n') + '\n');
   return target;
 }
 

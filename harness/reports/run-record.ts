@@ -16,6 +16,7 @@ import type {
   VerdictEvent,
 } from '../results/events.js';
 import { VERDICT_RANK } from '../results/events.js';
+import { countResults, INTERRUPTED_REASON } from '../runner/exit-code.js';
 
 export interface CaseRecord {
   meta: CaseMeta;
@@ -45,7 +46,7 @@ export interface RunRecord {
   stray: ResultEvent[];
 }
 
-export const INTERRUPTED_REASON = 'case did not finish: run interrupted';
+export { INTERRUPTED_REASON };
 
 export function foldEvents(events: readonly ResultEvent[]): RunRecord {
   const run: RunRecord = { start: null, cases: [], end: null, interrupted: false, notes: [], stray: [] };
@@ -144,14 +145,9 @@ export type Tally = Record<Verdict, number> & { advisory: number; total: number 
  * run-end, and the unfinished cases count as errors there too.
  */
 export function tally(run: RunRecord): Tally {
-  const t: Tally = { pass: 0, fail: 0, error: 0, inconclusive: 0, 'not-applicable': 0, advisory: 0, total: 0 };
-  for (const c of run.cases) {
-    const o = caseOutcome(c, run);
-    t[o.verdict]++;
-    t.total++;
-    if (o.advisory !== undefined) t.advisory++;
-  }
-  return t;
+  // The rule run-end is counted by (runner/exit-code.ts), on the same outcomes every report shows.
+  const counts = countResults(run.cases.map((c) => ({ strength: c.meta.strength, ...caseOutcome(c, run) })));
+  return { pass: counts.pass, fail: counts.fail, error: counts.error, inconclusive: counts.inconclusive, 'not-applicable': counts['not-applicable'], advisory: counts.advisory, total: run.cases.length };
 }
 
 /** Display name and endpoint from the (redacted) profile, which events.ts types as unknown. */

@@ -7,7 +7,7 @@
  * it 1; an error is never forgiven (it says the harness or an action failed, not the
  * device). A listed case that passes is stale: exit 1 with --strict, so the list shrinks.
  */
-import type { Strength, Verdict } from '../results/events.js';
+import type { RunEndEvent, Strength, Verdict } from '../results/events.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, ERROR: 3 } as const;
 
@@ -45,4 +45,26 @@ export function exitCodeFor(results: CaseResult[], strict: boolean, interrupted 
   }
   if (interrupted) code = Math.max(code, EXIT.ERROR);
   return code;
+}
+
+/** The reason of a case that started but never reached a verdict: an error in every count. */
+export const INTERRUPTED_REASON = 'case did not finish: run interrupted';
+
+export type VerdictCounts = RunEndEvent['counts'];
+
+/**
+ * The run's counts, the one rule behind run-end and every report: each case once, by its
+ * verdict (an unfinished case is an error), advisories besides; with an expected-failures
+ * file also how many it forgave and how many are stale.
+ */
+export function countResults(results: readonly CaseResult[], strict = false, expected?: ReadonlyMap<string, string>): VerdictCounts {
+  const counts: VerdictCounts = { error: 0, fail: 0, inconclusive: 0, pass: 0, 'not-applicable': 0, advisory: 0 };
+  for (const r of results) {
+    counts[r.verdict] += 1;
+    if (r.advisory !== undefined) counts.advisory += 1;
+    const x = expectationOf(r, strict, r.id !== undefined ? expected?.get(r.id) : undefined);
+    if (x?.stale) counts.stale = (counts.stale ?? 0) + 1;
+    else if (x) counts.expectedFailure = (counts.expectedFailure ?? 0) + 1;
+  }
+  return counts;
 }

@@ -11,7 +11,7 @@ import type { DutAdapter } from '../dut/adapter.js';
 import type { ConformanceCase } from './case.js';
 import { runCase } from './run-case.js';
 import { CaseStop } from './outcome.js';
-import { exitCodeFor, expectationOf, type CaseResult } from './exit-code.js';
+import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type CaseResult } from './exit-code.js';
 import { gitCommit, toolVersion } from './tool-info.js';
 
 export interface RunOptions {
@@ -76,20 +76,16 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       results.push({ id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) });
     } catch (e) {
       if (e instanceof CaseStop) {
+        // It started (its case-start is in the log) and has no verdict: every report counts
+        // it as an error, so run-end does too.
+        results.push({ id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON });
         interrupted = true;
         break;
       }
       throw e;
     }
   }
-  const counts = { error: 0, fail: 0, inconclusive: 0, pass: 0, 'not-applicable': 0, advisory: 0 } as RunEndEvent['counts'];
-  for (const r of results) {
-    counts[r.verdict] += 1;
-    if (r.advisory) counts.advisory += 1;
-    const x = expectationOf(r, opts.strict, opts.expectedFailures?.get(r.id));
-    if (x?.stale) counts.stale = (counts.stale ?? 0) + 1;
-    else if (x) counts.expectedFailure = (counts.expectedFailure ?? 0) + 1;
-  }
+  const counts = countResults(results, opts.strict, opts.expectedFailures);
   const exitCode = exitCodeFor(results, opts.strict, interrupted, opts.expectedFailures);
   const end: RunEndEvent = { type: 'run-end', interrupted, at: new Date().toISOString(), monoNs: process.hrtime.bigint().toString(), counts, exitCode };
   opts.emit(end);

@@ -126,7 +126,7 @@ export async function usingTool<T>(t: CaseContext, feature: string, step: () => 
   try {
     return await step();
   } catch (e) {
-    if (e instanceof CoapTimeoutError) t.inconclusive(`${feature} could not be used: the device did not answer ${e.message}; this case only uses it, so it says nothing of its own requirement`);
+    if (e instanceof CoapTimeoutError) t.inconclusive(`${feature} could not be used: the device never acknowledged it (${e.message}); this case only uses it, so it says nothing of its own requirement`);
     throw e;
   }
 }

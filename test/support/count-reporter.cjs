@@ -6,11 +6,13 @@ const fs = require('node:fs');
 class CountReporter {
   onRunComplete(_contexts, results) {
     const passed = results.numPassedTests;
-    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+    const failed = () => results.numFailedTests + results.numRuntimeErrorTestSuites + (process.env.GEISA_TEST_SECRETS_LEFT ? 1 : 0);
     const skipped = results.numPendingTests + results.numTodoTests;
     // The counts line stands alone, exactly "N passed, N failed"; skipped tests get their own line before it.
-    const lines = skipped > 0 ? [`${skipped} skipped`, `${passed} passed, ${failed} failed`] : [`${passed} passed, ${failed} failed`];
     process.once('exit', () => {
+      // Decided at exit: the global teardown (tmpdir-teardown.cjs) runs after this hook.
+      const leak = process.env.GEISA_TEST_SECRETS_LEFT ? [`secrets folders left behind by the tests: ${process.env.GEISA_TEST_SECRETS_LEFT}`] : [];
+      const lines = [...leak, ...(skipped > 0 ? [`${skipped} skipped`] : []), `${passed} passed, ${failed()} failed`];
       fs.writeSync(1, `\n${lines.join('\n')}\n`);
     });
   }
