@@ -82,6 +82,15 @@ async function failureOn(dtls: DtlsTransport): Promise<DtlsHandshakeFailedEvent>
   return f;
 }
 
+/** The epoch-0 handshake fragments of a datagram (RFC 6347 §4.1, §4.2.2 headers). */
+function handshakeFragments(d: Buffer): { type: number; length: number; fragmentLength: number }[] {
+  const out: { type: number; length: number; fragmentLength: number }[] = [];
+  for (let i = 0; i + 13 <= d.length; i += 13 + d.readUInt16BE(i + 11)) {
+    if (d[i] === 22 && d.readUInt16BE(i + 3) === 0 && i + 25 <= d.length) out.push({ type: d[i + 13]!, length: d.readUIntBE(i + 14, 3), fragmentLength: d.readUIntBE(i + 22, 3) });
+  }
+  return out;
+}
+
 describe('a device refusing the Bootstrap-Server certificate', () => {
   test('a TLS stack matching DNS names only (usage 3, our SAN an IP): side, alert, flight, certificate, /0/x/4 and the advertiseHost remedy', async () => {
     const bs = await certBootstrapServer();
@@ -141,6 +150,75 @@ describe('a device refusing the Bootstrap-Server certificate', () => {
     expect(x.text).toContain('SAN iPAddress 127.0.0.1');
     expect(x.text).toMatch(/likely remedy: /);
     expect(x.text).not.toMatch(RAW_SUITE_CODE);
+  }, 30_000);
+});
+
+describe('what the wire shows when there is no simple answer', () => {
+  async function certServer(over: { mtu?: number; handshakeTimeoutMs?: number } = {}): Promise<DtlsTransport> {
+    const server = await DtlsServer.listen({
+      address: '127.0.0.1',
+      port: 0,
+      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
+      certPem: bsCert.certPem,
+      keyPem: bsCert.keyPem,
+      caPem: manufacturer.certPem,
+      requestClientCert: true,
+      ...over,
+    });
+    closers.push(() => server.close());
+    return DtlsTransport.over(server, 'bootstrap-server');
+  }
+
+  test('our Certificate fragmented over several datagrams (MTU 300) is reassembled: the refused certificate is still described', async () => {
+    const dtls = await certServer({ mtu: 300 });
+    const fromServer: Buffer[] = [];
+    dtls.server.on('record', (r) => r.direction === 'out' && fromServer.push(r.bytes));
+    await deviceRefuses(dtls.local.port, { caPem: stranger.certPem });
+    const x = dtls.explainFailure(await failureOn(dtls));
+    // The Certificate (handshake type 11) left in fragments, in more than one datagram.
+    const certificateFragments = fromServer.filter((d) => handshakeFragments(d).some((h) => h.type === 11 && h.fragmentLength < h.length));
+    expect(certificateFragments.length).toBeGreaterThan(1);
+    expect(x.outcome).toMatch(/^the device sent fatal alert unknown_ca after our Certificate/);
+    expect(x.text).toContain("the Bootstrap-Server's certificate: subject CN=geisa-adm bootstrap-server, SAN iPAddress 127.0.0.1, issuer CN=GEISA ADM run CA");
+  }, 30_000);
+
+  test('a device gone silent after our flight: no alert, the flight named with how often we sent it', async () => {
+    const dtls = await certServer({ handshakeTimeoutMs: 2500 });
+    // A relay that lets the device's first two datagrams through (ClientHello, then with the cookie) and none after.
+    const relay = dgram.createSocket('udp4');
+    closers.push(() => {
+      relay.close();
+    });
+    await new Promise<void>((r) => relay.bind(0, '127.0.0.1', () => r()));
+    let device: { port: number } | undefined;
+    let forwarded = 0;
+    relay.on('message', (m, rinfo) => {
+      if (rinfo.port === dtls.local.port) {
+        if (device) relay.send(m, device.port, '127.0.0.1');
+      } else {
+        device = { port: rinfo.port };
+        if (forwarded++ < 2) relay.send(m, dtls.local.port, '127.0.0.1');
+      }
+    });
+    const ac = new AbortController();
+    const client = DtlsClient.connect({
+      remote: { address: '127.0.0.1', port: relay.address().port },
+      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
+      certPem: idevid.certPem,
+      keyPem: idevid.keyPem,
+      verifyServer: 'none',
+      handshakeTimeoutMs: 5000,
+      signal: ac.signal,
+    }).catch(() => undefined);
+    closers.push(async () => {
+      ac.abort();
+      await client;
+    });
+    const x = dtls.explainFailure(await failureOn(dtls));
+    expect(x.outcome).toMatch(
+      /^no alert: the device sent nothing after our flight ServerHello, Certificate, ServerKeyExchange, CertificateRequest, ServerHelloDone \(sent [2-9] times\); the handshake ended: handshake not completed within 2500 ms$/,
+    );
+    expect(x.brief).toBe('no alert');
   }, 30_000);
 });
 

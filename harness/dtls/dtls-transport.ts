@@ -14,8 +14,8 @@ import { explainHandshakeFailure, type ExpectedServerCertificate, type FailureCo
 
 /** How a reason names the server behind an endpoint name. */
 function serverLabel(name: string): string {
-  if (name.startsWith('bootstrap-server')) return 'the Bootstrap-Server';
-  if (name.startsWith('lwm2m-server')) return 'the LwM2M Server';
+  if (name.includes('bootstrap-server')) return 'the Bootstrap-Server';
+  if (name.includes('lwm2m-server')) return 'the LwM2M Server';
   return `the ${name}`;
 }
 
