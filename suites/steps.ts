@@ -13,6 +13,8 @@ import { claims } from '../harness/profile/ics-registry.js';
 import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { cipherSuiteName, decodeDtlsDatagram, looksLikeDtls } from '../harness/recorder/dtls-records.js';
+import { summariseHandshakeFailures } from '../harness/dtls/explain.js';
+import { LWM2M_DEFAULT_CERTIFICATE_USAGE } from '../harness/dtls/client.js';
 import { decodeCoap, describe } from '../harness/coap/message.js';
 import { derOfCertificate } from '../harness/pki/case-pki.js';
 import { X509Certificate } from 'node:crypto';
@@ -45,32 +47,52 @@ export async function expectBootstrapRequest(t: CaseContext, withinMs: number, a
   return req;
 }
 
-/** What the DTLS layer saw go wrong, appended to a "nothing arrived" reason; repeats are counted, not listed. */
+/** Bound on what the DTLS layer adds to a reason, however much went wrong (a flood must not make a 30 KB reason). */
+export const DTLS_TROUBLE_MAX_CHARS = 2000;
+/** Kinds of dropped datagram named in a reason; the rest are counted. */
+const DROPPED_KINDS_SHOWN = 4;
+
+/**
+ * What the DTLS layer saw go wrong, appended to a "nothing arrived" reason: failed
+ * handshakes explained from the wire (who sent which alert after which flight, and why),
+ * summarised when there are many; dropped datagrams counted by kind. Bounded.
+ */
 export function dtlsTrouble(dtls: DtlsTransport | undefined): string {
   if (!dtls) return '';
-  const seen = new Map<string, number>();
-  const sequences = new Map<string, string[]>();
-  for (const f of dtls.handshakeFailures.all) {
-    const offered = f.clientOfferedCiphers.length ? `; ClientHello offered ${f.clientOfferedCiphers.map(cipherSuiteName).join(', ')}` : '';
-    const identity = f.pskIdentity !== null ? `; PSK identity presented "${f.pskIdentity}"` : '';
-    const line = `DTLS handshake failed: ${f.error}${identity}${offered}`;
-    seen.set(line, (seen.get(line) ?? 0) + 1);
-  }
-  for (const d of dtls.dropped.all) {
-    // Records differ only by sequence number: count them by what they are, list the sequences.
+  const parts: string[] = [];
+  const failures = dtls.handshakeFailures.all;
+  if (failures.length) parts.push(summariseHandshakeFailures(failures, dtls.failureContext, { maxChars: 1400 }));
+  const dropped = droppedSummary(dtls.dropped.all);
+  if (dropped) parts.push(dropped);
+  if (!parts.length) return dtls.handshakes.all.length ? '' : ' (no DTLS handshake was attempted)';
+  const text = ` — ${parts.join('; ')}`;
+  return text.length <= DTLS_TROUBLE_MAX_CHARS ? text : `${text.slice(0, DTLS_TROUBLE_MAX_CHARS - 1)}…`;
+}
+
+/** Dropped datagrams by what they are (records differ only by sequence number, peers by port): counted, not listed. */
+function droppedSummary(dropped: DtlsTransport['dropped']['all']): string {
+  const kinds = new Map<string, { n: number; address: string; ports: Set<number>; seqs: string[] }>();
+  for (const d of dropped) {
     const what = describePlaintext(d.bytes);
-    const line = what.startsWith('DTLS ') ? `${what.replace(/, sequence \d+/, '')} from ${d.remote.address}:${d.remote.port} dropped: ${d.reason}` : `a datagram from ${d.remote.address} was not DTLS (${what})`;
-    seen.set(line, (seen.get(line) ?? 0) + 1);
+    const dtlsLike = what.startsWith('DTLS ');
+    const key = dtlsLike ? `${what.replace(/, sequence \d+/, '')}\u0000${d.remote.address}\u0000${d.reason}` : `${what}\u0000${d.remote.address}`;
+    let k = kinds.get(key);
+    if (!k) kinds.set(key, (k = { n: 0, address: d.remote.address, ports: new Set(), seqs: [] }));
+    k.n += 1;
+    k.ports.add(d.remote.port);
     const seq = /sequence (\d+)/.exec(what)?.[1];
-    if (seq !== undefined) sequences.set(line, [...(sequences.get(line) ?? []), seq]);
+    if (seq !== undefined && k.seqs.length < 7 && !k.seqs.includes(seq)) k.seqs.push(seq);
   }
-  const parts = [...seen].map(([line, n]) => {
-    const seqs = sequences.get(line);
-    const numbered = seqs ? `${line} (sequence ${seqs.length > 6 ? `${seqs.slice(0, 6).join(', ')}, …` : seqs.join(', ')})` : line;
-    return n > 1 ? `${numbered} (${n} times)` : numbered;
+  const lines = [...kinds].sort((a, b) => b[1].n - a[1].n).map(([key, k]) => {
+    const [what, , reason] = key.split('\u0000');
+    const from = k.ports.size === 1 ? `${k.address}:${[...k.ports][0]}` : `${k.address} (${k.ports.size} source ports)`;
+    const line = reason !== undefined ? `${what} from ${from} dropped: ${reason}` : `a datagram from ${k.ports.size === 1 ? k.address : from} was not DTLS (${what})`;
+    const numbered = k.seqs.length ? `${line} (sequence ${k.seqs.length > 6 ? `${k.seqs.slice(0, 6).join(', ')}, …` : k.seqs.join(', ')})` : line;
+    return k.n > 1 ? `${numbered} (${k.n} times)` : numbered;
   });
-  if (parts.length) return ` — ${parts.join('; ')}`;
-  return dtls.handshakes.all.length ? '' : ' (no DTLS handshake was attempted)';
+  if (lines.length <= DROPPED_KINDS_SHOWN) return lines.join('; ');
+  const rest = [...kinds.values()].sort((a, b) => b.n - a.n).slice(DROPPED_KINDS_SHOWN);
+  return `${lines.slice(0, DROPPED_KINDS_SHOWN).join('; ')}; and ${rest.reduce((a, k) => a + k.n, 0)} more dropped datagram(s) of ${rest.length} other kind(s)`;
 }
 
 /**
@@ -95,6 +117,10 @@ export function describePlaintext(bytes: Buffer | undefined): string {
 /** `opts.row`: the requirement a refused bootstrap step breaks (default: the case's first row). */
 export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, account: ServerAccount, opts: { format?: number; row?: Req } = {}): Promise<PlanOutcome & { finishMonoNs: bigint }> {
   const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account, opts);
+  if (account.certificate && account.serverUri === t.lwm2mServer.uri) {
+    // What the device now holds for the LwM2M Server: a refused handshake is explained against it.
+    t.lwm2mServer.dtls?.expectServerCertificate({ der: account.certificate.serverCertDer, usage: account.certificate.usage ?? LWM2M_DEFAULT_CERTIFICATE_USAGE, resource: `/0/${plan.securityIid}/4` });
+  }
   if (account.psk) t.note(`Bootstrap-Server wrote PSK identity "${account.psk.identity}" for ${account.serverUri}`);
   for (const step of plan.steps) t.note(describeResult(step));
   if (plan.failedStep) t.fail(opts.row ?? t.meta.requirements[0]!.id, `bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);

@@ -148,9 +148,17 @@ describe('certificate mode: provisioning, bootstrap and registration', () => {
 
   test('a LwM2M Server whose certificate is not /0/x/4 (usage 3) gets no Register: the handshake fails on the device side', async () => {
     const b = await bench();
+    b.serverCert!.expectServerCertificate({ der: der(pki.stranger), usage: 3, resource: '/0/1/4' });
     await provisionAndStart(b);
     expect(await bootstrapCert(b, account({ serverCertDer: der(pki.stranger) }), { bootstrapOnFailure: false, retryCount: 1 })).toEqual(['2.04', '2.04', '2.04']);
     await b.waitForLog(/DTLS handshake with .* failed: .*verif/i, 3 * PROMPT_MS);
+    // The server side says who refused what, from the wire.
+    const refused = await b.serverCert!.handshakeFailures.next(() => true, 3 * PROMPT_MS);
+    const x = b.serverCert!.explainFailure(refused!);
+    expect(x.outcome).toMatch(/^the device sent fatal alert bad_certificate after our Certificate \(flight ServerHello, Certificate, .*ServerHelloDone\): it refused the LwM2M Server's certificate$/);
+    expect(x.text).toContain("the LwM2M Server's certificate: subject CN=test lwm2m server, SAN iPAddress 127.0.0.1, issuer CN=GEISA test run");
+    expect(x.text).toContain('it is not the certificate the device was given as /0/1/4 under Certificate Usage 3');
+    expect(x.text).toContain('(that one: subject CN=some other server');
     await b.waitForLog(/Register failed/, 4 * PROMPT_MS);
     expect(b.server.inbox.all.filter(isRegister)).toHaveLength(0);
     expect(b.serverCert!.handshakes.all).toHaveLength(0);

@@ -10,6 +10,14 @@ import type { Address, DatagramTransport } from '../coap/transport.js';
 import { Inbox } from '../servers/inbox.js';
 import { DtlsServer, type DtlsDroppedEvent, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from './session-layer.js';
 import { activeKeyLogSink } from '../recorder/keylog.js';
+import { explainHandshakeFailure, type ExpectedServerCertificate, type FailureContext, type FailureExplanation } from './explain.js';
+
+/** How a reason names the server behind an endpoint name. */
+function serverLabel(name: string): string {
+  if (name.includes('bootstrap-server')) return 'the Bootstrap-Server';
+  if (name.includes('lwm2m-server')) return 'the LwM2M Server';
+  return `the ${name}`;
+}
 
 export class DtlsTransport extends EventEmitter implements DatagramTransport {
   readonly scheme = 'coaps' as const;
@@ -22,8 +30,13 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
   readonly dropped = new Inbox<DtlsDroppedEvent & { monoNs: bigint; bytes: Buffer | undefined }>();
   /** The last datagram from each peer, so a dropped one can be shown for what it was. */
   private readonly lastIn = new Map<string, Buffer>();
+  private expected: ExpectedServerCertificate | undefined;
+  private serverCiphers: number[] | undefined;
 
-  private constructor(readonly server: DtlsServer) {
+  private constructor(
+    readonly server: DtlsServer,
+    readonly name: string,
+  ) {
     super();
     server.on('message', (m) => this.emit('message', m));
     server.on('handshake', (h) => this.handshakes.push(h));
@@ -44,7 +57,26 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
   /** Carries CoAP over a DtlsServer that is already listening. */
   static over(server: DtlsServer, name: string, tap?: DatagramTap): DtlsTransport {
     if (tap) server.on('record', (r) => tap({ ...r, layer: 'dtls', endpoint: name }));
-    return new DtlsTransport(server);
+    return new DtlsTransport(server, name);
+  }
+
+  /**
+   * Records the certificate the device was told to authenticate this server with (/0/x/4)
+   * under which Certificate Usage (/0/x/15), so a refused handshake can say whether ours is it.
+   */
+  expectServerCertificate(expected: ExpectedServerCertificate): void {
+    this.expected = { ...expected, der: Buffer.from(expected.der) };
+  }
+
+  /** What explain.ts needs to know of this server. */
+  get failureContext(): FailureContext {
+    this.serverCiphers ??= this.server.ciphers().map((c) => c.id);
+    return { server: serverLabel(this.name), serverCiphers: this.serverCiphers, ...(this.expected ? { expected: this.expected } : {}) };
+  }
+
+  /** Who refused what in a failed handshake, from its records on the wire (explain.ts). */
+  explainFailure(f: DtlsHandshakeFailedEvent): FailureExplanation {
+    return explainHandshakeFailure(f, this.failureContext);
   }
 
   get local(): Address {

@@ -18,6 +18,9 @@ export {
   type DtlsSessionClosedEvent,
 } from './session-layer.js';
 export { DtlsTransport } from './dtls-transport.js';
+export { cipherSuiteName, cipherSuiteId, cipherSuiteFamily, describeCipherList, SIGNALLING_SUITE_IDS } from './cipher-suites.js';
+export { explainHandshakeFailure, summariseHandshakeFailures, type ExpectedServerCertificate, type FailureContext, type FailureExplanation } from './explain.js';
+export { HandshakeWire, alertName, type HandshakeWireView, type WireDatagram, type WireRecord } from './handshake-wire.js';
 export {
   DtlsClient,
   DtlsClientHandshakeError,

@@ -19,6 +19,7 @@ import {
   type NativeContextOptions,
   type NativeSession,
 } from './native.js';
+import { HandshakeWire, type HandshakeWireView } from './handshake-wire.js';
 
 export interface Address {
   address: string;
@@ -99,6 +100,10 @@ export interface DtlsHandshakeFailedEvent {
   /** The identity the client offered, if it got that far. */
   pskIdentity: string | null;
   clientOfferedCiphers: number[];
+  /** process.hrtime.bigint() when the handshake was given up. */
+  monoNs: bigint;
+  /** The handshake's datagrams reduced to records, and the Certificates each side sent: what explain.ts reads. */
+  wire: HandshakeWireView;
 }
 
 export interface DtlsMessageEvent {
@@ -203,6 +208,8 @@ interface PeerSession {
   helloRandoms: Set<string>;
   alerts: DtlsAlert[];
   offered: { identity: string | null };
+  /** The handshake as seen on the wire; dropped once it is established. */
+  wire?: HandshakeWire;
   retransmitTimer?: NodeJS.Timeout;
   deadlineTimer?: NodeJS.Timeout;
   /** A new handshake from the same address:port, kept apart until the peer proves it is there. */
@@ -423,6 +430,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     s.lastActivity = Date.now();
     if (hello?.random !== undefined) s.helloRandoms.add(hello.random);
     if (s.state === 'handshaking') {
+      s.wire?.add('in', bytes, monoNs);
       s.handshakeBytes += bytes.length;
       if (s.handshakeBytes > this.limits.maxHandshakeBytes) {
         this.failHandshake(s, `peer sent more than ${this.limits.maxHandshakeBytes} bytes before the handshake completed`, []);
@@ -441,10 +449,11 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   }
 
   private afterFeed(s: PeerSession, r: FeedResult, monoNs: bigint): void {
-    this.transmit(r.out, s.remote);
+    this.transmit(r.out, s.remote, s);
     if (r.cookieVerified) s.cookieVerified = true;
     if (r.established && s.state === 'handshaking') {
       s.state = 'established';
+      delete s.wire;
       this.clearTimers(s);
       s.alerts.push(...r.alerts);
       r.alerts = [];
@@ -501,6 +510,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       helloRandoms: new Set(),
       alerts: [],
       offered,
+      wire: new HandshakeWire(),
     };
     s.deadlineTimer = setTimeout(() => {
       if (s.state === 'handshaking') {
@@ -531,7 +541,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     s.retransmitTimer = undefined;
     if (s.state !== 'handshaking') return;
     const r = s.native.handleTimeout();
-    this.transmit(r.out, s.remote);
+    this.transmit(r.out, s.remote, s);
     if (r.failed) this.failHandshake(s, r.error ?? 'handshake timed out', []);
     else this.armRetransmit(s);
   }
@@ -548,7 +558,10 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       durationMs: elapsedMs(s.startedNs),
       pskIdentity: info.pskIdentity ?? s.offered.identity,
       clientOfferedCiphers: info.clientOfferedCiphers,
+      monoNs: process.hrtime.bigint(),
+      wire: s.wire?.view() ?? { datagrams: [], omitted: 0, ourCertificates: [], peerCertificates: [] },
     });
+    delete s.wire;
   }
 
   private failOrClose(s: PeerSession, error: string, alerts: DtlsAlert[]): void {
@@ -629,10 +642,12 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
 
   // ---- datagrams out ----
 
-  private transmit(datagrams: Buffer[], remote: Address): Promise<void>[] {
+  /** `s`: the session whose handshake this flight belongs to, for its wire record. */
+  private transmit(datagrams: Buffer[], remote: Address, s?: PeerSession): Promise<void>[] {
     const sends: Promise<void>[] = [];
     for (const bytes of datagrams) {
       const monoNs = process.hrtime.bigint();
+      if (s?.state === 'handshaking') s.wire?.add('out', bytes, monoNs);
       this.emit('record', { direction: 'out', local: this.localAddress, remote, monoNs, bytes });
       sends.push(
         new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@
  * the PSK identity of the ClientKeyExchange are observable: cases judge them, auditors
  * read them. Encrypted records are described, never opened. Never throws.
  */
+import { cipherSuiteName } from '../dtls/cipher-suites.js';
 
 export interface DtlsHandshakeView {
   type: string;
@@ -77,23 +78,8 @@ const ALERTS: Record<number, string> = {
   115: 'unknown_psk_identity',
 };
 
-export const CIPHER_SUITE_NAMES: Record<number, string> = {
-  0x00ae: 'TLS_PSK_WITH_AES_128_CBC_SHA256',
-  0x008c: 'TLS_PSK_WITH_AES_128_CBC_SHA',
-  0x00a8: 'TLS_PSK_WITH_AES_128_GCM_SHA256',
-  0xc0a4: 'TLS_PSK_WITH_AES_128_CCM',
-  0xc0a8: 'TLS_PSK_WITH_AES_128_CCM_8',
-  0xc0ac: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM',
-  0xc0ae: 'TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
-  0xc023: 'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256',
-  0xc02b: 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
-  0xc037: 'TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256',
-  0x00ff: 'TLS_EMPTY_RENEGOTIATION_INFO_SCSV',
-};
-
-export function cipherSuiteName(id: number): string {
-  return CIPHER_SUITE_NAMES[id] ?? `0x${id.toString(16).padStart(4, '0').toUpperCase()}`;
-}
+// Suites by IANA name: one table for the trace and the reasons.
+export { cipherSuiteName };
 
 function versionName(major: number, minor: number): string {
   if (major === 0xfe && minor === 0xfd) return 'DTLS 1.2';

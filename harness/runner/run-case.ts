@@ -23,7 +23,7 @@ import { PausableTimeout } from './timeout.js';
 import { caseBudgetMs } from './budget.js';
 import type { Level } from '../catalog/index.js';
 import { freshPsk, NOSEC, PskTable, type PskCredentials, type ServerSecurity } from '../servers/security.js';
-import { type CasePki, derOfPrivateKey, makeCasePki } from '../pki/case-pki.js';
+import { type CasePki, derOfCertificate, derOfPrivateKey, makeCasePki } from '../pki/case-pki.js';
 
 export interface CaseRunOptions {
   profile: Profile;
@@ -119,6 +119,8 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       dmSecurity = { mode: 'certificate', certPem: pki.lwm2mServerCert.certPem, keyPem: pki.lwm2mServerCert.keyPem, trustedClientCaPem: pki.runCa.certPem };
     }
     bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });
+    // The device is provisioned with this certificate under Certificate Usage 3 (secrets below): a refusal is explained against it.
+    if (pki) bs.dtls?.expectServerCertificate({ der: derOfCertificate(pki.bootstrapServerCert.certPem), usage: 3, resource: "its Bootstrap-Server account's /0/x/4 (provisioned)" });
     dm = await Lwm2mServer.open({ ...common, port: h.serverPort, security: dmSecurity });
     for (const ep of [bs.endpoint, dm.endpoint]) {
       ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) =>

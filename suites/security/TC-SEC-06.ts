@@ -51,6 +51,6 @@ export default defineCase(
       t.inconclusive(`the device never started a DTLS handshake with the LwM2M Server within ${windowMs / 1000} s, so whether it checks the server certificate was not observed`);
     }
     const failure = dtls.handshakeFailures.all[0]!;
-    t.pass(`the device refused the LwM2M Server whose certificate does not match /0/x/4: ${attempts} handshake attempt(s), the first ended with ${failure.error}${failure.alerts.length ? ` (alerts: ${failure.alerts.map((a) => a.description).join(', ')})` : ''}; no Register within ${windowMs / 1000} s`);
+    t.pass(`the device refused the LwM2M Server whose certificate does not match /0/x/4: ${attempts} handshake attempt(s), the first: ${dtls.explainFailure(failure).outcome}; no Register within ${windowMs / 1000} s`);
   },
 );

@@ -88,8 +88,7 @@ export default defineCase(
     }
     const afterMs = CaseContext.elapsedMs(plan.finishMonoNs, fallback.monoNs);
     const firstFailure = failures[0];
-    const alerts = firstFailure?.alerts.length ? ` (alerts: ${firstFailure.alerts.map((a) => a.description).join(', ')})` : '';
-    t.note(`${failures.length} failed DTLS handshake(s) with the LwM2M Server before the fallback${firstFailure ? `, the first: ${firstFailure.error}${alerts}` : ''}`);
+    t.note(`${failures.length} failed DTLS handshake(s) with the LwM2M Server before the fallback${firstFailure ? `, the first: ${dtls.explainFailure(firstFailure).outcome}` : ''}`);
 
     // Optional resource: report what the device says the last alert was, never judge it.
     try {
