@@ -43,8 +43,16 @@ export async function provisionAndStart(t: CaseContext): Promise<void> {
 /** `row`: the requirement a missing Bootstrap-Request breaks (default: the case's first row). */
 export async function expectBootstrapRequest(t: CaseContext, withinMs: number, after: string, bs: BootstrapServer = t.bootstrapServer, row?: Req): Promise<DeviceRequest> {
   const req = await bs.expectBootstrapRequest(withinMs, t.signal);
-  if (!req) t.fail(row ?? t.meta.requirements[0]!.id, `no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${bs.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(bs.dtls)}`);
+  if (!req) t.fail(row ?? t.meta.requirements[0]!.id, `no Bootstrap-Request (POST /bs) reached the Bootstrap-Server at ${bs.uri} within ${withinMs / 1000} s of ${after}${packRequestsSeen(bs)}${dtlsTrouble(bs.dtls)}`);
   return req;
+}
+
+/** "; it sent 3 Bootstrap-Pack-Requests (GET /bspack), answered 4.04" when a device asked for a pack instead: a missing Bootstrap-Request reads differently then. */
+export function packRequestsSeen(bs: BootstrapServer): string {
+  const all = bs.bootstrapPackRequests.all;
+  if (all.length === 0) return '';
+  const codes = [...new Set(all.map((r) => r.answeredWith ?? 'nothing'))].join(', ');
+  return `; it sent ${all.length} Bootstrap-Pack-Request${all.length > 1 ? 's' : ''} (GET /bspack) instead, answered ${codes}${all.every((r) => r.answeredWith === '4.04') ? ' (this case serves no pack)' : ''}`;
 }
 
 /** Bound on what the DTLS layer adds to a reason, however much went wrong (a flood must not make a 30 KB reason). */

@@ -17,7 +17,7 @@ import type { CatalogRowData } from './types.js';
 export const GEISA_COMMIT = 'db1ce01';
 
 /** Bump when a row is added, removed, or changes level or text. */
-export const CATALOG_VERSION = '2026-12-02.1';
+export const CATALOG_VERSION = '2026-12-02.2';
 
 export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
   {
@@ -409,6 +409,46 @@ export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
     observed: "Send `POST /bs` from DM server → 4.00/4.01/4.04",
     conf: "I",
     levels: ["SHOULD"],
+  },
+  {
+    id: "LWM2M-CORE-BSPACK-01",
+    section: "B. LwM2M Core — Bootstrap interface (client behaviour)",
+    text: "Bootstrap-Pack-Request (1.2) = CoAP GET `{BS-URI path}/bspack` with Uri-Query `ep={name}`; the pack comes back 2.05 in the format the request's Accept names (SenML CBOR 112 or SenML JSON 110), block-wise (Block2) when large",
+    source: "Core 1.2 §6.1.7 Bootstrap-Pack-Request (subsection number not re-read for this row); OMA ETS 1.2-int-12 (`GET /bspack?ep=`, 2.05); Anjay integration tests `BootstrapPackTest` (SenML CBOR, Block2 of 1024)",
+    strength: "MUST (format, when the device claims the feature)",
+    observed: "With a pack armed: the first request to the BS is `GET /bspack` carrying `ep=` = the provisioned name; Accept, when present, is 110 or 112 (the BS answers 4.06 to any other and SenML CBOR when there is none)",
+    conf: "C*",
+    levels: ["MUST"],
+  },
+  {
+    id: "LWM2M-CORE-BSPACK-02",
+    section: "B. LwM2M Core — Bootstrap interface (client behaviour)",
+    text: "A Bootstrap-Pack answered 2.05 stands for the Bootstrap-Writes and the Bootstrap-Finish: the client applies it and registers with the LwM2M Server account(s) it carries; no Bootstrap-Finish follows",
+    source: "Core 1.2 §6.1.7 Bootstrap-Pack-Request; OMA ETS 1.2-int-12 steps 2–3 (2.05 with /0 and /1 instances, then the client registers as int-401); Anjay `BootstrapPackBasicTest`",
+    strength: "MUST",
+    observed: "After the last block of the pack: a Register at the URI of the pack's Security instance with `ep` = the provisioned name and `lt` = the pack's /1/x/1, within IXIT startupBoundS; no Bootstrap-Finish is sent by the harness",
+    conf: "C*",
+    levels: ["MUST"],
+  },
+  {
+    id: "LWM2M-CORE-BSPACK-03",
+    section: "B. LwM2M Core — Bootstrap interface (client behaviour)",
+    text: "A Bootstrap-Pack that leaves the client with no usable LwM2M Server account (a Server instance whose Short Server ID no Security instance carries) is a failed bootstrap: the client does not register with what it carried",
+    source: "Inferred from Core §6.1.4 (after bootstrap the client MUST have ≥1 LwM2M Server account, LWM2M-CORE-BS-13) and the Bootstrap-Finish consistency check (LWM2M-CORE-BS-12), which a pack replaces; the 1.2 text on checking a pack was not confirmed",
+    strength: "I",
+    observed: "Pack = Security /0/x (the LwM2M Server's URI, ssid A) + Server /1/y (ssid B ≠ A): no Register reaches the LwM2M Server within IXIT startupBoundS + holdOffS of the pack",
+    conf: "I",
+    levels: ["SHOULD"],
+  },
+  {
+    id: "LWM2M-CORE-BSPACK-04",
+    section: "B. LwM2M Core — Bootstrap interface (client behaviour)",
+    text: "After a refused (error response) or unusable Bootstrap-Pack, the client falls back to the Bootstrap-Request (`POST /bs`)",
+    source: "Not written in Core 1.2 as far as this catalog knows; Anjay `BootstrapPackFallbackTest` falls back after 5.01. A refused pack with no `POST /bs` after it is judged under GEISA-ADM-BS-01 (Client Initiated Bootstrap SHALL), not here",
+    strength: "—",
+    observed: "After the pack (unusable) or its refusal: `POST /bs?ep=` to the BS within IXIT startupBoundS + holdOffS; a miss here is inconclusive",
+    conf: "O",
+    levels: ["OPEN"],
   },
   {
     id: "LWM2M-CORE-REG-01",

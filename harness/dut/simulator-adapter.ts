@@ -5,6 +5,7 @@
  * Each case gets a fresh state directory, hence a factory-fresh device.
  */
 import { join } from 'node:path';
+import { claims } from '../profile/ics-registry.js';
 import type { Profile } from '../profile/load.js';
 import { packageRoot } from '../runner/tool-info.js';
 import { ExecAdapter } from './exec-adapter.js';
@@ -67,12 +68,14 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     ...(opts.updateAtFraction !== undefined ? [`--update-at-fraction ${opts.updateAtFraction}`] : []),
     ...(opts.nonPersistent ? ['--non-persistent'] : []),
   ].join(' ');
+  // Like the hold-off from the IXIT, a feature the profile's ICS claims is provisioned into the device.
+  const packFlag = claims(profile.ics, 'bootstrap.pack-request') ? ' --bootstrap-pack' : '';
   return new ExecAdapter({
     // The server-account placeholders are empty words unless a case provisions a factory server account.
     // The device's Client Hold Off Time is the one the profile declares (IXIT holdOffS).
     provision: {
       type: 'exec',
-      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --hold-off ${profile.ixit.holdOffS} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime}`,
+      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --hold-off ${profile.ixit.holdOffS} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime}${packFlag}`,
       timeoutS: 30,
       background: false,
     },

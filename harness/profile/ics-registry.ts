@@ -41,6 +41,12 @@ export const ICS_REGISTRY: readonly IcsEntry[] = [
     requirement: 'GEISA-ADM-BS-03',
   },
   {
+    key: 'bootstrap.pack-request',
+    description: 'Bootstrap-Pack-Request (LwM2M 1.2): the device asks GET /bspack for its bootstrap configuration in one pack before any Bootstrap-Request',
+    status: 'optional',
+    requirement: 'LWM2M-CORE-BSPACK-01',
+  },
+  {
     key: 'bootstrap.server-initiated',
     description: 'Server-Initiated Bootstrap',
     status: 'optional',

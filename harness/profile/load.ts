@@ -224,10 +224,12 @@ export function defaultSimulatorProfile(): Profile {
       sequenceRetryCount: 1,
       holdOffS: 0,
     },
-    // The reference device implements /1/x/9, Block1 reassembly, factory-provisioned server accounts
-    // and the TLV, SenML JSON, SenML CBOR and LwM2M CBOR record formats, so those optional cases run on it.
+    // The reference device implements /1/x/9, Block1 reassembly, factory-provisioned server accounts,
+    // the Bootstrap-Pack-Request and the TLV, SenML JSON, SenML CBOR and LwM2M CBOR record formats,
+    // so those optional cases run on it.
     ics: {
       'server.bootstrap-request-trigger': true,
+      'bootstrap.pack-request': true,
       'coap.block1': true,
       'bootstrap.factory': true,
       'content-format.tlv': true,

@@ -129,3 +129,29 @@ export async function provisionServerAccount(bs: BootstrapServer, device: Addres
   if (!opts.skipFinish) steps.push(await bs.finish(device));
   return outcome(securityIid, serverIid);
 }
+
+/**
+ * Instance IDs a Bootstrap-Pack writes to. No Discover comes before a pack, so they are
+ * chosen away from /0/0 and /0/1, where devices keep their Bootstrap-Server account.
+ */
+export const PACK_SECURITY_IID = 2;
+export const PACK_SERVER_IID = 2;
+
+/**
+ * The Bootstrap-Pack (LwM2M 1.2) carrying the same account a classic bootstrap writes:
+ * the Security and Server instances of `account`, as records under the root.
+ */
+export function bootstrapPackRecords(account: ServerAccount, iids: { securityIid?: number; serverIid?: number } = {}): ResourceRecord[] {
+  return [...securityRecords(iids.securityIid ?? PACK_SECURITY_IID, account), ...serverRecords(iids.serverIid ?? PACK_SERVER_IID, account)];
+}
+
+/**
+ * A pack no device can use: its Server instance (Short Server ID `account.ssid`) has no
+ * Security instance, and its one Security instance (the LwM2M Server's URI) carries a
+ * Short Server ID no Server instance has. Only a device that pairs the two by instance ID
+ * instead of by Short Server ID finds an account in it.
+ */
+export function unusableBootstrapPackRecords(account: ServerAccount, orphanSsid: number): ResourceRecord[] {
+  if (orphanSsid === account.ssid) throw new Error('the orphan Security instance needs a Short Server ID of its own');
+  return [...securityRecords(PACK_SECURITY_IID, { ...account, ssid: orphanSsid }), ...serverRecords(PACK_SERVER_IID, account)];
+}

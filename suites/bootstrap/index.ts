@@ -17,5 +17,8 @@ import TcBs15 from './TC-BS-15.js';
 import TcBs16 from './TC-BS-16.js';
 import TcBs17 from './TC-BS-17.js';
 import TcBs18 from './TC-BS-18.js';
+import TcBs19 from './TC-BS-19.js';
+import TcBs20 from './TC-BS-20.js';
+import TcBs21 from './TC-BS-21.js';
 
-export const BOOTSTRAP_CASES: readonly ConformanceCase[] = [TcBs01, TcBs02, TcBs03, TcBs04, TcBs05, TcBs06, TcBs07, TcBs08, TcBs10, TcBs11, TcBs12, TcBs13, TcBs14, TcBs15, TcBs16, TcBs17, TcBs18];
+export const BOOTSTRAP_CASES: readonly ConformanceCase[] = [TcBs01, TcBs02, TcBs03, TcBs04, TcBs05, TcBs06, TcBs07, TcBs08, TcBs10, TcBs11, TcBs12, TcBs13, TcBs14, TcBs15, TcBs16, TcBs17, TcBs18, TcBs19, TcBs20, TcBs21];
