@@ -13,7 +13,7 @@ import type { DutAdapter } from '../dut/adapter.js';
 import { AdapterError } from '../dut/adapter.js';
 import { BootstrapServer } from '../servers/bootstrap-server.js';
 import { Lwm2mServer } from '../servers/lwm2m-server.js';
-import { WireRecorder } from '../recorder/wire-recorder.js';
+import { EVIDENCE_LIMITS, WireRecorder } from '../recorder/wire-recorder.js';
 import { CoapTimeoutError } from '../coap/endpoint.js';
 import type { ConformanceCase } from './case.js';
 import { CaseContext } from './context.js';
@@ -49,12 +49,18 @@ export function applicability(meta: CaseMeta, profile: Profile): { verdict: Verd
   return undefined;
 }
 
+/** Malformed datagrams noted one by one per endpoint before the notes stop. */
+const MALFORMED_NOTES = 5;
+
 export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise<VerdictEvent> {
   const budgetMs = caseBudgetMs(c.budget, opts.profile.ixit);
   const meta: CaseMeta = { ...c.meta, timeoutMs: budgetMs };
   const started = process.hrtime.bigint();
   let t: CaseContext | undefined;
+  let recorder: WireRecorder | undefined;
   const emitVerdict = (verdict: Verdict, reason: string, advisory?: string): VerdictEvent => {
+    // The held-back end of any flood goes into the evidence before the verdict that closes it.
+    recorder?.flush();
     const end = process.hrtime.bigint();
     const event: VerdictEvent = { type: 'verdict', caseId: meta.id, verdict, reason, durationMs: Number(end - started) / 1e6, monoNs: end.toString() };
     if (advisory) event.advisory = advisory;
@@ -70,11 +76,12 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
   const gate = applicability(meta, opts.profile);
   if (gate) return emitVerdict(gate.verdict, gate.reason);
 
-  const recorder = new WireRecorder((e) => opts.emit(e));
+  const harnessNote = (text: string) => opts.emit({ type: 'note', caseId: meta.id, source: 'harness', text, monoNs: process.hrtime.bigint().toString() });
+  recorder = new WireRecorder((e) => opts.emit(e), EVIDENCE_LIMITS, harnessNote);
   recorder.startCase(meta.id);
   const psk = opts.profile.secrets.bootstrapPsk;
   if (psk) recorder.scrubber.add(psk.key);
-  const scrub = (text: string) => recorder.scrubber.scrubText(text);
+  const scrub = (text: string) => recorder!.scrubber.scrubText(text);
 
   const stateDir = mkdtempSync(join(opts.workDir ?? tmpdir(), `geisa-${meta.id}-`));
   const loop = new LoopMonitor();
@@ -121,9 +128,13 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });
     dm = await Lwm2mServer.open({ ...common, port: h.serverPort, security: dmSecurity });
     for (const ep of [bs.endpoint, dm.endpoint]) {
-      ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) =>
-        t?.note(`malformed datagram from ${m.remote.address}:${m.remote.port} at ${ep.name}: ${m.error.message}`),
-      );
+      // One note per malformed datagram up to a few; a flood is counted by the recorder.
+      let noted = 0;
+      ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) => {
+        noted += 1;
+        if (noted <= MALFORMED_NOTES) t?.note(`malformed datagram from ${m.remote.address}:${m.remote.port} at ${ep.name}, not taken as a message: ${m.error.message}`);
+        if (noted === MALFORMED_NOTES + 1) t?.note(`more malformed datagrams at ${ep.name}: not noted one by one (the wire recorder counts them and says how many it elided)`);
+      });
     }
     adapter = opts.createAdapter(stateDir);
     const env = {
@@ -210,6 +221,8 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     await bs?.close();
     await dm?.close();
     for (const extra of extraServers) await extra.close();
+    // What arrived between the verdict and the closing of the sockets.
+    recorder.flush();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
