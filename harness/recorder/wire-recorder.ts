@@ -34,24 +34,31 @@ export type DatagramSink = (e: DatagramEvent) => void;
 export type NoteSink = (text: string) => void;
 
 /**
- * Per case. `head` and `tail` count datagrams of one kind; `headBytes` caps the raw bytes
- * kept from the heads of all kinds together (a flood of 64 KB datagrams stops being
- * recorded long before `head` of them), `tailBytes` the raw bytes held in each kind's tail.
+ * Per case. `head` and `tail` count datagrams of one well-formed kind (a legitimate case
+ * stays far below `head`: a Block1 transfer of 3 KB in 16-byte blocks is 192), the
+ * `malformed` ones datagrams of a malformed kind; `headBytes` caps the raw bytes kept from
+ * the heads of all kinds together (a flood of 64 KB datagrams stops being recorded long
+ * before `head` of them), `tailBytes` the raw bytes held in each kind's tail.
  */
 export interface EvidenceLimits {
   head: number;
   tail: number;
+  malformedHead: number;
+  malformedTail: number;
   headBytes: number;
   tailBytes: number;
 }
 
-export const EVIDENCE_LIMITS: EvidenceLimits = { head: 200, tail: 50, headBytes: 2 * 1024 * 1024, tailBytes: 64 * 1024 };
+export const EVIDENCE_LIMITS: EvidenceLimits = { head: 200, tail: 50, malformedHead: 20, malformedTail: 20, headBytes: 1024 * 1024, tailBytes: 64 * 1024 };
 
 /** A payload that does not decode is shown as hex up to this many bytes (the raw bytes keep it all). */
 const UNDECODED_PAYLOAD_HEX_BYTES = 1024;
 
 interface KindState {
   label: string;
+  /** How many of the first and of the last datagrams of this kind are kept. */
+  keepFirst: number;
+  keepLast: number;
   seen: number;
   recorded: number;
   /** The most recent datagrams past the head, oldest first; recorded at the next flush. */
@@ -89,7 +96,7 @@ export class WireRecorder {
   readonly tap = (d: RawDatagram): void => {
     const kind = this.kindOf(d);
     kind.seen += 1;
-    if (!kind.pastHead && kind.recorded < this.limits.head && this.headBytes + d.bytes.length <= this.limits.headBytes) {
+    if (!kind.pastHead && kind.recorded < kind.keepFirst && this.headBytes + d.bytes.length <= this.limits.headBytes) {
       kind.recorded += 1;
       this.headBytes += d.bytes.length;
       this.record(d);
@@ -98,7 +105,7 @@ export class WireRecorder {
     kind.pastHead = true;
     kind.tail.push(d);
     kind.tailBytes += d.bytes.length;
-    while (kind.tail.length > this.limits.tail || (kind.tailBytes > this.limits.tailBytes && kind.tail.length > 1)) {
+    while (kind.tail.length > kind.keepLast || (kind.tailBytes > this.limits.tailBytes && kind.tail.length > 1)) {
       kind.tailBytes -= kind.tail.shift()!.bytes.length;
       kind.elided += 1;
     }
@@ -121,8 +128,8 @@ export class WireRecorder {
       kind.elidedTold = kind.elided;
       this.noteSink(
         `wire recorder: ${elided} ${kind.label} datagram${elided === 1 ? '' : 's'} elided from the evidence ` +
-          `(${kind.seen} seen in this case, ${kind.recorded} kept: the first ones and the last ${Math.min(tail.length, this.limits.tail)}; ` +
-          `limits per case: ${this.limits.head} first and ${this.limits.tail} last of each kind, ${this.limits.headBytes} bytes of first ones)`,
+          `(${kind.seen} seen in this case, ${kind.recorded} kept: the first ${kind.recorded - tail.length} and the last ${tail.length}; ` +
+          `kept per case: the first ${kind.keepFirst} and the last ${kind.keepLast} of this kind, at most ${this.limits.headBytes} bytes of first ones of all kinds)`,
       );
     }
   }
@@ -138,7 +145,18 @@ export class WireRecorder {
     const label = `${malformed ? 'malformed ' : ''}${layer === 'dtls' ? 'DTLS' : 'CoAP'} ${d.direction === 'in' ? `in at ${d.endpoint}` : `out from ${d.endpoint}`}`;
     let kind = this.kinds.get(label);
     if (!kind) {
-      kind = { label, seen: 0, recorded: 0, tail: [], tailBytes: 0, elided: 0, elidedTold: 0, pastHead: false };
+      kind = {
+        label,
+        keepFirst: malformed ? this.limits.malformedHead : this.limits.head,
+        keepLast: malformed ? this.limits.malformedTail : this.limits.tail,
+        seen: 0,
+        recorded: 0,
+        tail: [],
+        tailBytes: 0,
+        elided: 0,
+        elidedTold: 0,
+        pastHead: false,
+      };
       this.kinds.set(label, kind);
     }
     return kind;
@@ -215,17 +233,18 @@ export class WireRecorder {
       base = undefined;
     }
     const result = decodeContent(cf, payload, base);
-    if (!result.ok) {
-      const { bytes } = this.scrubber.scrub(payload);
-      const shown = bytes.subarray(0, UNDECODED_PAYLOAD_HEX_BYTES).toString('hex');
-      const value = bytes.length > UNDECODED_PAYLOAD_HEX_BYTES ? { hex: shown, length: bytes.length, shownBytes: UNDECODED_PAYLOAD_HEX_BYTES } : { hex: shown };
-      return { value, error: this.scrubber.scrubText(result.error.message) };
-    }
+    if (!result.ok) return { value: this.hexView(payload), error: this.scrubber.scrubText(result.error.message) };
     if (result.records) return { value: result.records.map((r) => this.recordView(r, secretsFound)) };
     if (result.links) return { value: result.links };
     if (result.text !== undefined) return { value: this.scrubber.scrubText(result.text) };
+    return { value: this.hexView(payload) };
+  }
+
+  /** A payload shown as hex, the first bytes only when it is long: the raw bytes of the event keep it all. */
+  private hexView(payload: Buffer): { hex: string; length?: number; shownBytes?: number } {
     const { bytes } = this.scrubber.scrub(payload);
-    return { value: { hex: bytes.toString('hex') } };
+    const hex = bytes.subarray(0, UNDECODED_PAYLOAD_HEX_BYTES).toString('hex');
+    return bytes.length > UNDECODED_PAYLOAD_HEX_BYTES ? { hex, length: bytes.length, shownBytes: UNDECODED_PAYLOAD_HEX_BYTES } : { hex };
   }
 
   private recordView(r: ResourceRecord, secretsFound: Buffer[]): { path: string; value: unknown } {

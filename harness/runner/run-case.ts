@@ -33,6 +33,8 @@ export interface CaseRunOptions {
   signal: AbortSignal;
   /** Scratch space for per-case device state; removed afterwards. */
   workDir?: string;
+  /** Told each fake server of the case once it listens (the fuzzer aims at them). */
+  onServerOpen?: (server: { name: string; address: string; port: number; scheme: 'coap' | 'coaps' }) => void;
 }
 
 /** Decides applicability from the ICS before anything is started. */
@@ -127,6 +129,9 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     }
     bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });
     dm = await Lwm2mServer.open({ ...common, port: h.serverPort, security: dmSecurity });
+    const told = (ep: { name: string; local: { address: string; port: number }; scheme: 'coap' | 'coaps' }) => opts.onServerOpen?.({ name: ep.name, address: ep.local.address, port: ep.local.port, scheme: ep.scheme });
+    told(bs.endpoint);
+    told(dm.endpoint);
     for (const ep of [bs.endpoint, dm.endpoint]) {
       // One note per malformed datagram up to a few; a flood is counted by the recorder.
       let noted = 0;
@@ -157,6 +162,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
         const security: ServerSecurity = p ? { mode: 'psk', table } : NOSEC;
         const extra = await BootstrapServer.open({ ...common, port: 0, security }, `bootstrap-server-${extraServers.length + 2}`);
         extraServers.push(extra);
+        told(extra.endpoint);
         return extra;
       },
       signal: caseAbort.signal,
