@@ -130,8 +130,50 @@ describe('CoAP message checks', () => {
     ['40200001', /code class 1 is reserved/],
     ['40000001ff', /Empty message/],
     ['40010001ff', /zero-length payload/],
+    // issue 13 finding 4: a Uri-Path declaring 65,804 bytes (length 14 + 0xffff) that carries 2
+    ['4002e822beffff6273', /Uri-Path declares 65804 bytes but only 2 remain in the 9-byte datagram/],
+    ['40020001b362', /Uri-Path declares 3 bytes but only 1 remain/],
+    ['400200010d', /1-byte length extension runs past the end/],
+    ['40020001e0', /2-byte delta extension runs past the end/],
+    ['40020001e001', /2-byte delta extension runs past the end/],
+    ['40020001f0', /delta nibble 15 is reserved/],
+    ['400200010f', /length nibble 15 is reserved/],
+    ['40020001b26273ff', /payload marker at byte 7 followed by a zero-length payload/],
+    // payload marker after options whose extensions hold 0xff bytes: still a marker at the end
+    ['40020001d0ffff', /zero-length payload/],
+    ['40020001e0ffff', /option number 65804 is beyond 65535/],
+    ['4c020001', /token length 12 is reserved/],
   ])('%s is a format error', (hex, why) => {
-    expect(() => decodeCoap(Buffer.from(hex, 'hex'))).toThrow(why);
+    let error: unknown;
+    try {
+      decodeCoap(Buffer.from(hex, 'hex'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CoapFormatError);
+    expect((error as Error).message).toMatch(why);
+  });
+
+  test('every length extension is read as RFC 7252 §3.1 says', () => {
+    const long = Buffer.alloc(300, 0x61);
+    const options = [
+      { number: OPTION.URI_PATH, value: Buffer.from('bs') },
+      { number: OPTION.URI_QUERY, value: Buffer.from('x'.repeat(20)) }, // length 13 extension
+      { number: OPTION.SIZE1, value: Buffer.from([1, 2]) }, // delta 13 extension
+      { number: 2000, value: long }, // delta 14 and length 14 extensions
+    ];
+    const bytes = encodeCoap({ type: 'NON', code: '0.02', mid: 0x1234, token: Buffer.from('0102', 'hex'), options, payload: Buffer.from('body') });
+    const m = decodeCoap(bytes);
+    expect(m.type).toBe('NON');
+    expect(m.code).toBe('0.02');
+    expect(m.mid).toBe(0x1234);
+    expect(m.token.toString('hex')).toBe('0102');
+    expect(m.options.map((o) => [o.number, o.value.length])).toEqual([[11, 2], [15, 20], [60, 2], [2000, 300]]);
+    expect(m.options[3]!.value.equals(long)).toBe(true);
+    expect(m.payload.toString()).toBe('body');
+    // one byte short anywhere in the last option is a format error, not a shorter value
+    expect(() => decodeCoap(bytes.subarray(0, bytes.length - 6))).toThrow(CoapFormatError);
+    expect(decodeCoap(encodeCoap({ type: 'ACK', code: '2.05', mid: 1, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) })).code).toBe('2.05');
   });
 
   test('Uri-Query is read as an unordered set of parameters', () => {

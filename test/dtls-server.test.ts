@@ -389,6 +389,28 @@ describe('DtlsServer with node-dtls-client 2.0.3 (PSK, TLS_PSK_WITH_AES_128_CCM_
     expect(failed[0]!.error).toMatch(/evicted/);
   });
 
+  test('a flood of ClientHellos from new ports evicts unfinished handshakes, never an established session', async () => {
+    const server = await startServer({ maxSessions: 4 });
+    echo(server);
+    const c = newClient(server);
+    await connected(c);
+    const flood = 20;
+    let evicted = 0;
+    const allEvicted = new Promise<void>((resolve) =>
+      server.on('handshake-failed', (f) => {
+        if (/evicted/.test(f.error) && ++evicted === flood - 3) resolve();
+      }),
+    );
+    let closed = false;
+    server.on('session-closed', () => (closed = true));
+    for (let i = 0; i < flood; i++) await sendRaw(await rawSocket(), server.local, clientHello());
+    await Promise.race([allEvicted, new Promise((_r, reject) => setTimeout(() => reject(new Error(`only ${evicted} evictions`)), 5000))]);
+    expect(closed).toBe(false);
+    expect(server.peers().filter((p) => p.state === 'established')).toHaveLength(1);
+    expect(server.peers()).toHaveLength(4);
+    expect(await roundTrip(c, 'still-here')).toBe('echo:still-here');
+  });
+
   test('a peer sending too much before the handshake completes loses its session', async () => {
     const server = await startServer({ maxHandshakeBytes: 200 });
     const raw = await rawSocket();

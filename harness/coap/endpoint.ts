@@ -51,6 +51,8 @@ export interface EndpointOptions {
   random?: () => number;
   /** How long a received CON is remembered for deduplication (default EXCHANGE_LIFETIME). */
   dedupLifetimeMs?: number;
+  /** Deduplication entries kept, all peers together (default DEDUP_MAX_ENTRIES). */
+  dedupMaxEntries?: number;
   /** Overrides MID allocation (the reference device's defects use it). */
   nextMid?: () => number;
   /** Overrides the retransmission schedule (the reference device's defects use it). */
@@ -142,6 +144,12 @@ interface DedupEntry {
 interface ReliableSend {
   timer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * Received CONs remembered for deduplication per endpoint, all peers together. A device
+ * under test sends a few per EXCHANGE_LIFETIME; only a flood comes near it.
+ */
+export const DEDUP_MAX_ENTRIES = 4096;
 
 const key = (a: Address) => `${a.address}|${a.port}`;
 
@@ -410,9 +418,19 @@ export class CoapEndpoint extends EventEmitter {
 
   private remember(dk: string, reply: Buffer | null): void {
     const now = Date.now();
-    // Expired entries are dropped lazily; a run sees few enough messages for this to be cheap.
-    if (this.dedup.size > 256) for (const [k, v] of this.dedup) if (v.expires < now) this.dedup.delete(k);
+    // Entries are kept in arrival order and all live equally long, so the expired ones are
+    // at the front. A peer flooding new MIDs pushes the oldest out: the cache is bounded
+    // for all peers together (a retransmission older than that is then handled again).
+    for (const [k, v] of this.dedup) {
+      if (v.expires >= now && this.dedup.size < this.dedupMax) break;
+      this.dedup.delete(k);
+    }
+    this.dedup.delete(dk);
     this.dedup.set(dk, { reply, expires: now + (this.opts.dedupLifetimeMs ?? exchangeLifetimeMs(this.params)) });
+  }
+
+  private get dedupMax(): number {
+    return this.opts.dedupMaxEntries ?? DEDUP_MAX_ENTRIES;
   }
 
   private onRequestMessage(msg: CoapMessage, remote: Address, monoNs: bigint): void {

@@ -1,10 +1,10 @@
 /**
  * CoAP messages (RFC 7252 §3) as the harness reasons about them: numeric option numbers,
- * dotted codes, raw token and payload. coap-packet does the byte work; the header checks
- * it skips are done here so a malformed datagram from the device becomes a clear
- * CoapFormatError instead of an exception deep in a socket callback.
+ * dotted codes, raw token and payload. Decoding is done here, every length checked against
+ * the datagram, so a malformed datagram from the device becomes a clear CoapFormatError
+ * instead of a request or an exception deep in a socket callback; coap-packet encodes.
  */
-import { generate, parse } from 'coap-packet';
+import { generate } from 'coap-packet';
 
 export type CoapType = 'CON' | 'NON' | 'ACK' | 'RST';
 
@@ -51,34 +51,6 @@ export const OPTION = {
 const OPTION_NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(OPTION).map(([k, v]) => [v, k.toLowerCase().replace(/_(\w)/g, (_m, c: string) => '-' + c.toUpperCase()).replace(/^\w/, (c) => c.toUpperCase())]),
 );
-
-/** coap-packet reports known options by name; map them back to numbers. */
-const NAME_TO_NUMBER: Record<string, number> = {
-  'If-Match': 1,
-  'Uri-Host': 3,
-  ETag: 4,
-  'If-None-Match': 5,
-  Observe: 6,
-  'Uri-Port': 7,
-  'Location-Path': 8,
-  OSCORE: 9,
-  'Uri-Path': 11,
-  'Content-Format': 12,
-  'Max-Age': 14,
-  'Uri-Query': 15,
-  'Hop-Limit': 16,
-  Accept: 17,
-  'Q-Block1': 19,
-  'Location-Query': 20,
-  Block2: 23,
-  Block1: 27,
-  Size2: 28,
-  'Q-Block2': 31,
-  'Proxy-Uri': 35,
-  'Proxy-Scheme': 39,
-  Size1: 60,
-  'No-Response': 258,
-};
 
 export function optionName(n: number): string {
   return OPTION_NAMES[n] ?? `Option-${n}`;
@@ -149,7 +121,12 @@ export class CoapFormatError extends Error {
 
 const TYPES: CoapType[] = ['CON', 'NON', 'ACK', 'RST'];
 
-/** Parses a datagram; throws CoapFormatError only. */
+/**
+ * Parses a datagram; throws CoapFormatError only. The whole framing (RFC 7252 §3, §3.1) is
+ * checked here byte by byte: coap-packet trusts the lengths a datagram declares, so an
+ * option claiming more bytes than arrived would otherwise become a short, plausible value
+ * and a truncated datagram a request the suite answers and judges.
+ */
 export function decodeCoap(buf: Buffer): CoapMessage {
   if (buf.length < 4) throw new CoapFormatError(`datagram of ${buf.length} bytes is shorter than the 4-byte CoAP header`);
   const version = buf[0]! >> 6;
@@ -163,49 +140,54 @@ export function decodeCoap(buf: Buffer): CoapMessage {
   if (codeByte === 0 && buf.length > 4) {
     throw new CoapFormatError('an Empty message (code 0.00) carries bytes after the header (RFC 7252 §4.1)');
   }
-  if (buf[buf.length - 1] === 0xff && payloadMarkerAtEnd(buf, tkl)) {
-    throw new CoapFormatError('payload marker followed by a zero-length payload (RFC 7252 §3)');
-  }
-  let parsed;
-  try {
-    parsed = parse(buf);
-  } catch (e) {
-    throw new CoapFormatError(`options could not be parsed (${(e as Error).message})`);
-  }
-  const type = TYPES[(buf[0]! >> 4) & 0x03]!;
+  const { options, payloadAt } = readOptions(buf, 4 + tkl);
   return {
-    type,
-    code: parsed.code,
-    mid: parsed.messageId,
-    token: Buffer.from(parsed.token),
-    options: parsed.options.map((o) => ({
-      number: typeof o.name === 'number' ? o.name : (NAME_TO_NUMBER[o.name] ?? Number(o.name)),
-      value: Buffer.from(o.value),
-    })),
-    payload: Buffer.from(parsed.payload),
+    type: TYPES[(buf[0]! >> 4) & 0x03]!,
+    code: `${cls}.${String(codeByte & 0x1f).padStart(2, '0')}`,
+    mid: buf.readUInt16BE(2),
+    token: Buffer.from(buf.subarray(4, 4 + tkl)),
+    options,
+    payload: Buffer.from(buf.subarray(payloadAt)),
   };
 }
 
-/** Walks the options to find whether a trailing 0xFF is the payload marker itself. */
-function payloadMarkerAtEnd(buf: Buffer, tkl: number): boolean {
-  let i = 4 + tkl;
+/** Highest option number: the delta extensions could otherwise climb past 16 bits. */
+const MAX_OPTION_NUMBER = 0xffff;
+
+/** Reads the options from `start` up to the payload marker or the end (RFC 7252 §3.1). */
+function readOptions(buf: Buffer, start: number): { options: CoapOption[]; payloadAt: number } {
+  const options: CoapOption[] = [];
+  let i = start;
+  let number = 0;
   while (i < buf.length) {
+    const at = i;
     const b = buf[i]!;
-    if (b === 0xff) return i === buf.length - 1;
-    let delta = b >> 4;
-    let len = b & 0x0f;
-    i += 1;
-    if (delta === 13) i += 1;
-    else if (delta === 14) i += 2;
-    if (len === 13) len = buf[i++]! + 13;
-    else if (len === 14) {
-      len = buf.readUInt16BE(i) + 269;
-      i += 2;
+    if (b === 0xff) {
+      if (i === buf.length - 1) throw new CoapFormatError(`payload marker at byte ${at} followed by a zero-length payload (RFC 7252 §3)`);
+      return { options, payloadAt: i + 1 };
     }
-    if (delta === 15 || len === 15) return false;
-    i += len;
+    const where = `option ${options.length + 1} (byte ${at})`;
+    i += 1;
+    const nibble = (n: number, what: 'delta' | 'length'): number => {
+      if (n === 15) throw new CoapFormatError(`${where}: ${what} nibble 15 is reserved outside the payload marker 0xFF (RFC 7252 §3.1)`);
+      if (n < 13) return n;
+      const extra = n === 13 ? 1 : 2;
+      if (i + extra > buf.length) throw new CoapFormatError(`${where}: the ${extra}-byte ${what} extension runs past the end of a ${buf.length}-byte datagram`);
+      const v = n === 13 ? buf[i]! + 13 : buf.readUInt16BE(i) + 269;
+      i += extra;
+      return v;
+    };
+    const delta = nibble(b >> 4, 'delta');
+    const length = nibble(b & 0x0f, 'length');
+    number += delta;
+    if (number > MAX_OPTION_NUMBER) throw new CoapFormatError(`${where}: option number ${number} is beyond ${MAX_OPTION_NUMBER}`);
+    if (i + length > buf.length) {
+      throw new CoapFormatError(`${where}: ${optionName(number)} declares ${length} bytes but only ${buf.length - i} remain in the ${buf.length}-byte datagram`);
+    }
+    options.push({ number, value: Buffer.from(buf.subarray(i, i + length)) });
+    i += length;
   }
-  return false;
+  return { options, payloadAt: buf.length };
 }
 
 export function encodeCoap(msg: CoapMessage): Buffer {

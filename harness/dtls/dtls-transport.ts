@@ -28,8 +28,12 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
    * port, or DTLS records of an association it closed or never had (no session for the peer).
    */
   readonly dropped = new Inbox<DtlsDroppedEvent & { monoNs: bigint; bytes: Buffer | undefined }>();
-  /** The last datagram from each peer, so a dropped one can be shown for what it was. */
-  private readonly lastIn = new Map<string, Buffer>();
+  /**
+   * The datagram being handled, so a dropped one can be shown for what it was: the server
+   * reports a drop while it handles the datagram, so one is enough (a map per peer would
+   * grow with every source port a flood uses).
+   */
+  private lastIn: { key: string; bytes: Buffer } | undefined;
   private expected: ExpectedServerCertificate | undefined;
   private serverCiphers: number[] | undefined;
 
@@ -42,9 +46,12 @@ export class DtlsTransport extends EventEmitter implements DatagramTransport {
     server.on('handshake', (h) => this.handshakes.push(h));
     server.on('handshake-failed', (f) => this.handshakeFailures.push(f));
     server.on('record', (r) => {
-      if (r.direction === 'in') this.lastIn.set(`${r.remote.address}|${r.remote.port}`, r.bytes);
+      if (r.direction === 'in') this.lastIn = { key: `${r.remote.address}|${r.remote.port}`, bytes: r.bytes };
     });
-    server.on('dropped', (d) => this.dropped.push({ ...d, monoNs: process.hrtime.bigint(), bytes: this.lastIn.get(`${d.remote.address}|${d.remote.port}`) }));
+    server.on('dropped', (d) => {
+      const last = this.lastIn?.key === `${d.remote.address}|${d.remote.port}` ? this.lastIn.bytes : undefined;
+      this.dropped.push({ ...d, monoNs: process.hrtime.bigint(), bytes: last });
+    });
     server.on('error', (e) => this.emit('error', e));
   }
 

@@ -50,7 +50,7 @@ export interface DtlsServerOptions {
   cookieSecret?: Buffer;
   /** Largest datagram the server sends during the handshake (default 1232). */
   mtu?: number;
-  /** Sessions kept at once (default 64); a new peer evicts the least recently active. */
+  /** Sessions kept at once (default 64); a new peer evicts one (see evictOne: unverified handshakes first). */
   maxSessions?: number;
   /** A session without traffic for this long is closed (default 5 min). */
   idleTimeoutMs?: number;
@@ -521,10 +521,19 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     return s;
   }
 
+  /**
+   * Makes room for a new peer. A handshake that never returned our cookie costs a spoofer
+   * one datagram, so those go first, then unfinished handshakes, and an established session
+   * (a real device between two exchanges) only when every session is one: a flood of
+   * ClientHellos from new ports cannot push a device out of its association.
+   */
   private evictOne(): void {
-    let oldest: PeerSession | undefined;
-    for (const s of this.sessions.values()) if (!oldest || s.lastActivity < oldest.lastActivity) oldest = s;
-    if (oldest) this.endSession(oldest, 'evicted', true);
+    const rank = (s: PeerSession) => (s.state === 'established' ? 2 : s.cookieVerified ? 1 : 0);
+    let victim: PeerSession | undefined;
+    for (const s of this.sessions.values()) {
+      if (!victim || rank(s) < rank(victim) || (rank(s) === rank(victim) && s.lastActivity < victim.lastActivity)) victim = s;
+    }
+    if (victim) this.endSession(victim, 'evicted', true);
   }
 
   private armRetransmit(s: PeerSession): void {

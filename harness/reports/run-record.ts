@@ -89,6 +89,16 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
     }
   }
 
+  // The wire recorder holds back the end of a flood until the case flushes it, so a
+  // case's datagrams are put in wire order here (stable: same-instant ones keep theirs).
+  for (const c of run.cases) {
+    const at = c.datagrams.map((d) => parseMonoNs(d.monoNs));
+    if (at.some((t, i) => i > 0 && t !== null && at[i - 1] !== null && t < at[i - 1]!)) {
+      const order = c.datagrams.map((d, i) => ({ d, t: at[i] ?? 0n, i }));
+      order.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i));
+      c.datagrams = order.map((o) => o.d);
+    }
+  }
   run.interrupted = run.end === null || run.end.interrupted || run.cases.some((c) => c.verdict === null);
   return run;
 }

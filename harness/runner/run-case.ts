@@ -13,7 +13,7 @@ import type { DutAdapter } from '../dut/adapter.js';
 import { AdapterError } from '../dut/adapter.js';
 import { BootstrapServer } from '../servers/bootstrap-server.js';
 import { Lwm2mServer } from '../servers/lwm2m-server.js';
-import { WireRecorder } from '../recorder/wire-recorder.js';
+import { EVIDENCE_LIMITS, WireRecorder } from '../recorder/wire-recorder.js';
 import { CoapTimeoutError } from '../coap/endpoint.js';
 import type { ConformanceCase } from './case.js';
 import { CaseContext } from './context.js';
@@ -33,6 +33,8 @@ export interface CaseRunOptions {
   signal: AbortSignal;
   /** Scratch space for per-case device state; removed afterwards. */
   workDir?: string;
+  /** Told each fake server of the case once it listens (the fuzzer aims at them). */
+  onServerOpen?: (server: { name: string; address: string; port: number; scheme: 'coap' | 'coaps' }) => void;
 }
 
 /** Decides applicability from the ICS before anything is started. */
@@ -49,12 +51,18 @@ export function applicability(meta: CaseMeta, profile: Profile): { verdict: Verd
   return undefined;
 }
 
+/** Malformed datagrams noted one by one per endpoint before the notes stop. */
+const MALFORMED_NOTES = 5;
+
 export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise<VerdictEvent> {
   const budgetMs = caseBudgetMs(c.budget, opts.profile.ixit);
   const meta: CaseMeta = { ...c.meta, timeoutMs: budgetMs };
   const started = process.hrtime.bigint();
   let t: CaseContext | undefined;
+  let recorder: WireRecorder | undefined;
   const emitVerdict = (verdict: Verdict, reason: string, advisory?: string): VerdictEvent => {
+    // The held-back end of any flood goes into the evidence before the verdict that closes it.
+    recorder?.flush();
     const end = process.hrtime.bigint();
     const event: VerdictEvent = { type: 'verdict', caseId: meta.id, verdict, reason, durationMs: Number(end - started) / 1e6, monoNs: end.toString() };
     if (advisory) event.advisory = advisory;
@@ -70,11 +78,12 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
   const gate = applicability(meta, opts.profile);
   if (gate) return emitVerdict(gate.verdict, gate.reason);
 
-  const recorder = new WireRecorder((e) => opts.emit(e));
+  const harnessNote = (text: string) => opts.emit({ type: 'note', caseId: meta.id, source: 'harness', text, monoNs: process.hrtime.bigint().toString() });
+  recorder = new WireRecorder((e) => opts.emit(e), EVIDENCE_LIMITS, harnessNote);
   recorder.startCase(meta.id);
   const psk = opts.profile.secrets.bootstrapPsk;
   if (psk) recorder.scrubber.add(psk.key);
-  const scrub = (text: string) => recorder.scrubber.scrubText(text);
+  const scrub = (text: string) => recorder!.scrubber.scrubText(text);
 
   const stateDir = mkdtempSync(join(opts.workDir ?? tmpdir(), `geisa-${meta.id}-`));
   const loop = new LoopMonitor();
@@ -122,10 +131,17 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     // The device is provisioned with this certificate under Certificate Usage 3 (secrets below): a refusal is explained against it.
     if (pki) bs.dtls?.expectServerCertificate({ der: derOfCertificate(pki.bootstrapServerCert.certPem), usage: 3, resource: "its Bootstrap-Server account's /0/x/4 (provisioned)" });
     dm = await Lwm2mServer.open({ ...common, port: h.serverPort, security: dmSecurity });
+    const told = (ep: { name: string; local: { address: string; port: number }; scheme: 'coap' | 'coaps' }) => opts.onServerOpen?.({ name: ep.name, address: ep.local.address, port: ep.local.port, scheme: ep.scheme });
+    told(bs.endpoint);
+    told(dm.endpoint);
     for (const ep of [bs.endpoint, dm.endpoint]) {
-      ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) =>
-        t?.note(`malformed datagram from ${m.remote.address}:${m.remote.port} at ${ep.name}: ${m.error.message}`),
-      );
+      // One note per malformed datagram up to a few; a flood is counted by the recorder.
+      let noted = 0;
+      ep.on('malformed', (m: { error: Error; remote: { address: string; port: number } }) => {
+        noted += 1;
+        if (noted <= MALFORMED_NOTES) t?.note(`malformed datagram from ${m.remote.address}:${m.remote.port} at ${ep.name}, not taken as a message: ${m.error.message}`);
+        if (noted === MALFORMED_NOTES + 1) t?.note(`more malformed datagrams at ${ep.name}: not noted one by one (the wire recorder counts them and says how many it elided)`);
+      });
     }
     adapter = opts.createAdapter(stateDir);
     const env = {
@@ -148,6 +164,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
         const security: ServerSecurity = p ? { mode: 'psk', table } : NOSEC;
         const extra = await BootstrapServer.open({ ...common, port: 0, security }, `bootstrap-server-${extraServers.length + 2}`);
         extraServers.push(extra);
+        told(extra.endpoint);
         return extra;
       },
       signal: caseAbort.signal,
@@ -212,6 +229,8 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     await bs?.close();
     await dm?.close();
     for (const extra of extraServers) await extra.close();
+    // What arrived between the verdict and the closing of the sockets.
+    recorder.flush();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
