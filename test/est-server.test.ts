@@ -327,6 +327,17 @@ describe('policies and refusals', () => {
     expect(a.csr?.parsed && b.csr?.parsed && a.csr.publicKeyFingerprint === b.csr.publicKeyFingerprint).toBe(true);
   });
 
+  test('a slow server: empty ACK first, the certificate in a separate response (RFC 9148 §4.7 short wait)', async () => {
+    const { server, ca } = await start();
+    server.policies.sen = { kind: 'delay', delayMs: 300 };
+    const c = await connect(server, ca);
+    const res = await c.request('POST', '/est/sen', { contentFormat: 286, payload: await csrFor(await keyPair()) });
+    expect(res.separate).toBe(true);
+    expect(res.msg.code).toBe('2.04');
+    const ex = await lastExchange(server, 'sen');
+    expect(Number(ex.answeredMonoNs! - ex.completeMonoNs) / 1e6).toBeGreaterThanOrEqual(290);
+  });
+
   test('a case can arm 4.03 for sen', async () => {
     const { server, ca } = await start();
     server.policies.sen = { kind: 'reject', code: '4.03' };

@@ -160,8 +160,8 @@ export class EstService {
   }
 
   /** The link-format body discovery answers with (RFC 9148 §4.1: the crts, sen, sren lines). */
-  discoveryLinks(): string {
-    return ['crts', 'sen', 'sren'].map((op) => `<${this.shortRoot}/${op}>;rt="${RESOURCE_TYPES[op]}";ct="281 287"`).join(',');
+  discoveryLinks(ops: string[] = ['crts', 'sen', 'sren']): string {
+    return ops.map((op) => `<${this.shortRoot}/${op}>;rt="${RESOURCE_TYPES[op]}";ct="281 287"`).join(',');
   }
 
   /** Whether a request is for this service (so a shared endpoint can route it here). */
@@ -325,7 +325,7 @@ export class EstService {
     if (r.msg.code !== '0.01') return this.answer(r, ex, path, '4.05', { refusal: 'discovery takes GET' });
     const filters = uriQuery(r.msg).map(parseFilter);
     const links = ['crts', 'sen', 'sren'].filter((op) => filters.every((f) => f.matches(op, this.shortRoot)));
-    const body = links.map((op) => `<${this.shortRoot}/${op}>;rt="${RESOURCE_TYPES[op]}";ct="281 287"`).join(',');
+    const body = this.discoveryLinks(links);
     this.answer(r, ex, `${peerKey(r.remote)}|${path}`, '2.05', { contentFormat: EST_CF.LINK_FORMAT, payload: Buffer.from(body), requestedSzx: blockNum0Szx(r.msg) });
   }
 
