@@ -86,7 +86,7 @@ class Device {
       const transmit = () => {
         if (this.finished) return resolve(undefined);
         if (sent > MAX_RETRANSMIT) {
-          this.end(false, `${method} /${path.join('/')} unanswered after ${sent} transmissions`);
+          this.end(false, `${method === '0.02' ? 'POST' : method} /${path.join('/')} unanswered after ${sent} transmissions`);
           return resolve(undefined);
         }
         if (sent > 0) this.retransmissions += 1;
