@@ -6,12 +6,23 @@
  * this module only as PEM for the DTLS layer and the device's state; reports get
  * certificateFingerprint() and never a key.
  */
-import 'reflect-metadata';
 import { createHash, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as never);
+// @peculiar/x509 (with its reflect-metadata polyfill) costs most of a second to load on a
+// slow machine, and every command that lists or selects cases reaches this module through
+// the suites: it is loaded the first time a certificate is actually made.
+let x509Module: Promise<typeof X509> | undefined;
+function loadX509(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as never);
+    return x509;
+  })();
+  return x509Module;
+}
 
 type KeyPair = webcrypto.CryptoKeyPair;
 
@@ -54,6 +65,7 @@ function subjectName(cn: string): string {
 }
 
 export async function createCa(commonName: string, validDays = 30): Promise<CertificateMaterial & { keys: KeyPair }> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair;
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -74,12 +86,13 @@ export async function createCa(commonName: string, validDays = 30): Promise<Cert
 }
 
 export async function issueCertificate(ca: Awaited<ReturnType<typeof createCa>>, opts: IssueOptions): Promise<CertificateMaterial> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as KeyPair;
   const now = Date.now();
   const eku: string[] = [];
   if (opts.usage !== 'client') eku.push(x509.ExtendedKeyUsage.serverAuth);
   if (opts.usage !== 'server') eku.push(x509.ExtendedKeyUsage.clientAuth);
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
     new x509.ExtendedKeyUsageExtension(eku, false),
