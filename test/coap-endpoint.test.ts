@@ -7,10 +7,10 @@ const fast = { ackTimeoutMs: 40, ackRandomFactor: 1.5, maxRetransmit: 3, nstart:
 
 describe('CoapEndpoint over real UDP on 127.0.0.1', () => {
   const open: CoapEndpoint[] = [];
-  async function pair(tapLog?: RawDatagram[]) {
+  async function pair(tapLog?: RawDatagram[], params = fast) {
     const tap = tapLog ? (d: RawDatagram) => tapLog.push(d) : undefined;
-    const server = await CoapEndpoint.open({ name: 'server', params: fast, random: () => 0, tap });
-    const client = await CoapEndpoint.open({ name: 'client', params: fast, random: () => 0, tap });
+    const server = await CoapEndpoint.open({ name: 'server', params, random: () => 0, tap });
+    const client = await CoapEndpoint.open({ name: 'client', params, random: () => 0, tap });
     open.push(server, client);
     return { server, client };
   }
@@ -26,7 +26,8 @@ describe('CoapEndpoint over real UDP on 127.0.0.1', () => {
 
   test('piggybacked response to a CON request echoes MID and token, both datagrams tapped', async () => {
     const log: RawDatagram[] = [];
-    const { server, client } = await pair(log);
+    // RFC 7252's 2 s ACK timeout: a busy machine must not turn this exchange into a retransmission.
+    const { server, client } = await pair(log, RFC7252_DEFAULTS);
     server.onRequest((r) => r.respond('2.04', { payload: Buffer.from('ok') }));
     const res = await client.request(server.local, { method: 'POST', path: '/bs', query: ['ep=dev1', 'pct=110'] });
     expect(res.msg.type).toBe('ACK');
