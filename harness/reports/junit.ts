@@ -51,7 +51,7 @@ function text(parent: XmlElement, name: string, body: string, attributes: Record
   parent.ele(name, attributes).txt(xmlSafe(body));
 }
 
-/** Counts the schema's attributes name; inconclusive and not-applicable both read as skipped. */
+/** The counts a testsuite's attributes carry; inconclusive and not-applicable both count as skipped. */
 interface Counts {
   tests: number;
   failures: number;
