@@ -13,8 +13,9 @@ import { catalogOf } from '../harness/reports/catalog.js';
 import { writeHtml } from '../harness/reports/html.js';
 import { writePdf } from '../harness/reports/pdf.js';
 import { hasTool } from './support/tools.js';
-import { CATALOG_ROWS, syntheticEvents } from './support/reports-fixture.js';
-import { CHROMIUM, caseRowsOf, dumpDom, expectPdfListsCases, pdfText, unescapeHtml } from './support/reports-browser.js';
+import type { ResultEvent } from '../harness/results/events.js';
+import { CATALOG_ROWS, coap, dgram, meta, ns, syntheticEvents } from './support/reports-fixture.js';
+import { CHROMIUM, caseRowsOf, dumpDom, expectPdfListsCases, layoutAt, pdfText, unescapeHtml } from './support/reports-browser.js';
 
 const haveChromium = hasTool(CHROMIUM);
 const havePdftotext = hasTool('pdftotext');
@@ -51,6 +52,52 @@ const results = buildResults(foldEvents(syntheticEvents()), { catalog: catalogOf
     expect(/<title>([^<]*)<\/title>/.exec(dom)![1]).toMatch(/^GEISA ADM conformance report — Acme meter &lt;script&gt;/);
     expect(dom).toContain('&lt;script&gt;document.title=\'pwned\'&lt;/script&gt;');
   });
+});
+
+/**
+ * What a real device puts in the widest places, none of it with a space to break at: a
+ * block-wise octet-stream payload, a certificate fingerprint compared in a check, a long
+ * URI in a reason and a note, a hex serial number.
+ */
+function wideEvents(): ResultEvent[] {
+  const hex = 'a1b2c3d4e5f60718'.repeat(32);
+  const uri = `coaps://[2001:db8:0:0:0:0:0:1]:5684/rd/${'x'.repeat(40)}?ep=urn:dev:ops:${'0123456789'.repeat(12)}`;
+  const id = 'TC-WIDE-01';
+  const events = syntheticEvents();
+  const start = events[0]!;
+  if (start.type !== 'run-start') throw new Error('the fixture starts with run-start');
+  const runEnd = events.pop()!;
+  events[0] = { ...start, cases: [...start.cases, id] };
+  events.push(
+    { type: 'case-start', caseId: id, meta: meta(id, 'registration', ['GEISA-ADM-REG-01']), at: '2026-01-01T00:00:08.000Z', monoNs: ns(8000) },
+    ...Array.from({ length: 4 }, (_, i) =>
+      dgram(id, 8001 + i, i % 2 ? 'out' : 'in', 'lwm2m-server', coap({ mid: i, uriPath: `/5/0/0/${'z'.repeat(60)}`, uriQuery: [`ep=${'e'.repeat(90)}`], contentFormat: 42, payload: hex })),
+    ),
+    { type: 'check', caseId: id, requirement: 'GEISA-ADM-REG-01', level: 'SHALL', name: `fingerprint ${hex.slice(0, 64)}`, ok: false, expected: hex, observed: hex.split('').reverse().join(''), tolerance: hex.slice(0, 80), monoNs: ns(8010) },
+    { type: 'note', caseId: id, source: 'device', text: `redirected to ${uri}${hex}`, monoNs: ns(8011) },
+    { type: 'device-identity', caseId: id, path: '/3/0', manufacturer: hex, model: hex, serial: hex, firmware: hex, monoNs: ns(8012) },
+    { type: 'verdict', caseId: id, verdict: 'fail', reason: `Register went to ${uri}${hex}`, durationMs: 50, monoNs: ns(8050) },
+    runEnd,
+  );
+  return events;
+}
+
+(haveChromium ? describe : describe.skip)('report.html layout', () => {
+  test('at 1280 px nothing scrolls sideways, also with long hex, URIs and reasons that have no space to break at', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'geisa-html-wide-'));
+    try {
+      const file = path.join(dir, 'report.html');
+      const wide = buildResults(foldEvents(wideEvents()), { catalog: catalogOf(CATALOG_ROWS, 'test catalog', 'db1ce01') });
+      expect(wide.cases.map((c) => c.id)).toContain('TC-WIDE-01');
+      writeHtml(wide, file);
+      const layout = layoutAt(file, 1280);
+      expect(layout.clientWidth).toBeGreaterThan(1200);
+      // The widest offenders in the message, so a failure says which element to fix.
+      expect({ scrollWidth: layout.scrollWidth, overflowing: layout.overflowing }).toEqual({ scrollWidth: layout.clientWidth, overflowing: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 (haveChromium && havePdftotext ? describe : describe.skip)('report.pdf', () => {

@@ -347,16 +347,27 @@ describe('JUnit report', () => {
     expect(systemOut(testcase(xml, 'BS-01')).startsWith('ADVISORY')).toBe(false);
   });
 
-  test('system-out holds requirements, strength, ICS, verdict, reason, checks and trace', () => {
-    const out = systemOut(testcase(xml, 'BS-01'));
-    expect(out).toContain('GEISA-ADM-BS-01 (GEISA adm/bootstrap.rst): quote for GEISA-ADM-BS-01');
+  test('a case to look into carries requirements, strength, ICS, verdict, reason, checks and the decoded trace', () => {
+    const out = systemOut(testcase(xml, 'BS-02'));
+    expect(out).toContain('GEISA-ADM-BS-02 (GEISA adm/bootstrap.rst): quote for GEISA-ADM-BS-02');
     expect(out).toContain('Strength: SHALL');
     expect(out).toContain('ICS: (mandatory feature)');
-    expect(out).toContain('Verdict: pass');
-    expect(out).toContain('Reason: Bootstrap-Request carried ep');
-    expect(out).toContain('ok    [GEISA-ADM-BS-01 SHALL] ep present: expected ep=x; observed ep=x');
-    expect(out).toContain('+12.345 ms  in  bootstrap-server 127.0.0.1:40001 <- 127.0.0.1:51234  CON POST mid=123 token=a1b2 /bs?ep=x');
+    expect(out).toContain('Verdict: fail');
+    expect(out).toContain('Reason: Bootstrap-Finish answered wrongly');
+    expect(out).toContain('FAIL  [GEISA-ADM-BS-01 SHALL] finish code: expected 2.04');
+    const traced = dgram('BS-02', 2005, 'in', coap({ uriPath: '/bs', uriQuery: ['ep=x'], contentFormat: 0, payload: `text ${EVIL}` }));
+    expect(out).toContain(formatDatagram(traced, ns(2000)));
     expect(systemOut(testcase(xml, 'SEC-01'))).toContain('ICS: ics.dtls-psk');
+    // Error, inconclusive, not applicable and a pass with an advisory keep the full record too.
+    for (const id of ['REG-01', 'REG-02', 'SEC-01', 'REG-03', 'RET-01']) expect(systemOut(testcase(xml, id))).toContain('\nTrace:\n');
+  });
+
+  test('a clean pass gets one line pointing at results.json, without its trace', () => {
+    const out = systemOut(testcase(xml, 'BS-01'));
+    expect(out).toBe(
+      'pass: Bootstrap-Request carried ep (1 check(s), 2 datagram(s); rows GEISA-ADM-BS-01). ' +
+        'Requirements, checks and decoded trace: results.json beside this file, case BS-01.',
+    );
   });
 
   test('an interrupted case is an error saying so, timed until its last event', () => {
@@ -401,6 +412,39 @@ describe('JUnit report', () => {
     expect((await validate(x)).valid).toBe(true);
     expect(x).toContain('<property name="run.interrupted" value="true"/>');
     expect(x).toContain('bench power cycled before run');
+  });
+
+  test('a passing run stays small whatever its traces hold; a failing case keeps its trace', async () => {
+    // 51 cases as in a real-device run, each with a long exchange (block-wise reads, retries).
+    const datagrams = 300;
+    const long = (id: string, t: number, failing: boolean): ResultEvent[] => [
+      ...Array.from({ length: datagrams }, (_, i) =>
+        dgram(id, t + i, i % 2 ? 'out' : 'in', coap({ mid: i, uriPath: '/rd', uriQuery: ['ep=x'], contentFormat: 42, payload: 'ab'.repeat(200) })),
+      ),
+      { type: 'check', caseId: id, requirement: `GEISA-ADM-${id}`, level: 'SHALL', name: 'registered', ok: !failing, expected: '2.01', observed: failing ? '4.00' : '2.01', monoNs: ns(t + datagrams) },
+    ];
+    const specs = (failing: string | null): CaseSpec[] =>
+      Array.from({ length: 51 }, (_, i) => {
+        const id = `REG-${String(i + 1).padStart(2, '0')}`;
+        const fails = id === failing;
+        return { meta: meta(id, 'registration'), startMs: i * 1000, verdict: fails ? 'fail' : 'pass', reason: fails ? 'rejected' : 'registered', extra: (cid, t) => long(cid, t, fails) };
+      });
+    const render = (failing: string | null) => {
+      const cases = specs(failing);
+      const [start] = syntheticEvents();
+      return renderJunit(foldEvents([{ ...(start as Extract<ResultEvent, { type: 'run-start' }>), cases: cases.map((c) => c.meta.id) }, ...cases.flatMap(caseEvents)]));
+    };
+
+    const passing = render(null);
+    expect(Buffer.byteLength(passing)).toBeLessThan(500_000);
+    expect(passing).not.toContain('/rd?ep=x');
+    expect(systemOut(testcase(passing, 'REG-07'))).toContain(`${datagrams} datagram(s)`);
+
+    const oneFails = render('REG-07');
+    expect((await validate(oneFails)).valid).toBe(true);
+    const failed = systemOut(testcase(oneFails, 'REG-07'));
+    expect(failed.split('\n').filter((l) => l.includes('/rd?ep=x'))).toHaveLength(datagrams);
+    expect(systemOut(testcase(oneFails, 'REG-08'))).not.toContain('/rd?ep=x');
   });
 
   test('writeJunit replaces the file atomically and leaves no temp file', () => {

@@ -232,7 +232,7 @@ describe('HTML report', () => {
     expect(html).toContain('OMA LwM2M Core 1.2.2, Transport 1.2.2; GEISA specification commit db1ce01');
     expect(html).toContain('model X1, serial SN-0001, firmware 2.3.4');
     expect(html).toMatch(/<td class="mono">content-format\.senml-cbor<\/td><td>yes<\/td>/);
-    expect(html).toMatch(/<td class="mono">coap\.ackTimeoutS<\/td><td class="mono">2<\/td>/);
+    expect(html).toMatch(/<td class="mono nw">coap\.ackTimeoutS<\/td><td class="mono">2<\/td>/);
     expect(html).toContain('<span id="count-pass">2</span> pass');
   });
 

@@ -58,11 +58,16 @@ function seconds(v: number): string {
 const CSS = `
 :root { --pass:#1a7f37; --fail:#cf222e; --error:#8250df; --inc:#9a6700; --na:#6e7781; --absent:#57606a; }
 * { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px 24px; color: #1f2328; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px 24px; color: #1f2328; overflow-wrap: break-word; }
 h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #d0d7de; padding-bottom: 4px; }
 h3 { font-size: 16px; margin: 20px 0 6px; } h4 { font-size: 14px; margin: 14px 0 4px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; }
 th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: left; vertical-align: top; }
+/* A device's payloads, URIs and hex have no space to break at, and one such cell made the whole
+   page scroll sideways: cells may break anywhere (which also lets the table shrink them); short
+   cells of our own (numbers, ids, levels, directions) stay whole. */
+td { overflow-wrap: anywhere; }
+td.nw { white-space: nowrap; }
 th { background: #f6f8fa; font-weight: 600; }
 td.num, td.id { text-align: right; white-space: nowrap; }
 td.id { text-align: left; }
@@ -174,7 +179,7 @@ function casesTable(r: Results): string {
   const rows = r.cases.map(
     (c) =>
       `<tr class="case-row" data-case-id="${attrValue(c.id)}" data-verdict="${c.verdict}">` +
-      `<td class="id"><a href="#${anchor('case', c.id)}">${text(c.id)}</a></td><td>${text(c.title)}</td><td>${c.strength}</td>` +
+      `<td class="id"><a href="#${anchor('case', c.id)}">${text(c.id)}</a></td><td>${text(c.title)}</td><td class="nw">${c.strength}</td>` +
       `<td>${badge(c.verdict)}${c.advisory !== null ? ' <span class="advisory">+advisory</span>' : ''}${expectedFailureMark(c)}</td>` +
       `<td class="num">${seconds(c.durationMs)}</td><td>${text(c.verdict === 'pass' && c.advisory !== null ? `ADVISORY: ${c.advisory}` : c.reason)}</td></tr>`,
   );
@@ -228,7 +233,7 @@ function matrixRow(row: MatrixRow): string {
   const conf = row.conf ? ` <span class="muted">(conf. ${text(row.conf)})</span>` : '';
   return (
     `<tr class="matrix-row" data-requirement="${attrValue(row.requirementId)}" data-status="${row.status}">` +
-    `<td class="mono">${text(row.requirementId)}${conf}</td><td>${text(row.strength ?? '')}</td><td>${badge(row.status)}</td><td>${cases}</td><td>${detail.join('<br>')}</td></tr>`
+    `<td class="mono">${text(row.requirementId)}${conf}</td><td class="nw">${text(row.strength ?? '')}</td><td class="nw">${badge(row.status)}</td><td>${cases}</td><td>${detail.join('<br>')}</td></tr>`
   );
 }
 
@@ -243,7 +248,7 @@ function icsIxitSection(r: Results, opts: HtmlOptions): string {
   const icsRows = ics.length ? ics.map(([k, v]) => `<tr><td class="mono">${text(k)}</td><td>${v ? 'yes' : 'no'}</td></tr>`).join('') : '<tr><td colspan="2" class="muted">nothing declared (defaults apply)</td></tr>';
   const ixit: [string, string][] = [];
   flatten('', r.run.ixit, ixit);
-  const ixitRows = ixit.map(([k, v]) => `<tr><td class="mono">${text(k)}</td><td class="mono">${text(v)}</td></tr>`).join('');
+  const ixitRows = ixit.map(([k, v]) => `<tr><td class="mono nw">${text(k)}</td><td class="mono">${text(v)}</td></tr>`).join('');
   const profile = JSON.stringify(r.run.profile, null, 2) ?? 'null';
   return (
     `<h2 id="ics-ixit">Declared features (ICS) and settings (IXIT)</h2>` +
@@ -290,8 +295,8 @@ function caseSection(c: CaseResult, opts: HtmlOptions): string {
   out.push(c.trace.length ? `<div class="msc">${sequenceChart(c)}</div>` : '<p class="muted">No datagram was exchanged.</p>');
 
   if (c.notes.length) {
-    out.push('<h4>Notes</h4><table><thead><tr><th>Time</th><th>Source</th><th>Text</th></tr></thead><tbody>');
-    out.push(c.notes.map((n) => `<tr><td class="num mono">+${text(ms(n.atMs))}</td><td>${text(n.source)}</td><td>${text(n.text)}</td></tr>`).join(''));
+    out.push('<h4>Notes</h4><table class="notes"><thead><tr><th>Time</th><th>Source</th><th>Text</th></tr></thead><tbody>');
+    out.push(c.notes.map((n) => `<tr><td class="num mono">+${text(ms(n.atMs))}</td><td class="nw">${text(n.source)}</td><td>${text(n.text)}</td></tr>`).join(''));
     out.push('</tbody></table>');
   }
 
@@ -300,8 +305,8 @@ function caseSection(c: CaseResult, opts: HtmlOptions): string {
     out.push('<table class="trace"><thead><tr><th>#</th><th>Time</th><th>Dir</th><th>Endpoint</th><th>Harness</th><th>Device</th><th>Message</th></tr></thead><tbody>');
     c.trace.forEach((d, i) => {
       out.push(
-        `<tr><td class="num">${i + 1}</td><td class="num mono">+${text(ms(d.atMs))}</td><td>${d.direction === 'in' ? 'device → harness' : 'harness → device'}</td>` +
-          `<td>${text(d.endpoint)}</td><td class="mono">${text(formatAddress(d.local))}</td><td class="mono">${text(formatAddress(d.remote))}</td><td class="mono">${text(`${d.summary}`)}</td></tr>`,
+        `<tr><td class="num">${i + 1}</td><td class="num mono">+${text(ms(d.atMs))}</td><td class="nw">${d.direction === 'in' ? 'device → harness' : 'harness → device'}</td>` +
+          `<td class="nw">${text(d.endpoint)}</td><td class="mono">${text(formatAddress(d.local))}</td><td class="mono">${text(formatAddress(d.remote))}</td><td class="mono">${text(`${d.summary}`)}</td></tr>`,
       );
     });
     out.push('</tbody></table>');
@@ -315,7 +320,7 @@ function caseSection(c: CaseResult, opts: HtmlOptions): string {
 function checkTable(checks: CaseResult['checks'], cls: string): string {
   const rows = checks.map(
     (k) =>
-      `<tr class="${k.ok ? 'check-ok' : 'check-failed'}"><td>${k.ok ? 'ok' : `<strong>${text(checkMark(k).trim())}</strong>`}</td><td class="mono">${text(k.requirement ?? '')}</td><td>${text(k.level ?? '')}</td><td>${text(k.name)}</td><td>${text(k.expected)}</td><td>${text(k.observed)}</td><td>${text(k.tolerance ?? '')}</td><td class="num mono">+${text(ms(k.atMs))}</td></tr>`,
+      `<tr class="${k.ok ? 'check-ok' : 'check-failed'}"><td class="nw">${k.ok ? 'ok' : `<strong>${text(checkMark(k).trim())}</strong>`}</td><td class="mono nw">${text(k.requirement ?? '')}</td><td class="nw">${text(k.level ?? '')}</td><td>${text(k.name)}</td><td>${text(k.expected)}</td><td>${text(k.observed)}</td><td>${text(k.tolerance ?? '')}</td><td class="num mono">+${text(ms(k.atMs))}</td></tr>`,
   );
   return `<table class="${cls}"><thead><tr><th></th><th>Requirement</th><th>Level</th><th>Check</th><th>Expected</th><th>Observed</th><th>Tolerance</th><th>Time</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }

@@ -1,19 +1,25 @@
 /**
  * JUnit XML for CI dashboards, valid against the Jenkins xUnit plugin schema
- * (shared/schemas/junit.xsd). One testsuite per case area, one testcase per case; the
- * system-out of each testcase carries enough (requirements, checks, decoded trace) for an
- * auditor to follow the verdict without the event log.
+ * (shared/schemas/junit.xsd). One testsuite per case area, one testcase per case.
+ *
+ * A case a reader must look into (failed, error, inconclusive, not applicable, or a pass
+ * with an advisory) carries in its system-out everything needed to follow the verdict
+ * without the event log: requirements, checks, notes and the decoded trace. A clean pass
+ * carries one line pointing at results.json: a long run against a real device otherwise
+ * writes megabytes of traces nobody reads in a dashboard.
+ *
+ * The document is written with xmlbuilder's public API. junit-report-builder was used
+ * before and cannot do it through its own API: it always puts `skipped` on <testsuites>
+ * (the schema forbids it), writes <skipped> without a message, and its CDATA escaping
+ * splits only the first "]]>", so a payload with two of them made the file unparseable.
  */
-import junitMod from 'junit-report-builder';
+import xmlbuilder from 'xmlbuilder';
 import type { RunRecord } from './run-record.js';
-import { type CaseResult, type Results, asResults } from './results.js';
+import { type CaseResult, type Results, RESULTS_NAME, asResults } from './results.js';
 import { formatCheck, formatDatagram, formatRelativeMs, escapeControls } from './trace-format.js';
 import { writeFileAtomic } from './atomic-write.js';
 
-// The package is CommonJS with `module.exports = builder`, so under NodeNext the default
-// import already is the builder even though its types describe an ES default export; the
-// `.default` fallback covers loaders that wrap the exports once more.
-const junit: any = (junitMod as any).default ?? junitMod;
+type XmlElement = xmlbuilder.XMLElement;
 
 const ROOT_NAME = 'geisa-adm';
 
@@ -37,29 +43,45 @@ function attr(s: string): string {
   return xmlSafe(escapeControls(s));
 }
 
-/** Minimal view of the xmlbuilder element junit-report-builder hands to build(). */
-interface XmlElement {
-  name?: string;
-  children: XmlElement[];
-  att(name: string, value: string): XmlElement;
-  ele(name: string, attributes?: Record<string, string>): XmlElement;
-  text(value: string): XmlElement;
+/**
+ * Text nodes, never CDATA: the builder escapes "<", "&" and ">" in text, so no sequence a
+ * device puts in a payload can close a section early.
+ */
+function text(parent: XmlElement, name: string, body: string, attributes: Record<string, string> = {}): void {
+  parent.ele(name, attributes).txt(xmlSafe(body));
 }
 
-/** What junit-report-builder cannot express and is attached to the built element instead. */
-interface Attachments {
-  /** Message for <skipped>, which the builder always writes bare. */
-  skippedMessage?: string;
-  /** Body text of <failure> or <error>. */
-  body?: string;
-  systemOut: string;
+/** The counts a testsuite's attributes carry; inconclusive and not-applicable both count as skipped. */
+interface Counts {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
+
+function count(cases: readonly CaseResult[]): Counts {
+  const n: Counts = { tests: cases.length, failures: 0, errors: 0, skipped: 0 };
+  for (const c of cases) {
+    if (c.verdict === 'fail') n.failures++;
+    else if (c.verdict === 'error') n.errors++;
+    else if (c.verdict === 'inconclusive' || c.verdict === 'not-applicable') n.skipped++;
+  }
+  return n;
 }
 
 /** Rendered from results.json's model; a RunRecord is converted first (older callers, tests). */
 export function renderJunit(input: Results | RunRecord): string {
   const results = asResults(input);
-  const builder = junit.newBuilder();
-  builder.name(ROOT_NAME);
+  const total = count(results.cases);
+  // <testsuites> takes no `skipped` in this schema.
+  const root = xmlbuilder.create(
+    'testsuites',
+    { version: '1.0', encoding: 'UTF-8' },
+    {},
+    // A character xmlSafe missed is dropped rather than aborting the whole report.
+    { invalidCharReplacement: '' },
+  );
+  root.att('name', ROOT_NAME).att('tests', String(total.tests)).att('failures', String(total.failures)).att('errors', String(total.errors));
 
   const byArea = new Map<string, CaseResult[]>();
   for (const c of results.cases) {
@@ -72,97 +94,72 @@ export function renderJunit(input: Results | RunRecord): string {
   const runOut = runSystemOut(results);
 
   // With no case at all the run metadata would vanish; an empty suite keeps it.
-  if (byArea.size === 0) {
-    const suite = builder.testSuite().name('run');
-    for (const [k, v] of properties) suite.property(k, attr(v));
-    if (results.run.startedAt) suite.timestamp(results.run.startedAt);
-    suite.time('0.000');
-    attachSuiteOut(suite, runOut);
-  }
+  if (byArea.size === 0) addSuite(root, 'run', [], results.run.startedAt, properties, runOut);
+  for (const [area, cases] of byArea) addSuite(root, area, cases, cases[0]!.startedAt, properties, runOut);
 
-  for (const [area, cases] of byArea) {
-    const suite = builder.testSuite().name(area);
-    for (const [k, v] of properties) suite.property(k, attr(v));
-    suite.timestamp(cases[0]!.startedAt);
-    let totalMs = 0;
-    for (const c of cases) {
-      totalMs += c.durationMs;
-      addTestCase(suite, c);
-    }
-    suite.time(seconds(totalMs));
-    attachSuiteOut(suite, runOut);
-  }
-
-  return stripRootSkipped(builder.build());
+  return root.end({ pretty: true });
 }
 
-function addTestCase(suite: any, c: CaseResult): void {
-  const tc = suite.testCase().className(`${ROOT_NAME}.${c.area}`).name(attr(`${c.id} ${c.title}`));
-  tc.time(seconds(c.durationMs));
+function addSuite(
+  root: XmlElement,
+  name: string,
+  cases: readonly CaseResult[],
+  timestamp: string | null,
+  properties: readonly [string, string][],
+  runOut: string,
+): void {
+  const n = count(cases);
+  const suite = root.ele('testsuite', {
+    name: attr(name),
+    tests: String(n.tests),
+    failures: String(n.failures),
+    errors: String(n.errors),
+    skipped: String(n.skipped),
+  });
+  if (timestamp) suite.att('timestamp', attr(timestamp));
+  suite.att('time', seconds(cases.reduce((ms, c) => ms + c.durationMs, 0)));
+  const props = suite.ele('properties');
+  for (const [k, v] of properties) props.ele('property', { name: attr(k), value: attr(v) });
+  for (const c of cases) addTestCase(suite, c);
+  if (runOut) text(suite, 'system-out', runOut);
+}
+
+function addTestCase(suite: XmlElement, c: CaseResult): void {
+  const tc = suite.ele('testcase', { classname: attr(`${ROOT_NAME}.${c.area}`), name: attr(`${c.id} ${c.title}`), time: seconds(c.durationMs) });
   const reason = attr(c.reason);
-  const att: Attachments = { systemOut: caseSystemOut(c) };
   switch (c.verdict) {
     case 'fail': {
-      tc.failure(reason);
       const failed = c.checks.filter((k) => !k.ok).map(formatCheck);
-      att.body = failed.length ? failed.join('\n') : reason;
+      text(tc, 'failure', failed.length ? failed.join('\n') : c.reason, { message: reason });
       break;
     }
     case 'error':
-      tc.error(reason);
-      att.body = reason;
+      text(tc, 'error', c.reason, { message: reason });
       break;
     case 'not-applicable':
-      tc.skipped();
-      att.skippedMessage = reason;
+      tc.ele('skipped', { message: reason });
       break;
     case 'inconclusive':
-      tc.skipped();
-      att.skippedMessage = `INCONCLUSIVE: ${reason}`;
+      tc.ele('skipped', { message: attr(`INCONCLUSIVE: ${c.reason}`) });
       break;
     case 'pass':
       break;
   }
-  attach(tc, att);
+  text(tc, 'system-out', isCleanPass(c) ? passSummary(c) : caseSystemOut(c));
 }
 
-/**
- * Text goes in as escaped text nodes rather than through the builder's CDATA: its CDATA
- * escaping splits only the first "]]>", and a device can put any number into a payload.
- * The builder has no hook for this, so its per-instance build is wrapped.
- */
-function attach(tc: any, att: Attachments): void {
-  const build = tc.build.bind(tc) as (parent: XmlElement) => XmlElement;
-  tc.build = (parent: XmlElement): XmlElement => {
-    const el = build(parent);
-    const child = (name: string) => el.children.find((ch) => ch.name === name);
-    if (att.skippedMessage !== undefined) child('skipped')?.att('message', attr(att.skippedMessage));
-    if (att.body !== undefined) (child('failure') ?? child('error'))?.text(xmlSafe(att.body));
-    el.ele('system-out').text(xmlSafe(att.systemOut));
-    return el;
-  };
+/** A pass without an advisory: nothing in it for a dashboard reader to look into. */
+function isCleanPass(c: CaseResult): boolean {
+  return c.verdict === 'pass' && c.advisory === null;
 }
 
-function attachSuiteOut(suite: any, text: string): void {
-  if (!text) return;
-  const build = suite.build.bind(suite) as (parent: XmlElement) => XmlElement;
-  suite.build = (parent: XmlElement): XmlElement => {
-    const el = build(parent);
-    el.ele('system-out').text(xmlSafe(text));
-    return el;
-  };
-}
-
-/**
- * The schema has no `skipped` on <testsuites> and junit-report-builder always writes one.
- * Only the root start tag is touched: the same text elsewhere may be a testsuite's valid
- * attribute or device-chosen content.
- */
-function stripRootSkipped(xml: string): string {
-  const root = /^(<\?xml[^>]*\?>\s*<testsuites\b)([^>]*)(\/?>)/.exec(xml);
-  if (!root) throw new Error('junit-report-builder output does not start with a <testsuites> element');
-  const attrs = root[2]!.replace(/\s+skipped="[^"]*"/, '');
-  return root[1] + attrs + root[3] + xml.slice(root[0].length);
+/** One line; the case's full record stays in results.json, written beside this file. */
+function passSummary(c: CaseResult): string {
+  const rows = c.requirements.map((r) => r.id).join(', ') || 'none listed';
+  return escapeControls(
+    `pass: ${c.reason} (${c.checks.length} check(s), ${c.trace.length} datagram(s); rows ${rows}). ` +
+      `Requirements, checks and decoded trace: ${RESULTS_NAME} beside this file, case ${c.id}.`,
+  );
 }
 
 function runProperties(r: Results): [string, string][] {
