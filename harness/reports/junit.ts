@@ -8,18 +8,18 @@
  * carries one line pointing at results.json: a long run against a real device otherwise
  * writes megabytes of traces nobody reads in a dashboard.
  *
- * The document is written with xmlbuilder's public API. junit-report-builder was used
+ * The document is written with xmlbuilder2's public API. junit-report-builder was used
  * before and cannot do it through its own API: it always puts `skipped` on <testsuites>
  * (the schema forbids it), writes <skipped> without a message, and its CDATA escaping
  * splits only the first "]]>", so a payload with two of them made the file unparseable.
  */
-import xmlbuilder from 'xmlbuilder';
+import { create } from 'xmlbuilder2';
 import type { RunRecord } from './run-record.js';
 import { type CaseResult, type Results, RESULTS_NAME, asResults } from './results.js';
 import { formatCheck, formatDatagram, formatRelativeMs, escapeControls } from './trace-format.js';
 import { writeFileAtomic } from './atomic-write.js';
 
-type XmlElement = xmlbuilder.XMLElement;
+type XmlElement = ReturnType<ReturnType<typeof create>['ele']>;
 
 const ROOT_NAME = 'geisa-adm';
 
@@ -74,13 +74,8 @@ export function renderJunit(input: Results | RunRecord): string {
   const results = asResults(input);
   const total = count(results.cases);
   // <testsuites> takes no `skipped` in this schema.
-  const root = xmlbuilder.create(
-    'testsuites',
-    { version: '1.0', encoding: 'UTF-8' },
-    {},
-    // A character xmlSafe missed is dropped rather than aborting the whole report.
-    { invalidCharReplacement: '' },
-  );
+  // A character xmlSafe missed is dropped rather than aborting the whole report.
+  const root = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '' }).ele('testsuites');
   root.att('name', ROOT_NAME).att('tests', String(total.tests)).att('failures', String(total.failures)).att('errors', String(total.errors));
 
   const byArea = new Map<string, CaseResult[]>();
@@ -97,7 +92,7 @@ export function renderJunit(input: Results | RunRecord): string {
   if (byArea.size === 0) addSuite(root, 'run', [], results.run.startedAt, properties, runOut);
   for (const [area, cases] of byArea) addSuite(root, area, cases, cases[0]!.startedAt, properties, runOut);
 
-  return root.end({ pretty: true });
+  return root.end({ prettyPrint: true });
 }
 
 function addSuite(
