@@ -32,7 +32,10 @@ export interface CaseRecord {
 
 export interface RunRecord {
   start: RunStartEvent | null;
-  /** In case-start order. */
+  /**
+   * In the run's selection order (run-start's case list), whatever order the cases started
+   * or ended in when they ran in parallel; cases it does not list follow in case-start order.
+   */
   cases: CaseRecord[];
   end: RunEndEvent | null;
   /** True when the run said so, when it never ended, or when a case never finished. */
@@ -89,6 +92,12 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
     }
   }
 
+  if (run.start) {
+    const rank = new Map(run.start.cases.map((id, i) => [id, i]));
+    // Array.prototype.sort is stable: a rerun keeps its place after the first attempt.
+    const last = rank.size;
+    run.cases.sort((a, b) => (rank.get(a.meta.id) ?? last) - (rank.get(b.meta.id) ?? last));
+  }
   run.interrupted = run.end === null || run.end.interrupted || run.cases.some((c) => c.verdict === null);
   return run;
 }

@@ -1,8 +1,12 @@
 /**
- * Runs a list of cases one after the other and emits the run's result events. Cases are
- * independent (own servers, own device), so an interrupted run still has a complete
- * record of every case that finished.
+ * Runs a list of cases and emits the run's result events, one case at a time or up to
+ * `jobs` at once. Cases are independent (own servers on OS-chosen ports, own device
+ * instance, own state folder), so an interrupted run still has a complete record of every
+ * case that finished. Every event of a case carries its id, so events of concurrent cases
+ * interleave in the log yet stay attributable; the reports list cases in selection order
+ * (run-start's list), whatever order they ran in.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { ResultEvent, RunEndEvent } from '../results/events.js';
 import { RESULT_SCHEMA_VERSION } from '../results/events.js';
@@ -13,6 +17,7 @@ import { runCase } from './run-case.js';
 import { CaseStop } from './outcome.js';
 import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type CaseResult } from './exit-code.js';
 import { gitCommit, toolVersion } from './tool-info.js';
+import { runPool } from './pool.js';
 
 export interface RunOptions {
   cases: ConformanceCase[];
@@ -29,6 +34,11 @@ export interface RunOptions {
   slowNotRun?: readonly string[];
   /** From --expected-failures: case id → reason; see exit-code.ts. */
   expectedFailures?: ReadonlyMap<string, string>;
+  /**
+   * Cases in flight at once (default 1). Only for a device that can be instantiated once per
+   * case (profile adapter.parallel); a case marked `alone` still runs with nothing else.
+   */
+  jobs?: number;
 }
 
 export interface RunSummary {
@@ -63,28 +73,52 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     }
     opts.emit(e);
   };
-  const results: RunSummary['results'] = [];
-  let interrupted = false;
-  for (const c of opts.cases) {
-    if (opts.signal.aborted) {
-      interrupted = true;
-      break;
-    }
-    opts.onCaseStart?.(c);
-    try {
-      const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
-      results.push({ id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) });
-    } catch (e) {
-      if (e instanceof CaseStop) {
-        // It started (its case-start is in the log) and has no verdict: every report counts
-        // it as an error, so run-end does too.
-        results.push({ id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON });
-        interrupted = true;
-        break;
-      }
-      throw e;
-    }
+  const jobs = opts.jobs ?? 1;
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`jobs must be a whole number >= 1, got ${jobs}`);
+  if (jobs > 1) {
+    // Every case in flight listens on the run's signal (its runner and its case): not a leak.
+    setMaxListeners(Math.max(10, jobs * 4), opts.signal);
+    // Said in every report: a timing verdict was taken with other cases loading the machine
+    // (the loop-stall guard of each case covers the harness's share of that).
+    const lone = opts.cases.filter((c) => c.alone).map((c) => c.meta.id);
+    opts.emit({
+      type: 'note',
+      caseId: null,
+      source: 'harness',
+      text: `cases ran up to ${jobs} at once, each with its own fake servers on OS-chosen ports and its own device instance${lone.length ? `; ${lone.join(', ')} ran with no other case in flight` : ''}`,
+      monoNs: process.hrtime.bigint().toString(),
+    });
   }
+  let interrupted = false;
+  // Cases that must run alone go first, before the pool fills, so none waits for it to
+  // drain; the rest start in selection order. Reports list cases in selection order.
+  const indices = opts.cases.map((_, i) => i);
+  const order = jobs > 1 ? [...indices.filter((i) => opts.cases[i]!.alone), ...indices.filter((i) => !opts.cases[i]!.alone)] : indices;
+  const ran = await runPool(
+    order,
+    jobs,
+    async (i): Promise<RunSummary['results'][number]> => {
+      const c = opts.cases[i]!;
+      opts.onCaseStart?.(c);
+      try {
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
+        return { id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) };
+      } catch (e) {
+        if (e instanceof CaseStop) {
+          // It started (its case-start is in the log) and has no verdict: every report counts
+          // it as an error, so run-end does too.
+          interrupted = true;
+          return { id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON };
+        }
+        throw e;
+      }
+    },
+    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true },
+  );
+  // In selection order, whatever order they ran in; a case the interrupt kept from starting is absent.
+  const byIndex = new Map(order.map((i, k) => [i, ran[k]]));
+  const results = indices.map((i) => byIndex.get(i)).filter((r): r is RunSummary['results'][number] => r !== undefined);
+  if (results.length < opts.cases.length) interrupted = true;
   const counts = countResults(results, opts.strict, opts.expectedFailures);
   const exitCode = exitCodeFor(results, opts.strict, interrupted, opts.expectedFailures);
   const end: RunEndEvent = { type: 'run-end', interrupted, at: new Date().toISOString(), monoNs: process.hrtime.bigint().toString(), counts, exitCode };
