@@ -30,18 +30,17 @@ export async function runPool<J, R>(jobs: readonly J[], concurrency: number, wor
     waiters = [];
     for (const wake of w) wake();
   };
-  const until = async (ready: () => boolean): Promise<void> => {
-    while (!ready()) await new Promise<void>((resolve) => waiters.push(resolve));
-  };
+  const changedOnce = () => new Promise<void>((resolve) => waiters.push(resolve));
   const lane = async (): Promise<void> => {
     for (;;) {
-      await until(() => !solo);
+      // Checked and acted on in the same turn: another lane may take a lone job meanwhile.
+      while (solo) await changedOnce();
       if (next >= jobs.length || failure !== undefined || signal?.aborted) return;
       const i = next++;
       const lone = concurrency > 1 && (alone?.(jobs[i]!) ?? false);
       if (lone) {
         solo = true;
-        await until(() => running === 0);
+        while (running > 0) await changedOnce();
       }
       running += 1;
       try {
