@@ -138,6 +138,7 @@ td.cell a { display: block; color: #fff; font-weight: 600; font-size: 12px; text
 td.v-pass a { background: var(--pass); } td.v-fail a { background: var(--fail); } td.v-error a { background: var(--error); }
 td.v-inconclusive a { background: var(--inc); } td.v-not-applicable a { background: var(--na); }
 td.none { color: #57606a; text-align: center; }
+th.mono { white-space: nowrap; }
 .muted { color: #57606a; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 `;
