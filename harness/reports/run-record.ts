@@ -66,6 +66,9 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
         break;
       case 'case-start': {
         const rec: CaseRecord = { meta: e.meta, start: e, datagrams: [], checks: [], notes: [], identities: [], verdict: null };
+        // A stalled attempt run again alone gives way to the new attempt (the log keeps both).
+        const earlier = e.rerun ? open.get(e.caseId) : undefined;
+        if (earlier) run.cases.splice(run.cases.indexOf(earlier), 1);
         run.cases.push(rec);
         open.set(e.caseId, rec);
         break;

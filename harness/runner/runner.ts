@@ -4,11 +4,12 @@
  * instance, own state folder), so an interrupted run still has a complete record of every
  * case that finished. Every event of a case carries its id, so events of concurrent cases
  * interleave in the log yet stay attributable; the reports list cases in selection order
- * (run-start's list), whatever order they ran in.
+ * (run-start's list), whatever order they ran in. A parallel case whose timing the harness
+ * could not judge because its own event loop stalled is run once more, alone, at the end.
  */
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type { ResultEvent, RunEndEvent } from '../results/events.js';
+import type { ResultEvent, RunEndEvent, VerdictEvent } from '../results/events.js';
 import { RESULT_SCHEMA_VERSION } from '../results/events.js';
 import { type Profile, redactProfile } from '../profile/load.js';
 import type { DutAdapter } from '../dut/adapter.js';
@@ -18,6 +19,7 @@ import { CaseStop } from './outcome.js';
 import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type CaseResult } from './exit-code.js';
 import { gitCommit, toolVersion } from './tool-info.js';
 import { runPool } from './pool.js';
+import { HARNESS_STALL } from './context.js';
 
 export interface RunOptions {
   cases: ConformanceCase[];
@@ -97,31 +99,70 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   const ran = await runPool(
     order,
     jobs,
-    async (i): Promise<RunSummary['results'][number]> => {
+    async (i): Promise<CaseOutcome> => {
       const c = opts.cases[i]!;
       opts.onCaseStart?.(c);
       try {
         const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
-        return { id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) };
+        return resultOf(c, v);
       } catch (e) {
         if (e instanceof CaseStop) {
           // It started (its case-start is in the log) and has no verdict: every report counts
           // it as an error, so run-end does too.
           interrupted = true;
-          return { id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON };
+          return interruptedResult(c);
         }
         throw e;
       }
     },
     { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true },
   );
+  // A timing the harness could not judge because its own loop stalled (other cases loading
+  // the machine) is tried once more with nothing else in flight, as the self-test does.
+  if (jobs > 1) {
+    for (let k = 0; k < order.length; k++) {
+      const first = ran[k];
+      if (opts.signal.aborted || !first || first.verdict !== 'inconclusive' || !first.reason.includes(HARNESS_STALL)) continue;
+      const c = opts.cases[order[k]!]!;
+      opts.onCaseStart?.(c);
+      const rerunEmit = (e: ResultEvent) => {
+        if (e.type !== 'case-start' || e.caseId !== c.meta.id) return emit(e);
+        emit({ ...e, rerun: { reason: first.reason } });
+        emit({
+          type: 'note',
+          caseId: c.meta.id,
+          source: 'harness',
+          text: `run again alone: the first attempt, with other cases in flight, was inconclusive because the harness stalled (${first.reason}); the event log keeps that attempt`,
+          monoNs: process.hrtime.bigint().toString(),
+        });
+      };
+      try {
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir });
+        ran[k] = resultOf(c, v);
+      } catch (e) {
+        if (!(e instanceof CaseStop)) throw e;
+        interrupted = true;
+        ran[k] = interruptedResult(c);
+      }
+    }
+  }
   // In selection order, whatever order they ran in; a case the interrupt kept from starting is absent.
   const byIndex = new Map(order.map((i, k) => [i, ran[k]]));
-  const results = indices.map((i) => byIndex.get(i)).filter((r): r is RunSummary['results'][number] => r !== undefined);
+  const results = indices.map((i) => byIndex.get(i)).filter((r): r is CaseOutcome => r !== undefined);
   if (results.length < opts.cases.length) interrupted = true;
   const counts = countResults(results, opts.strict, opts.expectedFailures);
   const exitCode = exitCodeFor(results, opts.strict, interrupted, opts.expectedFailures);
   const end: RunEndEvent = { type: 'run-end', interrupted, at: new Date().toISOString(), monoNs: process.hrtime.bigint().toString(), counts, exitCode };
   opts.emit(end);
   return { results, interrupted, exitCode };
+}
+
+type CaseOutcome = RunSummary['results'][number];
+
+function resultOf(c: ConformanceCase, v: VerdictEvent): CaseOutcome {
+  return { id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) };
+}
+
+function interruptedResult(c: ConformanceCase): CaseOutcome {
+  return { id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON };
 }
