@@ -26,8 +26,9 @@ export const PROFILE_DEFAULTS = {
   },
   execTimeoutS: 60,
   /**
-   * adapter.parallel of the bundled reference device: one device process per case. Measured
-   * on 2 cores (docs/parallel.md); every other kind of adapter defaults to 1.
+   * adapter.parallel of the bundled reference device (one device process per case): the
+   * pool size the self-test measured best on 2 cores (harness/selftest/matrix.ts), see
+   * docs/parallel.md. Every other kind of adapter defaults to 1.
    */
   simulatorParallel: 6,
 } as const;
