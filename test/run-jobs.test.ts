@@ -229,6 +229,7 @@ ${extra}ixit:
     const verify = await cli(['verify', out], 30_000);
     expect(verify.status).toBe(0);
     expect(r.stdout).toContain('interop matrix (3 devices × 3 cases)');
+    expect(r.stderr).not.toMatch(/MaxListeners|Warning/);
   }, 300_000);
 
   test('two profiles that fix the same port, or two that need an operator, are usage errors before anything runs', async () => {

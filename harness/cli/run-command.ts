@@ -9,7 +9,7 @@
  * device with its own cases in its own order and its own report folder under --out, and
  * an interop matrix (device × case) on top, made from the devices' results.json.
  */
-import { setMaxListeners } from 'node:events';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
@@ -169,8 +169,8 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   const several = devices.length > 1 || devices[0]!.jobs > 1;
   const plural = (word: string) => (several ? `${word}s` : word);
   for (const note of jobNotes) err.write(`${chalk.yellow('note:')} ${note}\n`);
-  // Every device's run listens on the one signal.
-  if (devices.length > 1) setMaxListeners(Math.max(10, devices.length * 4), abort.signal);
+  // Every device's suite listens on the one signal, each case in flight too.
+  if (devices.length > 1) setMaxListeners(getMaxListeners(abort.signal) + devices.length * 4, abort.signal);
   // A write that fails mid-run (a full disk) ends the run as an interrupt does: the cases
   // stop, the devices are stopped, their secrets removed, and what can still be written is.
   let writeFailure: string | undefined;
@@ -224,6 +224,8 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
 
   if (devices.length === 1) {
     const only = finished[0]!;
+    // Its report folder could not even be started: nothing ran, there is nothing to sum up.
+    if (!only.started) return exitCode;
     out.write('\n' + renderSummary(only.reports.results, { color, reportPaths: only.reports.paths }) + '\n');
     return exitCode;
   }
@@ -266,6 +268,8 @@ function loadProfiles(files: readonly string[]): Profile[] {
 
 interface DeviceOutcome {
   device: DeviceRun;
+  /** false: its report folder could not be started, so no case ran. */
+  started: boolean;
   exitCode: number;
   reports: RunReportOutput;
 }
@@ -306,7 +310,7 @@ async function runDevice(device: DeviceRun, ctx: DeviceContext): Promise<DeviceO
   } catch (e) {
     // Nothing has started yet: there is nothing to stop and no report to write.
     err.write(`${chalk.magenta('harness error:')} ${who}could not start the report in ${outDir}: ${(e as Error).message}\n`);
-    return { device, exitCode: EXIT.ERROR, reports: { results: buildResults(foldEvents([])), paths: {}, failed: true } };
+    return { device, started: false, exitCode: EXIT.ERROR, reports: { results: buildResults(foldEvents([])), paths: {}, failed: true } };
   }
   const emit = (e: ResultEvent) => {
     events.push(e);
@@ -349,7 +353,7 @@ async function runDevice(device: DeviceRun, ctx: DeviceContext): Promise<DeviceO
   // A failed event log is a torn prefix of the run: the manifest must not vouch for it.
   const reports = await writeRunReports({ events, outDir, eventLogFile: log.failure ? undefined : log.file, keylog, pdf: args.pdf ?? false, err });
   if (reports.failed || ctx.writeFailure() !== undefined || log.failure) exitCode = Math.max(exitCode, EXIT.ERROR);
-  return { device, exitCode, reports };
+  return { device, started: true, exitCode, reports };
 }
 
 export interface RunReportInput {

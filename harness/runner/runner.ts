@@ -7,7 +7,7 @@
  * (run-start's list), whatever order they ran in. A parallel case whose timing the harness
  * could not judge because its own event loop stalled is run once more, alone, at the end.
  */
-import { setMaxListeners } from 'node:events';
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { ResultEvent, RunEndEvent, VerdictEvent } from '../results/events.js';
 import { RESULT_SCHEMA_VERSION } from '../results/events.js';
@@ -79,7 +79,8 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`jobs must be a whole number >= 1, got ${jobs}`);
   if (jobs > 1) {
     // Every case in flight listens on the run's signal (its runner and its case): not a leak.
-    setMaxListeners(Math.max(10, jobs * 4), opts.signal);
+    // Added to what is there: several devices' suites may share one signal.
+    setMaxListeners(getMaxListeners(opts.signal) + jobs * 4, opts.signal);
     // Said in every report: a timing verdict was taken with other cases loading the machine
     // (the loop-stall guard of each case covers the harness's share of that).
     const lone = opts.cases.filter((c) => c.alone).map((c) => c.meta.id);
