@@ -30,7 +30,15 @@ await yargs(hideBin(process.argv))
     'run the conformance suite (default: against the bundled reference device)',
     (y) =>
       y
-        .option('dut', { type: 'string', describe: 'DUT profile (YAML or JSON); default: the bundled reference device' })
+        .option('dut', {
+          type: 'string',
+          array: true,
+          describe: 'DUT profile (YAML or JSON); default: the bundled reference device. Repeat for several devices at once: one report folder each under --out, plus matrix.html and matrix.json',
+        })
+        .option('jobs', {
+          type: 'number',
+          describe: "cases in flight at once per device (default: the profile's adapter.parallel; 6 for the bundled device, 1 for manual adapters); more than the profile allows is lowered to it, with a note",
+        })
         .option('cases', { type: 'string', describe: "case ids or globs, comma-separated; !GLOB excludes (e.g. 'TC-*,!TC-SEC-*'); an exact id also runs a slow case" })
         .option('tags', { type: 'string', describe: "only cases carrying all these tags, comma-separated; !TAG excludes (e.g. 'dtls,!certificate')" })
         .option('slow', { type: 'boolean', default: false, describe: "also run cases tagged 'slow' (spec-default timers; left out by default)" })
@@ -52,6 +60,7 @@ await yargs(hideBin(process.argv))
       const { runCommand } = await import('../harness/cli/run-command.js');
       const code = await runCommand({
         dut: a.dut,
+        jobs: a.jobs,
         cases: a.cases,
         tags: a.tags?.split(',').map((s) => s.trim()).filter(Boolean),
         slow: a.slow,

@@ -193,9 +193,9 @@ describe('geisa-adm command line', () => {
   test('SIGINT stops the run, kills the device and still writes the report', async () => {
     const dir = scratch('geisa-cli-');
     const out = join(dir, 'out');
-    // TC-REG-02 runs first (suite order) and waits half the lifetime for an Update: time
-    // enough to interrupt it; TC-RETRY-01 must then never start.
-    const child = spawn(process.execPath, [CLI, 'run', '--cases', 'TC-RETRY-01,TC-REG-02', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One case at a time: TC-REG-02 runs first (suite order) and waits half the lifetime for
+    // an Update, time enough to interrupt it; TC-RETRY-01 must then never start.
+    const child = spawn(process.execPath, [CLI, 'run', '--jobs', '1', '--cases', 'TC-RETRY-01,TC-REG-02', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

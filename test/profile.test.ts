@@ -128,7 +128,7 @@ describe('parseProfile: valid profiles', () => {
 
   test('a simulator profile needs no actions', () => {
     const p = parseProfile('schema: geisa-adm-profile/1\ndut: { endpoint: sim }\nadapter: { kind: simulator }\n', 's.yaml');
-    expect(p.adapter).toEqual({ kind: 'simulator', actions: {} });
+    expect(p.adapter).toEqual({ kind: 'simulator', actions: {}, parallel: PROFILE_DEFAULTS.simulatorParallel });
   });
 
   test('background start with readyLine', () => {
@@ -486,6 +486,42 @@ describe('ICS registry', () => {
 
   test('the schema accepts exactly the registry keys under ics', () => {
     expect(Object.keys(PROFILE_SCHEMA.properties.ics.properties).sort()).toEqual(ICS_REGISTRY.map((e) => e.key).sort());
+  });
+});
+
+describe('adapter.parallel: how many instances of the device can run at once', () => {
+  const withParallel = (kind: string, n: number, extra = '') =>
+    `schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: ${kind}\n  parallel: ${n}\n  actions:\n    start: { ${kind === 'exec' ? 'exec: "true"' : 'manual: "Power on"'} }\n${extra}`;
+
+  test('defaults: several for the bundled simulator, 1 for every other adapter', () => {
+    expect(defaultSimulatorProfile().adapter.parallel).toBe(PROFILE_DEFAULTS.simulatorParallel);
+    expect(PROFILE_DEFAULTS.simulatorParallel).toBeGreaterThan(1);
+    expect(parseProfile(MINIMAL, 'dut.yaml').adapter.parallel).toBe(1);
+    const manual = 'schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: manual\n  actions:\n    start: { manual: go }\n';
+    expect(parseProfile(manual, 'm.yaml').adapter.parallel).toBe(1);
+  });
+
+  test('an exec simulator may declare several', () => {
+    expect(parseProfile(withParallel('exec', 4), 'sim.yaml').adapter.parallel).toBe(4);
+  });
+
+  test('manual and mixed adapters are refused more than 1, naming the field and its line', () => {
+    for (const kind of ['manual', 'mixed']) {
+      const err = parseError(withParallel(kind, 2), 'meter.yaml');
+      expect(err.problems).toHaveLength(1);
+      expect(err.message).toMatch(new RegExp(`^profile meter\\.yaml:5:13: adapter\\.parallel must be 1 when adapter\\.kind is "${kind}" \\(got 2\\)`));
+    }
+    expect(parseProfile(withParallel('manual', 1), 'meter.yaml').adapter.parallel).toBe(1);
+  });
+
+  test('several instances need OS-chosen ports', () => {
+    const err = parseError(withParallel('exec', 3, 'harness:\n  bootstrapPort: 5683\n'), 'sim.yaml');
+    expect(err.message).toBe('profile sim.yaml:9:18: harness.bootstrapPort must be 0 (OS-chosen) when adapter.parallel is 3: cases running at once cannot share port 5683');
+  });
+
+  test('0 or a fraction is a schema error', () => {
+    expect(parseError(withParallel('exec', 0)).message).toContain('adapter.parallel must be an integer >= 1 (got 0)');
+    expect(parseError(withParallel('exec', 1.5)).message).toContain('adapter.parallel must be an integer >= 1 (got 1.5)');
   });
 });
 

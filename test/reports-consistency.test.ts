@@ -161,8 +161,8 @@ test('an interrupted run: the cases that finished are reported, and every render
   const dir = mkdtempSync(join(tmpdir(), 'geisa-interrupt-'));
   const out = join(dir, 'out');
   try {
-    // TC-BS-01 finishes; TC-REG-02 waits half a lifetime for an Update, time enough to interrupt it.
-    const child = spawn(process.execPath, [CLI, 'run', '--cases', 'TC-BS-01,TC-REG-02', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // One case at a time: TC-BS-01 finishes; TC-REG-02 waits half a lifetime for an Update, time enough to interrupt it.
+    const child = spawn(process.execPath, [CLI, 'run', '--jobs', '1', '--cases', 'TC-BS-01,TC-REG-02', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const log = join(out, 'events.jsonl');

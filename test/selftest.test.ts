@@ -10,7 +10,7 @@ import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import type { Strength } from '../harness/results/events.js';
 import { explainCell, judgeCell, planMatrix, runMatrix, shardDefects, type MatrixDefect } from '../harness/selftest/matrix.js';
-import { runPool } from '../harness/selftest/pool.js';
+import { runPool } from '../harness/runner/pool.js';
 import { renderMatrix } from '../harness/selftest/render.js';
 import { findCase } from '../suites/index.js';
 

@@ -73,7 +73,8 @@ export interface Profile {
   /** File the profile came from, for reports. */
   source: string;
   dut: { name: string; endpoint: string };
-  adapter: { kind: AdapterKind; actions: Partial<Record<DutAction, ProfileAction>> };
+  /** parallel: how many instances of the device can run at once, one per case (1: a physical device). */
+  adapter: { kind: AdapterKind; actions: Partial<Record<DutAction, ProfileAction>>; parallel: number };
   harness: HarnessNetwork;
   ixit: Ixit;
   /** Only what the profile declares; use claims() from ics-registry.ts to apply defaults. */
@@ -206,7 +207,7 @@ export function defaultSimulatorProfile(): Profile {
     schema: PROFILE_SCHEMA_VERSION,
     source: '<built-in simulator profile>',
     dut: { name: 'GEISA ADM reference device (simulator)', endpoint: 'urn:dev:ops:geisa-ref-0001' },
-    adapter: { kind: 'simulator', actions: {} },
+    adapter: { kind: 'simulator', actions: {}, parallel: d.simulatorParallel },
     harness: { listenAddress: '127.0.0.1', advertiseHost: '127.0.0.1', bootstrapPort: 0, serverPort: 0 },
     ixit: {
       // Short CoAP timers the reference device is told to use, so the cases that wait out a
@@ -274,12 +275,17 @@ interface RawAction {
 interface RawProfile {
   schema: string;
   dut: { name?: string; endpoint: string };
-  adapter: { kind: AdapterKind; actions?: Partial<Record<DutAction, RawAction>> };
+  adapter: { kind: AdapterKind; actions?: Partial<Record<DutAction, RawAction>>; parallel?: number };
   harness?: Partial<{ listenAddress: string; advertiseHost: string; bootstrapPort: number; serverPort: number }>;
   ixit?: Partial<Omit<Ixit, 'coap'>> & { coap?: Partial<CoapTransmission> };
   ics?: Record<string, boolean>;
   secrets?: { bootstrapPsk?: { identity: string; keyHex: string } };
   certificates?: { manufacturerCaFile?: string };
+}
+
+/** What a profile that does not say can run at once: the bundled simulator several, anything else one. */
+export function defaultParallel(kind: AdapterKind): number {
+  return kind === 'simulator' ? PROFILE_DEFAULTS.simulatorParallel : 1;
 }
 
 function buildProfile(raw: RawProfile, source: string): Profile {
@@ -303,7 +309,7 @@ function buildProfile(raw: RawProfile, source: string): Profile {
     schema: PROFILE_SCHEMA_VERSION,
     source,
     dut: { name: raw.dut.name ?? raw.dut.endpoint, endpoint: raw.dut.endpoint },
-    adapter: { kind: raw.adapter.kind, actions },
+    adapter: { kind: raw.adapter.kind, actions, parallel: raw.adapter.parallel ?? defaultParallel(raw.adapter.kind) },
     harness: {
       listenAddress,
       advertiseHost: raw.harness?.advertiseHost ?? listenAddress,
@@ -635,6 +641,20 @@ function checkSemantics(raw: RawProfile, where: Locator): ProfileProblem[] {
     const template = action.exec ?? action.manual ?? '';
     for (const problem of templateProblems(template, type === 'exec' ? 'shell' : 'text')) {
       at([...base, type], `${shown}.${type}: ${problem}`);
+    }
+  }
+
+  const parallel = raw.adapter.parallel;
+  if (parallel !== undefined && parallel > 1) {
+    // An operator (or a shared physical device) can serve one case at a time.
+    if (kind === 'manual' || kind === 'mixed') {
+      at(['adapter', 'parallel'], `adapter.parallel must be 1 when adapter.kind is "${kind}" (got ${parallel}): an operator and a physical device serve one case at a time; only a device that can be instantiated once per case (exec actions starting a simulator) may run several`);
+    }
+    for (const key of ['bootstrapPort', 'serverPort'] as const) {
+      const fixed = raw.harness?.[key];
+      if (fixed !== undefined && fixed !== 0) {
+        at(['harness', key], `harness.${key} must be 0 (OS-chosen) when adapter.parallel is ${parallel}: cases running at once cannot share port ${fixed}`);
+      }
     }
   }
 

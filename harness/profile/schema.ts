@@ -25,6 +25,12 @@ export const PROFILE_DEFAULTS = {
     holdOffS: 0,
   },
   execTimeoutS: 60,
+  /**
+   * adapter.parallel of the bundled reference device (one device process per case): the
+   * pool size the self-test measured best on 2 cores (harness/selftest/matrix.ts), see
+   * docs/parallel.md. Every other kind of adapter defaults to 1.
+   */
+  simulatorParallel: 6,
 } as const;
 
 const positiveNumber = (description: string, dflt: number) => ({
@@ -89,6 +95,11 @@ export const PROFILE_SCHEMA = {
           type: 'object',
           additionalProperties: false,
           properties: Object.fromEntries(DUT_ACTIONS.map((action) => [action, { $ref: '#/definitions/action' }])),
+        },
+        parallel: {
+          type: 'integer',
+          minimum: 1,
+          description: `How many instances of the device can run at once, one per case (the most \`geisa-adm run --jobs\` may use). Only a device that can be instantiated once per case (a simulator behind exec actions) may declare more than 1; manual and mixed adapters are 1, and need OS-chosen harness ports. Default: ${PROFILE_DEFAULTS.simulatorParallel} for the bundled simulator, 1 otherwise.`,
         },
       },
       if: { properties: { kind: { enum: ['exec', 'manual', 'mixed'] } }, required: ['kind'] },

@@ -30,6 +30,15 @@ const attrValue = text;
 
 /** A fragment id from a case id: only characters that need no escaping anywhere. */
 function anchor(prefix: string, id: string): string {
+  return fragmentId(prefix, id);
+}
+
+/** The fragment of a case's section in report.html, for links from other pages (the interop matrix). */
+export function caseFragment(caseId: string): string {
+  return fragmentId('case', caseId);
+}
+
+function fragmentId(prefix: string, id: string): string {
   return `${prefix}-${id.replace(/[^A-Za-z0-9_-]/g, (ch) => `_${ch.codePointAt(0)!.toString(16)}`)}`;
 }
 

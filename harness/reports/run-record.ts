@@ -32,7 +32,10 @@ export interface CaseRecord {
 
 export interface RunRecord {
   start: RunStartEvent | null;
-  /** In case-start order. */
+  /**
+   * In the run's selection order (run-start's case list), whatever order the cases started
+   * or ended in when they ran in parallel; cases it does not list follow in case-start order.
+   */
   cases: CaseRecord[];
   end: RunEndEvent | null;
   /** True when the run said so, when it never ended, or when a case never finished. */
@@ -63,6 +66,9 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
         break;
       case 'case-start': {
         const rec: CaseRecord = { meta: e.meta, start: e, datagrams: [], checks: [], notes: [], identities: [], verdict: null };
+        // A stalled attempt run again alone gives way to the new attempt (the log keeps both).
+        const earlier = e.rerun ? open.get(e.caseId) : undefined;
+        if (earlier) run.cases.splice(run.cases.indexOf(earlier), 1);
         run.cases.push(rec);
         open.set(e.caseId, rec);
         break;
@@ -98,6 +104,13 @@ export function foldEvents(events: readonly ResultEvent[]): RunRecord {
       order.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.i - b.i));
       c.datagrams = order.map((o) => o.d);
     }
+  }
+
+  if (run.start) {
+    const rank = new Map(run.start.cases.map((id, i) => [id, i]));
+    // Array.prototype.sort is stable: a rerun keeps its place after the first attempt.
+    const last = rank.size;
+    run.cases.sort((a, b) => (rank.get(a.meta.id) ?? last) - (rank.get(b.meta.id) ?? last));
   }
   run.interrupted = run.end === null || run.end.interrupted || run.cases.some((c) => c.verdict === null);
   return run;

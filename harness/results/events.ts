@@ -108,6 +108,12 @@ export interface CaseStartEvent {
   meta: CaseMeta;
   at: string;
   monoNs: string;
+  /**
+   * The case runs again, alone: its first attempt, with other cases in flight, was
+   * inconclusive only because the harness's event loop stalled (`reason`, that attempt's
+   * verdict). Reports show this attempt; the first stays in the event log.
+   */
+  rerun?: { reason: string };
 }
 
 export interface DatagramEvent {

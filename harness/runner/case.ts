@@ -12,17 +12,22 @@ export interface ConformanceCase {
   meta: CaseMeta;
   /** How long the case may run, from the device's timers (harness/runner/budget.ts). */
   budget: Budget;
+  /**
+   * Runs with no other case in flight when a run runs cases in parallel (`--jobs`): for a
+   * case whose verdict rests on timing too tight to share the machine with other cases.
+   */
+  alone?: boolean;
   run(t: CaseContext): Promise<void>;
 }
 
 /** What a case file declares: its strength is not declared but derived from the rows it cites. */
-export type CaseDefinition = Omit<CaseMeta, 'strength' | 'timeoutMs'> & { budget: Budget };
+export type CaseDefinition = Omit<CaseMeta, 'strength' | 'timeoutMs'> & { budget: Budget; alone?: boolean };
 
 const CASE_ID = /^TC-[A-Z]+-\d{2}$/;
 
 /** Checks the metadata a report depends on, so a malformed case fails the build, not a run. */
 export function defineCase(def: CaseDefinition, run: (t: CaseContext) => Promise<void>): ConformanceCase {
-  const { budget, ...rest } = def;
+  const { budget, alone, ...rest } = def;
   const problems: string[] = [];
   if (!CASE_ID.test(def.id)) problems.push(`id '${def.id}' is not of the form TC-AREA-NN`);
   if (!def.title.trim()) problems.push('title is empty');
@@ -36,5 +41,5 @@ export function defineCase(def: CaseDefinition, run: (t: CaseContext) => Promise
   const level = strongestLevel(def.requirements.map((r) => r.id));
   // A case citing only open rows is listed at MAY: nothing it sees can fail the device.
   const strength: Strength = level === 'OPEN' ? 'MAY' : level;
-  return { meta: { ...rest, strength }, budget, run };
+  return { meta: { ...rest, strength }, budget, ...(alone ? { alone: true } : {}), run };
 }

@@ -1,10 +1,15 @@
 /**
- * Runs a list of cases one after the other and emits the run's result events. Cases are
- * independent (own servers, own device), so an interrupted run still has a complete
- * record of every case that finished.
+ * Runs a list of cases and emits the run's result events, one case at a time or up to
+ * `jobs` at once. Cases are independent (own servers on OS-chosen ports, own device
+ * instance, own state folder), so an interrupted run still has a complete record of every
+ * case that finished. Every event of a case carries its id, so events of concurrent cases
+ * interleave in the log yet stay attributable; the reports list cases in selection order
+ * (run-start's list), whatever order they ran in. A parallel case whose timing the harness
+ * could not judge because its own event loop stalled is run once more, alone, at the end.
  */
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type { ResultEvent, RunEndEvent } from '../results/events.js';
+import type { ResultEvent, RunEndEvent, VerdictEvent } from '../results/events.js';
 import { RESULT_SCHEMA_VERSION } from '../results/events.js';
 import { type Profile, redactProfile } from '../profile/load.js';
 import type { DutAdapter } from '../dut/adapter.js';
@@ -13,6 +18,8 @@ import { runCase } from './run-case.js';
 import { CaseStop } from './outcome.js';
 import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type CaseResult } from './exit-code.js';
 import { gitCommit, toolVersion } from './tool-info.js';
+import { runPool } from './pool.js';
+import { HARNESS_STALL } from './context.js';
 
 export interface RunOptions {
   cases: ConformanceCase[];
@@ -29,6 +36,11 @@ export interface RunOptions {
   slowNotRun?: readonly string[];
   /** From --expected-failures: case id → reason; see exit-code.ts. */
   expectedFailures?: ReadonlyMap<string, string>;
+  /**
+   * Cases in flight at once (default 1). Only for a device that can be instantiated once per
+   * case (profile adapter.parallel); a case marked `alone` still runs with nothing else.
+   */
+  jobs?: number;
 }
 
 export interface RunSummary {
@@ -63,31 +75,95 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     }
     opts.emit(e);
   };
-  const results: RunSummary['results'] = [];
+  const jobs = opts.jobs ?? 1;
+  if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`jobs must be a whole number >= 1, got ${jobs}`);
+  if (jobs > 1) {
+    // Every case in flight listens on the run's signal (its runner and its case): not a leak.
+    // Added to what is there: several devices' suites may share one signal.
+    setMaxListeners(getMaxListeners(opts.signal) + jobs * 4, opts.signal);
+    // Said in every report: a timing verdict was taken with other cases loading the machine
+    // (the loop-stall guard of each case covers the harness's share of that).
+    const lone = opts.cases.filter((c) => c.alone).map((c) => c.meta.id);
+    opts.emit({
+      type: 'note',
+      caseId: null,
+      source: 'harness',
+      text: `cases ran up to ${jobs} at once, each with its own fake servers on OS-chosen ports and its own device instance${lone.length ? `; ${lone.join(', ')} ran with no other case in flight` : ''}`,
+      monoNs: process.hrtime.bigint().toString(),
+    });
+  }
   let interrupted = false;
-  for (const c of opts.cases) {
-    if (opts.signal.aborted) {
-      interrupted = true;
-      break;
-    }
-    opts.onCaseStart?.(c);
-    try {
-      const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
-      results.push({ id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) });
-    } catch (e) {
-      if (e instanceof CaseStop) {
-        // It started (its case-start is in the log) and has no verdict: every report counts
-        // it as an error, so run-end does too.
-        results.push({ id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON });
-        interrupted = true;
-        break;
+  // Cases that must run alone go first, before the pool fills, so none waits for it to
+  // drain; the rest start in selection order. Reports list cases in selection order.
+  const indices = opts.cases.map((_, i) => i);
+  const order = jobs > 1 ? [...indices.filter((i) => opts.cases[i]!.alone), ...indices.filter((i) => !opts.cases[i]!.alone)] : indices;
+  const ran = await runPool(
+    order,
+    jobs,
+    async (i): Promise<CaseOutcome> => {
+      const c = opts.cases[i]!;
+      opts.onCaseStart?.(c);
+      try {
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
+        return resultOf(c, v);
+      } catch (e) {
+        if (e instanceof CaseStop) {
+          // It started (its case-start is in the log) and has no verdict: every report counts
+          // it as an error, so run-end does too.
+          interrupted = true;
+          return interruptedResult(c);
+        }
+        throw e;
       }
-      throw e;
+    },
+    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true },
+  );
+  // A timing the harness could not judge because its own loop stalled (other cases loading
+  // the machine) is tried once more with nothing else in flight, as the self-test does.
+  if (jobs > 1) {
+    for (let k = 0; k < order.length; k++) {
+      const first = ran[k];
+      if (opts.signal.aborted || !first || first.verdict !== 'inconclusive' || !first.reason.includes(HARNESS_STALL)) continue;
+      const c = opts.cases[order[k]!]!;
+      opts.onCaseStart?.(c);
+      const rerunEmit = (e: ResultEvent) => {
+        if (e.type !== 'case-start' || e.caseId !== c.meta.id) return emit(e);
+        emit({ ...e, rerun: { reason: first.reason } });
+        emit({
+          type: 'note',
+          caseId: c.meta.id,
+          source: 'harness',
+          text: `run again alone: the first attempt, with other cases in flight, was inconclusive because the harness stalled (${first.reason}); the event log keeps that attempt`,
+          monoNs: process.hrtime.bigint().toString(),
+        });
+      };
+      try {
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir });
+        ran[k] = resultOf(c, v);
+      } catch (e) {
+        if (!(e instanceof CaseStop)) throw e;
+        interrupted = true;
+        ran[k] = interruptedResult(c);
+      }
     }
   }
+  // In selection order, whatever order they ran in; a case the interrupt kept from starting is absent.
+  const byIndex = new Map(order.map((i, k) => [i, ran[k]]));
+  const results = indices.map((i) => byIndex.get(i)).filter((r): r is CaseOutcome => r !== undefined);
+  if (results.length < opts.cases.length) interrupted = true;
   const counts = countResults(results, opts.strict, opts.expectedFailures);
   const exitCode = exitCodeFor(results, opts.strict, interrupted, opts.expectedFailures);
   const end: RunEndEvent = { type: 'run-end', interrupted, at: new Date().toISOString(), monoNs: process.hrtime.bigint().toString(), counts, exitCode };
   opts.emit(end);
   return { results, interrupted, exitCode };
+}
+
+type CaseOutcome = RunSummary['results'][number];
+
+function resultOf(c: ConformanceCase, v: VerdictEvent): CaseOutcome {
+  return { id: c.meta.id, strength: c.meta.strength, verdict: v.verdict, reason: v.reason, ...(v.advisory ? { advisory: v.advisory } : {}) };
+}
+
+function interruptedResult(c: ConformanceCase): CaseOutcome {
+  return { id: c.meta.id, strength: c.meta.strength, verdict: 'error', reason: INTERRUPTED_REASON };
 }

@@ -20,7 +20,7 @@ import type { ConformanceCase } from '../runner/case.js';
 import { runCase } from '../runner/run-case.js';
 import { CaseStop } from '../runner/outcome.js';
 import { HARNESS_STALL } from '../runner/context.js';
-import { runPool } from './pool.js';
+import { runPool } from '../runner/pool.js';
 
 /**
  * Cells in flight in one process. Measured on 2 cores (59 declared cells, machine shared
@@ -232,7 +232,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResult> {
         }
         return a;
       },
-      signal,
+      { signal },
     );
     retry.sort((a, b) => a - b);
     // Alone, so the only load on the event loop is the cell itself.

@@ -1,0 +1,60 @@
+/**
+ * A bounded pool: at most `concurrency` jobs in flight, results in job order. Cases wait
+ * mostly on protocol timers, so more jobs than cores is fine up to the point where CPU
+ * bursts (device process start-up, DTLS handshakes) stall the harness's event loop.
+ *
+ * Jobs are taken strictly in order, so whatever a job does first (a case-start event)
+ * happens in job order too. A job `alone` says so is started only once nothing else is in
+ * flight, and nothing else starts until it is done: its timing is then judged with no
+ * other case loading the machine.
+ */
+export interface PoolOptions<J> {
+  /** Stop taking new jobs once aborted; jobs in flight are left to end by themselves. */
+  signal?: AbortSignal;
+  /** Jobs that must run with nothing else in flight. */
+  alone?: (job: J) => boolean;
+}
+
+export async function runPool<J, R>(jobs: readonly J[], concurrency: number, work: (job: J, index: number) => Promise<R>, opts: PoolOptions<J> = {}): Promise<(R | undefined)[]> {
+  if (!(concurrency >= 1)) throw new Error(`pool concurrency must be >= 1, got ${concurrency}`);
+  const { signal, alone } = opts;
+  const results: (R | undefined)[] = new Array(jobs.length).fill(undefined);
+  let next = 0;
+  let failure: unknown;
+  let running = 0;
+  // A lone job has been taken: no lane takes another job until it is done.
+  let solo = false;
+  let waiters: (() => void)[] = [];
+  const changed = () => {
+    const w = waiters;
+    waiters = [];
+    for (const wake of w) wake();
+  };
+  const changedOnce = () => new Promise<void>((resolve) => waiters.push(resolve));
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      // Checked and acted on in the same turn: another lane may take a lone job meanwhile.
+      while (solo) await changedOnce();
+      if (next >= jobs.length || failure !== undefined || signal?.aborted) return;
+      const i = next++;
+      const lone = concurrency > 1 && (alone?.(jobs[i]!) ?? false);
+      if (lone) {
+        solo = true;
+        while (running > 0) await changedOnce();
+      }
+      running += 1;
+      try {
+        results[i] = await work(jobs[i]!, i);
+      } catch (e) {
+        failure ??= e;
+      } finally {
+        running -= 1;
+        if (lone) solo = false;
+        changed();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, lane));
+  if (failure !== undefined) throw failure;
+  return results;
+}
