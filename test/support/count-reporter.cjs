@@ -5,6 +5,8 @@ const fs = require('node:fs');
 
 class CountReporter {
   onRunComplete(_contexts, results) {
+    // .ci/run prints the install phases; the test phase's time is jest's own, from its start.
+    const testSeconds = Math.round((Date.now() - results.startTime) / 1000);
     const passed = results.numPassedTests;
     const failed = () => results.numFailedTests + results.numRuntimeErrorTestSuites + (process.env.GEISA_TEST_SECRETS_LEFT ? 1 : 0);
     const skipped = results.numPendingTests + results.numTodoTests;
@@ -12,7 +14,7 @@ class CountReporter {
     process.once('exit', () => {
       // Decided at exit: the global teardown (tmpdir-teardown.cjs) runs after this hook.
       const leak = process.env.GEISA_TEST_SECRETS_LEFT ? [`secrets folders left behind by the tests: ${process.env.GEISA_TEST_SECRETS_LEFT}`] : [];
-      const lines = [...leak, ...(skipped > 0 ? [`${skipped} skipped`] : []), `${passed} passed, ${failed()} failed`];
+      const lines = [...leak, `phase tests: ${testSeconds} s`, ...(skipped > 0 ? [`${skipped} skipped`] : []), `${passed} passed, ${failed()} failed`];
       fs.writeSync(1, `\n${lines.join('\n')}\n`);
     });
   }
