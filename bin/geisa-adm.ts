@@ -40,6 +40,10 @@ await yargs(hideBin(process.argv))
           describe: "cases in flight at once per device (default: the profile's adapter.parallel; 6 for the bundled device, 1 for manual adapters); more than the profile allows is lowered to it, with a note",
         })
         .option('cases', { type: 'string', describe: "case ids or globs, comma-separated; !GLOB excludes (e.g. 'TC-*,!TC-SEC-*'); an exact id also runs a slow case" })
+        .option('shard', {
+          type: 'string',
+          describe: "k/n: run only the k-th of n disjoint parts of the selected cases (round robin over the sorted ids), for a CI matrix; join the parts with `geisa-adm merge`",
+        })
         .option('tags', { type: 'string', describe: "only cases carrying all these tags, comma-separated; !TAG excludes (e.g. 'dtls,!certificate')" })
         .option('slow', { type: 'boolean', default: false, describe: "also run cases tagged 'slow' (spec-default timers; left out by default)" })
         .option('expected-failures', {
@@ -71,6 +75,7 @@ await yargs(hideBin(process.argv))
         strict: a.strict,
         keylog: a.keylog,
         pdf: a.pdf,
+        shard: a.shard,
       });
       process.exitCode = code;
     },
@@ -88,6 +93,18 @@ await yargs(hideBin(process.argv))
     async (a) => {
       const { reportCommand } = await import('../harness/cli/report-command.js');
       process.exitCode = await reportCommand({ results: a.results as string, out: a.out, junit: a.junit, html: a.html, pdf: a.pdf });
+    },
+  )
+  .command(
+    'merge <dirs..>',
+    "join the results.json of the shards of one run (--shard k/n) into one, and render JUnit, HTML and the manifest from it; the shards must share tool version, catalog and profile, and no case may be in two",
+    (y) =>
+      y
+        .positional('dirs', { type: 'string', array: true, demandOption: true, describe: "the shards' report folders (each holding results.json)" })
+        .option('out', { type: 'string', default: 'reports', describe: 'folder to write the merged reports to' }),
+    async (a) => {
+      const { mergeCommand } = await import('../harness/cli/merge-command.js');
+      process.exitCode = await mergeCommand({ dirs: (a.dirs ?? []) as string[], out: a.out });
     },
   )
   .command(

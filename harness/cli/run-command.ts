@@ -39,6 +39,7 @@ import { selectRun, UsageError } from './select.js';
 import { prepareOutDir } from './out-dir.js';
 import { type ExpectedFailures, loadExpectedFailures } from './expected-failures.js';
 import { LiveStatus } from './live-status.js';
+import { describeShard, parseShard, shardCases } from './shard.js';
 
 export interface RunArgs {
   /** DUT profile files; none: the bundled reference device; several: one report folder each and an interop matrix. */
@@ -59,6 +60,8 @@ export interface RunArgs {
   defect?: string;
   persistRegistration?: boolean;
   strict: boolean;
+  /** `k/n`: run only the k-th of n disjoint parts of the selection (see shard.ts). */
+  shard?: string;
   /** Write the DTLS sessions' keys (SECRETS-dtls-keylog.txt) so Wireshark can decrypt the capture. */
   keylog?: boolean;
   /** Also print report.html to report.pdf with Chromium. */
@@ -130,9 +133,12 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   let expectedFailures: ExpectedFailures | undefined;
   let outDir: string;
   const jobNotes: string[] = [];
+  const runNotes: string[] = [];
   try {
     const duts = args.dut === undefined ? [] : typeof args.dut === 'string' ? [args.dut] : [...args.dut];
     if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) throw new UsageError(`--jobs must be a whole number >= 1, got ${args.jobs}`);
+    // Before any profile is read: a malformed --shard is the cheapest mistake to report.
+    const shard = args.shard === undefined ? undefined : parseShard(args.shard);
     const profiles = duts.length === 0 ? [loadRunProfile(undefined)] : loadProfiles(duts);
     if (args.defect) {
       for (const profile of profiles) {
@@ -143,6 +149,11 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     if (profiles.length > 1) checkDevicesTogether(profiles);
     const selection = selectRun(ALL_CASES, { cases: args.cases, tags: args.tags, slow: args.slow });
     cases = selection.cases;
+    if (shard) {
+      const picked = shardCases(cases, shard);
+      runNotes.push(describeShard(shard, picked, cases.length));
+      cases = picked;
+    }
     slowNotRun = selection.slowNotRun.map((c) => c.meta.id);
     if (args.expectedFailures) expectedFailures = loadExpectedFailures(args.expectedFailures, ALL_CASES.map((c) => c.meta.id));
     // Checked before any case runs: a missing browser must not cost a whole run.
@@ -199,6 +210,7 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   const runOne = (device: DeviceRun) =>
     runDevice(device, {
       cases,
+      notes: runNotes,
       slowNotRun,
       expectedFailures,
       args,
@@ -276,6 +288,7 @@ interface DeviceOutcome {
 
 interface DeviceContext {
   cases: ConformanceCase[];
+  notes: readonly string[];
   slowNotRun: string[];
   expectedFailures: ExpectedFailures | undefined;
   args: RunArgs;
@@ -339,6 +352,7 @@ async function runDevice(device: DeviceRun, ctx: DeviceContext): Promise<DeviceO
         slowNotRun: ctx.slowNotRun,
         expectedFailures: ctx.expectedFailures,
         jobs: device.jobs,
+        notes: ctx.notes,
       }),
     );
     exitCode = summary.exitCode;

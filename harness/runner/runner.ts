@@ -41,6 +41,8 @@ export interface RunOptions {
    * case (profile adapter.parallel); a case marked `alone` still runs with nothing else.
    */
   jobs?: number;
+  /** Run notes the caller adds to every report (e.g. which shard of the selection this is). */
+  notes?: readonly string[];
 }
 
 export interface RunSummary {
@@ -75,6 +77,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     }
     opts.emit(e);
   };
+  for (const text of opts.notes ?? []) opts.emit({ type: 'note', caseId: null, source: 'harness', text, monoNs: process.hrtime.bigint().toString() });
   const jobs = opts.jobs ?? 1;
   if (!(Number.isInteger(jobs) && jobs >= 1)) throw new Error(`jobs must be a whole number >= 1, got ${jobs}`);
   if (jobs > 1) {
