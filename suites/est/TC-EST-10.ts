@@ -1,0 +1,64 @@
+/*
+ * Expected sequence (GEISA two-pass EST; which LDevID is which is a GEISA ToDo):
+ *   (precondition) Security Mode 4 bootstrap; crts, sen -> 2.04 LDevID L1
+ *   device -> DM   Register over DTLS presenting L1 (the IDevID replaced: the settled half of the row)
+ *   DM -> device   Execute /1/y/9 (Bootstrap-Request Trigger)
+ *   device -> BS   a second Client-Initiated Bootstrap: GEISA expects the long-lived LDevID in
+ *                  this handshake and a second EST issuing a short-lived LDevID for the DM; what
+ *                  the device presents is recorded, and the verdict stays open with the clause
+ */
+import { defineCase } from '../../harness/runner/case.js';
+import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import type { CaseContext } from '../../harness/runner/context.js';
+import { authenticationFromHandshake, describeAuthentication } from '../../harness/est/peer-auth.js';
+import { claims } from '../../harness/profile/ics-registry.js';
+import { describeResult } from '../../harness/servers/operations.js';
+import { handshakeOf } from '../steps.js';
+import { bootstrapMode4, clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
+
+const CLAUSE = 'GEISA-ADM-BS-07, GEISA security/certificates.rst (how the long-lived and the short-lived LDevID are told apart is a GEISA ToDo)';
+
+export default defineCase(
+  {
+    id: 'TC-EST-10',
+    title: 'Two-pass EST: what the device presents at the bootstrap after its first enrollment (open point)',
+    area: 'security',
+    requirements: [
+      { id: 'GEISA-ADM-BS-07', section: 'GEISA security/certificates.rst', quote: 'the client supports replacement of the IDevID by an operator long-lived LDevID used for later re-authentication (two-pass EST)' },
+    ],
+    ics: 'transport.est',
+    budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs),
+    tags: ['security', 'dtls', 'certificate', 'est', 'open-point'],
+    security: 'certificate',
+  },
+  async (t: CaseContext) => {
+    if (!claims(t.profile.ics, 'server.bootstrap-request-trigger')) {
+      t.notApplicable("the second pass is started with the Bootstrap-Request Trigger (/1/x/9), which the ICS does not claim ('server.bootstrap-request-trigger')");
+    }
+    const est = mountEst(t);
+    const first = await t.precondition('the first pass: Security Mode 4 bootstrap and enrollment', async () => {
+      const plan = await bootstrapMode4(t, estAccount(t, est));
+      const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-BS-07');
+      if (!sen.issued) t.fail('GEISA-ADM-BS-07', `the first enrollment was refused: ${sen.answeredWith}`);
+      return { plan, sen, issued: sen.issued };
+    });
+    // The settled half of the row: the enrolled LDevID replaces the IDevID toward the operator's server.
+    const register = await expectRegisterAfterEnrollment(t, 'GEISA-ADM-BS-07');
+    const presented = clientCertificateOf(t, register.remote);
+    t.check('GEISA-ADM-BS-07', 'after the first enrollment the LDevID replaces the IDevID toward the LwM2M Server', sameCertificate(presented, first.issued.der), {
+      expected: describeDer(first.issued.der),
+      observed: describeDer(presented),
+    });
+    const trigger = await t.lwm2mServer.execute(register.remote, `/1/${first.plan.serverIid}/9`);
+    t.note(describeResult(trigger));
+    const again = await t.bootstrapServer.expectBootstrapRequest(estWindowMs(t), t.signal);
+    if (!again) t.inconclusive(`no second Bootstrap-Request within ${estWindowMs(t) / 1000} s of the Bootstrap-Request Trigger (${trigger.code}): the second pass of ${CLAUSE} was not observed`);
+    const auth = authenticationFromHandshake(handshakeOf(t.bootstrapServer.dtls, again.remote), est.anchors);
+    const atBootstrap = auth.kind === 'certificate' ? (auth.anchor === 'est-ca' ? 'an LDevID from the EST CA' : auth.anchor === 'manufacturer' ? 'its IDevID' : 'a certificate from neither CA') : describeAuthentication(auth);
+    t.check({ row: 'GEISA-ADM-BS-07', level: 'OPEN' }, 'the second bootstrap is authenticated with a certificate', auth.kind === 'certificate', {
+      expected: 'a client certificate (the long-lived LDevID in the GEISA figure)',
+      observed: describeAuthentication(auth),
+    });
+    t.specOpen(CLAUSE, `at the second bootstrap the device presented ${atBootstrap}: ${describeAuthentication(auth)}`);
+  },
+);
