@@ -27,7 +27,7 @@ export default defineCase(
       { id: 'GEISA-ADM-BS-07', section: 'GEISA security/certificates.rst', quote: 'the client supports replacement of the IDevID by an operator long-lived LDevID used for later re-authentication (two-pass EST)' },
     ],
     ics: 'transport.est',
-    budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs),
+    budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs) + k.lifetimeMs,
     tags: ['security', 'dtls', 'certificate', 'est', 'open-point'],
     security: 'certificate',
   },
@@ -49,8 +49,18 @@ export default defineCase(
       expected: describeDer(first.issued.der),
       observed: describeDer(presented),
     });
-    const trigger = await t.lwm2mServer.execute(register.remote, `/1/${first.plan.serverIid}/9`);
+    const triggerPath = `/1/${first.plan.serverIid}/9`;
+    let trigger = await t.lwm2mServer.execute(register.remote, triggerPath);
     t.note(describeResult(trigger));
+    if (trigger.code === '4.01') {
+      // On a loaded machine the Execute can overtake the device's handling of its 2.01: once
+      // its next Update shows it registered, the trigger is sent once more.
+      const update = await t.lwm2mServer.messages.next((m) => m.kind === 'update' && m.monoNs > register.monoNs, t.timers.lifetimeMs + estWindowMs(t), t.signal);
+      if (update) {
+        trigger = await t.lwm2mServer.execute(update.remote, triggerPath);
+        t.note(`after the device's Update: ${describeResult(trigger)}`);
+      }
+    }
     const again = await t.bootstrapServer.expectBootstrapRequest(estWindowMs(t), t.signal);
     if (!again) t.inconclusive(`no second Bootstrap-Request within ${estWindowMs(t) / 1000} s of the Bootstrap-Request Trigger (${trigger.code}): the second pass of ${CLAUSE} was not observed`);
     const auth = authenticationFromHandshake(handshakeOf(t.bootstrapServer.dtls, again.remote), est.anchors);
