@@ -125,9 +125,10 @@ export function describePlaintext(bytes: Buffer | undefined): string {
 /** `opts.row`: the requirement a refused bootstrap step breaks (default: the case's first row). */
 export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, account: ServerAccount, opts: { format?: number; row?: Req } = {}): Promise<PlanOutcome & { finishMonoNs: bigint }> {
   const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account, opts);
-  if (account.certificate && account.serverUri === t.lwm2mServer.uri) {
+  const pinned = account.certificate ?? account.est;
+  if (pinned && account.serverUri === t.lwm2mServer.uri) {
     // What the device now holds for the LwM2M Server: a refused handshake is explained against it.
-    t.lwm2mServer.dtls?.expectServerCertificate({ der: account.certificate.serverCertDer, usage: account.certificate.usage ?? LWM2M_DEFAULT_CERTIFICATE_USAGE, resource: `/0/${plan.securityIid}/4` });
+    t.lwm2mServer.dtls?.expectServerCertificate({ der: pinned.serverCertDer, usage: pinned.usage ?? LWM2M_DEFAULT_CERTIFICATE_USAGE, resource: `/0/${plan.securityIid}/4` });
   }
   if (account.psk) t.note(`Bootstrap-Server wrote PSK identity "${account.psk.identity}" for ${account.serverUri}`);
   for (const step of plan.steps) t.note(describeResult(step));

@@ -126,7 +126,7 @@ describe('PSK bootstrap and registration (scripted DTLS server, CCM_8 only)', ()
     ['mode 0 without a key', { identity: 'id', key: Buffer.alloc(0) }, 0, /Secret Key\) is missing or empty/],
     ['mode 1 (RPK)', undefined, 1, /Security Mode 1 \(Raw Public Key\) is not implemented/],
     ['mode 2 (certificate) without a certificate', undefined, 2, /\/0\/1\/3 \(Public Key or Identity\) is not the device certificate/],
-    ['mode 4 (certificate with EST)', undefined, 4, /Security Mode 4 \(Certificate with EST\) is not implemented/],
+    ['mode 4 (certificate with EST) without the server certificate in /0/x/4', undefined, 4, /\/0\/1\/4 \(Server Public Key\) is not a certificate with Security Mode 4/],
   ])('Bootstrap-Finish is 4.06 with %s, and the configuration is restored', async (_what, psk, mode, why) => {
     const b = await bench();
     await b.provisionAndStart();

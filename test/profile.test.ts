@@ -114,6 +114,7 @@ describe('parseProfile: valid profiles', () => {
       sequenceDelayTimerS: 4,
       sequenceRetryCount: 1,
       holdOffS: 0,
+      est: { keyType: 'ec-p256', endpointNameInSubject: true, certificateLifetimeS: 30, raDiscovery: 'bootstrap-server' },
     });
     expect(p.ics).toEqual({});
     expect(p.secrets).toEqual({});
@@ -411,6 +412,7 @@ describe('defaults, redaction, fingerprints', () => {
       sequenceDelayTimerS: 4,
       sequenceRetryCount: 1,
       holdOffS: 0,
+      est: { keyType: 'ec-p256', endpointNameInSubject: true, certificateLifetimeS: 12, raDiscovery: 'bootstrap-server' },
     });
     // Each call is independent: a caller mutating its copy must not affect the next run.
     p.ixit.coap.ackTimeoutS = 99;

@@ -130,7 +130,7 @@ test('PSK cases with --keylog: neither PSK (provisioned or written at bootstrap)
   expect(run.outputs.get('events.jsonl')!.toString('utf8')).toMatch(/<redacted sha256:[0-9a-f]{8} \(16 bytes\)>/);
 }, 240_000);
 
-test('certificate cases with --keylog: neither the IDevID private key nor the operational key written at bootstrap appears outside the key log', async () => {
+test('certificate and EST cases with --keylog: neither the IDevID private key, the operational key written at bootstrap nor the key the device enrolled by EST appears outside the key log', async () => {
   const { createCa, issueCertificate } = await import('../harness/pki/certificates.js');
   const dir = scratch('geisa-secrets-cert-');
   const manufacturer = await createCa('Secrets test manufacturer CA');
@@ -154,15 +154,17 @@ test('certificate cases with --keylog: neither the IDevID private key nor the op
   ].join('\n');
   const profileFile = join(dir, 'dut.yaml');
   writeFileSync(profileFile, profile);
-  const run = runWithKeylog(profileFile, 'TC-SEC-04,TC-SEC-05', join(dir, 'out'));
+  const run = runWithKeylog(profileFile, 'TC-SEC-04,TC-SEC-05,TC-EST-05', join(dir, 'out'));
   expect(run.stdout).toMatch(/TC-SEC-04 PASS/);
   expect(run.stdout).toMatch(/TC-SEC-05 PASS/);
+  expect(run.stdout).toMatch(/TC-EST-05 PASS/);
 
   const idevidDer = derOfPrivateKey(idevid.keyPem);
   const keys = new Map<string, Buffer>([[idevidDer.toString('hex'), idevidDer]]);
   for (const f of readdirSync(dir).filter((n) => n.startsWith('state-'))) for (const k of keysInState(join(dir, f))) keys.set(k.toString('hex'), k);
-  // The IDevID key, and TC-SEC-05's operational key the Bootstrap-Server wrote into /0/x/5.
-  expect(keys.size).toBeGreaterThanOrEqual(2);
+  // The IDevID key, TC-SEC-05's operational key the Bootstrap-Server wrote into /0/x/5, and
+  // the key TC-EST-05's device generated and keeps beside its LDevID (its /0/x/5).
+  expect(keys.size).toBeGreaterThanOrEqual(3);
 
   const masterSecrets = keylogSecrets(run.keylog);
   expect(masterSecrets.length).toBeGreaterThanOrEqual(3);
@@ -179,6 +181,9 @@ test('certificate cases with --keylog: neither the IDevID private key nor the op
     expect(hint).not.toBeNull();
     const args = [...hint![1]!.matchAll(/-d (\S+)/g)].flatMap((m) => ['-d', m[1]!]);
     const r = spawnSync('tshark', ['-r', join(run.outDir, CAPTURE_NAME), ...args, '-o', `tls.keylog_file:${join(run.outDir, KEYLOG_NAME)}`, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/bs" && coap.opt.uri_query contains "ep="', '-T', 'fields', '-e', 'frame.comment'], { encoding: 'utf8', timeout: 60_000 });
-    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['TC-SEC-04 in: device -> bootstrap-server (coaps)', 'TC-SEC-05 in: device -> bootstrap-server (coaps)']);
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual(['TC-SEC-04 in: device -> bootstrap-server (coaps)', 'TC-SEC-05 in: device -> bootstrap-server (coaps)', 'TC-EST-05 in: device -> bootstrap-server (coaps)']);
+    // The EST exchange decrypted too: the CSR's POST to sen, Content-Format 286.
+    const est = spawnSync('tshark', ['-r', join(run.outDir, CAPTURE_NAME), ...args, '-o', `tls.keylog_file:${join(run.outDir, KEYLOG_NAME)}`, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/.well-known/est/sen"', '-T', 'fields', '-e', 'coap.opt.ctype', '-e', 'frame.comment'], { encoding: 'utf8', timeout: 60_000 });
+    expect(est.stdout.split('\n').filter(Boolean)).toEqual(['application/pkcs10\tTC-EST-05 in: device -> bootstrap-server (coaps)']);
   }
 }, 240_000);

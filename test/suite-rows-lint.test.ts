@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { ALL_CASES } from '../suites/index.js';
 
-const AREAS = ['bootstrap', 'registration', 'retry', 'coap', 'security'];
+const AREAS = ['bootstrap', 'registration', 'retry', 'coap', 'security', 'est'];
 const files = AREAS.flatMap((a) => readdirSync(join('suites', a)).filter((f) => /^TC-.*\.ts$/.test(f)).map((f) => join('suites', a, f)));
 
 /**

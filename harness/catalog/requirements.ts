@@ -17,7 +17,7 @@ import type { CatalogRowData } from './types.js';
 export const GEISA_COMMIT = 'db1ce01';
 
 /** Bump when a row is added, removed, or changes level or text. */
-export const CATALOG_VERSION = '2026-12-02.2';
+export const CATALOG_VERSION = '2026-12-02.3';
 
 export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
   {
@@ -728,6 +728,36 @@ export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
     strength: "—",
     observed: "Harness EST server must serve Block2 cert responses",
     conf: "I",
+    levels: ["SHOULD"],
+  },
+  {
+    id: "EST-COAPS-04",
+    section: "E. Transport security (DTLS) and EST",
+    text: "An EST request answered 5.03 Service Unavailable is tried again no sooner than the response's Max-Age (seconds; 60 when absent)",
+    source: "RFC 7252 §5.9.3.4 (Max-Age \"in place of the Retry-After header field\"), RFC 9148 §4.7",
+    strength: "— (I)",
+    observed: "EST server answers sen 5.03 with Max-Age N; the next sen arrives ≥ N s after the 5.03 (tolerance for the harness's scheduling)",
+    conf: "I",
+    levels: ["SHOULD"],
+  },
+  {
+    id: "EST-COAPS-05",
+    section: "E. Transport security (DTLS) and EST",
+    text: "The EST client obtains the CA certificates (crts) before it enrolls and validates the certificate it is issued against them (explicit TA database)",
+    source: "RFC 7030 §4.1 and §4.1.3, RFC 9148 §3 (TA databases)",
+    strength: "— (I)",
+    observed: "GET …/crts answered 2.05 before the first POST …/sen of the session; the issued certificate chains to the crts anchor the device then uses toward the LwM2M Server",
+    conf: "I",
+    levels: ["SHOULD"],
+  },
+  {
+    id: "LWM2M-TRANS-EST-03",
+    section: "E. Transport security (DTLS) and EST",
+    text: "Certificate mode with EST: the client generates its key pair locally (SHOULD), with a good random source; client certificates SHOULD carry the Endpoint Client Name in the subject CN",
+    source: "LwM2M Transport 1.2 §5.2.4 (EST), §5.2.9.3 (X.509 client certificates)",
+    strength: "SHOULD",
+    observed: "CSR key differs from the IDevID key and from the key of an earlier enrollment; CSR subject CN = endpoint name when the IXIT says the device puts it there",
+    conf: "C",
     levels: ["SHOULD"],
   },
   {

@@ -74,6 +74,16 @@ export class EstCa {
     return new EstCa(ca, extra, opts);
   }
 
+  /**
+   * An EST CA over a CA the case already has (the run CA that signed the fake LwM2M
+   * Server's certificate): the LDevIDs it issues are then the certificates the LwM2M
+   * Server trusts, and the anchor crts hands out is the one that validates that server.
+   */
+  static fromCa(ca: Awaited<ReturnType<typeof createCa>>, opts: Omit<EstCaOptions, 'commonName'> = {}): EstCa {
+    const extra = (opts.extraCaPems ?? []).map((p) => Buffer.from(new X509Certificate(p).raw));
+    return new EstCa(ca, extra, opts);
+  }
+
   /** The trust anchor a device should install from crts (and use toward the LwM2M Server's issuer). */
   get certPem(): string {
     return this.ca.certPem;

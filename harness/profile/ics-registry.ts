@@ -107,6 +107,12 @@ export const ICS_REGISTRY: readonly IcsEntry[] = [
     requirement: 'LWM2M-TRANS-DTLS-03',
   },
   {
+    key: 'transport.est',
+    description: 'Certificate mode with EST (Security Mode 4): the device enrolls its own certificate by EST-coaps (RFC 9148) after bootstrap',
+    status: 'mandatory',
+    requirement: 'GEISA-ADM-LWM2M-04',
+  },
+  {
     key: 'coap.block1',
     description: 'CoAP Block1 transfers (RFC 7959) for large Bootstrap-Writes',
     status: 'optional',

@@ -45,6 +45,15 @@ export interface CoapTransmission {
   maxLatencyS?: number;
 }
 
+/** Certificate mode with EST (IXIT): what the device enrolls with and where it finds the EST server. */
+export interface EstIxit {
+  keyType: 'ec-p256' | 'ec-p384' | 'rsa-2048' | 'rsa-3072';
+  endpointNameInSubject: boolean;
+  /** Lifetime of the short-lived certificate a re-enrollment case issues. */
+  certificateLifetimeS: number;
+  raDiscovery: 'bootstrap-server' | 'dns-sd';
+}
+
 export interface Ixit {
   coap: CoapTransmission;
   startupBoundS: number;
@@ -54,6 +63,13 @@ export interface Ixit {
   sequenceDelayTimerS: number;
   sequenceRetryCount: number;
   holdOffS: number;
+  /** Filled by the loader with its defaults; optional so a hand-made profile may leave it out. */
+  est?: EstIxit;
+}
+
+/** The EST IXIT of a profile, defaults applied. */
+export function estIxit(ixit: Ixit): EstIxit {
+  return { ...PROFILE_DEFAULTS.ixit.est, ...ixit.est };
 }
 
 export interface HarnessNetwork {
@@ -215,6 +231,8 @@ export function defaultSimulatorProfile(): Profile {
       // 10.5 s; MAX_LATENCY 1 s on loopback makes EXCHANGE_LIFETIME (the Bootstrap-Finish
       // wait) 7.5 s instead of 247 s.
       coap: { ...d.ixit.coap, ackTimeoutS: 1, maxRetransmit: 2, maxLatencyS: 1 },
+      // The reference device renews at two thirds of its certificate's life: 12 s keeps the sren case short.
+      est: { ...d.ixit.est, certificateLifetimeS: 12 },
       startupBoundS: 10,
       // Short enough that the Update case waits ~5 s on the reference device, long enough
       // to tell 50 % from "just before expiry".
@@ -277,7 +295,7 @@ interface RawProfile {
   dut: { name?: string; endpoint: string };
   adapter: { kind: AdapterKind; actions?: Partial<Record<DutAction, RawAction>>; parallel?: number };
   harness?: Partial<{ listenAddress: string; advertiseHost: string; bootstrapPort: number; serverPort: number }>;
-  ixit?: Partial<Omit<Ixit, 'coap'>> & { coap?: Partial<CoapTransmission> };
+  ixit?: Partial<Omit<Ixit, 'coap' | 'est'>> & { coap?: Partial<CoapTransmission>; est?: Partial<EstIxit> };
   ics?: Record<string, boolean>;
   secrets?: { bootstrapPsk?: { identity: string; keyHex: string } };
   certificates?: { manufacturerCaFile?: string };
@@ -320,6 +338,7 @@ function buildProfile(raw: RawProfile, source: string): Profile {
       ...d.ixit,
       ...raw.ixit,
       coap: { ...d.ixit.coap, ...raw.ixit?.coap },
+      est: { ...d.ixit.est, ...raw.ixit?.est },
     },
     ics: { ...raw.ics },
     secrets: psk ? { bootstrapPsk: { identity: psk.identity, key: Buffer.from(psk.keyHex, 'hex') } } : {},

@@ -23,6 +23,8 @@ export const PROFILE_DEFAULTS = {
     sequenceDelayTimerS: 4,
     sequenceRetryCount: 1,
     holdOffS: 0,
+    // Certificate mode with EST: what the device accepts and how it finds its EST server.
+    est: { keyType: 'ec-p256', endpointNameInSubject: true, certificateLifetimeS: 30, raDiscovery: 'bootstrap-server' },
   },
   execTimeoutS: 60,
   /**
@@ -173,6 +175,33 @@ export const PROFILE_SCHEMA = {
           0,
           ixitDefaults.holdOffS,
         ),
+        est: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Certificate mode with EST (Security Mode 4, RFC 9148): what the device enrolls with and how.',
+          properties: {
+            keyType: {
+              enum: ['ec-p256', 'ec-p384', 'rsa-2048', 'rsa-3072'],
+              default: ixitDefaults.est.keyType,
+              description: 'Key type and size of the key pair the device generates for its CSR.',
+            },
+            endpointNameInSubject: {
+              type: 'boolean',
+              default: ixitDefaults.est.endpointNameInSubject,
+              description: 'The CSR carries the Endpoint Client Name in its subject CN (LwM2M Transport §5.2.9.3: client certificates SHOULD).',
+            },
+            certificateLifetimeS: wholeSeconds(
+              'Lifetime in seconds of the short-lived certificate the harness issues to watch a re-enrollment (sren); the shortest the device accepts.',
+              5,
+              ixitDefaults.est.certificateLifetimeS,
+            ),
+            raDiscovery: {
+              enum: ['bootstrap-server', 'dns-sd'],
+              default: ixitDefaults.est.raDiscovery,
+              description: "Where the device finds its EST server: the Bootstrap-Server's own endpoint after Bootstrap-Finish, or a registration authority found by DNS-SD (_est-coaps._udp).",
+            },
+          },
+        },
       },
     },
     ics: {

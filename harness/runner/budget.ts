@@ -5,7 +5,7 @@
  * is entitled to. The same timers are what the case's waits are computed from
  * (CaseContext.timers), so waits and budget cannot drift apart.
  */
-import type { Ixit } from '../profile/load.js';
+import { estIxit, type Ixit } from '../profile/load.js';
 import { exchangeLifetimeMs, maxTransmitSpanMs, maxTransmitWaitMs, type TransmissionParams } from '../coap/params.js';
 
 /** Every device timer a case may wait on, in ms, from the IXIT. */
@@ -26,6 +26,8 @@ export interface DeviceTimers {
   retryCount: number;
   sequenceDelayMs: number;
   sequenceRetryCount: number;
+  /** IXIT est.certificateLifetimeS: the short-lived certificate a re-enrollment case issues. */
+  estCertificateLifetimeMs: number;
   /** The CoAP parameters themselves, for waits that follow the retransmission schedule. */
   coap: TransmissionParams & { maxLatencyMs: number };
 }
@@ -47,6 +49,7 @@ export function deviceTimers(ixit: Ixit): DeviceTimers {
     retryCount: ixit.retryCount,
     sequenceDelayMs: ixit.sequenceDelayTimerS * 1000,
     sequenceRetryCount: ixit.sequenceRetryCount,
+    estCertificateLifetimeMs: estIxit(ixit).certificateLifetimeS * 1000,
     coap,
   };
 }

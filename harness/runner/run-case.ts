@@ -124,7 +124,10 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       }
       pki = await makeCasePki(opts.profile.dut.endpoint, h.advertiseHost, opts.profile.adapter.kind === 'simulator' ? undefined : declaredCa);
       if (pki.idevid) recorder.scrubber.add(derOfPrivateKey(pki.idevid.keyPem));
-      bsSecurity = { mode: 'certificate', certPem: pki.bootstrapServerCert.certPem, keyPem: pki.bootstrapServerCert.keyPem, trustedClientCaPem: pki.manufacturerCaPem };
+      // EST cases serve EST on the Bootstrap-Server, where a device re-enrolls (sren) with the
+      // LDevID the run CA issued: its handshake must verify there too, not only the IDevID's.
+      const bsClientCas = meta.tags.includes('est') ? `${pki.manufacturerCaPem.trim()}\n${pki.runCa.certPem.trim()}\n` : pki.manufacturerCaPem;
+      bsSecurity = { mode: 'certificate', certPem: pki.bootstrapServerCert.certPem, keyPem: pki.bootstrapServerCert.keyPem, trustedClientCaPem: bsClientCas };
       dmSecurity = { mode: 'certificate', certPem: pki.lwm2mServerCert.certPem, keyPem: pki.lwm2mServerCert.keyPem, trustedClientCaPem: pki.runCa.certPem };
     }
     bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });

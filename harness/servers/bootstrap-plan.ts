@@ -15,12 +15,19 @@ export interface ServerAccount {
   ssid: number;
   lifetimeS: number;
   binding?: string;
-  /** Security Mode /0/x/2: 0 = PSK, 3 = NoSec (plain CoAP). Defaults from psk. */
+  /** Security Mode /0/x/2: 0 = PSK, 2 = Certificate, 3 = NoSec, 4 = Certificate mode with EST. Defaults from psk, certificate, est. */
   securityMode?: number;
   /** PSK identity /0/x/3 and key /0/x/5 (Security Mode 0). */
   psk?: PskCredentials;
   /** Certificate mode (Security Mode 2): /0/x/3 client certificate, /0/x/4 server certificate, /0/x/5 client key, /0/x/15 usage. */
   certificate?: { clientCertDer: Buffer; clientKeyDer: Buffer; serverCertDer: Buffer; usage?: number };
+  /**
+   * Certificate mode with EST (Security Mode 4, LwM2M Transport 1.2 §5.2.4): /0/x/4 holds the
+   * certificate (or trust anchor) the device checks the server against; /0/x/3 and /0/x/5
+   * are "not used by the Certificate mode with EST" and are written empty. The device makes
+   * its own key and gets its certificate by EST-coaps.
+   */
+  est?: { serverCertDer: Buffer; usage?: number };
   /** /0/x/16 DTLS/TLS Ciphersuite: IANA numbers the client is to propose; absent when undefined. */
   ciphersuites?: number[];
   bootstrapOnRegistrationFailure?: boolean;
@@ -75,12 +82,12 @@ export function securityRecords(iid: number, a: ServerAccount): ResourceRecord[]
   return [
     { path: p(0), value: a.serverUri },
     { path: p(1), value: false },
-    { path: p(2), value: a.securityMode ?? (a.psk ? 0 : a.certificate ? 2 : 3) },
+    { path: p(2), value: a.securityMode ?? (a.psk ? 0 : a.certificate ? 2 : a.est ? 4 : 3) },
     { path: p(3), value: a.psk ? Buffer.from(a.psk.identity, 'utf8') : (a.certificate?.clientCertDer ?? Buffer.alloc(0)) },
-    { path: p(4), value: a.certificate?.serverCertDer ?? Buffer.alloc(0) },
+    { path: p(4), value: a.certificate?.serverCertDer ?? a.est?.serverCertDer ?? Buffer.alloc(0) },
     { path: p(5), value: a.psk ? a.psk.key : (a.certificate?.clientKeyDer ?? Buffer.alloc(0)) },
     { path: p(10), value: a.ssid },
-    ...(a.certificate?.usage !== undefined ? [{ path: p(15), value: a.certificate.usage }] : []),
+    ...((a.certificate ?? a.est)?.usage !== undefined ? [{ path: p(15), value: (a.certificate ?? a.est)!.usage! }] : []),
     ...(a.ciphersuites ?? []).map((suite, i) => ({ path: parsePath(`/0/${iid}/16/${i}`), value: suite })),
   ];
 }

@@ -33,6 +33,12 @@ export async function openServerEndpoint(name: string, opts: ServerOptions): Pro
   return { endpoint, dtls };
 }
 
+/** A service sharing a fake server's endpoint (the EST resources): it answers what it claims. */
+export interface MountedService {
+  /** Answers `r` and returns true when the request is for it; false leaves it to the server. */
+  handle(r: InboundRequest): boolean;
+}
+
 /** A request the device sent to a fake server, as received. */
 export interface DeviceRequest {
   msg: CoapMessage;
@@ -77,6 +83,8 @@ export class BootstrapServer extends DeviceOperations {
   bootstrapRequestPolicy: AnswerPolicy = ACCEPT;
   /** The armed pack: its records, and each format encoded once so every block comes from the same bytes. */
   private pack: { records: ResourceRecord[]; encoded: Map<number, Buffer>; blockSize: number } | undefined;
+  /** EST resources served on this endpoint (Certificate mode with EST), when a case mounts them. */
+  private est: MountedService | undefined;
 
   private constructor(
     endpoint: CoapEndpoint,
@@ -123,6 +131,15 @@ export class BootstrapServer extends DeviceOperations {
     this.pack = { records, encoded, blockSize };
   }
 
+  /**
+   * Serves `service` (the EST-coaps resources) on this endpoint besides the bootstrap
+   * interface: what LwM2M Transport §5.2.4 describes, certificates provisioned "from the
+   * LwM2M Bootstrap-Server". Requests it does not claim are answered as before.
+   */
+  mountEst(service: MountedService): void {
+    this.est = service;
+  }
+
   disarmBootstrapPack(): void {
     this.pack = undefined;
   }
@@ -159,6 +176,7 @@ export class BootstrapServer extends DeviceOperations {
       this.bootstrapPackRequests.push(this.servePack(r, seen));
       return;
     }
+    if (this.est?.handle(r)) return;
     seen.answeredWith = '4.04';
     r.respond('4.04');
     this.otherRequests.push(seen);

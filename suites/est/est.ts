@@ -1,0 +1,113 @@
+/**
+ * What the EST cases share: the EST-coaps resources mounted on the case's Bootstrap-Server
+ * (LwM2M Transport 1.2 §5.2.4: certificates provisioned "from the LwM2M Bootstrap-Server"),
+ * with an EST CA over the run CA (so the LDevIDs it issues are what the fake LwM2M Server
+ * trusts, and the anchor crts hands out is the one that validates that server), the
+ * Security Mode 4 account, and the opening every case runs: bootstrap, crts, sen, Register.
+ */
+import { X509Certificate } from 'node:crypto';
+import type { CaseContext, Req } from '../../harness/runner/context.js';
+import { EstService, type EstExchange, type EstOperation } from '../../harness/est/est-service.js';
+import { authenticationFromHandshake, describeAuthentication, type TrustAnchor } from '../../harness/est/peer-auth.js';
+import { EstCa } from '../../harness/pki/est-ca.js';
+import { describeCertificate } from '../../harness/pki/certificates.js';
+import { estIxit, type EstIxit } from '../../harness/profile/load.js';
+import type { ServerAccount } from '../../harness/servers/bootstrap-plan.js';
+import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
+import { dtlsTrouble, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+
+/** /0/x/15 the Bootstrap-Server writes: 2, trust anchor assertion (the EST CA is the anchor /0/x/4 holds). */
+export const EST_CERTIFICATE_USAGE = 2;
+
+export interface EstSetup {
+  service: EstService;
+  ca: EstCa;
+  ixit: EstIxit;
+  anchors: TrustAnchor[];
+}
+
+/**
+ * Mounts EST on the Bootstrap-Server. A profile whose device finds its registration
+ * authority by DNS-SD is not served by these cases yet: inconclusive, saying so.
+ */
+export function mountEst(t: CaseContext, opts: { lifetimeS?: number; blockSize?: number } = {}): EstSetup {
+  const pki = t.pki;
+  if (!pki) throw new Error('EST cases run in certificate mode (security: certificate)');
+  const ixit = estIxit(t.ixit);
+  if (ixit.raDiscovery === 'dns-sd') {
+    t.inconclusive('the IXIT says the device finds its EST server by DNS-SD (_est-coaps._udp); these cases serve EST on the Bootstrap-Server only so far');
+  }
+  const ca = EstCa.fromCa(pki.runCa, { lifetimeSeconds: opts.lifetimeS ?? 86_400 });
+  const anchors: TrustAnchor[] = [
+    { label: 'manufacturer', pem: pki.manufacturerCaPem },
+    { label: 'est-ca', pem: ca.certPem },
+  ];
+  const bs = t.bootstrapServer;
+  const service = new EstService({
+    via: 'bootstrap-server',
+    ca,
+    authOf: (remote) => authenticationFromHandshake(handshakeOf(bs.dtls, remote), anchors),
+    local: () => bs.endpoint.local,
+    ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
+  });
+  bs.mountEst(service);
+  return { service, ca, ixit, anchors };
+}
+
+/** The Security Mode 4 account: /0/x/4 the EST CA (which signed the LwM2M Server's certificate), /0/x/15 = 2. */
+export function estAccount(t: CaseContext, est: EstSetup, opts: { serverCertDer?: Buffer } = {}): ServerAccount {
+  return { ...serverAccount(t), est: { serverCertDer: opts.serverCertDer ?? est.ca.certDer, usage: EST_CERTIFICATE_USAGE } };
+}
+
+/** Provision, start, and run the Mode 4 bootstrap session; the plan's failure is judged at `row`. */
+export async function bootstrapMode4(t: CaseContext, account: ServerAccount, row?: Req) {
+  await provisionAndStart(t);
+  const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+  return runBootstrapPlan(t, req, account, row ? { row } : {});
+}
+
+/** The window for the device's first EST request after Bootstrap-Finish, and for its Register after enrollment. */
+export function estWindowMs(t: CaseContext): number {
+  return t.ixit.startupBoundS * 1000;
+}
+
+/** Waits for an EST exchange; a missing one fails `row` with what the Bootstrap-Server's DTLS layer saw. */
+export async function expectEst(t: CaseContext, est: EstSetup, op: EstOperation | EstOperation[], withinMs: number, after: string, row: Req): Promise<EstExchange> {
+  const ex = await est.service.expect(op, withinMs, t.signal);
+  if (!ex) {
+    const seen = est.service.exchanges.all.map((e) => `${e.method} ${e.path} → ${e.answeredWith ?? 'no answer'}`);
+    t.fail(row, `no EST ${[op].flat().join('/')} request reached the EST server on the Bootstrap-Server (${t.bootstrapServer.uri}) within ${withinMs / 1000} s of ${after}${seen.length ? `; EST requests seen: ${seen.join(', ')}` : ''}${dtlsTrouble(t.bootstrapServer.dtls)}`);
+  }
+  t.note(describeExchange(ex));
+  return ex;
+}
+
+export function describeExchange(e: EstExchange): string {
+  const csr = e.csr?.parsed ? `, CSR ${e.csr.subject} ${e.csr.key.description}${e.csr.signatureValid ? '' : ' (self-signature invalid)'}` : '';
+  return `EST ${e.type} ${e.method === '0.01' ? 'GET' : e.method === '0.02' ? 'POST' : e.method} ${e.path} via ${e.via} → ${e.answeredWith ?? 'no answer'}${e.refusal ? ` (${e.refusal})` : ''}; the peer: ${describeAuthentication(e.auth)}${csr}`;
+}
+
+/** The Register after enrollment, or a failure of `row` naming the DTLS trouble at the LwM2M Server. */
+export async function expectRegisterAfterEnrollment(t: CaseContext, row: Req): Promise<RegistrationMessage> {
+  const reg = await t.lwm2mServer.expectRegister(estWindowMs(t), t.signal);
+  if (!reg) t.fail(row, `no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${estWindowMs(t) / 1000} s of the enrollment${dtlsTrouble(t.lwm2mServer.dtls)}`);
+  return reg;
+}
+
+/** The client certificate of the handshake a request came through, as DER, or undefined. */
+export function clientCertificateOf(t: CaseContext, remote: { address: string; port: number }): Buffer | undefined {
+  return handshakeOf(t.lwm2mServer.dtls, remote)?.peerCertChainDer[0];
+}
+
+export function describeDer(der: Buffer | undefined): string {
+  return der ? describeCertificate(der) : 'no client certificate';
+}
+
+export function sameCertificate(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a !== undefined && b !== undefined && a.equals(b);
+}
+
+/** The public key of a certificate (SPKI DER), for comparing keys across certificates and CSRs. */
+export function spkiOf(der: Buffer): Buffer {
+  return new X509Certificate(der).publicKey.export({ format: 'der', type: 'spki' });
+}
