@@ -75,7 +75,8 @@ describe('the suite accepts what the spec allows', () => {
     const run = await runOnSimulator(['TC-REG-02'], null, { updateAtFraction: 0.9 });
     const v = run.verdicts.get('TC-REG-02');
     expect(v?.verdict).toBe('pass');
-    expect(v?.advisory).toMatch(/^SHOULD not met \(GEISA-ADM-REG-04, advisory\): first Update at 50 % of the lifetime: expected 4\.000 s to 6\.000 s \(GEISA: should at 50 % of the 10 s lifetime, accepted 40–60 %\), observed (8\.[5-9]|9\.\d)\d* s \(tolerance ±200\.0 ms\)/);
+    // Under load the reason also says how far off the Update was against the loop stall it allowed for.
+    expect(v?.advisory).toMatch(/^SHOULD not met \(GEISA-ADM-REG-04, advisory\): first Update at 50 % of the lifetime: expected 4\.000 s to 6\.000 s \(GEISA: should at 50 % of the 10 s lifetime, accepted 40–60 %\), observed (8\.[5-9]|9\.\d)\d* s (\(off by [^)]*\) )?\(tolerance ±200\.0 ms\)/);
     expect(v?.reason).toMatch(/^Update CON POST \/rd\/.* arrived .* after the Register, before the \d+ s lifetime/);
   }, 60_000);
 });
