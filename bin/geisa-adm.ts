@@ -4,15 +4,12 @@
  * or fixtures/device/ (the reference device). A wrong flag is a usage error (exit 2)
  * with a message naming it; nothing ends in a stack trace.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../harness/cli/select.js';
 import { EXIT } from '../harness/runner/exit-code.js';
-import { DEFECTS } from '../fixtures/device/defects.js';
 
-// Each command loads its own modules, in its handler: the reference device is started
-// twice per case (provision, run), and loading the whole suite each time costs seconds
-// under load; `--help` loads nothing but yargs.
+// Each command loads its own modules, in its handler: `--help` loads nothing but yargs.
+// The reference device is started twice per case (provision, run), so `device` does not
+// even load yargs: fixtures/device/cli.ts parses its few flags itself.
 
 function fatal(e: unknown): never {
   process.stderr.write(`geisa-adm: ${(e as Error)?.message ?? String(e)}\n`);
@@ -22,7 +19,17 @@ function fatal(e: unknown): never {
 process.on('unhandledRejection', fatal);
 process.on('uncaughtException', fatal);
 
-await yargs(hideBin(process.argv))
+const args = process.argv.slice(2);
+if (args[0] === 'device') {
+  const { deviceCli } = await import('../fixtures/device/cli.js');
+  process.exitCode = await deviceCli(args.slice(1));
+} else {
+  await suiteCli(args);
+}
+
+async function suiteCli(args: string[]): Promise<void> {
+const { default: yargs } = await import('yargs');
+await yargs(args)
   .scriptName('geisa-adm')
   .strict()
   .command(
@@ -181,128 +188,8 @@ await yargs(hideBin(process.argv))
       }
     },
   )
-  .command('device', 'the bundled reference device (a real LwM2M 1.2 client)', (y) =>
-    y
-      // The defect list is only wrapped for `device --help`: in the top-level help it
-      // cost a third of the start-up (string-width per character) and buried the commands.
-      .epilog(`Defects (--defect NAME):\n${DEFECTS.map((d) => `  ${d.name.padEnd(34)} ${d.description}`).join('\n')}`)
-      .command(
-        'provision',
-        'out-of-band preprovisioning: write a fresh state file holding the Bootstrap-Server account (and, for factory bootstrap, an LwM2M Server account)',
-        (p) =>
-          p
-            .option('state', { type: 'string', demandOption: true, describe: 'state file to write' })
-            .option('bs-uri', { type: 'string', demandOption: true, describe: 'Bootstrap-Server URI: coap://host:port (NoSec) or coaps://host:port (DTLS with a PSK or certificates)' })
-            .option('endpoint', { type: 'string', demandOption: true, describe: 'Endpoint Client Name' })
-            .option('hold-off', { type: 'number', default: 0, describe: 'Client Hold Off Time /0/x/11, seconds' })
-            .option('psk-identity', { type: 'string', describe: 'coaps:// only: PSK Identity /0/0/3 (default: $GEISA_PSK_IDENTITY)' })
-            .option('psk-key-file', {
-              type: 'string',
-              describe: 'coaps:// only: file holding the PSK /0/0/5 as hex (default: the hex in $GEISA_PSK_HEX); never give a key on the command line',
-            })
-            .option('cert-file', { type: 'string', describe: 'coaps:// certificate mode: the IDevID certificate, PEM or DER, for /0/0/3 (default: $GEISA_CERT_FILE)' })
-            .option('key-file', { type: 'string', describe: 'coaps:// certificate mode: its private key, PEM or DER, for /0/0/5 (default: $GEISA_KEY_FILE)' })
-            .option('trust-file', {
-              type: 'string',
-              describe: "coaps:// certificate mode: the Bootstrap-Server's certificate or trust anchor, PEM or DER, for /0/0/4 (default: $GEISA_TRUST_FILE)",
-            })
-            .option('certificate-usage', { type: 'number', describe: 'coaps:// certificate mode: Certificate Usage /0/0/15, 0..3 (default: $GEISA_CERTIFICATE_USAGE, else 3)' })
-            .option('server-uri', { type: 'string', describe: 'factory bootstrap: also an LwM2M Server account (/0/1, /1/0) the device registers with first; empty: none' })
-            .option('server-ssid', { type: 'string', describe: 'with --server-uri: its Short Server ID (default 1)' })
-            .option('server-lifetime', { type: 'string', describe: 'with --server-uri: registration lifetime /1/0/1, seconds (default 86400)' })
-            .option('server-psk-identity', { type: 'string', describe: 'coaps:// --server-uri only: its PSK Identity /0/1/3 (default: $GEISA_SERVER_PSK_IDENTITY)' })
-            .option('server-psk-key-file', { type: 'string', describe: 'coaps:// --server-uri only: file holding its PSK /0/1/5 as hex (default: the hex in $GEISA_SERVER_PSK_HEX); never a key on the command line' })
-            .option('bootstrap-pack', { type: 'boolean', default: false, describe: 'open Client-Initiated Bootstrap with a Bootstrap-Pack-Request (LwM2M 1.2 GET /bspack), falling back to the Bootstrap-Request when refused' }),
-        async (a) => {
-          const { describeFactoryServer, describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } = await import('../fixtures/device/provision.js');
-          const secure = a['bs-uri'].startsWith('coaps:');
-          const env = process.env;
-          const pskFlags = a['psk-identity'] !== undefined || a['psk-key-file'] !== undefined;
-          const certFlags = a['cert-file'] !== undefined || a['key-file'] !== undefined || a['trust-file'] !== undefined || a['certificate-usage'] !== undefined;
-          if (pskFlags && certFlags) throw new Error('give either --psk-identity/--psk-key-file or --cert-file/--key-file/--trust-file, not both');
-          // The environment's certificate files apply only where no PSK is given at all (flags or environment).
-          const envPsk = secure && !certFlags && (Boolean(env.GEISA_PSK_IDENTITY) || Boolean(env.GEISA_PSK_HEX));
-          const certMode = secure && !pskFlags && (certFlags || (!envPsk && Boolean(env.GEISA_CERT_FILE || env.GEISA_KEY_FILE || env.GEISA_TRUST_FILE)));
-          const certificate = certMode
-            ? await readCertificateFiles({
-                certFile: a['cert-file'] ?? env.GEISA_CERT_FILE,
-                keyFile: a['key-file'] ?? env.GEISA_KEY_FILE,
-                trustFile: a['trust-file'] ?? env.GEISA_TRUST_FILE,
-                certificateUsage: a['certificate-usage'] ?? env.GEISA_CERTIFICATE_USAGE,
-              })
-            : undefined;
-          const pskIdentity = certMode ? undefined : (a['psk-identity'] ?? (secure ? env.GEISA_PSK_IDENTITY : undefined));
-          const pskKeyHex = certMode ? undefined : await readPskKeyHex(a['psk-key-file'], secure ? env.GEISA_PSK_HEX : undefined);
-          const serverUri = a['server-uri'] ?? '';
-          const serverSecure = serverUri.startsWith('coaps:');
-          const wholeNumber = (flag: string, text: string | undefined, dflt: number) => {
-            if (text === undefined || text === '') return dflt;
-            if (!/^\d+$/.test(text.trim())) throw new Error(`--${flag}: ${JSON.stringify(text)} is not a whole number`);
-            return Number(text.trim());
-          };
-          const serverAccount =
-            serverUri === ''
-              ? undefined
-              : {
-                  uri: serverUri,
-                  ssid: wholeNumber('server-ssid', a['server-ssid'], 1),
-                  lifetimeS: wholeNumber('server-lifetime', a['server-lifetime'], 86400),
-                  pskIdentity: a['server-psk-identity'] ?? (serverSecure ? env.GEISA_SERVER_PSK_IDENTITY : undefined),
-                  pskKeyHex: await readPskKeyHex(a['server-psk-key-file'], serverSecure ? env.GEISA_SERVER_PSK_HEX : undefined),
-                };
-          const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex, certificate, serverAccount, bootstrapPack: a['bootstrap-pack'] });
-          process.stdout.write(
-            `provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}${describeProvisionedCertificate(state)}${describeFactoryServer(state)}${state.bootstrapPack ? ', Bootstrap-Pack-Request first' : ''}\n`,
-          );
-        },
-      )
-      .command(
-        'run',
-        'run the device from its state file until SIGTERM',
-        (p) =>
-          p
-            .option('state', { type: 'string', demandOption: true })
-            .option('ack-timeout-ms', { type: 'number', default: 2000 })
-            .option('ack-random-factor', { type: 'number', default: 1.5 })
-            .option('max-retransmit', { type: 'number', default: 4 })
-            .option('max-latency-ms', { type: 'number', default: 100_000, describe: 'MAX_LATENCY used for EXCHANGE_LIFETIME' })
-            .option('defect', { type: 'string', choices: DEFECTS.map((d) => d.name), describe: 'switch on one seeded defect' })
-            .option('persist-registration', { type: 'boolean', default: false, describe: 'variant: keep the registration across restarts (sends an Update after a restart)' })
-            .option('omit-ep-over-dtls', { type: 'boolean', default: false, describe: 'variant: no ep in a Bootstrap-Request over DTLS-PSK (left open by GEISA)' })
-            .option('bootstrap-after-retries', { type: 'boolean', default: false, describe: 'variant: after a rejected Register, retry and re-bootstrap only once the retries are used up' })
-            .option('separate-responses', { type: 'boolean', default: false, describe: 'variant: answer every server request with an empty ACK and a separate response' })
-            .option('register-on-address-change', { type: 'boolean', default: false, describe: 'variant: announce a changed source address with a Register instead of an Update' })
-            .option('reverse-query-order', { type: 'boolean', default: false, describe: 'variant: send the Uri-Query options of Bootstrap-Request, Register and Update in reverse order' })
-            .option('bootstrap-request-pct', { type: 'number', choices: [110, 112, 11542], describe: 'variant: add pct=<Content-Format> (one the device supports) to the Bootstrap-Request' })
-            .option('bootstrap-read-security-code', { type: 'string', choices: ['4.00', '4.01', '4.05'], default: '4.05', describe: 'variant: the code a Bootstrap-Read of /0 (Security) is refused with' })
-            .option('update-at-fraction', { type: 'number', default: 0.5, describe: 'variant: send the heartbeat Update at this fraction of the lifetime (0 < f < 1)' })
-            .option('non-persistent', { type: 'boolean', default: false, describe: 'variant: keep what the Bootstrap-Server wrote in RAM only (a restart bootstraps again)' })
-            .option('pid-file', { type: 'string', describe: 'write the process id here; SIGUSR2 to it changes the source address (new UDP port)' })
-            .option('dtls-handshake-timeout-ms', { type: 'number', default: 10_000, describe: 'how long a DTLS handshake may take before it counts as failed' }),
-        async (a) => {
-          const { deviceProcessMain } = await import('../fixtures/device/main.js');
-          await deviceProcessMain({
-            stateFile: a.state,
-            coapParams: { ackTimeoutMs: a['ack-timeout-ms'], ackRandomFactor: a['ack-random-factor'], maxRetransmit: a['max-retransmit'], nstart: 1 },
-            maxLatencyMs: a['max-latency-ms'],
-            defect: a.defect as never,
-            persistRegistration: a['persist-registration'],
-            omitEndpointOverDtls: a['omit-ep-over-dtls'],
-            bootstrapAfterRetries: a['bootstrap-after-retries'],
-            separateResponses: a['separate-responses'],
-            registerOnAddressChange: a['register-on-address-change'],
-            reverseQueryOrder: a['reverse-query-order'],
-            bootstrapRequestPct: a['bootstrap-request-pct'],
-            bootstrapReadSecurityCode: a['bootstrap-read-security-code'] as '4.00' | '4.01' | '4.05',
-            updateAtFraction: a['update-at-fraction'],
-            nonPersistent: a['non-persistent'],
-            pidFile: a['pid-file'],
-            dtlsHandshakeTimeoutMs: a['dtls-handshake-timeout-ms'],
-          });
-        },
-      )
-      .demandCommand(1, 'name a device command: provision or run'),
-  )
+  // Never reached: `device` is dispatched above; listed here for `geisa-adm --help`.
+  .command('device', 'the bundled reference device (a real LwM2M 1.2 client): provision, run; `geisa-adm device --help` for more')
   .fail((msg, e) => {
     if (e) fatal(e);
     process.stderr.write(`geisa-adm: ${msg}\nRun 'geisa-adm --help' for usage.\n`);
@@ -310,3 +197,4 @@ await yargs(hideBin(process.argv))
   })
   .help()
   .parseAsync();
+}
