@@ -30,6 +30,14 @@ export interface ActionParams {
   serverUri?: string;
   serverSsid?: number;
   serverLifetime?: number;
+  /**
+   * Certificate mode with EST, registration authority found by DNS-SD: the DNS server the
+   * device queries (address:port, IPv6 as [addr]:port) and the domain it searches for
+   * `_est-coaps._udp.<domain>`. Absent otherwise (empty placeholders): EST is on the
+   * Bootstrap-Server.
+   */
+  estDnsServer?: string;
+  estDomain?: string;
 }
 
 /** Certificate-mode material for provisioning: the device's certificate and key, and what it trusts. */

@@ -320,7 +320,7 @@ function actionEnv(
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Stale values inherited from the caller's shell must not pass for this run's secrets.
   for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE',
-    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX']) delete env[name];
+    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX', 'GEISA_EST_DNS_SERVER', 'GEISA_EST_DOMAIN']) delete env[name];
   Object.assign(env, {
     GEISA_ACTION: action,
     GEISA_BS_URI: params.bsUri,
@@ -333,6 +333,8 @@ function actionEnv(
   if (params.serverUri !== undefined) env.GEISA_SERVER_URI = params.serverUri;
   if (params.serverSsid !== undefined) env.GEISA_SERVER_SSID = String(params.serverSsid);
   if (params.serverLifetime !== undefined) env.GEISA_SERVER_LIFETIME = String(params.serverLifetime);
+  if (params.estDnsServer !== undefined) env.GEISA_EST_DNS_SERVER = params.estDnsServer;
+  if (params.estDomain !== undefined) env.GEISA_EST_DOMAIN = params.estDomain;
   if (secrets.serverPskIdentity !== undefined) env.GEISA_SERVER_PSK_IDENTITY = secrets.serverPskIdentity;
   if (secrets.serverPskKey && secretDir) {
     env.GEISA_SERVER_PSK_FILE = join(secretDir, 'server-psk.hex');
