@@ -214,9 +214,10 @@ await yargs(hideBin(process.argv))
             .option('server-psk-key-file', { type: 'string', describe: 'coaps:// --server-uri only: file holding its PSK /0/1/5 as hex (default: the hex in $GEISA_SERVER_PSK_HEX); never a key on the command line' })
             .option('bootstrap-pack', { type: 'boolean', default: false, describe: 'open Client-Initiated Bootstrap with a Bootstrap-Pack-Request (LwM2M 1.2 GET /bspack), falling back to the Bootstrap-Request when refused' })
             .option('est-dns-server', { type: 'string', describe: 'Certificate mode with EST: find the EST server by DNS-SD at this DNS server, address:port ([addr]:port for IPv6); empty: enroll at the Bootstrap-Server' })
-            .option('est-domain', { type: 'string', describe: 'with --est-dns-server: the domain searched for _est-coaps._udp.<domain>' }),
+            .option('est-domain', { type: 'string', describe: 'with --est-dns-server: the domain searched for _est-coaps._udp.<domain>' })
+            .option('est-trust-file', { type: 'string', describe: "with --est-dns-server: the trust anchor the EST server's certificate must chain to, PEM or DER (default: $GEISA_EST_TRUST_FILE)" }),
         async (a) => {
-          const { describeFactoryServer, describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readPskKeyHex } = await import('../fixtures/device/provision.js');
+          const { describeFactoryServer, describeProvisionedCertificate, describeProvisionedPsk, provisionDevice, readCertificateFiles, readEstTrustFile, readPskKeyHex } = await import('../fixtures/device/provision.js');
           const secure = a['bs-uri'].startsWith('coaps:');
           const env = process.env;
           const pskFlags = a['psk-identity'] !== undefined || a['psk-key-file'] !== undefined;
@@ -255,7 +256,9 @@ await yargs(hideBin(process.argv))
           const estDnsServer = a['est-dns-server'] ?? '';
           const estDomain = a['est-domain'] ?? '';
           if ((estDnsServer === '') !== (estDomain === '')) throw new Error('give --est-dns-server and --est-domain together (both empty: the EST server is the Bootstrap-Server)');
-          const estDiscovery = estDnsServer === '' ? undefined : { dnsServer: estDnsServer, domain: estDomain };
+          const estTrustFile = a['est-trust-file'] ?? env.GEISA_EST_TRUST_FILE;
+          if (estDnsServer !== '' && !estTrustFile) throw new Error('--est-dns-server needs --est-trust-file (or $GEISA_EST_TRUST_FILE): the anchor the EST server found by DNS-SD is checked against');
+          const estDiscovery = estDnsServer === '' ? undefined : { dnsServer: estDnsServer, domain: estDomain, trustDer: await readEstTrustFile(estTrustFile!) };
           const state = await provisionDevice({ stateFile: a.state, bsUri: a['bs-uri'], endpoint: a.endpoint, holdOffS: a['hold-off'], pskIdentity, pskKeyHex, certificate, serverAccount, bootstrapPack: a['bootstrap-pack'], ...(estDiscovery ? { estDiscovery } : {}) });
           process.stdout.write(
             `provisioned ${a.state}: Bootstrap-Server ${a['bs-uri']}, endpoint ${a.endpoint}${describeProvisionedPsk(state)}${describeProvisionedCertificate(state)}${describeFactoryServer(state)}${state.bootstrapPack ? ', Bootstrap-Pack-Request first' : ''}${state.estDiscovery ? `, EST server by DNS-SD: _est-coaps._udp.${state.estDiscovery.domain} at ${state.estDiscovery.dnsServer}` : ''}\n`,

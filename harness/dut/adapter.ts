@@ -50,6 +50,11 @@ export interface CertificateSecrets {
   trustPem: string;
   /** LwM2M Certificate Usage (/0/x/15) for the Bootstrap-Server account; 3 when absent. */
   usage?: number;
+  /**
+   * The trust anchor a device checks an EST registration authority found by DNS-SD against
+   * (RFC 7030 §3.6.1, explicit TA database); with ActionParams.estDnsServer only.
+   */
+  estTrustPem?: string;
 }
 
 /** Handed to exec actions through environment variables or 0600 temporary files only. */

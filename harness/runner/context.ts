@@ -51,7 +51,7 @@ export interface CaseEnvironment {
   /**
    * A separate EST registration authority and the DNS-SD responder that names it, closed
    * with the case; from then on provisioning hands the device the responder's address and
-   * the domain ({estDnsServer}, {estDomain}).
+   * the domain ({estDnsServer}, {estDomain}) and the RA's trust anchor ($GEISA_EST_TRUST_FILE).
    */
   openEstRegistrationAuthority(opts: EstRaOptions): Promise<EstRegistrationAuthority>;
 }

@@ -25,7 +25,7 @@ import type { Level } from '../catalog/index.js';
 import { freshPsk, NOSEC, PskTable, type PskCredentials, type ServerSecurity } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey, makeCasePki } from '../pki/case-pki.js';
 import { isIP } from 'node:net';
-import type { ActionParams } from '../dut/adapter.js';
+import type { ActionParams, ActionSecrets } from '../dut/adapter.js';
 import { EstServer } from '../est/est-server.js';
 import { DnsSdResponder } from '../est/dns-sd.js';
 import type { EstRaOptions, EstRegistrationAuthority } from './context.js';
@@ -153,7 +153,12 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       });
     }
     adapter = opts.createAdapter(stateDir);
-    // Mutable: an EST registration authority opened by the case adds where to discover it.
+    const secrets: ActionSecrets = bootstrapPsk
+      ? { pskIdentity: bootstrapPsk.identity, pskKey: bootstrapPsk.key }
+      : pki
+        ? { certificates: { ...(pki.idevid ? { certPem: pki.idevid.certPem, keyPem: pki.idevid.keyPem } : {}), trustPem: pki.bootstrapServerCert.certPem, usage: 3 } }
+        : {};
+    // Mutable: an EST registration authority opened by the case adds where to discover it (and what to trust there).
     const actionParams: ActionParams = { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port, endpoint: opts.profile.dut.endpoint, stateDir };
     const openEstRegistrationAuthority = async (o: EstRaOptions): Promise<EstRegistrationAuthority> => {
       if (!pki) throw new Error('an EST registration authority needs the case PKI (a certificate-mode case)');
@@ -167,6 +172,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       const dnsServer = isIP(h.advertiseHost) === 6 ? `[${h.advertiseHost}]:${dns.local.port}` : `${h.advertiseHost}:${dns.local.port}`;
       actionParams.estDnsServer = dnsServer;
       actionParams.estDomain = o.domain;
+      if (secrets.certificates) secrets.certificates.estTrustPem = o.ca.certPem;
       return { server, dns, dnsServer, domain: o.domain };
     };
     const env = {
@@ -177,11 +183,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       adapter,
       actionParams,
       openEstRegistrationAuthority,
-      secrets: bootstrapPsk
-        ? { pskIdentity: bootstrapPsk.identity, pskKey: bootstrapPsk.key }
-        : pki
-          ? { certificates: { ...(pki.idevid ? { certPem: pki.idevid.certPem, keyPem: pki.idevid.keyPem } : {}), trustPem: pki.bootstrapServerCert.certPem, usage: 3 } }
-          : {},
+      secrets,
       pki,
       registerSecret: (key: Buffer) => recorder.scrubber.add(key),
       openBootstrapServer: async (p: PskCredentials | undefined) => {
