@@ -30,4 +30,11 @@ describe('EST cases with the registration authority found by DNS-SD', () => {
     const notes = run.events.flatMap((e) => (e.type === 'note' && e.caseId === 'TC-EST-02' ? [e.text] : []));
     expect(notes.join('\n')).toMatch(/EST path: the device used the EST server on the est-server \(127\.0\.0\.1:\d+\), \/\.well-known\/est\/crts; DNS-SD queries: [1-9]/);
   }, 300_000);
+
+  test('defect est-psk-auth: TC-EST-02 fails naming the RA, the DNS queries that found it, and the PSK ClientHello it refused', async () => {
+    const run = await runOnSimulator(['TC-EST-02'], 'est-psk-auth', {}, {}, dnsSd);
+    const v = run.verdicts.get('TC-EST-02');
+    expect(v?.verdict).toBe('fail');
+    expect(v!.reason).toMatch(/no EST request \(crts or sen\) reached the EST server on the RA found by DNS-SD \(coaps:\/\/127\.0\.0\.1:\d+\) within [\d.]+ s of Bootstrap-Finish; DNS queries at 127\.0\.0\.1:\d+: SRV _est-coaps\._udp\.geisa-adm\.test → rcode 0, 1 answer\(s\); A est\.geisa-adm\.test → rcode 0, 1 answer\(s\) — .*TLS_PSK_WITH_AES_128_CCM_8/);
+  }, 90_000);
 });
