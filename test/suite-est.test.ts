@@ -30,7 +30,7 @@ describe('EST cases on the reference device', () => {
     const run = await runOnSimulator(['TC-EST-02'], 'est-psk-auth');
     const v = run.verdicts.get('TC-EST-02');
     expect(v?.verdict).toBe('fail');
-    expect(v!.reason).toMatch(/no EST request \(crts or sen\) reached the EST server on the Bootstrap-Server within [\d.]+ s of Bootstrap-Finish — .*the device offered TLS_PSK_WITH_AES_128_CCM_8/);
+    expect(v!.reason).toMatch(/no EST request \(crts or sen\) reached the EST server on the Bootstrap-Server \(coaps:\/\/127\.0\.0\.1:\d+\) within [\d.]+ s of Bootstrap-Finish — .*the device offered TLS_PSK_WITH_AES_128_CCM_8/);
   }, 90_000);
 
   test('defect est-stale-key: TC-EST-04 passes with the SHOULD advisory naming the IDevID key', async () => {

@@ -30,6 +30,14 @@ export interface ActionParams {
   serverUri?: string;
   serverSsid?: number;
   serverLifetime?: number;
+  /**
+   * Certificate mode with EST, registration authority found by DNS-SD: the DNS server the
+   * device queries (address:port, IPv6 as [addr]:port) and the domain it searches for
+   * `_est-coaps._udp.<domain>`. Absent otherwise (empty placeholders): EST is on the
+   * Bootstrap-Server.
+   */
+  estDnsServer?: string;
+  estDomain?: string;
 }
 
 /** Certificate-mode material for provisioning: the device's certificate and key, and what it trusts. */
@@ -42,6 +50,11 @@ export interface CertificateSecrets {
   trustPem: string;
   /** LwM2M Certificate Usage (/0/x/15) for the Bootstrap-Server account; 3 when absent. */
   usage?: number;
+  /**
+   * The trust anchor a device checks an EST registration authority found by DNS-SD against
+   * (RFC 7030 §3.6.1, explicit TA database); with ActionParams.estDnsServer only.
+   */
+  estTrustPem?: string;
 }
 
 /** Handed to exec actions through environment variables or 0600 temporary files only. */

@@ -287,6 +287,7 @@ export class ExecAdapter implements DutAdapter {
       if (secrets.certificates.certPem) await writeFile(join(dir, 'cert.pem'), secrets.certificates.certPem, opts);
       if (secrets.certificates.keyPem) await writeFile(join(dir, 'key.pem'), secrets.certificates.keyPem, opts);
       await writeFile(join(dir, 'trust.pem'), secrets.certificates.trustPem, opts);
+      if (secrets.certificates.estTrustPem) await writeFile(join(dir, 'est-trust.pem'), secrets.certificates.estTrustPem, opts);
     }
     return dir;
   }
@@ -320,7 +321,7 @@ function actionEnv(
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Stale values inherited from the caller's shell must not pass for this run's secrets.
   for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE',
-    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX']) delete env[name];
+    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX', 'GEISA_EST_DNS_SERVER', 'GEISA_EST_DOMAIN', 'GEISA_EST_TRUST_FILE']) delete env[name];
   Object.assign(env, {
     GEISA_ACTION: action,
     GEISA_BS_URI: params.bsUri,
@@ -333,6 +334,8 @@ function actionEnv(
   if (params.serverUri !== undefined) env.GEISA_SERVER_URI = params.serverUri;
   if (params.serverSsid !== undefined) env.GEISA_SERVER_SSID = String(params.serverSsid);
   if (params.serverLifetime !== undefined) env.GEISA_SERVER_LIFETIME = String(params.serverLifetime);
+  if (params.estDnsServer !== undefined) env.GEISA_EST_DNS_SERVER = params.estDnsServer;
+  if (params.estDomain !== undefined) env.GEISA_EST_DOMAIN = params.estDomain;
   if (secrets.serverPskIdentity !== undefined) env.GEISA_SERVER_PSK_IDENTITY = secrets.serverPskIdentity;
   if (secrets.serverPskKey && secretDir) {
     env.GEISA_SERVER_PSK_FILE = join(secretDir, 'server-psk.hex');
@@ -347,6 +350,7 @@ function actionEnv(
     if (secrets.certificates.keyPem) env.GEISA_KEY_FILE = join(secretDir, 'key.pem');
     env.GEISA_TRUST_FILE = join(secretDir, 'trust.pem');
     env.GEISA_CERTIFICATE_USAGE = String(secrets.certificates.usage ?? 3);
+    if (secrets.certificates.estTrustPem) env.GEISA_EST_TRUST_FILE = join(secretDir, 'est-trust.pem');
   }
   return env;
 }

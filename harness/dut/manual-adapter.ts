@@ -78,8 +78,14 @@ export class ManualAdapter implements DutAdapter {
         ? `    LwM2M Server account: ${params.serverUri}, Short Server ID ${params.serverSsid ?? '(any)'}, lifetime ${params.serverLifetime ?? '(default)'} s, ` +
           (serverPsk ? `Security Mode 0 (PSK)\n    Server PSK identity: ${serverPsk.identity}\n    Server PSK key (hex): ${serverPsk.key.toString('hex')}\n` : 'Security Mode 3 (NoSec)\n')
         : '';
+    // Certificates are public: the EST anchor can be shown, the operator installs it as the RA's trust anchor.
+    const estRa =
+      action === 'provision' && params.estDnsServer !== undefined
+        ? `    EST server by DNS-SD: look up _est-coaps._udp.${params.estDomain ?? ''} at the DNS server ${params.estDnsServer}\n` +
+          (secrets.certificates?.estTrustPem ? `    its certificate chains to this trust anchor:\n${secrets.certificates.estTrustPem.trim().replace(/^/gm, '      ')}\n` : '')
+        : '';
     this.output.write(
-      `\n>>> Operator action required (${action}):\n    ${instruction}\n${ACTION_HINTS[action] ? `    ${ACTION_HINTS[action]}\n` : ''}${credentials}${serverAccount}` +
+      `\n>>> Operator action required (${action}):\n    ${instruction}\n${ACTION_HINTS[action] ? `    ${ACTION_HINTS[action]}\n` : ''}${credentials}${serverAccount}${estRa}` +
         `    Press Enter when done, or type "abort" and Enter if it cannot be done.\n`,
     );
     if (credentials) hooks.note('operator', `operator shown PSK identity "${secrets.pskIdentity}" and its key (${fingerprint(secrets.pskKey!)})`);

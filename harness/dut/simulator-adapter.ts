@@ -71,11 +71,12 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
   // Like the hold-off from the IXIT, a feature the profile's ICS claims is provisioned into the device.
   const packFlag = claims(profile.ics, 'bootstrap.pack-request') ? ' --bootstrap-pack' : '';
   return new ExecAdapter({
-    // The server-account placeholders are empty words unless a case provisions a factory server account.
+    // The server-account placeholders are empty words unless a case provisions a factory server account;
+    // the EST ones unless the case runs a registration authority found by DNS-SD.
     // The device's Client Hold Off Time is the one the profile declares (IXIT holdOffS).
     provision: {
       type: 'exec',
-      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --hold-off ${profile.ixit.holdOffS} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime}${packFlag}`,
+      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --hold-off ${profile.ixit.holdOffS} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime} --est-dns-server {estDnsServer} --est-domain {estDomain}${packFlag}`,
       timeoutS: 30,
       background: false,
     },

@@ -9,7 +9,7 @@
  */
 import { AdapterError, type ActionParams, type DutAction } from './adapter.js';
 
-export const TEMPLATE_PLACEHOLDERS = ['bsUri', 'bsHost', 'bsPort', 'endpoint', 'stateDir', 'serverUri', 'serverSsid', 'serverLifetime'] as const;
+export const TEMPLATE_PLACEHOLDERS = ['bsUri', 'bsHost', 'bsPort', 'endpoint', 'stateDir', 'serverUri', 'serverSsid', 'serverLifetime', 'estDnsServer', 'estDomain'] as const;
 
 export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 

@@ -55,7 +55,8 @@ export type EstAnswerPolicy =
   | { kind: 'serve' }
   /** 5.03 Service Unavailable with Max-Age (RFC 9148 §4.7) for the next `times` requests, then serve. */
   | { kind: 'retry-later'; maxAgeSeconds: number; times: number }
-  | { kind: 'reject'; code: string }
+  /** `reason` goes out as the diagnostic payload instead of "the case armed …". */
+  | { kind: 'reject'; code: string; reason?: string }
   /** No ACK, no response. */
   | { kind: 'silent' }
   /** Empty ACK now, the response after delayMs (RFC 9148 §4.7, short wait). */
@@ -297,7 +298,7 @@ export class EstService {
         this.exchanges.push(ex);
         return undefined;
       case 'reject':
-        this.answer(r, ex, key, policy.code, { refusal: `the case armed ${policy.code} for ${op}`, extra });
+        this.answer(r, ex, key, policy.code, { refusal: policy.reason ?? `the case armed ${policy.code} for ${op}`, extra });
         return undefined;
       case 'retry-later': {
         if (policy.times <= 0) return SERVE;

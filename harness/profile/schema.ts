@@ -259,7 +259,7 @@ export const PROFILE_SCHEMA = {
           type: 'string',
           minLength: 1,
           description:
-            'Run with /bin/sh -c in the directory of the profile file. Placeholders {bsUri} {bsHost} {bsPort} {endpoint} {stateDir}, and for a factory-provisioned server account {serverUri} {serverSsid} {serverLifetime} (empty otherwise), are substituted already shell-quoted; secrets come only through $GEISA_PSK_IDENTITY, $GEISA_PSK_FILE and $GEISA_PSK_HEX (and $GEISA_SERVER_PSK_IDENTITY, $GEISA_SERVER_PSK_FILE, $GEISA_SERVER_PSK_HEX for the server account).',
+            'Run with /bin/sh -c in the directory of the profile file. Placeholders {bsUri} {bsHost} {bsPort} {endpoint} {stateDir}, and for a factory-provisioned server account {serverUri} {serverSsid} {serverLifetime} (empty otherwise), and for an EST registration authority found by DNS-SD (ixit.est.raDiscovery dns-sd) {estDnsServer} (address:port) {estDomain} (empty otherwise; also $GEISA_EST_DNS_SERVER, $GEISA_EST_DOMAIN, and the RA trust anchor as the file $GEISA_EST_TRUST_FILE), are substituted already shell-quoted; secrets come only through $GEISA_PSK_IDENTITY, $GEISA_PSK_FILE and $GEISA_PSK_HEX (and $GEISA_SERVER_PSK_IDENTITY, $GEISA_SERVER_PSK_FILE, $GEISA_SERVER_PSK_HEX for the server account).',
         },
         manual: { type: 'string', minLength: 1, description: 'Shown to the operator, who presses Enter when done.' },
         timeoutS: {

@@ -8,6 +8,9 @@ import type { CaseMeta, CheckEvent, DeviceIdentityEvent, NoteEvent } from '../re
 import type { Profile } from '../profile/load.js';
 import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { Lwm2mServer } from '../servers/lwm2m-server.js';
+import type { EstServer } from '../est/est-server.js';
+import type { DnsSdResponder } from '../est/dns-sd.js';
+import type { EstCa } from '../pki/est-ca.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
 import { CaseStop } from './outcome.js';
 import { CoapTimeoutError } from '../coap/endpoint.js';
@@ -45,6 +48,27 @@ export interface CaseEnvironment {
   pki?: CasePki;
   /** Another Bootstrap-Server for this case (a second provisioning target); closed with the case. */
   openBootstrapServer(psk: PskCredentials | undefined): Promise<BootstrapServer>;
+  /**
+   * A separate EST registration authority and the DNS-SD responder that names it, closed
+   * with the case; from then on provisioning hands the device the responder's address and
+   * the domain ({estDnsServer}, {estDomain}) and the RA's trust anchor ($GEISA_EST_TRUST_FILE).
+   */
+  openEstRegistrationAuthority(opts: EstRaOptions): Promise<EstRegistrationAuthority>;
+}
+
+export interface EstRaOptions {
+  ca: EstCa;
+  /** The domain the device searches for `_est-coaps._udp.<domain>`. */
+  domain: string;
+  blockSize?: number;
+}
+
+export interface EstRegistrationAuthority {
+  server: EstServer;
+  dns: DnsSdResponder;
+  /** host:port the device is told to query (the harness's advertised host, the responder's port). */
+  dnsServer: string;
+  domain: string;
 }
 
 /** Where to provision the device, when not (only) the case's own Bootstrap-Server. */
@@ -232,6 +256,11 @@ export class CaseContext {
   openBootstrapServer(psk?: PskCredentials): Promise<BootstrapServer> {
     if (psk) this.env.registerSecret(psk.key);
     return this.env.openBootstrapServer(psk);
+  }
+
+  /** An EST registration authority found by DNS-SD, for this case only (CaseEnvironment.openEstRegistrationAuthority). */
+  openEstRegistrationAuthority(opts: EstRaOptions): Promise<EstRegistrationAuthority> {
+    return this.env.openEstRegistrationAuthority(opts);
   }
 
   /** Certificate-mode cases: the case's PKI (run CA, IDevID, server certificates). */

@@ -24,6 +24,11 @@ import { caseBudgetMs } from './budget.js';
 import type { Level } from '../catalog/index.js';
 import { freshPsk, NOSEC, PskTable, type PskCredentials, type ServerSecurity } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey, makeCasePki } from '../pki/case-pki.js';
+import { isIP } from 'node:net';
+import type { ActionParams, ActionSecrets } from '../dut/adapter.js';
+import { EstServer } from '../est/est-server.js';
+import { DnsSdResponder } from '../est/dns-sd.js';
+import type { EstRaOptions, EstRegistrationAuthority } from './context.js';
 
 export interface CaseRunOptions {
   profile: Profile;
@@ -95,6 +100,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
   let dm: Lwm2mServer | undefined;
   let adapter: DutAdapter | undefined;
   const extraServers: BootstrapServer[] = [];
+  const estRas: { close(): Promise<void> }[] = [];
   try {
     const h = opts.profile.harness;
     // The harness retransmits with the DUT's declared parameters: both ends share the link,
@@ -147,18 +153,37 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       });
     }
     adapter = opts.createAdapter(stateDir);
+    const secrets: ActionSecrets = bootstrapPsk
+      ? { pskIdentity: bootstrapPsk.identity, pskKey: bootstrapPsk.key }
+      : pki
+        ? { certificates: { ...(pki.idevid ? { certPem: pki.idevid.certPem, keyPem: pki.idevid.keyPem } : {}), trustPem: pki.bootstrapServerCert.certPem, usage: 3 } }
+        : {};
+    // Mutable: an EST registration authority opened by the case adds where to discover it (and what to trust there).
+    const actionParams: ActionParams = { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port, endpoint: opts.profile.dut.endpoint, stateDir };
+    const openEstRegistrationAuthority = async (o: EstRaOptions): Promise<EstRegistrationAuthority> => {
+      if (!pki) throw new Error('an EST registration authority needs the case PKI (a certificate-mode case)');
+      // The SRV target's A/AAAA record carries the advertised host: it must be an address.
+      if (isIP(h.advertiseHost) === 0) throw new Error(`the DNS-SD responder names the EST server by address, but harness.advertiseHost ${JSON.stringify(h.advertiseHost)} is not an IP address`);
+      const server = await EstServer.open({ ...common, ca: o.ca, manufacturerCaPem: pki.manufacturerCaPem, name: 'est-server', ...(o.blockSize ? { blockSize: o.blockSize } : {}) });
+      estRas.push(server);
+      told(server.endpoint);
+      const dns = await DnsSdResponder.start({ address: h.listenAddress, domain: o.domain, targetAddresses: [h.advertiseHost], estPort: server.port });
+      estRas.push(dns);
+      const dnsServer = isIP(h.advertiseHost) === 6 ? `[${h.advertiseHost}]:${dns.local.port}` : `${h.advertiseHost}:${dns.local.port}`;
+      actionParams.estDnsServer = dnsServer;
+      actionParams.estDomain = o.domain;
+      if (secrets.certificates) secrets.certificates.estTrustPem = o.ca.certPem;
+      return { server, dns, dnsServer, domain: o.domain };
+    };
     const env = {
       meta,
       profile: opts.profile,
       bootstrapServer: bs,
       lwm2mServer: dm,
       adapter,
-      actionParams: { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port, endpoint: opts.profile.dut.endpoint, stateDir },
-      secrets: bootstrapPsk
-        ? { pskIdentity: bootstrapPsk.identity, pskKey: bootstrapPsk.key }
-        : pki
-          ? { certificates: { ...(pki.idevid ? { certPem: pki.idevid.certPem, keyPem: pki.idevid.keyPem } : {}), trustPem: pki.bootstrapServerCert.certPem, usage: 3 } }
-          : {},
+      actionParams,
+      openEstRegistrationAuthority,
+      secrets,
       pki,
       registerSecret: (key: Buffer) => recorder.scrubber.add(key),
       openBootstrapServer: async (p: PskCredentials | undefined) => {
@@ -232,6 +257,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     await bs?.close();
     await dm?.close();
     for (const extra of extraServers) await extra.close();
+    for (const ra of estRas) await ra.close().catch(() => {});
     // What arrived between the verdict and the closing of the sockets.
     recorder.flush();
     rmSync(stateDir, { recursive: true, force: true });

@@ -27,7 +27,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     const account = estAccount(t, est);
     await t.precondition('the device starts and asks for bootstrap over DTLS with its IDevID', () => provisionAndStart(t));
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, 'GEISA-ADM-LWM2M-04');

@@ -1,5 +1,6 @@
 /*
- * Expected sequence (Certificate mode with EST; EST served on the Bootstrap-Server):
+ * Expected sequence (Certificate mode with EST; EST served on the Bootstrap-Server, or with
+ * IXIT raDiscovery dns-sd on a registration authority the device finds by DNS-SD):
  *   (precondition) Security Mode 4 bootstrap; Finish 2.04
  *   device -> BS   DTLS handshake presenting its IDevID (chains to the manufacturer CA), never PSK, never no certificate
  *   device -> BS   (in DTLS) GET /.well-known/est/crts, POST /.well-known/est/sen
@@ -9,7 +10,7 @@ import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeAuthentication } from '../../harness/est/peer-auth.js';
 import { dtlsTrouble } from '../steps.js';
-import { bootstrapMode4, estAccount, estWindowMs, mountEst } from './est.js';
+import { bootstrapMode4, discoveryTrace, estAccount, estWindowMs, expectFirstEst, mountEst } from './est.js';
 
 export default defineCase(
   {
@@ -27,14 +28,22 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
-    const first = await est.service.expect(['crts', 'sen'], estWindowMs(t), t.signal);
+    const first = await expectFirstEst(t, est, ['crts', 'sen'], estWindowMs(t));
     if (!first) {
       // A PSK or certificate-less ClientHello to a certificate-only server fails its handshake: the DTLS layer says how.
-      t.fail('GEISA-ADM-BS-05', `no EST request (crts or sen) reached the EST server on the Bootstrap-Server within ${estWindowMs(t) / 1000} s of Bootstrap-Finish${dtlsTrouble(t.bootstrapServer.dtls)}`);
+      t.fail('GEISA-ADM-BS-05', `no EST request (crts or sen) reached the EST server on ${est.where.text} within ${estWindowMs(t) / 1000} s of Bootstrap-Finish${discoveryTrace(est)}${dtlsTrouble(est.where.dtls)}`);
     }
-    t.note(`EST path: the device used the EST server on the ${first.via} (${first.local.address}:${first.local.port}), ${first.path}`);
+    t.note(`EST path: the device used the EST server on the ${first.via} (${first.local.address}:${first.local.port}), ${first.path}${est.ra ? `; DNS-SD queries: ${est.ra.dns.queries.all.length}` : ''}`);
+    if (est.ra) {
+      // The IXIT says where this device looks for its RA: there the path is no longer open.
+      t.check({ row: 'LWM2M-TRANS-EST-02', level: 'MUST' }, 'the device enrolls at the registration authority it finds by DNS-SD, as the IXIT declares', first.via === 'est-server', {
+        expected: `EST at ${est.ra.server.uri}, found through ${est.ra.dns.serviceName} at ${est.ra.dnsServer}`,
+        observed: `${first.via}: ${first.path}${discoveryTrace(est)}`,
+      });
+      if (first.via !== 'est-server') return;
+    }
     const auth = first.auth;
     t.check('EST-COAPS-02', 'the EST session is authenticated with a client certificate', auth.kind === 'certificate', {
       expected: 'DTLS with a client certificate',

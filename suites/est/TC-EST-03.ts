@@ -26,7 +26,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
     const sen = await t.precondition('an EST enrollment (sen)', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'EST-COAPS-05'));
     const before = est.service.exchanges.all.filter((e) => e.operation === 'crts' && e.answeredWith === '2.05' && e.completeMonoNs < sen.monoNs);

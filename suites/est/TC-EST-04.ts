@@ -38,7 +38,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
     const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-05');
     const csr = sen.csr;

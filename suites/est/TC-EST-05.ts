@@ -26,7 +26,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     await t.precondition('Security Mode 4 bootstrap and enrollment (TC-EST-01, TC-EST-04 judge them)', async () => {
       await bootstrapMode4(t, estAccount(t, est));
     });

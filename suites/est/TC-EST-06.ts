@@ -27,7 +27,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     const other = await createCa('GEISA ADM unrelated CA');
     await t.precondition('Security Mode 4 bootstrap with another CA in /0/x/4', () => bootstrapMode4(t, estAccount(t, est, { serverCertDer: derOfCertificate(other.certPem) })));
     const sen = await t.precondition('an EST enrollment (sen) answered 2.04', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-04'));

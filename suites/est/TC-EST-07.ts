@@ -30,7 +30,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const lifetimeS = estIxit(t.ixit).certificateLifetimeS;
-    const est = mountEst(t, { lifetimeS });
+    const est = await mountEst(t, { lifetimeS });
     await t.precondition('Security Mode 4 bootstrap, enrollment and Register (TC-EST-05 judges them)', async () => {
       await bootstrapMode4(t, estAccount(t, est));
       const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-05');

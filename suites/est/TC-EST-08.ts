@@ -27,7 +27,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     est.service.policies.sen = { kind: 'retry-later', maxAgeSeconds: MAX_AGE_S, times: 1 };
     await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
     const busy = await t.precondition('a first sen, answered 5.03', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'EST-COAPS-04'));

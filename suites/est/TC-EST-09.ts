@@ -24,7 +24,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t);
+    const est = await mountEst(t);
     est.service.policies.sen = { kind: 'reject', code: '4.03' };
     await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
     const refused = await t.precondition('an enrollment attempt (sen)', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-04'));

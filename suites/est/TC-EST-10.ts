@@ -35,7 +35,7 @@ export default defineCase(
     if (!claims(t.profile.ics, 'server.bootstrap-request-trigger')) {
       t.notApplicable("the second pass is started with the Bootstrap-Request Trigger (/1/x/9), which the ICS does not claim ('server.bootstrap-request-trigger')");
     }
-    const est = mountEst(t);
+    const est = await mountEst(t);
     const first = await t.precondition('the first pass: Security Mode 4 bootstrap and enrollment', async () => {
       const plan = await bootstrapMode4(t, estAccount(t, est));
       const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-BS-07');

@@ -28,7 +28,7 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const est = mountEst(t, { blockSize: BLOCK_SIZE });
+    const est = await mountEst(t, { blockSize: BLOCK_SIZE });
     await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
     const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'EST-COAPS-03');
     if (!sen.issued) t.inconclusive(`the enrollment was refused (${sen.answeredWith}: ${sen.refusal ?? ''})`);

@@ -13,45 +13,89 @@ import { EstCa } from '../../harness/pki/est-ca.js';
 import { describeCertificate } from '../../harness/pki/certificates.js';
 import { estIxit, type EstIxit } from '../../harness/profile/load.js';
 import type { ServerAccount } from '../../harness/servers/bootstrap-plan.js';
+import type { DtlsTransport } from '../../harness/dtls/dtls-transport.js';
+import { EST_COAPS_SERVICE } from '../../harness/est/dns-sd.js';
+import type { EstRegistrationAuthority } from '../../harness/runner/context.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { dtlsTrouble, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
 /** /0/x/15 the Bootstrap-Server writes: 2, trust anchor assertion (the EST CA is the anchor /0/x/4 holds). */
 export const EST_CERTIFICATE_USAGE = 2;
 
+/** The domain a device that finds its EST server by DNS-SD is told to search (RFC 6761 reserves .test). */
+export const EST_DNS_SD_DOMAIN = 'geisa-adm.test';
+
 export interface EstSetup {
+  /** The EST resources the device is expected to enroll with (the RA's in dns-sd mode). */
   service: EstService;
   ca: EstCa;
   ixit: EstIxit;
   anchors: TrustAnchor[];
+  /** Where that is, for reasons: "the Bootstrap-Server (coaps://…)" or "the RA found by DNS-SD (coaps://…)". */
+  where: { text: string; dtls: DtlsTransport | undefined };
+  /** dns-sd: the separate registration authority and its DNS-SD responder. */
+  ra?: EstRegistrationAuthority;
+  /**
+   * dns-sd: EST on the Bootstrap-Server too, answering 4.04 as a Bootstrap-Server without
+   * EST would, so a device that enrolls there although told to discover is recorded.
+   */
+  bootstrapService?: EstService;
 }
 
 /**
- * Mounts EST on the Bootstrap-Server. A profile whose device finds its registration
- * authority by DNS-SD is not served by these cases yet: inconclusive, saying so.
+ * Mounts EST where the IXIT says the device finds it: on the Bootstrap-Server, or on a
+ * separate registration authority named by the case's DNS-SD responder (`raDiscovery:
+ * dns-sd`), whose address and domain provisioning then hands the device.
  */
-export function mountEst(t: CaseContext, opts: { lifetimeS?: number; blockSize?: number } = {}): EstSetup {
+export async function mountEst(t: CaseContext, opts: { lifetimeS?: number; blockSize?: number } = {}): Promise<EstSetup> {
   const pki = t.pki;
   if (!pki) throw new Error('EST cases run in certificate mode (security: certificate)');
   const ixit = estIxit(t.ixit);
-  if (ixit.raDiscovery === 'dns-sd') {
-    t.inconclusive('the IXIT says the device finds its EST server by DNS-SD (_est-coaps._udp); these cases serve EST on the Bootstrap-Server only so far');
-  }
   const ca = EstCa.fromCa(pki.runCa, { lifetimeSeconds: opts.lifetimeS ?? 86_400 });
   const anchors: TrustAnchor[] = [
     { label: 'manufacturer', pem: pki.manufacturerCaPem },
     { label: 'est-ca', pem: ca.certPem },
   ];
   const bs = t.bootstrapServer;
-  const service = new EstService({
+  const onBootstrapServer = new EstService({
     via: 'bootstrap-server',
     ca,
     authOf: (remote) => authenticationFromHandshake(handshakeOf(bs.dtls, remote), anchors),
     local: () => bs.endpoint.local,
     ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
   });
-  bs.mountEst(service);
-  return { service, ca, ixit, anchors };
+  bs.mountEst(onBootstrapServer);
+  if (ixit.raDiscovery !== 'dns-sd') return { service: onBootstrapServer, ca, ixit, anchors, where: { text: `the Bootstrap-Server (${bs.uri})`, dtls: bs.dtls } };
+  const why = `this case's EST server is the registration authority found by DNS-SD (${EST_COAPS_SERVICE}.${EST_DNS_SD_DOMAIN}), as the IXIT declares`;
+  for (const op of ['crts', 'sen', 'sren'] as const) onBootstrapServer.policies[op] = { kind: 'reject', code: '4.04', reason: why };
+  const ra = await t.openEstRegistrationAuthority({ ca, domain: EST_DNS_SD_DOMAIN, ...(opts.blockSize ? { blockSize: opts.blockSize } : {}) });
+  t.note(`EST registration authority ${ra.server.uri}, named by the DNS-SD responder at ${ra.dnsServer} for ${ra.dns.serviceName} (SRV → ${ra.dns.targetHost}:${ra.server.port}); the device is provisioned with that DNS server and domain`);
+  return { service: ra.server.service, ca, ixit, anchors, where: { text: `the RA found by DNS-SD (${ra.server.uri})`, dtls: ra.server.dtls }, ra, bootstrapService: onBootstrapServer };
+}
+
+/** What the DNS-SD responder was asked, and any EST request that went to the Bootstrap-Server instead ("" in bootstrap-server mode). */
+export function discoveryTrace(est: EstSetup): string {
+  if (!est.ra) return '';
+  const queries = est.ra.dns.queries.all.map((q) => `${q.questions.map((x) => `${x.type} ${x.name}`).join(', ') || '(unreadable)'} → rcode ${q.rcode}, ${q.answers} answer(s)`);
+  const astray = est.bootstrapService?.exchanges.all ?? [];
+  return `; DNS queries at ${est.ra.dnsServer}: ${queries.length ? queries.join('; ') : 'none'}${astray.length ? `; EST requests sent to the Bootstrap-Server instead: ${astray.map((e) => `${e.path} → ${e.answeredWith ?? 'no answer'}`).join(', ')}` : ''}`;
+}
+
+/**
+ * The first EST exchange at either place EST is served (dns-sd: the RA or, against the
+ * IXIT, the Bootstrap-Server), so a case can say which path the device took.
+ */
+export async function expectFirstEst(t: CaseContext, est: EstSetup, op: EstOperation | EstOperation[], withinMs: number): Promise<EstExchange | undefined> {
+  const services = [est.service, ...(est.bootstrapService ? [est.bootstrapService] : [])];
+  const done = new AbortController();
+  const signal = AbortSignal.any([t.signal, done.signal]);
+  try {
+    const all = services.map((s) => s.expect(op, withinMs, signal));
+    const first = await Promise.race(all.map((p) => p.then((ex) => ex ?? Promise.all(all).then(() => undefined))));
+    return first;
+  } finally {
+    done.abort();
+  }
 }
 
 /** The Security Mode 4 account: /0/x/4 the EST CA (which signed the LwM2M Server's certificate), /0/x/15 = 2. */
@@ -71,12 +115,12 @@ export function estWindowMs(t: CaseContext): number {
   return t.ixit.startupBoundS * 1000;
 }
 
-/** Waits for an EST exchange; a missing one fails `row` with what the Bootstrap-Server's DTLS layer saw. */
+/** Waits for an EST exchange; a missing one fails `row` with what the EST endpoint's DTLS layer (and DNS-SD) saw. */
 export async function expectEst(t: CaseContext, est: EstSetup, op: EstOperation | EstOperation[], withinMs: number, after: string, row: Req): Promise<EstExchange> {
   const ex = await est.service.expect(op, withinMs, t.signal);
   if (!ex) {
     const seen = est.service.exchanges.all.map((e) => `${e.method} ${e.path} → ${e.answeredWith ?? 'no answer'}`);
-    t.fail(row, `no EST ${[op].flat().join('/')} request reached the EST server on the Bootstrap-Server (${t.bootstrapServer.uri}) within ${withinMs / 1000} s of ${after}${seen.length ? `; EST requests seen: ${seen.join(', ')}` : ''}${dtlsTrouble(t.bootstrapServer.dtls)}`);
+    t.fail(row, `no EST ${[op].flat().join('/')} request reached the EST server on ${est.where.text} within ${withinMs / 1000} s of ${after}${seen.length ? `; EST requests seen: ${seen.join(', ')}` : ''}${discoveryTrace(est)}${dtlsTrouble(est.where.dtls)}`);
   }
   t.note(describeExchange(ex));
   return ex;

@@ -3,7 +3,7 @@
  * CLI does) and returns the verdict events. Used by the reference and defect-matrix tests.
  */
 import type { ResultEvent, VerdictEvent } from '../../harness/results/events.js';
-import { defaultSimulatorProfile } from '../../harness/profile/load.js';
+import { defaultSimulatorProfile, type Profile } from '../../harness/profile/load.js';
 import { createSimulatorAdapter, type SimulatorOptions } from '../../harness/dut/simulator-adapter.js';
 import { runSuite } from '../../harness/runner/runner.js';
 import { ALL_CASES } from '../../suites/index.js';
@@ -14,9 +14,10 @@ export interface SimulatorRun {
   exitCode: number;
 }
 
-export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null, variant: SimulatorOptions = {}, ics: Record<string, boolean> = {}): Promise<SimulatorRun> {
+/** `edit`: a profile variant (e.g. another IXIT) the cases and the adapter both see. */
+export async function runOnSimulator(caseIds: readonly string[], defect: string | null = null, variant: SimulatorOptions = {}, ics: Record<string, boolean> = {}, edit: (p: Profile) => Profile = (p) => p): Promise<SimulatorRun> {
   const simulator = defaultSimulatorProfile();
-  const profile = { ...simulator, ics: { ...simulator.ics, ...ics } };
+  const profile = edit({ ...simulator, ics: { ...simulator.ics, ...ics } });
   const cases = caseIds.map((id) => {
     const c = ALL_CASES.find((x) => x.meta.id === id);
     if (!c) throw new Error(`no case ${id}`);
