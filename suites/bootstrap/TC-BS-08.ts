@@ -51,6 +51,7 @@ export default defineCase(
       req: 'LWM2M-CORE-BS-02',
       name: 'gap between the 4.00 to Bootstrap-Request #1 and Bootstrap-Request #2',
       observedMs: gapMs,
+      span: { fromNs: first.monoNs, toNs: next.monoNs },
       minMs: MIN_BACKOFF_MS,
       maxMs: windowMs,
       toleranceMs: TOLERANCE_MS,

@@ -55,6 +55,7 @@ export default defineCase(
       req: 'LWM2M-CORE-BS-15',
       name: 'first Register after Bootstrap-Finish',
       observedMs: afterMs,
+      span: { fromNs: plan.finishMonoNs, toNs: register.monoNs },
       minMs: delayMs,
       maxMs: upperMs,
       window: `Initial Registration Delay Timer /1/${plan.serverIid}/14 = ${INITIAL_DELAY_S} s, at most IXIT startupBoundS ${t.ixit.startupBoundS} s more`,

@@ -111,6 +111,8 @@ export default defineCase(
           req: SHOULD,
           name: `gap between copy #${n - 1} and #${n} doubles the gap before`,
           observedMs: gap,
+          // the doubling compares this gap with the one before: both lie in the span
+          span: { fromNs: copies[copies.length - 3]!.monoNs, toNs: next.monoNs },
           minMs: expected,
           maxMs: expected,
           toleranceMs: toleranceFor(expected),

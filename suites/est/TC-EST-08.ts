@@ -38,6 +38,7 @@ export default defineCase(
       req: 'EST-COAPS-04',
       name: 'the sen after a 5.03 comes no sooner than its Max-Age',
       observedMs: gapMs,
+      span: { fromNs: busy.answeredMonoNs ?? busy.completeMonoNs, toNs: again.monoNs },
       minMs: MAX_AGE_S * 1000,
       maxMs: MAX_AGE_S * 1000 + estWindowMs(t),
       toleranceMs: 250,

@@ -60,6 +60,7 @@ export default defineCase(
         req: RETRY_ROW,
         name: `gap between Register #${n} and #${n + 1}`,
         observedMs: CaseContext.elapsedMs(prev.monoNs, next.monoNs),
+        span: { fromNs: prev.monoNs, toNs: next.monoNs },
         minMs: expectedGap,
         maxMs: upper,
         toleranceMs: RETRY_TOLERANCE_MS,

@@ -70,6 +70,7 @@ export default defineCase(
         req: row,
         name: `gap between Register #${n} and #${n + 1}`,
         observedMs: observed,
+        span: { fromNs: prev.monoNs, toNs: next.monoNs },
         minMs: expectedGap,
         maxMs: upper,
         toleranceMs: RETRY_TOLERANCE_MS,

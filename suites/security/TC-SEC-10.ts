@@ -99,6 +99,8 @@ export default defineCase(
         req: TIMER_VALUES,
         name: n === 2 ? 'first retransmission after the initial timer of 1 s' : `gap before copy #${n} doubles the gap before`,
         observedMs: afterMs,
+        // a doubling compares this gap with the one before: both lie in the span
+        span: { fromNs: (n === 2 ? prev : copies[copies.length - 3]!).monoNs, toNs: next.monoNs },
         minMs: expectedMs,
         maxMs: expectedMs,
         toleranceMs: toleranceFor(expectedMs),
