@@ -66,6 +66,11 @@ await yargs(args)
           default: false,
           describe: 'also write SECRETS-dtls-keylog.txt: the DTLS session keys (NSS key log) that let Wireshark decrypt capture.pcapng; it holds secrets',
         })
+        .option('port-base', {
+          type: 'number',
+          describe:
+            "first UDP port of the run's server ports (one contiguous block; default: a free block chosen at random in 20000-32000), for a lab whose firewall admits one range; a port the profile fixes is kept",
+        })
         .option('pdf', { type: 'boolean', default: false, describe: 'also print report.html to report.pdf (needs Chromium)' }),
     async (a) => {
       const { runCommand } = await import('../harness/cli/run-command.js');
@@ -83,6 +88,7 @@ await yargs(args)
         keylog: a.keylog,
         pdf: a.pdf,
         shard: a.shard,
+        ...(a['port-base'] !== undefined ? { portBase: a['port-base'] } : {}),
       });
       process.exitCode = code;
     },

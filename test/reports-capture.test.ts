@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { encodeCoap, OPTION, pathOptions, queryOptions } from '../harness/coap/message.js';
 import { WireRecorder } from '../harness/recorder/wire-recorder.js';
-import { CAPTURE_NAME, capturePlan, decodeAsHint, ipv6Bytes, renderCapture } from '../harness/recorder/pcapng.js';
+import { CAPTURE_NAME, DECODE_SCRIPT_NAME, capturePlan, decodeAsArgs, decodeAsHint, decodeScript, ipv6Bytes, renderCapture } from '../harness/recorder/pcapng.js';
 import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
 import { parseEventLog } from '../harness/reports/event-log.js';
 import type { DatagramEvent, ResultEvent } from '../harness/results/events.js';
@@ -37,11 +37,33 @@ test('ipv6Bytes reads every textual form', () => {
   expect(() => ipv6Bytes('1:2:3')).toThrow();
 });
 
-test('decodeAsHint: CoAP ports to coap; coaps ports to DTLS, and the decrypted DTLS to CoAP', () => {
+test('decodeAsHint: CoAP ports to coap; coaps ports to DTLS, and the decrypted DTLS to CoAP; a port of the other scheme splits a range', () => {
   expect(decodeAsHint({ coap: [5683, 40000, 5683], coaps: [5684] })).toBe(
-    `tshark -r ${CAPTURE_NAME} -d udp.port==5683,coap -d udp.port==40000,coap -d udp.port==5684,dtls -d dtls.port==5684,coap`,
+    `tshark -r ${CAPTURE_NAME} -d udp.port==5683,coap -d udp.port==5684,dtls -d dtls.port==5684,coap -d udp.port==40000,coap`,
   );
   expect(decodeAsHint({ coap: [], coaps: [] })).toBe('');
+});
+
+test("decodeAsArgs: a run's block is one CoAP range and one DTLS range, whatever ports were left unused; a device's port inside splits it", () => {
+  const block = { coap: [20000, 20001, 20003, 20007], coaps: [20016, 20017, 20020] };
+  expect(decodeAsArgs(block).join(' ')).toBe('-d udp.port==20000-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap');
+  // A device port between two server ports: the range would decode its traffic too.
+  expect(decodeAsArgs(block, [20002, 45000]).join(' ')).toBe(
+    '-d udp.port==20000-20001,coap -d udp.port==20003-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap',
+  );
+  // A device port that is also a server port (a case's device talking to another case's server) does not split.
+  expect(decodeAsArgs(block, [20001]).join(' ')).toBe('-d udp.port==20000-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap');
+});
+
+test('decodeScript: one tshark command on the capture beside it, the key log when there is one, extra arguments passed through', () => {
+  const args = ['-d', 'udp.port==20000-20015,coap', '-d', 'udp.port==20016-20031,dtls', '-d', 'dtls.port==20016-20031,coap'];
+  const plain = decodeScript(args);
+  expect(plain.split('\n').filter((l) => !l.startsWith('#') && l)).toEqual([
+    'd=$(dirname "$0")',
+    `exec tshark -r "$d/${CAPTURE_NAME}" -d udp.port==20000-20015,coap -d udp.port==20016-20031,dtls -d dtls.port==20016-20031,coap "$@"`,
+  ]);
+  expect(plain).toContain('20000-20015 as coap, 20016-20031 as dtls');
+  expect(decodeScript(args, 'SECRETS-dtls-keylog.txt')).toContain(`-o "tls.keylog_file:$d/SECRETS-dtls-keylog.txt" "$@"`);
 });
 
 describeTshark('pcapng capture read back by tshark', () => {
@@ -157,21 +179,54 @@ describeTshark('pcapng capture read back by tshark', () => {
     expect(statSync(keylog).mode & 0o077).toBe(0);
     expect(readFileSync(keylog, 'utf8')).toMatch(/^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$/m);
 
-    // The console names the capture and the decode-as arguments for the servers' OS-chosen ports.
-    const hintLine = /decode with:\s+(tshark .*)$/m.exec(r.stdout);
+    // One short console line names the script beside the capture; the script's decode-as
+    // arguments are ranges: the run's block, one CoAP range and one DTLS range.
+    const hintLine = /decode with:\s+sh (\S+)$/m.exec(r.stdout);
     expect(hintLine).not.toBeNull();
-    const decodeArgs = [...hintLine![1]!.matchAll(/-d (\S+)/g)].flatMap((m) => ['-d', m[1]!]);
+    expect(hintLine![1]).toBe(join(out, DECODE_SCRIPT_NAME));
+    expect(hintLine![0].length).toBeLessThan(120);
+    const script = readFileSync(hintLine![1]!, 'utf8');
+    expect(statSync(hintLine![1]!).mode & 0o111).not.toBe(0);
+    const decodeArgs = [...script.matchAll(/-d (\S+)/g)].flatMap((m) => ['-d', m[1]!]);
+    const ranges = decodeArgs.filter((a) => a.startsWith('udp.port=='));
+    expect(ranges).toEqual([expect.stringMatching(/^udp\.port==\d+(-\d+)?,coap$/), expect.stringMatching(/^udp\.port==\d+(-\d+)?,dtls$/)]);
     const events = parseEventLog(readFileSync(join(out, 'events.jsonl'), 'utf8'));
     const plan = capturePlan(events);
-    for (const p of plan.ports) expect(hintLine![1]).toContain(`udp.port==${p.port},${p.scheme === 'coap' ? 'coap' : 'dtls'}`);
+    // Every server port lies in its scheme's range; the run note names the block.
+    const inRange = (port: number, scheme: string) =>
+      ranges.some((a) => {
+        const m = /==(\d+)(?:-(\d+))?,(\w+)$/.exec(a)!;
+        return Number(m[1]) <= port && port <= Number(m[2] ?? m[1]) && m[3] === scheme;
+      });
+    for (const p of plan.ports) expect(`${p.endpoint} ${p.port} ${inRange(p.port, p.scheme === 'coap' ? 'coap' : 'dtls')}`).toBe(`${p.endpoint} ${p.port} true`);
     expect(plan.ports.some((p) => p.scheme === 'coaps' && p.caseId === 'TC-SEC-01')).toBe(true);
     expect(plan.ports.some((p) => p.scheme === 'coap' && p.caseId === 'TC-BS-01')).toBe(true);
+    expect(events.some((e) => e.type === 'note' && /fake servers listened on UDP ports \d+-\d+/.test(e.text))).toBe(true);
 
     // Every wire datagram of the event log is a packet, with the same bytes, in time order.
     const packets = tshark(file, [], ['udp.payload', 'frame.comment']);
     expect(packets.map((p) => p[0])).toEqual(plan.packets.map((p) => p.event.bytes));
     const dtlsEvents = events.filter((e) => e.type === 'datagram' && e.layer === 'dtls').length;
     expect(packets.filter((p) => p[1]!.startsWith('TC-SEC-01') && p[1]!.includes('(coaps)'))).toHaveLength(dtlsEvents);
+
+    // The script (it decrypts with the run's key log) decodes every datagram: each plaintext
+    // one as CoAP, each DTLS one as DTLS, and every DTLS application record as CoAP inside.
+    const decoded = spawnSync('sh', [hintLine![1]!, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.comment', '-e', '_ws.col.Protocol', '-e', 'coap.mid', '-e', 'dtls.record.content_type'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(decoded.status).toBe(0);
+    const rows = decoded.stdout.split('\n').filter(Boolean).map((l) => l.split('|'));
+    expect(rows).toHaveLength(plan.packets.length);
+    const coapDatagrams = plan.packets.filter((p) => p.scheme === 'coap').length;
+    expect(rows.filter((row) => row[0]!.endsWith('(coap)') && row[1] === 'CoAP' && row[2] !== '')).toHaveLength(coapDatagrams);
+    const dtlsRows = rows.filter((row) => row[0]!.endsWith('(coaps)'));
+    expect(dtlsRows).toHaveLength(dtlsEvents);
+    for (const row of dtlsRows) expect(row[3]).toMatch(/^2[0-5](,2[0-5])*$/);
+    // Application data (content type 23) decrypted: CoAP inside, as many as the harness decrypted.
+    const insideDtls = events.filter((e) => e.type === 'datagram' && e.layer === 'coap' && e.caseId === 'TC-SEC-01').length;
+    expect(insideDtls).toBeGreaterThan(0);
+    expect(dtlsRows.filter((row) => row[1] === 'CoAP' && row[2] !== '')).toHaveLength(insideDtls);
 
     const bootstrapRequests = (extra: string[]) =>
       tshark(file, [...decodeArgs, ...extra, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/bs" && coap.opt.uri_query contains "ep="'], ['frame.comment', 'coap.opt.uri_query']);

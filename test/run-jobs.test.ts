@@ -96,7 +96,7 @@ describe('cases in parallel on the bundled device', () => {
     expect(b.cases.map((c) => c.id)).toEqual(FULL ? a.cases.map((c) => c.id) : SUBSET);
     expect(parallel.status).toBe(serial.status);
     expect(a.run.notes).toEqual([]);
-    expect(b.run.notes.map((n) => n.text)).toEqual([`cases ran up to ${PROFILE_DEFAULTS.simulatorParallel} at once, each with its own fake servers on OS-chosen ports and its own device instance`]);
+    expect(b.run.notes.map((n) => n.text)).toEqual([`cases ran up to ${PROFILE_DEFAULTS.simulatorParallel} at once, each with its own fake servers (on their own ports) and its own device instance`]);
 
     // The parallel run overlapped cases (a case started while another was still running);
     // the serial one never did.

@@ -109,7 +109,7 @@ describe('runSuite with --jobs', () => {
     // Interleaved in the log, yet each case's notes are its own.
     for (const c of run.cases) expect(c.notes.filter((n) => n.text.endsWith(' running')).map((n) => n.text)).toEqual([`${c.meta.id} running`]);
     const runNotes = run.notes.map((n) => n.text);
-    expect(runNotes).toEqual(['cases ran up to 3 at once, each with its own fake servers on OS-chosen ports and its own device instance']);
+    expect(runNotes).toEqual(['cases ran up to 3 at once, each with its own fake servers (on their own ports) and its own device instance']);
   });
 
   test('a case marked alone runs with nothing else in flight (before the others), and is said so in the run notes', async () => {

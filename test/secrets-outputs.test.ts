@@ -177,13 +177,14 @@ test('certificate and EST cases with --keylog: neither the IDevID private key, t
 
   // And the key log does what it is for: tshark decrypts TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 with it.
   if (hasTool('tshark')) {
-    const hint = /decode with:\s+tshark (.*)$/m.exec(run.stdout);
+    // The one console line names the script beside the capture; it decodes the ports' range and decrypts with the key log.
+    const hint = /decode with:\s+sh (\S+)$/m.exec(run.stdout);
     expect(hint).not.toBeNull();
-    const args = [...hint![1]!.matchAll(/-d (\S+)/g)].flatMap((m) => ['-d', m[1]!]);
-    const r = spawnSync('tshark', ['-r', join(run.outDir, CAPTURE_NAME), ...args, '-o', `tls.keylog_file:${join(run.outDir, KEYLOG_NAME)}`, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/bs" && coap.opt.uri_query contains "ep="', '-T', 'fields', '-e', 'frame.comment'], { encoding: 'utf8', timeout: 60_000 });
+    const decode = (extra: string[]) => spawnSync('sh', [hint![1]!, ...extra], { encoding: 'utf8', timeout: 60_000 });
+    const r = decode(['-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/bs" && coap.opt.uri_query contains "ep="', '-T', 'fields', '-e', 'frame.comment']);
     expect(r.stdout.split('\n').filter(Boolean)).toEqual(['TC-SEC-04 in: device -> bootstrap-server (coaps)', 'TC-SEC-05 in: device -> bootstrap-server (coaps)', 'TC-EST-05 in: device -> bootstrap-server (coaps)']);
     // The EST exchange decrypted too: the CSR's POST to sen, Content-Format 286.
-    const est = spawnSync('tshark', ['-r', join(run.outDir, CAPTURE_NAME), ...args, '-o', `tls.keylog_file:${join(run.outDir, KEYLOG_NAME)}`, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/.well-known/est/sen"', '-T', 'fields', '-e', 'coap.opt.ctype', '-e', 'frame.comment'], { encoding: 'utf8', timeout: 60_000 });
+    const est = decode(['-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/.well-known/est/sen"', '-T', 'fields', '-e', 'coap.opt.ctype', '-e', 'frame.comment']);
     expect(est.stdout.split('\n').filter(Boolean)).toEqual(['application/pkcs10\tTC-EST-05 in: device -> bootstrap-server (coaps)']);
   }
 }, 240_000);

@@ -26,10 +26,11 @@ import { HTML_REPORT_NAME, writeHtml } from '../reports/html.js';
 import { CHROMIUM_MISSING, PDF_REPORT_NAME, findChromium, writePdf } from '../reports/pdf.js';
 import { builtInCatalog } from '../reports/catalog.js';
 import { CATALOG_GAPS } from '../../suites/catalog-gaps.js';
-import { CAPTURE_NAME, writeCapture } from '../recorder/pcapng.js';
+import { CAPTURE_NAME, DECODE_SCRIPT_NAME, writeCapture, writeDecodeScript } from '../recorder/pcapng.js';
 import { DtlsKeyLog, KEYLOG_NAME, withDtlsKeyLog } from '../recorder/keylog.js';
 import { renderSummary, colorWanted } from '../reports/console-summary.js';
 import { runSuite } from '../runner/runner.js';
+import { PortBlock, PortBlockError, portsPerLane } from '../runner/port-block.js';
 import type { ConformanceCase } from '../runner/case.js';
 import { buildInteropMatrix, writeInteropMatrix } from '../reports/interop-matrix.js';
 import { EXIT } from '../runner/exit-code.js';
@@ -66,6 +67,8 @@ export interface RunArgs {
   keylog?: boolean;
   /** Also print report.html to report.pdf with Chromium. */
   pdf?: boolean;
+  /** First port of the run's server port block (default: a free block at random); see port-block.ts. */
+  portBase?: number;
 }
 
 export function loadRunProfile(dut: string | undefined): Profile {
@@ -88,6 +91,8 @@ interface DeviceRun {
   profile: Profile;
   outDir: string;
   jobs: number;
+  /** Where its cases' servers listen (reserved before any case runs). */
+  ports?: PortBlock;
 }
 
 /**
@@ -137,6 +142,7 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   try {
     const duts = args.dut === undefined ? [] : typeof args.dut === 'string' ? [args.dut] : [...args.dut];
     if (args.jobs !== undefined && !(Number.isInteger(args.jobs) && args.jobs >= 1)) throw new UsageError(`--jobs must be a whole number >= 1, got ${args.jobs}`);
+    if (args.portBase !== undefined && !(Number.isInteger(args.portBase) && args.portBase >= 1 && args.portBase <= 65535)) throw new UsageError(`--port-base must be a UDP port (1-65535), got ${args.portBase}`);
     // Before any profile is read: a malformed --shard is the cheapest mistake to report.
     const shard = args.shard === undefined ? undefined : parseShard(args.shard);
     const profiles = duts.length === 0 ? [loadRunProfile(undefined)] : loadProfiles(duts);
@@ -168,6 +174,26 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     });
   } catch (e) {
     if (e instanceof ProfileError || e instanceof UsageError) {
+      err.write(`${chalk.red('error:')} ${e.message}\n`);
+      return EXIT.USAGE;
+    }
+    throw e;
+  }
+
+  // Every server port of a device from one block, reserved before any case runs; with
+  // several devices the blocks follow each other from --port-base.
+  const blocks: PortBlock[] = [];
+  try {
+    let next = args.portBase;
+    for (const d of devices) {
+      const block = await PortBlock.reserve({ address: d.profile.harness.listenAddress, perLane: portsPerLane(d.jobs), ...(next !== undefined ? { base: next } : {}) });
+      blocks.push(block);
+      d.ports = block;
+      if (next !== undefined) next = block.last + 1;
+    }
+  } catch (e) {
+    await Promise.all(blocks.map((b) => b.release()));
+    if (e instanceof PortBlockError) {
       err.write(`${chalk.red('error:')} ${e.message}\n`);
       return EXIT.USAGE;
     }
@@ -228,6 +254,7 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     finished = await Promise.all(devices.map(runOne));
   } finally {
     live.stop();
+    await Promise.all(blocks.map((b) => b.release()));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -260,6 +287,14 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
     exitCode = Math.max(exitCode, EXIT.ERROR);
   }
   return exitCode;
+}
+
+/** The run note naming the block, so a report says which range to open or decode. */
+export function describeBlock(b: PortBlock): string {
+  const plain = b.range('plain');
+  const dtls = b.range('dtls');
+  const moved = b.moves.length ? ` (moved from ${b.moves.join('; ')})` : '';
+  return `the fake servers listened on UDP ports ${b.first}-${b.last} of ${b.address}${moved}: CoAP and DNS-SD on ${plain.low}-${plain.high}, DTLS on ${dtls.low}-${dtls.high}, except ports the profile fixes`;
 }
 
 /** Every profile read, every problem of every file reported at once. */
@@ -352,7 +387,8 @@ async function runDevice(device: DeviceRun, ctx: DeviceContext): Promise<DeviceO
         slowNotRun: ctx.slowNotRun,
         expectedFailures: ctx.expectedFailures,
         jobs: device.jobs,
-        notes: ctx.notes,
+        notes: device.ports ? [...ctx.notes, describeBlock(device.ports)] : ctx.notes,
+        ...(device.ports ? { ports: device.ports } : {}),
       }),
     );
     exitCode = summary.exitCode;
@@ -428,7 +464,11 @@ export async function writeRunReports(input: RunReportInput): Promise<RunReportO
     pdf: input.pdf ? await attempt(pdfFile, async () => (await writePdf(results, pdfFile), pdfFile)) : undefined,
   };
   const keylogFile = await attempt(join(outDir, KEYLOG_NAME), () => keylog?.write(outDir));
-  const listed = [input.eventLogFile, wrote.results, wrote.junit, wrote.html, wrote.pdf, capture?.file, keylogFile].filter((f): f is string => f !== undefined && existsSync(f));
+  // After the key log: the script decrypts with it when there is one.
+  const decodeScript = capture?.decodeArgs.length
+    ? await attempt(join(outDir, DECODE_SCRIPT_NAME), () => writeDecodeScript(outDir, capture.decodeArgs, keylogFile ? basename(keylogFile) : undefined))
+    : undefined;
+  const listed = [input.eventLogFile, wrote.results, wrote.junit, wrote.html, wrote.pdf, capture?.file, decodeScript, keylogFile].filter((f): f is string => f !== undefined && existsSync(f));
   const manifest = await attempt(join(outDir, MANIFEST_NAME), () => writeManifest(outDir, listed));
 
   const paths: Record<string, string> = {};
@@ -439,7 +479,8 @@ export async function writeRunReports(input: RunReportInput): Promise<RunReportO
   if (wrote.pdf) paths['pdf'] = wrote.pdf;
   if (capture) {
     paths['capture'] = capture.file;
-    if (capture.hint) paths['decode with'] = capture.hint;
+    // One short line: the script holds the (range) decode-as arguments and the key log.
+    if (decodeScript) paths['decode with'] = `sh ${decodeScript}`;
   }
   if (keylogFile) paths['DTLS key log (SECRETS)'] = keylogFile;
   if (manifest) paths['manifest'] = manifest;

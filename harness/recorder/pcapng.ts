@@ -19,11 +19,15 @@
  * Description Block (LINKTYPE_RAW: each packet starts at its IPv4 or IPv6 header,
  * nanosecond timestamps), one Enhanced Packet Block per datagram. Little-endian.
  */
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeFileAtomic } from '../results/atomic-write.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { DatagramEvent, ResultEvent } from '../results/events.js';
 
 export const CAPTURE_NAME = 'capture.pcapng';
+/** Beside the capture: the one tshark command that decodes it (decodeScript). */
+export const DECODE_SCRIPT_NAME = 'decode-capture.sh';
 
 const BLOCK_SHB = 0x0a0d0d0a;
 const BLOCK_IDB = 0x00000001;
@@ -66,6 +70,8 @@ export interface CaptureSummary {
   decodeAs: DecodeAsPorts;
   /** The tshark command line that decodes the capture (see decodeAsHint). */
   hint: string;
+  /** Its decode-as arguments alone. */
+  decodeArgs: string[];
 }
 
 export interface CaptureOptions {
@@ -74,14 +80,58 @@ export interface CaptureOptions {
 }
 
 /**
- * The decode-as arguments for the capture: the fake servers listen on OS-chosen ports, so
- * tshark cannot know by port that they speak CoAP (or DTLS). Empty string when no port.
+ * The decode-as arguments for the capture: the fake servers listen on ports of the run's
+ * block (or OS-chosen ones), not CoAP's registered ones, so tshark must be told by port
+ * that they speak CoAP (or DTLS). Neighbouring ports of one scheme become one range
+ * (`udp.port==A-B`): a run's block is then one CoAP range and one DTLS range. A range
+ * never spans a port of the other scheme nor a port in `avoid` (the devices' ports: a
+ * range over a device's port would decode its other traffic too).
  */
-export function decodeAsHint(ports: DecodeAsPorts, file = CAPTURE_NAME): string {
+export function decodeAsArgs(ports: DecodeAsPorts, avoid: readonly number[] = []): string[] {
+  const all = [...uniq(ports.coap).map((port) => ({ port, coaps: false })), ...uniq(ports.coaps).map((port) => ({ port, coaps: true }))].sort((a, b) => a.port - b.port);
+  const blocked = uniq([...avoid]).filter((p) => !all.some((a) => a.port === p));
+  const ranges: { low: number; high: number; coaps: boolean }[] = [];
+  for (const p of all) {
+    const last = ranges[ranges.length - 1];
+    if (last && last.coaps === p.coaps && !blocked.some((b) => b > last.high && b < p.port)) last.high = p.port;
+    else ranges.push({ low: p.port, high: p.port, coaps: p.coaps });
+  }
+  const sel = (r: { low: number; high: number }) => (r.low === r.high ? `${r.low}` : `${r.low}-${r.high}`);
   // For coaps: UDP to DTLS, then the decrypted DTLS application data (with the key log) to CoAP.
-  const args = [...uniq(ports.coap).map((p) => `-d udp.port==${p},coap`), ...uniq(ports.coaps).map((p) => `-d udp.port==${p},dtls -d dtls.port==${p},coap`)];
+  return ranges.flatMap((r) => (r.coaps ? ['-d', `udp.port==${sel(r)},dtls`, '-d', `dtls.port==${sel(r)},coap`] : ['-d', `udp.port==${sel(r)},coap`]));
+}
+
+/** `tshark -r FILE` and the decode-as arguments; empty string when no port. */
+export function decodeAsHint(ports: DecodeAsPorts, file = CAPTURE_NAME, avoid: readonly number[] = []): string {
+  const args = decodeAsArgs(ports, avoid);
   if (args.length === 0) return '';
   return `tshark -r ${file} ${args.join(' ')}`;
+}
+
+/**
+ * The shell file written beside the capture: one tshark command that decodes it (and, when
+ * the run wrote a key log, decrypts its DTLS), extra tshark arguments passed through. Names
+ * files relative to itself, so the folder can be moved or handed on whole.
+ */
+export function decodeScript(decodeArgs: readonly string[], keylogName?: string): string {
+  const ranges = decodeArgs.filter((a) => a.startsWith('udp.port==')).map((a) => a.slice('udp.port=='.length).replace(',', ' as '));
+  const args = [...decodeArgs, ...(keylogName ? ['-o', `"tls.keylog_file:$d/${keylogName}"`] : [])];
+  return [
+    '#!/bin/sh',
+    `# Decodes ${CAPTURE_NAME} beside this file with tshark: the harness's server ports ${ranges.join(', ') || '(none)'}${keylogName ? `; DTLS decrypted with the key log ${keylogName}` : ''}.`,
+    `# More tshark arguments pass through: sh ${DECODE_SCRIPT_NAME} -Y coap -V. Wireshark takes the same -d${keylogName ? ' and -o' : ''} arguments: wireshark -r ${CAPTURE_NAME} ...`,
+    'd=$(dirname "$0")',
+    `exec tshark -r "$d/${CAPTURE_NAME}" ${args.join(' ')} "$@"`,
+    '',
+  ].join('\n');
+}
+
+/** Writes decodeScript beside the capture (executable); returns its path. */
+export function writeDecodeScript(dir: string, decodeArgs: readonly string[], keylogName?: string): string {
+  const file = join(dir, DECODE_SCRIPT_NAME);
+  writeFileAtomic(file, decodeScript(decodeArgs, keylogName));
+  chmodSync(file, 0o755);
+  return file;
 }
 
 function uniq(ports: number[]): number[] {
@@ -146,13 +196,15 @@ export function decodeAsPorts(ports: readonly CapturePort[]): DecodeAsPorts {
 export function renderCapture(events: readonly ResultEvent[], opts: CaptureOptions = {}): { bytes: Buffer; summary: Omit<CaptureSummary, 'file'> } {
   const plan = capturePlan(events);
   const decodeAs = decodeAsPorts(plan.ports);
-  const hint = decodeAsHint(decodeAs);
+  const peerPorts = plan.packets.map((p) => (p.event.direction === 'in' ? p.src.port : p.dst.port));
+  const decodeArgs = decodeAsArgs(decodeAs, peerPorts);
+  const hint = decodeAsHint(decodeAs, CAPTURE_NAME, peerPorts);
   const redactedPackets = plan.packets.filter((p) => p.event.redacted).length;
   const start = events.find((e) => e.type === 'run-start');
   const application = opts.application ?? (start && start.type === 'run-start' ? `geisa-adm ${start.toolVersion}${start.gitCommit ? ` (${start.gitCommit})` : ''}` : undefined);
   const shbComments = [
     'geisa-adm run capture: every UDP datagram the fake LwM2M Bootstrap-Server and LwM2M Server sent or received, one packet each, with the case id and direction in its comment.',
-    `Fake servers' ports (OS-chosen, so decode by port): CoAP ${decodeAs.coap.join(', ') || 'none'}; CoAP over DTLS (coaps) ${decodeAs.coaps.join(', ') || 'none'}.`,
+    `Fake servers' ports (not CoAP's registered ones, so decode by port): CoAP ${decodeAs.coap.join(', ') || 'none'}; CoAP over DTLS (coaps) ${decodeAs.coaps.join(', ') || 'none'}.`,
     ...(hint ? [`Decode with: ${hint}`] : []),
     'IP and UDP headers are synthesised (the harness sees UDP payloads and socket addresses only); checksums are computed over the captured bytes. Timestamps are the run start wall clock plus the monotonic time of each datagram.',
     redactedPackets > 0
@@ -190,7 +242,7 @@ export function renderCapture(events: readonly ResultEvent[], opts: CaptureOptio
   }
   return {
     bytes: Buffer.concat(blocks),
-    summary: { packets: plan.packets.length, redactedPackets, insideDtls: plan.insideDtls, ports: plan.ports, decodeAs, hint },
+    summary: { packets: plan.packets.length, redactedPackets, insideDtls: plan.insideDtls, ports: plan.ports, decodeAs, hint, decodeArgs },
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Runs one case: fresh fake servers on OS-chosen ports (or the profile's), a fresh device
+ * Runs one case: fresh fake servers on ports of the run's block (or OS-chosen, or the profile's), a fresh device
  * adapter, the case body under a pausable timeout, then teardown that always runs. The
  * verdict is computed here from what the body recorded, worst first.
  */
@@ -29,6 +29,7 @@ import type { ActionParams, ActionSecrets } from '../dut/adapter.js';
 import { EstServer } from '../est/est-server.js';
 import { DnsSdResponder } from '../est/dns-sd.js';
 import type { EstRaOptions, EstRegistrationAuthority } from './context.js';
+import type { PortLane, PortSource } from './port-block.js';
 
 export interface CaseRunOptions {
   profile: Profile;
@@ -40,6 +41,8 @@ export interface CaseRunOptions {
   workDir?: string;
   /** Told each fake server of the case once it listens (the fuzzer aims at them). */
   onServerOpen?: (server: { name: string; address: string; port: number; scheme: 'coap' | 'coaps' }) => void;
+  /** The run's port block (port-block.ts); absent: OS-chosen ports. A port the profile fixes is used as it is. */
+  ports?: PortSource;
 }
 
 /** Decides applicability from the ICS before anything is started. */
@@ -108,6 +111,9 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const c0 = opts.profile.ixit.coap;
     const params = { ackTimeoutMs: c0.ackTimeoutS * 1000, ackRandomFactor: c0.ackRandomFactor, maxRetransmit: c0.maxRetransmit, nstart: c0.nstart };
     const common = { listenAddress: h.listenAddress, advertiseHost: h.advertiseHost, params, tap: recorder.tap };
+    const laneOf = (s: ServerSecurity): PortLane => (s.mode === 'nosec' ? 'plain' : 'dtls');
+    const onPort = <S extends { close(): Promise<void> }>(fixed: number, lane: PortLane, open: (port: number) => Promise<S>): Promise<S> =>
+      fixed !== 0 || !opts.ports ? open(fixed) : opts.ports.withPort(lane, open);
     // DTLS cases: the device is provisioned with fresh Bootstrap-Server credentials (or the
     // fixed ones a profile declares), the LwM2M Server learns what the Bootstrap-Server writes.
     let bootstrapPsk: PskCredentials | undefined;
@@ -136,10 +142,10 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       bsSecurity = { mode: 'certificate', certPem: pki.bootstrapServerCert.certPem, keyPem: pki.bootstrapServerCert.keyPem, trustedClientCaPem: bsClientCas };
       dmSecurity = { mode: 'certificate', certPem: pki.lwm2mServerCert.certPem, keyPem: pki.lwm2mServerCert.keyPem, trustedClientCaPem: pki.runCa.certPem };
     }
-    bs = await BootstrapServer.open({ ...common, port: h.bootstrapPort, security: bsSecurity });
+    bs = await onPort(h.bootstrapPort, laneOf(bsSecurity), (port) => BootstrapServer.open({ ...common, port, security: bsSecurity }));
     // The device is provisioned with this certificate under Certificate Usage 3 (secrets below): a refusal is explained against it.
     if (pki) bs.dtls?.expectServerCertificate({ der: derOfCertificate(pki.bootstrapServerCert.certPem), usage: 3, resource: "its Bootstrap-Server account's /0/x/4 (provisioned)" });
-    dm = await Lwm2mServer.open({ ...common, port: h.serverPort, security: dmSecurity });
+    dm = await onPort(h.serverPort, laneOf(dmSecurity), (port) => Lwm2mServer.open({ ...common, port, security: dmSecurity }));
     const told = (ep: { name: string; local: { address: string; port: number }; scheme: 'coap' | 'coaps' }) => opts.onServerOpen?.({ name: ep.name, address: ep.local.address, port: ep.local.port, scheme: ep.scheme });
     told(bs.endpoint);
     told(dm.endpoint);
@@ -164,10 +170,12 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       if (!pki) throw new Error('an EST registration authority needs the case PKI (a certificate-mode case)');
       // The SRV target's A/AAAA record carries the advertised host: it must be an address.
       if (isIP(h.advertiseHost) === 0) throw new Error(`the DNS-SD responder names the EST server by address, but harness.advertiseHost ${JSON.stringify(h.advertiseHost)} is not an IP address`);
-      const server = await EstServer.open({ ...common, ca: o.ca, manufacturerCaPem: pki.manufacturerCaPem, name: 'est-server', ...(o.blockSize ? { blockSize: o.blockSize } : {}) });
+      const server = await onPort(0, 'dtls', (port) =>
+        EstServer.open({ ...common, port, ca: o.ca, manufacturerCaPem: pki.manufacturerCaPem, name: 'est-server', ...(o.blockSize ? { blockSize: o.blockSize } : {}) }),
+      );
       estRas.push(server);
       told(server.endpoint);
-      const dns = await DnsSdResponder.start({ address: h.listenAddress, domain: o.domain, targetAddresses: [h.advertiseHost], estPort: server.port });
+      const dns = await onPort(0, 'plain', (port) => DnsSdResponder.start({ address: h.listenAddress, port, domain: o.domain, targetAddresses: [h.advertiseHost], estPort: server.port }));
       estRas.push(dns);
       const dnsServer = isIP(h.advertiseHost) === 6 ? `[${h.advertiseHost}]:${dns.local.port}` : `${h.advertiseHost}:${dns.local.port}`;
       actionParams.estDnsServer = dnsServer;
@@ -190,7 +198,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
         const table = new PskTable();
         if (p) table.set(p.identity, p.key);
         const security: ServerSecurity = p ? { mode: 'psk', table } : NOSEC;
-        const extra = await BootstrapServer.open({ ...common, port: 0, security }, `bootstrap-server-${extraServers.length + 2}`);
+        const extra = await onPort(0, laneOf(security), (port) => BootstrapServer.open({ ...common, port, security }, `bootstrap-server-${extraServers.length + 2}`));
         extraServers.push(extra);
         told(extra.endpoint);
         return extra;

@@ -1,6 +1,6 @@
 /**
  * Runs a list of cases and emits the run's result events, one case at a time or up to
- * `jobs` at once. Cases are independent (own servers on OS-chosen ports, own device
+ * `jobs` at once. Cases are independent (own servers on their own ports, own device
  * instance, own state folder), so an interrupted run still has a complete record of every
  * case that finished. Every event of a case carries its id, so events of concurrent cases
  * interleave in the log yet stay attributable; the reports list cases in selection order
@@ -19,6 +19,7 @@ import { CaseStop } from './outcome.js';
 import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type CaseResult } from './exit-code.js';
 import { gitCommit, toolVersion } from './tool-info.js';
 import { runPool } from './pool.js';
+import type { PortSource } from './port-block.js';
 import { HARNESS_STALL } from './context.js';
 
 export interface RunOptions {
@@ -43,6 +44,8 @@ export interface RunOptions {
   jobs?: number;
   /** Run notes the caller adds to every report (e.g. which shard of the selection this is). */
   notes?: readonly string[];
+  /** The run's port block (port-block.ts) the cases' servers bind in; absent: OS-chosen ports. */
+  ports?: PortSource;
 }
 
 export interface RunSummary {
@@ -91,7 +94,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       type: 'note',
       caseId: null,
       source: 'harness',
-      text: `cases ran up to ${jobs} at once, each with its own fake servers on OS-chosen ports and its own device instance${lone.length ? `; ${lone.join(', ')} ran with no other case in flight` : ''}`,
+      text: `cases ran up to ${jobs} at once, each with its own fake servers (on their own ports) and its own device instance${lone.length ? `; ${lone.join(', ')} ran with no other case in flight` : ''}`,
       monoNs: process.hrtime.bigint().toString(),
     });
   }
@@ -107,7 +110,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       const c = opts.cases[i]!;
       opts.onCaseStart?.(c);
       try {
-        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir });
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}) });
         return resultOf(c, v);
       } catch (e) {
         if (e instanceof CaseStop) {
@@ -141,7 +144,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
         });
       };
       try {
-        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir });
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}) });
         ran[k] = resultOf(c, v);
       } catch (e) {
         if (!(e instanceof CaseStop)) throw e;
