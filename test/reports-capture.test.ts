@@ -187,7 +187,8 @@ describeTshark('pcapng capture read back by tshark', () => {
     expect(hintLine![0].length).toBeLessThan(120);
     const script = readFileSync(hintLine![1]!, 'utf8');
     expect(statSync(hintLine![1]!).mode & 0o111).not.toBe(0);
-    const decodeArgs = [...script.matchAll(/-d (\S+)/g)].flatMap((m) => ['-d', m[1]!]);
+    const command = script.split('\n').find((l) => l.startsWith('exec tshark '))!;
+    const decodeArgs = [...command.matchAll(/-d (\S+)/g)].flatMap((m) => ['-d', m[1]!]);
     const ranges = decodeArgs.filter((a) => a.startsWith('udp.port=='));
     expect(ranges).toEqual([expect.stringMatching(/^udp\.port==\d+(-\d+)?,coap$/), expect.stringMatching(/^udp\.port==\d+(-\d+)?,dtls$/)]);
     const events = parseEventLog(readFileSync(join(out, 'events.jsonl'), 'utf8'));

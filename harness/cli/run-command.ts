@@ -384,6 +384,7 @@ async function runDevice(device: DeviceRun, ctx: DeviceContext): Promise<DeviceO
         strict: args.strict,
         workDir,
         onCaseStart: (c) => live.caseStarted(c, label),
+        onCasePause: (id, awaiting) => live.casePaused(id, awaiting, label),
         slowNotRun: ctx.slowNotRun,
         expectedFailures: ctx.expectedFailures,
         jobs: device.jobs,

@@ -70,8 +70,8 @@ export interface ActionSecrets {
 export interface ActionHooks {
   /** Evidence: adapter output and operator actions go into the case trace. */
   note(source: 'adapter' | 'operator', text: string): void;
-  /** The case timeout stops running while an operator works. */
-  pauseTimeout(): void;
+  /** The case timeout stops running while an operator works; `awaiting` says what the operator was asked (for the live line). */
+  pauseTimeout(awaiting?: string): void;
   resumeTimeout(): void;
 }
 

@@ -90,7 +90,7 @@ export class ManualAdapter implements DutAdapter {
     );
     if (credentials) hooks.note('operator', `operator shown PSK identity "${secrets.pskIdentity}" and its key (${fingerprint(secrets.pskKey!)})`);
     if (serverPsk) hooks.note('operator', `operator shown server PSK identity "${serverPsk.identity}" and its key (${fingerprint(serverPsk.key)}) for ${params.serverUri}`);
-    hooks.pauseTimeout();
+    hooks.pauseTimeout(`${action}: ${instruction}`);
     let answer: string;
     try {
       answer = await readLine(this.input);

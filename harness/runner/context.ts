@@ -39,7 +39,7 @@ export interface CaseEnvironment {
   signal: AbortSignal;
   loop: LoopMonitor;
   emit(e: CheckEvent | NoteEvent | DeviceIdentityEvent): void;
-  pauseTimeout(): void;
+  pauseTimeout(awaiting?: string): void;
   resumeTimeout(): void;
   scrub(text: string): string;
   /** A key the harness made: scrubbed from every datagram and text from now on. */
@@ -122,7 +122,7 @@ export class DeviceControl {
   private hooks(): ActionHooks {
     return {
       note: (source, text) => this.env.emit({ type: 'note', caseId: this.env.meta.id, source, text: this.env.scrub(text), monoNs: process.hrtime.bigint().toString() }),
-      pauseTimeout: () => this.env.pauseTimeout(),
+      pauseTimeout: (awaiting) => this.env.pauseTimeout(awaiting),
       resumeTimeout: () => this.env.resumeTimeout(),
     };
   }

@@ -43,6 +43,8 @@ export interface CaseRunOptions {
   onServerOpen?: (server: { name: string; address: string; port: number; scheme: 'coap' | 'coaps' }) => void;
   /** The run's port block (port-block.ts); absent: OS-chosen ports. A port the profile fixes is used as it is. */
   ports?: PortSource;
+  /** The case's bound paused while an operator acts (what is awaited), then resumed (undefined): for the live line. */
+  onPause?: (awaiting: string | undefined) => void;
 }
 
 /** Decides applicability from the ICS before anything is started. */
@@ -206,8 +208,14 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       signal: caseAbort.signal,
       loop,
       emit: opts.emit,
-      pauseTimeout: () => timeout.pause(),
-      resumeTimeout: () => timeout.resume(),
+      pauseTimeout: (awaiting?: string) => {
+        timeout.pause();
+        opts.onPause?.(awaiting ?? 'an operator action');
+      },
+      resumeTimeout: () => {
+        timeout.resume();
+        opts.onPause?.(undefined);
+      },
       scrub,
     };
     t = new CaseContext(env);

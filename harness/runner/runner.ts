@@ -46,6 +46,8 @@ export interface RunOptions {
   notes?: readonly string[];
   /** The run's port block (port-block.ts) the cases' servers bind in; absent: OS-chosen ports. */
   ports?: PortSource;
+  /** A case's bound paused while an operator acts (what is awaited), or resumed (undefined). */
+  onCasePause?: (caseId: string, awaiting: string | undefined) => void;
 }
 
 export interface RunSummary {
@@ -110,7 +112,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       const c = opts.cases[i]!;
       opts.onCaseStart?.(c);
       try {
-        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}) });
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}), onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting) });
         return resultOf(c, v);
       } catch (e) {
         if (e instanceof CaseStop) {
@@ -144,7 +146,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
         });
       };
       try {
-        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}) });
+        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}), onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting) });
         ran[k] = resultOf(c, v);
       } catch (e) {
         if (!(e instanceof CaseStop)) throw e;
