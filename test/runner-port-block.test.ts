@@ -78,6 +78,15 @@ test('a fixed base over a port in use is refused, naming the port, never moved',
   await expect(reserve({ base: 65530 })).rejects.toThrow('must lie within 1-65535');
 });
 
+test("ports a profile fixes for its servers are never in the block: a random block moves off them, a fixed base over one is refused", async () => {
+  // Any port number will do: the block never binds it, so it need not be free.
+  const fixedByProfile = (await osPort()) - 2;
+  const b = await reserve({ exclude: [fixedByProfile], pickBase: (attempt) => (attempt === 0 ? fixedByProfile - 1 : 20000 + Math.floor(Math.random() * 10000)) });
+  expect(b.moves[0]).toBe(`${fixedByProfile - 1}-${fixedByProfile + 6}: port ${fixedByProfile} fixed by a profile`);
+  expect(fixedByProfile >= b.first && fixedByProfile <= b.last).toBe(false);
+  await expect(reserve({ exclude: [fixedByProfile], base: fixedByProfile })).rejects.toThrow(`contains port ${fixedByProfile}, which a profile fixes for a server`);
+});
+
 test('servers get ports of their lane, least recently used first; a closed server gives its port back to the block', async () => {
   const b = await reserve();
   const plain = b.range('plain');

@@ -185,8 +185,9 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
   const blocks: PortBlock[] = [];
   try {
     let next = args.portBase;
+    const fixed = devices.flatMap((d) => [d.profile.harness.bootstrapPort, d.profile.harness.serverPort]).filter((p) => p !== 0);
     for (const d of devices) {
-      const block = await PortBlock.reserve({ address: d.profile.harness.listenAddress, perLane: portsPerLane(d.jobs), ...(next !== undefined ? { base: next } : {}) });
+      const block = await PortBlock.reserve({ address: d.profile.harness.listenAddress, perLane: portsPerLane(d.jobs), exclude: fixed, ...(next !== undefined ? { base: next } : {}) });
       blocks.push(block);
       d.ports = block;
       if (next !== undefined) next = block.last + 1;

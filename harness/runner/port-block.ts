@@ -28,6 +28,8 @@ export interface PortBlockOptions {
   pickBase?: (attempt: number) => number;
   /** Bases tried before giving up (default 20). */
   attempts?: number;
+  /** Ports the block must not contain: those a profile fixes for its servers (they bind them themselves). */
+  exclude?: readonly number[];
 }
 
 /** Below Linux's ephemeral range (32768-60999), where the OS hands out client ports. */
@@ -91,6 +93,8 @@ export class PortBlock implements PortSource {
       if (!Number.isInteger(opts.base) || opts.base < 1 || opts.base + size - 1 > 65535) {
         throw new PortBlockError(`port base ${opts.base}: the block of ${size} ports must lie within 1-65535`);
       }
+      const fixed = (opts.exclude ?? []).find((p) => p >= opts.base! && p < opts.base! + size);
+      if (fixed !== undefined) throw new PortBlockError(`port base ${opts.base}: the block ${opts.base}-${opts.base + size - 1} contains port ${fixed}, which a profile fixes for a server; choose a base outside it`);
       const got = await bindAll(opts.address, opts.base, size);
       if ('busy' in got) {
         throw new PortBlockError(`port base ${opts.base}: port ${got.busy} of the block ${opts.base}-${opts.base + size - 1} on ${opts.address} is not free (${got.error}); free it or choose another base`);
@@ -103,6 +107,11 @@ export class PortBlock implements PortSource {
     for (let attempt = 0; attempt < attempts; attempt += 1) {
       const base = pick(attempt);
       if (!Number.isInteger(base) || base < 1 || base + size - 1 > 65535) continue;
+      const fixed = (opts.exclude ?? []).find((p) => p >= base && p < base + size);
+      if (fixed !== undefined) {
+        moves.push(`${base}-${base + size - 1}: port ${fixed} fixed by a profile`);
+        continue;
+      }
       const got = await bindAll(opts.address, base, size);
       if ('sockets' in got) return new PortBlock(opts.address, base, opts.perLane, got.sockets, moves);
       moves.push(`${base}-${base + size - 1}: port ${got.busy} in use`);
