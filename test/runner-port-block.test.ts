@@ -4,7 +4,14 @@
  * held again when a server closes, and let go at the end. Real UDP sockets on 127.0.0.1;
  * the ports in play come from the OS (a socket bound to port 0), never a fixed number.
  */
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { EXIT } from '../harness/runner/exit-code.js';
+import { capturePlan } from '../harness/recorder/pcapng.js';
+import { parseEventLog } from '../harness/reports/event-log.js';
 import { PortBlock, PortBlockError, portsPerLane } from '../harness/runner/port-block.js';
 
 const HOST = '127.0.0.1';
@@ -134,4 +141,49 @@ test('a port another process took meanwhile is skipped and never handed out agai
   const again = await b.withPort('plain', server);
   expect(again.port).toBe(b.range('plain').low + 1);
   await again.close();
+});
+
+describe('geisa-adm run --port-base', () => {
+  const CLI = resolve('dist/bin/geisa-adm.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'run', '--cases', 'TC-BS-01', '--out', mkdtempSync(join(tmpdir(), 'geisa-port-base-')), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+
+  test("a free base: every server of the run listens in the block from it, plaintext below, DTLS above, and the run note names it", async () => {
+    // A range free a moment ago: found by reserving a block, then letting it go.
+    const probe = await PortBlock.reserve({ address: HOST, perLane: portsPerLane(2) });
+    const base = probe.first;
+    await probe.release();
+    const out = mkdtempSync(join(tmpdir(), 'geisa-port-base-'));
+    const r = spawnSync(process.execPath, [CLI, 'run', '--cases', 'TC-BS-01,TC-SEC-01', '--jobs', '2', '--port-base', String(base), '--out', out], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 });
+    expect(r.stdout).toMatch(/TC-BS-01 PASS/);
+    expect(r.stdout).toMatch(/TC-SEC-01 PASS/);
+    const events = parseEventLog(readFileSync(join(out, 'events.jsonl'), 'utf8'));
+    const ports = capturePlan(events).ports;
+    expect(ports.length).toBeGreaterThanOrEqual(3);
+    const half = portsPerLane(2);
+    for (const p of ports) {
+      const [low, high] = p.scheme === 'coap' ? [base, base + half - 1] : [base + half, base + 2 * half - 1];
+      expect(`${p.caseId} ${p.endpoint} ${p.port >= low && p.port <= high}`).toBe(`${p.caseId} ${p.endpoint} true`);
+    }
+    const note = events.find((e) => e.type === 'note' && e.text.startsWith('the fake servers listened on UDP ports'));
+    expect(note && note.type === 'note' && note.text).toBe(
+      `the fake servers listened on UDP ports ${base}-${base + 2 * half - 1} of ${HOST}: CoAP and DNS-SD on ${base}-${base + half - 1}, DTLS on ${base + half}-${base + 2 * half - 1}, except ports the profile fixes`,
+    );
+    // Let go at the end of the run.
+    const again = await PortBlock.reserve({ address: HOST, perLane: half, base });
+    await again.release();
+  }, 150_000);
+
+  test('not a port: a usage error naming the flag', () => {
+    const r = run(['--port-base', '70000']);
+    expect(r.status).toBe(EXIT.USAGE);
+    expect(r.stderr).toBe('error: --port-base must be a UDP port (1-65535), got 70000\n');
+  });
+
+  test('a block over a port in use: refused before any case runs, naming the port, no stack trace', async () => {
+    const busy = await osPort();
+    const r = run(['--port-base', String(busy - 1)]);
+    expect(r.status).toBe(EXIT.USAGE);
+    expect(r.stderr).toMatch(new RegExp(`^error: port base ${busy - 1}: port ${busy} of the block ${busy - 1}-\\d+ on 127\\.0\\.0\\.1 is not free \\(EADDRINUSE\\); free it or choose another base\\n$`));
+    expect(r.stdout).not.toContain('TC-BS-01');
+  });
 });
