@@ -123,8 +123,8 @@ export const PROFILE_SCHEMA = {
           description:
             'Host the device must contact (written into URIs); defaults to listenAddress, and is required when that is 0.0.0.0 or ::.',
         },
-        bootstrapPort: port('UDP port of the fake Bootstrap-Server; 0 lets the OS choose.'),
-        serverPort: port('UDP port of the fake LwM2M Server; 0 lets the OS choose.'),
+        bootstrapPort: port('UDP port of the fake Bootstrap-Server; 0: a port of the port block of the run (random, or from --port-base).'),
+        serverPort: port('UDP port of the fake LwM2M Server; 0: a port of the port block of the run (random, or from --port-base).'),
       },
     },
     ixit: {
