@@ -10,7 +10,7 @@ import { defaultSimulatorProfile, parseProfile } from '../harness/profile/load.j
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runSuite } from '../harness/runner/runner.js';
-import { runPool } from '../harness/runner/pool.js';
+import { runPool, takeOrder } from '../harness/runner/pool.js';
 import { EXIT, INTERRUPTED_REASON } from '../harness/runner/exit-code.js';
 import { foldEvents } from '../harness/reports/run-record.js';
 import type { ResultEvent } from '../harness/results/events.js';
@@ -238,6 +238,42 @@ describe('runPool', () => {
     );
     expect(log.slice(0, 3)).toEqual(['start L with 0 in flight', 'end L', 'start a with 0 in flight']);
     expect(log).toContain('start b with 1 in flight');
+  });
+});
+
+describe('runPool longest first', () => {
+  test('with a weight, lone jobs are taken first, then heaviest first (ties in job order); results stay in job order', async () => {
+    const taken: string[] = [];
+    const weights: Record<string, number> = { a: 1, b: 5, L: 0, c: 5, d: 9 };
+    const out = await runPool(
+      ['a', 'b', 'L', 'c', 'd'],
+      2,
+      async (job) => {
+        taken.push(job);
+        await Promise.resolve();
+        return job.toUpperCase();
+      },
+      { alone: (job) => job === 'L', weight: (job) => weights[job]! },
+    );
+    expect(taken).toEqual(['L', 'd', 'b', 'c', 'a']);
+    expect(out).toEqual(['A', 'B', 'L', 'C', 'D']);
+    expect(takeOrder(['a', 'b', 'c'], {})).toEqual([0, 1, 2]);
+  });
+
+  test('longest first shortens a run whose long job comes last in job order', async () => {
+    // Three lanes, durations in virtual ticks: in job order the 6-tick job starts last.
+    const ticks = [2, 2, 2, 2, 2, 2, 6];
+    const makespan = async (weight?: (i: number) => number) => {
+      const lanes = [0, 0, 0];
+      await runPool(ticks.map((_, i) => i), 3, async (i) => {
+        const lane = lanes.indexOf(Math.min(...lanes));
+        lanes[lane]! += ticks[i]!;
+        await Promise.resolve();
+      }, weight ? { weight } : {});
+      return Math.max(...lanes);
+    };
+    expect(await makespan()).toBe(10);
+    expect(await makespan((i) => ticks[i]!)).toBe(6);
   });
 });
 

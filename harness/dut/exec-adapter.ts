@@ -410,31 +410,42 @@ function groupAlive(pgid: number): boolean {
  * does not reap (many containers). On Linux, look at the members' states instead.
  */
 function hasLivingMember(pgid: number): boolean {
+  // The group leader (the shell, or what it exec'd) is most often the one still running:
+  // finding it alive spares a scan of every process on the machine.
+  const leader = memberState(String(pgid), pgid);
+  if (leader === 'alive') return true;
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return true;
   }
-  for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
-  }
+  for (const pid of pids) if (memberState(pid, pgid) === 'alive') return true;
   return false;
+}
+
+/** Whether process `pid` is a living member of group `pgid` (not a zombie), from /proc. */
+function memberState(pid: string, pgid: number): 'alive' | 'not' {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 'not';
+  }
+  // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
+  const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(pgrp) === pgid && state !== 'Z' && state !== 'X' ? 'alive' : 'not';
 }
 
 async function waitGroupGone(pgid: number, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
+  // Short at first (a process that handles SIGTERM is usually gone within a few ms), then
+  // longer: each look may scan /proc, which costs the harness CPU on a busy machine.
+  let pauseMs = 10;
   while (groupAlive(pgid)) {
     if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, Math.max(1, deadline - Date.now()))));
+    pauseMs = Math.min(pauseMs * 2, 100);
   }
   return true;
 }

@@ -19,10 +19,31 @@ export interface CasePki {
 }
 
 /**
+ * Made once per run (process) for each device endpoint, server address and manufacturer CA,
+ * and shared by that run's certificate-mode cases: key generation and signing were most of
+ * a short certificate case's harness CPU, and nothing a case judges depends on its CA
+ * being its own (each case has its own servers on their own ports and a factory-fresh
+ * device; what a case issues beyond these, it issues itself). Read-only once made.
+ */
+const runPki = new Map<string, Promise<CasePki>>();
+
+/**
  * `manufacturerCaPem` given: a real device, whose IDevID is checked against it. Absent:
  * the harness makes a manufacturer CA and an IDevID for the bundled device.
  */
-export async function makeCasePki(endpoint: string, serverHost: string, manufacturerCaPem?: string): Promise<CasePki> {
+export function makeCasePki(endpoint: string, serverHost: string, manufacturerCaPem?: string): Promise<CasePki> {
+  const key = JSON.stringify([endpoint, serverHost, manufacturerCaPem ?? null]);
+  let made = runPki.get(key);
+  if (!made) {
+    made = freshCasePki(endpoint, serverHost, manufacturerCaPem);
+    runPki.set(key, made);
+    // A failure is not kept: the next case tries again.
+    made.catch(() => runPki.delete(key));
+  }
+  return made;
+}
+
+async function freshCasePki(endpoint: string, serverHost: string, manufacturerCaPem?: string): Promise<CasePki> {
   const runCa = await createCa('GEISA ADM conformance run CA');
   const [bootstrapServerCert, lwm2mServerCert] = await Promise.all([
     issueCertificate(runCa, { commonName: 'geisa-adm bootstrap-server', hosts: [serverHost], usage: 'server' }),

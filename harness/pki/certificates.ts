@@ -8,20 +8,41 @@
  */
 import { createHash, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
 import type * as X509 from '@peculiar/x509';
 
 // @peculiar/x509 (with its reflect-metadata polyfill) costs most of a second to load on a
 // slow machine, and every command that lists or selects cases reaches this module through
 // the suites: it is loaded the first time a certificate is actually made.
+// csr.ts and est-ca.ts take it from here too, so there is one instance and one crypto provider.
 let x509Module: Promise<typeof X509> | undefined;
-function loadX509(): Promise<typeof X509> {
+let x509Loaded: typeof X509 | undefined;
+export function loadX509(): Promise<typeof X509> {
   x509Module ??= (async () => {
     await import('reflect-metadata');
     const x509 = await import('@peculiar/x509');
     x509.cryptoProvider.set(webcrypto as never);
+    x509Loaded = x509;
     return x509;
   })();
   return x509Module;
+}
+
+/**
+ * For the few synchronous users (reading a certificate or a PKCS#7 someone already made):
+ * the module loadX509 loaded, or, if nothing loaded it yet, loaded now through require
+ * (@peculiar/x509 is a CommonJS package, so import and require give the same instance).
+ */
+export function x509Now(): typeof X509 {
+  if (!x509Loaded) {
+    const require = createRequire(import.meta.url);
+    require('reflect-metadata');
+    const x509 = require('@peculiar/x509') as typeof X509;
+    x509.cryptoProvider.set(webcrypto as never);
+    x509Loaded = x509;
+    x509Module ??= Promise.resolve(x509);
+  }
+  return x509Loaded;
 }
 
 type KeyPair = webcrypto.CryptoKeyPair;

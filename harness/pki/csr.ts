@@ -6,11 +6,10 @@
  * IDevID's key reused). @peculiar/x509 parses the ASN.1; node:crypto names the key.
  * Nothing here throws on bad input: a CSR that cannot be read is a finding too.
  */
-import 'reflect-metadata';
-import { createHash, createPublicKey, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto as never);
+import { createHash, createPublicKey } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
+// @peculiar/x509 is loaded when a CSR is first read, not when the suites are listed.
+import { loadX509, x509Now } from './certificates.js';
 
 export interface CsrKey {
   /** node:crypto's name: 'ec', 'rsa', 'rsa-pss', 'ed25519', 'ed448', ... */
@@ -90,7 +89,7 @@ function describeKey(spki: Buffer): CsrKey {
   }
 }
 
-function sanOf(csr: x509.Pkcs10CertificateRequest): CsrSan[] {
+function sanOf(x509: typeof X509, csr: X509.Pkcs10CertificateRequest): CsrSan[] {
   const ext = csr.getExtension(SAN_OID);
   if (!ext) return [];
   try {
@@ -103,7 +102,8 @@ function sanOf(csr: x509.Pkcs10CertificateRequest): CsrSan[] {
 
 /** Reads and checks a DER-encoded PKCS#10 request (the payload of an EST-coaps sen/sren, Content-Format 286). */
 export async function inspectCsr(der: Buffer): Promise<CsrFindings> {
-  let csr: x509.Pkcs10CertificateRequest;
+  const x509 = await loadX509();
+  let csr: X509.Pkcs10CertificateRequest;
   try {
     if (der.length === 0) return { parsed: false, error: 'the payload is empty', bytes: 0 };
     csr = new x509.Pkcs10CertificateRequest(new Uint8Array(der));
@@ -142,7 +142,7 @@ export async function inspectCsr(der: Buffer): Promise<CsrFindings> {
     subject: csr.subject,
     subjectDer: Buffer.from(csr.subjectName.toArrayBuffer()),
     commonName,
-    san: sanOf(csr),
+    san: sanOf(x509, csr),
     requestedExtensions: csr.extensions.map((e) => e.type),
     challengePassword: csr.getAttribute(CHALLENGE_PASSWORD_OID) !== null,
     publicKeyFingerprint: publicKeyFingerprint(spki),
@@ -157,7 +157,8 @@ export async function inspectCsr(der: Buffer): Promise<CsrFindings> {
  */
 export function sameIdentityAs(findings: CsrFindings, certDer: Buffer): { same: boolean; detail: string } {
   if (!findings.parsed) return { same: false, detail: 'the CSR is unreadable' };
-  let cert: x509.X509Certificate;
+  const x509 = x509Now();
+  let cert: X509.X509Certificate;
   try {
     cert = new x509.X509Certificate(new Uint8Array(certDer));
   } catch (e) {

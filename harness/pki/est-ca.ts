@@ -5,13 +5,11 @@
  * expires while it watches. Every certificate it issued is remembered, so sren can tell
  * "the certificate we issued" from any other that happens to chain to us.
  */
-import 'reflect-metadata';
-import { randomBytes, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-import { certificateFingerprint, createCa, issueCertificate, type CertificateMaterial } from './certificates.js';
+import { randomBytes, X509Certificate } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
+// @peculiar/x509 is loaded when a certificate is first issued or read, not when the suites are listed.
+import { certificateFingerprint, createCa, issueCertificate, loadX509, x509Now, type CertificateMaterial } from './certificates.js';
 import { publicKeyFingerprint } from './csr.js';
-
-x509.cryptoProvider.set(webcrypto as never);
 
 const ALG = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
@@ -113,10 +111,11 @@ export class EstCa {
    * this only refuses a key it cannot put in a certificate.
    */
   async issue(csrDer: Buffer, opts: { lifetimeSeconds?: number } = {}): Promise<IssuedCertificate> {
+    const x509 = await loadX509();
     const csr = new x509.Pkcs10CertificateRequest(new Uint8Array(csrDer));
     const now = Date.now();
     const lifetime = opts.lifetimeSeconds ?? this.lifetimeSeconds;
-    const extensions: x509.Extension[] = [
+    const extensions: X509.Extension[] = [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
@@ -175,12 +174,14 @@ export class EstCa {
 
 /** A certs-only PKCS#7 (RFC 5652 SignedData with no signers) holding `certsDer`, DER. */
 export function certsOnlyPkcs7(certsDer: Buffer[]): Buffer {
+  const x509 = x509Now();
   const certs = new x509.X509Certificates(certsDer.map((d) => new x509.X509Certificate(new Uint8Array(d))));
   return Buffer.from(certs.export('raw'));
 }
 
 /** The certificates inside a certs-only PKCS#7, DER each; throws with a plain message when it is not one. */
 export function certsFromPkcs7(p7Der: Buffer): Buffer[] {
+  const x509 = x509Now();
   try {
     return [...new x509.X509Certificates(new Uint8Array(p7Der))].map((c) => Buffer.from(c.rawData));
   } catch (e) {

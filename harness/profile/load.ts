@@ -8,13 +8,22 @@ import { readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { isIP } from 'node:net';
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import type * as Yaml from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { DutAction } from '../dut/adapter.js';
 import { templateProblems } from '../dut/template.js';
 import { fingerprintObject } from './fingerprint.js';
 import { ICS_KEYS } from './ics-registry.js';
 import { PROFILE_DEFAULTS, PROFILE_SCHEMA, PROFILE_SCHEMA_VERSION } from './schema.js';
+
+// yaml and ajv are needed only to read a profile file; the suites and the budgets reach this
+// module for its types and estIxit, so listing the cases does not load them. Both are
+// CommonJS packages: require gives the instance an import would.
+const requireHere = createRequire(import.meta.url);
+let yamlModule: typeof Yaml | undefined;
+const yaml = (): typeof Yaml => (yamlModule ??= requireHere('yaml') as typeof Yaml);
 
 export type AdapterKind = 'simulator' | 'exec' | 'manual' | 'mixed';
 
@@ -157,6 +166,7 @@ export function loadProfile(file: string): Profile {
 
 export function parseProfile(text: string, fileName: string): Profile {
   // JSON is parsed as YAML too (YAML 1.2 is a superset), so JSON profiles get line numbers.
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const where = new Locator(doc, lineCounter);
@@ -377,6 +387,7 @@ class Locator {
     let value = this.doc.contents as Node | null;
     let key: Node | null = null;
     for (const segment of path) {
+      const { isMap, isScalar, isSeq } = yaml();
       if (isMap(value)) {
         const pair = value.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
         if (!pair) break;
@@ -407,6 +418,7 @@ function sortByPlace(problems: ProfileProblem[]): ProfileProblem[] {
 /** Where the document's first alias (*name) is, to point a reader at the expansion. */
 function firstAlias(doc: Document, lines: LineCounter): Place | undefined {
   let offset: number | undefined;
+  const { visit } = yaml();
   visit(doc, {
     Alias(_key, node) {
       offset = node.range?.[0];
@@ -431,7 +443,7 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   // verbose: each error carries its schema node, from which the expectation is phrased.
-  compiled ??= new Ajv.default({ allErrors: true, verbose: true, strictTypes: false }).compile(PROFILE_SCHEMA);
+  compiled ??= new (requireHere('ajv') as typeof import('ajv')).default({ allErrors: true, verbose: true, strictTypes: false }).compile(PROFILE_SCHEMA);
   return compiled;
 }
 

@@ -3,22 +3,42 @@
  * mostly on protocol timers, so more jobs than cores is fine up to the point where CPU
  * bursts (device process start-up, DTLS handshakes) stall the harness's event loop.
  *
- * Jobs are taken strictly in order, so whatever a job does first (a case-start event)
- * happens in job order too. A job `alone` says so is started only once nothing else is in
+ * Jobs are taken strictly in one order, so whatever a job does first (a case-start event)
+ * happens in that order too: job order, or with `weight` longest first (LPT), so that a
+ * long job is not the last one still running while the other lanes idle. Results stay in
+ * job order either way. A job `alone` says so is started only once nothing else is in
  * flight, and nothing else starts until it is done: its timing is then judged with no
- * other case loading the machine.
+ * other case loading the machine. Lone jobs are taken first when there is a `weight`, so
+ * none waits for a full pool to drain.
  */
 export interface PoolOptions<J> {
   /** Stop taking new jobs once aborted; jobs in flight are left to end by themselves. */
   signal?: AbortSignal;
   /** Jobs that must run with nothing else in flight. */
   alone?: (job: J) => boolean;
+  /**
+   * How long a job is expected to take (any unit, compared only): jobs are then taken
+   * heaviest first, ties in job order.
+   */
+  weight?: (job: J) => number;
+}
+
+/** The order jobs are taken in: job order, or lone jobs first then heaviest first. */
+export function takeOrder<J>(jobs: readonly J[], opts: Pick<PoolOptions<J>, 'alone' | 'weight'> = {}): number[] {
+  const indices = jobs.map((_, i) => i);
+  const { weight, alone } = opts;
+  if (!weight) return indices;
+  const lone = indices.map((i) => (alone?.(jobs[i]!) ? 1 : 0));
+  const w = indices.map((i) => weight(jobs[i]!));
+  // Array.prototype.sort is stable: equal weights keep job order.
+  return indices.sort((a, b) => lone[b]! - lone[a]! || w[b]! - w[a]!);
 }
 
 export async function runPool<J, R>(jobs: readonly J[], concurrency: number, work: (job: J, index: number) => Promise<R>, opts: PoolOptions<J> = {}): Promise<(R | undefined)[]> {
   if (!(concurrency >= 1)) throw new Error(`pool concurrency must be >= 1, got ${concurrency}`);
   const { signal, alone } = opts;
   const results: (R | undefined)[] = new Array(jobs.length).fill(undefined);
+  const order = takeOrder(jobs, opts);
   let next = 0;
   let failure: unknown;
   let running = 0;
@@ -36,7 +56,7 @@ export async function runPool<J, R>(jobs: readonly J[], concurrency: number, wor
       // Checked and acted on in the same turn: another lane may take a lone job meanwhile.
       while (solo) await changedOnce();
       if (next >= jobs.length || failure !== undefined || signal?.aborted) return;
-      const i = next++;
+      const i = order[next++]!;
       const lone = concurrency > 1 && (alone?.(jobs[i]!) ?? false);
       if (lone) {
         solo = true;

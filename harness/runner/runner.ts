@@ -20,6 +20,7 @@ import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type Case
 import { gitCommit, toolVersion } from './tool-info.js';
 import { runPool } from './pool.js';
 import type { PortSource } from './port-block.js';
+import { caseBudgetMs } from './budget.js';
 import { HARNESS_STALL } from './context.js';
 
 export interface RunOptions {
@@ -101,12 +102,21 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
     });
   }
   let interrupted = false;
-  // Cases that must run alone go first, before the pool fills, so none waits for it to
-  // drain; the rest start in selection order. Reports list cases in selection order.
+  // In parallel, cases that must run alone go first, before the pool fills, so none waits
+  // for it to drain; the rest longest first by budget (the only duration a case declares,
+  // from the device's own timers), so the long cases do not end up last with the other
+  // lanes idle. Serially, selection order. Reports list cases in selection order.
   const indices = opts.cases.map((_, i) => i);
-  const order = jobs > 1 ? [...indices.filter((i) => opts.cases[i]!.alone), ...indices.filter((i) => !opts.cases[i]!.alone)] : indices;
+  const budgetOf = (i: number) => {
+    // Only an order: a budget that cannot be computed is the case's own error, when it runs.
+    try {
+      return caseBudgetMs(opts.cases[i]!.budget, opts.profile.ixit);
+    } catch {
+      return 0;
+    }
+  };
   const ran = await runPool(
-    order,
+    indices,
     jobs,
     async (i): Promise<CaseOutcome> => {
       const c = opts.cases[i]!;
@@ -124,15 +134,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
         throw e;
       }
     },
-    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true },
+    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true, ...(jobs > 1 ? { weight: budgetOf } : {}) },
   );
   // A timing the harness could not judge because its own loop stalled (other cases loading
   // the machine) is tried once more with nothing else in flight, as the self-test does.
   if (jobs > 1) {
-    for (let k = 0; k < order.length; k++) {
-      const first = ran[k];
+    for (const i of indices) {
+      const first = ran[i];
       if (opts.signal.aborted || !first || first.verdict !== 'inconclusive' || !first.reason.includes(HARNESS_STALL)) continue;
-      const c = opts.cases[order[k]!]!;
+      const c = opts.cases[i]!;
       opts.onCaseStart?.(c);
       const rerunEmit = (e: ResultEvent) => {
         if (e.type !== 'case-start' || e.caseId !== c.meta.id) return emit(e);
@@ -147,17 +157,16 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       };
       try {
         const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}), onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting) });
-        ran[k] = resultOf(c, v);
+        ran[i] = resultOf(c, v);
       } catch (e) {
         if (!(e instanceof CaseStop)) throw e;
         interrupted = true;
-        ran[k] = interruptedResult(c);
+        ran[i] = interruptedResult(c);
       }
     }
   }
   // In selection order, whatever order they ran in; a case the interrupt kept from starting is absent.
-  const byIndex = new Map(order.map((i, k) => [i, ran[k]]));
-  const results = indices.map((i) => byIndex.get(i)).filter((r): r is CaseOutcome => r !== undefined);
+  const results = ran.filter((r): r is CaseOutcome => r !== undefined);
   if (results.length < opts.cases.length) interrupted = true;
   const counts = countResults(results, opts.strict, opts.expectedFailures);
   const exitCode = exitCodeFor(results, opts.strict, interrupted, opts.expectedFailures);
