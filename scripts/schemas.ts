@@ -5,6 +5,7 @@
  * harness validates with.
  */
 import { PROFILE_SCHEMA } from '../harness/profile/schema.js';
+import { RESULTS_SCHEMA } from '../harness/reports/results-schema.js';
 
 export interface SchemaFile {
   /** Relative to the repository root. */
@@ -12,7 +13,10 @@ export interface SchemaFile {
   schema: unknown;
 }
 
-export const SCHEMA_FILES: readonly SchemaFile[] = [{ path: 'harness/profile/profile.schema.json', schema: PROFILE_SCHEMA }];
+export const SCHEMA_FILES: readonly SchemaFile[] = [
+  { path: 'harness/profile/profile.schema.json', schema: PROFILE_SCHEMA },
+  { path: 'harness/reports/results.schema.json', schema: RESULTS_SCHEMA },
+];
 
 export function schemaFileText(schema: unknown): string {
   return JSON.stringify(schema, null, 2) + '\n';
