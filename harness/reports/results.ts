@@ -262,7 +262,3 @@ export function writeResults(results: Results, file: string): void {
 /** Worst first: the order reports list verdict counts in. */
 export const VERDICTS_WORST_FIRST: Verdict[] = (Object.keys(VERDICT_RANK) as Verdict[]).sort((a, b) => VERDICT_RANK[b] - VERDICT_RANK[a]);
 
-/** RunRecord → Results for the renderers' older callers; a Results passes through. */
-export function asResults(input: Results | RunRecord): Results {
-  return 'format' in input && input.format === RESULTS_FORMAT ? input : buildResults(input as RunRecord);
-}
