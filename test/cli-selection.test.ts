@@ -13,6 +13,7 @@ import { renderSummary } from '../harness/reports/console-summary.js';
 import { foldEvents } from '../harness/reports/run-record.js';
 import type { CaseMeta, ResultEvent } from '../harness/results/events.js';
 import { ALL_CASES } from '../suites/index.js';
+import { buildResults } from '../harness/reports/results.js';
 
 const CLI = resolve('dist/bin/geisa-adm.js');
 const env = { ...process.env, NO_COLOR: '1' };
@@ -68,7 +69,7 @@ describe('case selection', () => {
       { type: 'run-start', schema: 1, toolVersion: 't', gitCommit: null, startedAt: '2026-01-01T00:00:00Z', monoNs: '1', host: 'h', profile: {}, defect: null, cases: [], slowNotRun: ['TC-BS-13'] },
       { type: 'run-end', interrupted: false, at: '2026-01-01T00:00:01Z', monoNs: '2', counts: { pass: 0, fail: 0, error: 0, inconclusive: 0, 'not-applicable': 0, advisory: 0 }, exitCode: 0 },
     ];
-    expect(renderSummary(foldEvents(events), { color: false })).toContain('slow, not run: TC-BS-13: use --slow');
+    expect(renderSummary(buildResults(foldEvents(events)), { color: false })).toContain('slow, not run: TC-BS-13: use --slow');
   });
 });
 

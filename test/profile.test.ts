@@ -527,17 +527,6 @@ describe('adapter.parallel: how many instances of the device can run at once', (
   });
 });
 
-describe('profile.schema.json', () => {
-  // Users' editors read the JSON file; the harness uses the TS object. Run with
-  // UPDATE_PROFILE_SCHEMA=1 to rewrite the file after changing schema.ts.
-  const file = new URL('../harness/profile/profile.schema.json', import.meta.url);
-  test('is identical to PROFILE_SCHEMA', () => {
-    const expected = JSON.stringify(PROFILE_SCHEMA, null, 2) + '\n';
-    if (process.env.UPDATE_PROFILE_SCHEMA === '1') writeFileSync(file, expected);
-    expect(readFileSync(file, 'utf8')).toBe(expected);
-  });
-});
-
 describe('certificates.manufacturerCaFile', () => {
   const base = 'schema: geisa-adm-profile/1\ndut:\n  endpoint: urn:dev:x\nadapter:\n  kind: manual\n  actions:\n    start: { manual: "power on" }\ncertificates:\n  manufacturerCaFile: ca.pem\n';
 

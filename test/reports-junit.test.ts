@@ -17,6 +17,7 @@ import { EventLog, EventLogError, parseEventLog, readEventLog } from '../harness
 import { renderJunit, writeJunit, xmlSafe } from '../harness/reports/junit.js';
 import { formatCheck, formatDatagram, formatRelativeMs } from '../harness/reports/trace-format.js';
 import { T0, coap, dgram as fixtureDgram, meta as fixtureMeta, ns } from './support/reports-fixture.js';
+import { buildResults } from '../harness/reports/results.js';
 
 const SCHEMA_PATH = path.resolve(process.cwd(), '../shared/schemas/junit.xsd');
 
@@ -252,7 +253,7 @@ describe('trace formatting', () => {
 
 describe('JUnit report', () => {
   const run = foldEvents(syntheticEvents());
-  const xml = renderJunit(run);
+  const xml = renderJunit(buildResults(run));
 
   test('is valid against the Jenkins xUnit schema', async () => {
     const result = await validate(xml);
@@ -394,7 +395,7 @@ describe('JUnit report', () => {
         e.type === 'case-start' ? { ...e, meta: { ...e.meta, title: `t ${EVIL}\ud800`, ics: EVIL } } : e.type === 'verdict' ? { ...e, reason: EVIL, ...(e.advisory ? { advisory: EVIL } : {}) } : e,
       ),
     );
-    const evilXml = renderJunit(evilRun);
+    const evilXml = renderJunit(buildResults(evilRun));
     const result = await validate(evilXml);
     expect(result.errors).toEqual([]);
     expect(result.valid).toBe(true);
@@ -408,7 +409,7 @@ describe('JUnit report', () => {
 
   test('renders a valid document for a run that stopped before any case', async () => {
     const only = foldEvents(syntheticEvents().slice(0, 2));
-    const x = renderJunit(only);
+    const x = renderJunit(buildResults(only));
     expect((await validate(x)).valid).toBe(true);
     expect(x).toContain('<property name="run.interrupted" value="true"/>');
     expect(x).toContain('bench power cycled before run');
@@ -432,7 +433,7 @@ describe('JUnit report', () => {
     const render = (failing: string | null) => {
       const cases = specs(failing);
       const [start] = syntheticEvents();
-      return renderJunit(foldEvents([{ ...(start as Extract<ResultEvent, { type: 'run-start' }>), cases: cases.map((c) => c.meta.id) }, ...cases.flatMap(caseEvents)]));
+      return renderJunit(buildResults(foldEvents([{ ...(start as Extract<ResultEvent, { type: 'run-start' }>), cases: cases.map((c) => c.meta.id) }, ...cases.flatMap(caseEvents)])));
     };
 
     const passing = render(null);
@@ -452,7 +453,7 @@ describe('JUnit report', () => {
     try {
       const file = path.join(dir, 'junit.xml');
       writeFileSync(file, 'old');
-      writeJunit(run, file);
+      writeJunit(buildResults(run), file);
       expect(readFileSync(file, 'utf8')).toBe(xml);
       expect(readdirSync(dir)).toEqual(['junit.xml']);
     } finally {

@@ -1,6 +1,7 @@
 import type { CaseMeta, ResultEvent, Strength, Verdict } from '../harness/results/events.js';
 import { foldEvents } from '../harness/reports/run-record.js';
 import { colorWanted, renderSummary } from '../harness/reports/console-summary.js';
+import { buildResults } from '../harness/reports/results.js';
 
 // Any SGR escape sequence chalk could emit.
 const ANSI = /\u001b\[[0-9;]*m/;
@@ -61,8 +62,8 @@ function rowOf(text: string, id: string): string {
 }
 
 describe('console summary', () => {
-  const plain = renderSummary(run, { color: false, reportPaths: paths });
-  const colored = renderSummary(run, { color: true, reportPaths: paths });
+  const plain = renderSummary(buildResults(run), { color: false, reportPaths: paths });
+  const colored = renderSummary(buildResults(run), { color: true, reportPaths: paths });
 
   test('without colour there are no escape sequences', () => {
     expect(plain).not.toMatch(ANSI);
@@ -117,7 +118,7 @@ describe('console summary', () => {
       { type: 'case-start', caseId: 'X-1', meta: meta('X-1'), at: '', monoNs: '0' },
       { type: 'verdict', caseId: 'X-1', verdict: 'fail', reason: 'saw \u001b[2J\u001b[31mfake\nline', durationMs: 1, monoNs: '1' },
     ]);
-    const out = renderSummary(evil, { color: false });
+    const out = renderSummary(buildResults(evil), { color: false });
     expect(out).not.toContain('\u001b');
     expect(rowOf(out, 'X-1')).toContain('saw \\x1b[2J\\x1b[31mfake\\x0aline');
   });
@@ -142,8 +143,8 @@ describe('colorWanted', () => {
   });
 
   test('wired together: NO_COLOR gives an escape-free summary', () => {
-    const out = renderSummary(run, { color: colorWanted(tty, { NO_COLOR: 'x' }) });
+    const out = renderSummary(buildResults(run), { color: colorWanted(tty, { NO_COLOR: 'x' }) });
     expect(out).not.toMatch(ANSI);
-    expect(renderSummary(run, { color: colorWanted(tty, {}) })).toMatch(ANSI);
+    expect(renderSummary(buildResults(run), { color: colorWanted(tty, {}) })).toMatch(ANSI);
   });
 });

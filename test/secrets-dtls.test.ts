@@ -14,6 +14,7 @@ import { renderJunit } from '../harness/reports/junit.js';
 import { renderSummary } from '../harness/reports/console-summary.js';
 import type { ResultEvent } from '../harness/results/events.js';
 import { findCase } from '../suites/index.js';
+import { buildResults } from '../harness/reports/results.js';
 
 /** Wraps the simulator to learn the keys: the one provisioned, and those in the device's state file. */
 class KeyWitness implements DutAdapter {
@@ -64,7 +65,7 @@ test('no PSK of a DTLS run reaches the event log, JUnit or the summary', async (
   // Both the Bootstrap-Server key and the LwM2M Server key were seen.
   expect(keys.length).toBeGreaterThanOrEqual(2);
   const run = foldEvents(events);
-  const outputs = [events.map((e) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).join('\n'), renderJunit(run), renderSummary(run, { color: false })];
+  const outputs = [events.map((e) => JSON.stringify(e, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).join('\n'), renderJunit(buildResults(run)), renderSummary(buildResults(run), { color: false })];
   for (const hex of keys) {
     const key = Buffer.from(hex, 'hex');
     for (const form of [hex, hex.toUpperCase(), key.toString('base64'), key.toString('base64url')]) {

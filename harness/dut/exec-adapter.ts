@@ -1,20 +1,16 @@
 /**
  * Drives a device through the shell commands of its profile.
  *
- * Every command runs in its own process group so that a timeout, `stop` or dispose() can
- * take down whatever the command started (vendor tools like to fork). Secrets reach the
- * command only through its environment and a 0600 temporary file, never its argv, which
- * any local user can read; and output is scrubbed of the key before it becomes evidence.
+ * Every command runs in its own process group (process-groups.ts) so that a timeout,
+ * `stop` or dispose() can take down whatever the command started (vendor tools like to
+ * fork). Secrets reach the command only through its environment and a 0600 temporary file
+ * (secrets.ts), never its argv, which any local user can read; and output is scrubbed of
+ * the key before it becomes evidence.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { ExecAction } from '../profile/load.js';
-import { fingerprint } from '../profile/fingerprint.js';
 import {
   AdapterError,
   type ActionHooks,
@@ -23,7 +19,11 @@ import {
   type DutAction,
   type DutAdapter,
 } from './adapter.js';
+import { groupAlive, signalGroup, trackAtExit, untrackAtExit, waitGroupGone } from './process-groups.js';
+import { actionEnv, createSecretDir, removeSecretDir, secretScrubber, writeSecretFiles } from './secrets.js';
 import { expandTemplate, templateTakesServerAccount } from './template.js';
+
+export { secretScrubber } from './secrets.js';
 
 export interface ExecAdapterOptions {
   /** Working directory of the commands; createProfileAdapter uses the profile's directory. */
@@ -50,24 +50,6 @@ interface Running {
   recent: string[];
   /** Temporary secret directory removed once the process is gone. */
   secretDir?: string;
-}
-
-/**
- * Process groups and secret folders of every adapter in this process, for the one path no
- * dispose() runs on: process.exit (a second Ctrl-C, a fatal harness error). The exit hook
- * can only do synchronous work: SIGKILL the groups, remove the folders.
- */
-const live = { groups: new Set<number>(), secretDirs: new Set<string>(), hooked: false };
-function onProcessExit(): void {
-  for (const pgid of live.groups) signalGroup(pgid, 'SIGKILL');
-  for (const dir of live.secretDirs) rmSync(dir, { recursive: true, force: true });
-}
-function track(kind: 'groups' | 'secretDirs', value: number | string): void {
-  (live[kind] as Set<number | string>).add(value);
-  if (!live.hooked) {
-    live.hooked = true;
-    process.once('exit', onProcessExit);
-  }
 }
 
 export class ExecAdapter implements DutAdapter {
@@ -259,14 +241,14 @@ export class ExecAdapter implements DutAdapter {
     }
     const pgid = child.pid as number;
     this.groups.add(pgid);
-    track('groups', pgid);
+    trackAtExit('groups', pgid);
 
     const exited = exitSeen.then(async (exit) => {
       // A command that left a process holding its output open must not hold us up.
       await withTimeout(Promise.all(closed), OUTPUT_DRAIN_MS);
       if (!groupAlive(pgid)) {
         this.groups.delete(pgid);
-        live.groups.delete(pgid);
+        untrackAtExit('groups', pgid);
       }
       if (secretDir) await this.removeSecretDir(secretDir);
       return exit;
@@ -276,26 +258,16 @@ export class ExecAdapter implements DutAdapter {
 
   private async prepareSecrets(secrets: ActionSecrets): Promise<string | undefined> {
     if (!secrets.pskKey && !secrets.certificates && !secrets.serverPskKey) return undefined;
-    // mkdtemp creates the directory 0700; the files are 0600 and created exclusively.
-    const dir = await mkdtemp(join(tmpdir(), 'geisa-secrets-'));
+    const dir = await createSecretDir();
+    // Known before the files are written, so dispose() removes a half-written folder too.
     this.secretDirs.add(dir);
-    track('secretDirs', dir);
-    const opts = { mode: 0o600, flag: 'wx' } as const;
-    if (secrets.pskKey) await writeFile(join(dir, 'psk.hex'), `${secrets.pskKey.toString('hex')}\n`, opts);
-    if (secrets.serverPskKey) await writeFile(join(dir, 'server-psk.hex'), `${secrets.serverPskKey.toString('hex')}\n`, opts);
-    if (secrets.certificates) {
-      if (secrets.certificates.certPem) await writeFile(join(dir, 'cert.pem'), secrets.certificates.certPem, opts);
-      if (secrets.certificates.keyPem) await writeFile(join(dir, 'key.pem'), secrets.certificates.keyPem, opts);
-      await writeFile(join(dir, 'trust.pem'), secrets.certificates.trustPem, opts);
-      if (secrets.certificates.estTrustPem) await writeFile(join(dir, 'est-trust.pem'), secrets.certificates.estTrustPem, opts);
-    }
+    await writeSecretFiles(dir, secrets);
     return dir;
   }
 
   private async removeSecretDir(dir: string): Promise<void> {
     this.secretDirs.delete(dir);
-    await rm(dir, { recursive: true, force: true });
-    live.secretDirs.delete(dir);
+    await removeSecretDir(dir);
   }
 
   /** SIGTERM the group, SIGKILL it after the grace period if anything is left. */
@@ -307,147 +279,8 @@ export class ExecAdapter implements DutAdapter {
       await waitGroupGone(pgid, 1000);
     }
     this.groups.delete(pgid);
-    live.groups.delete(pgid);
+    untrackAtExit('groups', pgid);
   }
-}
-
-/** The environment of an action: the harness's own plus the GEISA_* variables. */
-function actionEnv(
-  action: DutAction,
-  params: ActionParams,
-  secrets: ActionSecrets,
-  secretDir: string | undefined,
-): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // Stale values inherited from the caller's shell must not pass for this run's secrets.
-  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE',
-    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX', 'GEISA_EST_DNS_SERVER', 'GEISA_EST_DOMAIN', 'GEISA_EST_TRUST_FILE']) delete env[name];
-  Object.assign(env, {
-    GEISA_ACTION: action,
-    GEISA_BS_URI: params.bsUri,
-    GEISA_BS_HOST: params.bsHost,
-    GEISA_BS_PORT: String(params.bsPort),
-    GEISA_ENDPOINT: params.endpoint,
-    GEISA_STATE_DIR: params.stateDir,
-  });
-  if (secrets.pskIdentity !== undefined) env.GEISA_PSK_IDENTITY = secrets.pskIdentity;
-  if (params.serverUri !== undefined) env.GEISA_SERVER_URI = params.serverUri;
-  if (params.serverSsid !== undefined) env.GEISA_SERVER_SSID = String(params.serverSsid);
-  if (params.serverLifetime !== undefined) env.GEISA_SERVER_LIFETIME = String(params.serverLifetime);
-  if (params.estDnsServer !== undefined) env.GEISA_EST_DNS_SERVER = params.estDnsServer;
-  if (params.estDomain !== undefined) env.GEISA_EST_DOMAIN = params.estDomain;
-  if (secrets.serverPskIdentity !== undefined) env.GEISA_SERVER_PSK_IDENTITY = secrets.serverPskIdentity;
-  if (secrets.serverPskKey && secretDir) {
-    env.GEISA_SERVER_PSK_FILE = join(secretDir, 'server-psk.hex');
-    env.GEISA_SERVER_PSK_HEX = secrets.serverPskKey.toString('hex');
-  }
-  if (secrets.pskKey && secretDir) {
-    env.GEISA_PSK_FILE = join(secretDir, 'psk.hex');
-    env.GEISA_PSK_HEX = secrets.pskKey.toString('hex');
-  }
-  if (secrets.certificates && secretDir) {
-    if (secrets.certificates.certPem) env.GEISA_CERT_FILE = join(secretDir, 'cert.pem');
-    if (secrets.certificates.keyPem) env.GEISA_KEY_FILE = join(secretDir, 'key.pem');
-    env.GEISA_TRUST_FILE = join(secretDir, 'trust.pem');
-    env.GEISA_CERTIFICATE_USAGE = String(secrets.certificates.usage ?? 3);
-    if (secrets.certificates.estTrustPem) env.GEISA_EST_TRUST_FILE = join(secretDir, 'est-trust.pem');
-  }
-  return env;
-}
-
-/**
- * Replaces the key in output with its fingerprint: as hex in either case, and as base64
- * or raw text for keys long enough that a match cannot be a coincidence.
- */
-export function secretScrubber(key: Buffer | undefined, privateKeyPem?: string): (text: string) => string {
-  const steps: ((text: string) => string)[] = [];
-  if (key && key.length > 0) {
-    const replacement = `<psk ${fingerprint(key)}>`;
-    const forms = [key.toString('hex')];
-    if (key.length >= 8) {
-      forms.push(key.toString('base64'));
-      const raw = key.toString('latin1');
-      if (/^[\x20-\x7e]+$/.test(raw)) forms.push(raw);
-    }
-    const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'gi');
-    steps.push((text) => text.replace(pattern, replacement));
-  }
-  if (privateKeyPem) {
-    // Output comes line by line, so each base64 line of the key is a form of its own.
-    const body = privateKeyPem.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
-    const replacement = `<private key ${fingerprint(Buffer.from(privateKeyPem))}>`;
-    if (body.length) {
-      const pattern = new RegExp(body.map(escapeRegExp).join('|'), 'g');
-      steps.push((text) => text.replace(pattern, replacement));
-    }
-  }
-  return (text) => steps.reduce((t, step) => step(t), text);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: already gone.
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return hasLivingMember(pgid);
-}
-
-/**
- * kill(-pgid, 0) also succeeds for zombies, and orphans become zombies for good where PID 1
- * does not reap (many containers). On Linux, look at the members' states instead.
- */
-function hasLivingMember(pgid: number): boolean {
-  // The group leader (the shell, or what it exec'd) is most often the one still running:
-  // finding it alive spares a scan of every process on the machine.
-  const leader = memberState(String(pgid), pgid);
-  if (leader === 'alive') return true;
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return true;
-  }
-  for (const pid of pids) if (memberState(pid, pgid) === 'alive') return true;
-  return false;
-}
-
-/** Whether process `pid` is a living member of group `pgid` (not a zombie), from /proc. */
-function memberState(pid: string, pgid: number): 'alive' | 'not' {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 'not';
-  }
-  // "pid (comm) state ppid pgrp ..."; comm may contain spaces and parentheses.
-  const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(pgrp) === pgid && state !== 'Z' && state !== 'X' ? 'alive' : 'not';
-}
-
-async function waitGroupGone(pgid: number, withinMs: number): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  // Short at first (a process that handles SIGTERM is usually gone within a few ms), then
-  // longer: each look may scan /proc, which costs the harness CPU on a busy machine.
-  let pauseMs = 10;
-  while (groupAlive(pgid)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, Math.max(1, deadline - Date.now()))));
-    pauseMs = Math.min(pauseMs * 2, 100);
-  }
-  return true;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {

@@ -9,6 +9,7 @@ import { claims } from '../profile/ics-registry.js';
 import type { Profile } from '../profile/load.js';
 import { packageRoot } from '../runner/tool-info.js';
 import { ExecAdapter } from './exec-adapter.js';
+import { shellQuote } from './template.js';
 
 export interface SimulatorOptions {
   /** One of the reference device's defects (fixtures/device/defects.ts), or none. */
@@ -33,10 +34,6 @@ export interface SimulatorOptions {
   updateAtFraction?: number;
   /** The device loses what the Bootstrap-Server wrote on stop/start and bootstraps again (persistence is not required). */
   nonPersistent?: boolean;
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export function simulatorCommandPrefix(): string {

@@ -4,8 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Verdict } from '../results/events.js';
-import type { RunRecord } from './run-record.js';
-import { type Results, asResults } from './results.js';
+import type { Results } from './results.js';
 import { escapeControls, truncate } from './trace-format.js';
 
 export const SUMMARY_WIDTH = 120;
@@ -37,9 +36,8 @@ function paint(chalk: ChalkInstance, v: Verdict, s: string): string {
   }
 }
 
-/** Rendered from results.json's model; a RunRecord is converted first (older callers, tests). */
-export function renderSummary(input: Results | RunRecord, opts: SummaryOptions): string {
-  const results = asResults(input);
+/** Rendered from results.json's model only, so it cannot disagree with the other reports. */
+export function renderSummary(results: Results, opts: SummaryOptions): string {
   // An explicit level, not chalk's own detection, so output depends only on opts.
   const chalk = new Chalk({ level: opts.color ? 1 : 0 });
   const width = opts.width ?? SUMMARY_WIDTH;

@@ -14,8 +14,7 @@
  * splits only the first "]]>", so a payload with two of them made the file unparseable.
  */
 import { create } from 'xmlbuilder2';
-import type { RunRecord } from './run-record.js';
-import { type CaseResult, type Results, RESULTS_NAME, asResults } from './results.js';
+import { type CaseResult, type Results, RESULTS_NAME } from './results.js';
 import { formatCheck, formatDatagram, formatRelativeMs, escapeControls } from './trace-format.js';
 import { writeFileAtomic } from './atomic-write.js';
 
@@ -69,9 +68,8 @@ function count(cases: readonly CaseResult[]): Counts {
   return n;
 }
 
-/** Rendered from results.json's model; a RunRecord is converted first (older callers, tests). */
-export function renderJunit(input: Results | RunRecord): string {
-  const results = asResults(input);
+/** Rendered from results.json's model only, so it cannot disagree with the other reports. */
+export function renderJunit(results: Results): string {
   const total = count(results.cases);
   // <testsuites> takes no `skipped` in this schema.
   // A character xmlSafe missed is dropped rather than aborting the whole report.
@@ -241,6 +239,6 @@ function seconds(ms: number): string {
 }
 
 /** Temp file then rename, in one directory: a reader never sees half a report. */
-export function writeJunit(input: Results | RunRecord, file: string): void {
-  writeFileAtomic(file, renderJunit(input));
+export function writeJunit(results: Results, file: string): void {
+  writeFileAtomic(file, renderJunit(results));
 }

@@ -1,197 +1,179 @@
 /**
- * JSON Schema (draft-07) of results.json, schema version 1. A TS module so the compiled
- * harness needs no JSON file beside it; results.schema.json is the same object written out
- * for other tools, and test/reports-results.test.ts fails when the two drift apart.
- * Regenerate it after a change with:
- *   node -e "import('./dist/harness/reports/results-schema.js').then(m => process.stdout.write(JSON.stringify(m.RESULTS_SCHEMA, null, 2) + '\n'))" > harness/reports/results.schema.json
+ * results.json (schema version 1) as TypeBox schemas: the one source of its JSON Schema
+ * (which validateResults checks with, and scripts/write-schemas.ts writes out as
+ * results.schema.json for other tools) and of the Results types (Static<>). Where the TS
+ * type is narrower than what the file promises (event payloads typed in events.ts), the
+ * schema states the file's contract and Type.Unsafe carries the narrower type.
  */
+import { Type, type Static, type TSchema } from 'typebox';
+import type { Address, Area, DatagramEvent, Level, Strength, Verdict } from '../results/events.js';
+import type { Tally } from './run-record.js';
 
-const nullableString = { type: ['string', 'null'] } as const;
-const LEVELS = ['SHALL', 'MUST', 'SHOULD', 'MAY', 'OPEN'];
-const verdict = { enum: ['error', 'fail', 'inconclusive', 'pass', 'not-applicable'] } as const;
-const monoNs = { type: 'string', pattern: '^-?[0-9]+$', description: 'process.hrtime.bigint() of the run, as a decimal string' } as const;
-const atMs = { type: ['number', 'null'], description: 'milliseconds from the case start (run notes: from the run start)' } as const;
-const address = {
-  type: 'object',
-  required: ['address', 'port'],
-  properties: { address: { type: 'string' }, port: { type: 'integer', minimum: 0, maximum: 65535 } },
-} as const;
+const nullable = <T>(type: 'string' | 'number' | 'integer', description?: string) =>
+  Type.Unsafe<T | null>({ type: [type, 'null'], ...(description ? { description } : {}) });
+const nullableString = nullable<string>('string');
+const stringList = Type.Array(Type.String());
+/** oneOf null or the object, as results.schema.json has always said it. */
+const orNull = <T extends TSchema>(schema: T) => Type.Unsafe<Static<T> | null>({ oneOf: [{ type: 'null' }, schema] });
 
-const identity = {
-  type: 'object',
-  required: ['readBy', 'path', 'manufacturer', 'model', 'serial', 'firmware'],
-  properties: {
-    readBy: { type: 'string', description: 'case whose exchange read /3/0' },
-    path: { type: 'string' },
-    manufacturer: nullableString,
-    model: nullableString,
-    serial: nullableString,
-    firmware: nullableString,
-    deviceType: { type: 'string' },
-    hardwareVersion: { type: 'string' },
-    softwareVersion: { type: 'string' },
+const LEVELS = ['SHALL', 'MUST', 'SHOULD', 'MAY', 'OPEN'] as const;
+const VERDICTS = ['error', 'fail', 'inconclusive', 'pass', 'not-applicable'] as const;
+const verdict = Type.Unsafe<Verdict>(Type.Enum(VERDICTS));
+const level = Type.Unsafe<Level>(Type.Enum(LEVELS));
+const monoNs = Type.String({ pattern: '^-?[0-9]+$', description: 'process.hrtime.bigint() of the run, as a decimal string' });
+const atMs = nullable<number>('number', 'milliseconds from the case start (run notes: from the run start)');
+const address = Type.Unsafe<Address>(
+  Type.Object({ address: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) }),
+);
+
+const IDENTITY_SCHEMA = Type.Object({
+  readBy: Type.String({ description: 'case whose exchange read /3/0' }),
+  path: Type.String(),
+  manufacturer: nullableString,
+  model: nullableString,
+  serial: nullableString,
+  firmware: nullableString,
+  deviceType: Type.Optional(Type.String()),
+  hardwareVersion: Type.Optional(Type.String()),
+  softwareVersion: Type.Optional(Type.String()),
+});
+export type DeviceIdentity = Static<typeof IDENTITY_SCHEMA>;
+
+const NOTE_SCHEMA = Type.Object({
+  // The events type the source as a plain string; the file promises one of these.
+  source: Type.Unsafe<string>(Type.Enum(['harness', 'adapter', 'operator', 'device'])),
+  text: Type.String(),
+  monoNs,
+  atMs,
+});
+export type ResultNote = Static<typeof NOTE_SCHEMA>;
+
+const CHECK_SCHEMA = Type.Object({
+  name: Type.String(),
+  /** The catalog row the check judged and the level it was judged at (null in results of older tool versions). */
+  requirement: nullableString,
+  level: Type.Unsafe<Level | null>({ enum: [...LEVELS, null] }),
+  ok: Type.Boolean(),
+  expected: Type.String(),
+  observed: Type.String(),
+  tolerance: nullableString,
+  monoNs,
+  atMs,
+});
+export type ResultCheck = Static<typeof CHECK_SCHEMA>;
+
+const TRACE_SCHEMA = Type.Object({
+  monoNs,
+  atMs,
+  direction: Type.Enum(['in', 'out'], { description: 'seen from the harness: in = sent by the device' }),
+  layer: Type.Enum(['coap', 'dtls']),
+  endpoint: Type.String(),
+  local: address,
+  remote: address,
+  bytes: Type.String({ pattern: '^([0-9a-f]{2})*$', description: 'raw datagram as hex, secrets overwritten' }),
+  redacted: Type.Integer({ minimum: 0, description: 'secret values overwritten with zeros in bytes; 0: the bytes on the wire' }),
+  decoded: Type.Unsafe<DatagramEvent['decoded']>({ type: 'object', description: 'CoAP message, DTLS records, or {error} (docs/result-events.md)' }),
+  /** One line: type, code, MID, token, path, payload summary. Device text, unescaped. */
+  summary: Type.String(),
+});
+export type TraceEntry = Static<typeof TRACE_SCHEMA>;
+
+const CASE_SCHEMA = Type.Object({
+  id: Type.String(),
+  title: Type.String(),
+  area: Type.Unsafe<Area>(Type.Enum(['bootstrap', 'registration', 'retry', 'coap', 'security'])),
+  requirements: Type.Array(Type.Object({ id: Type.String(), section: Type.String(), quote: Type.String() })),
+  strength: Type.Unsafe<Strength>(Type.Enum(['SHALL', 'MUST', 'SHOULD', 'MAY'])),
+  ics: nullableString,
+  tags: stringList,
+  security: Type.Enum(['nosec', 'psk', 'certificate']),
+  timeoutMs: Type.Number({ description: "the case's budget under the run's profile, ms" }),
+  verdict,
+  reason: Type.String(),
+  /** The row, and its level, whose observation decided a fail or inconclusive verdict. */
+  decidedBy: orNull(Type.Object({ requirement: Type.String(), level })),
+  advisory: nullableString,
+  /** Listed in the run's expected-failures file: failed as listed, or stale (passes now). */
+  expectedFailure: orNull(Type.Object({ reason: Type.String(), stale: Type.Boolean() })),
+  /** false: the run stopped before the case reached a verdict (shown as error). */
+  finished: Type.Boolean(),
+  startedAt: Type.String(),
+  startMonoNs: monoNs,
+  /** From the run start; null when the run start is unknown. */
+  startOffsetMs: nullable<number>('number'),
+  durationMs: Type.Number({ minimum: 0 }),
+  checks: Type.Array(CHECK_SCHEMA),
+  notes: Type.Array(NOTE_SCHEMA),
+  trace: Type.Array(TRACE_SCHEMA),
+  identity: orNull(IDENTITY_SCHEMA),
+});
+export type CaseResult = Static<typeof CASE_SCHEMA>;
+
+export type MatrixStatus = Verdict | 'ABSENT';
+
+const MATRIX_ROW_SCHEMA = Type.Object({
+  requirementId: Type.String(),
+  inCatalog: Type.Boolean(),
+  section: nullableString,
+  text: nullableString,
+  strength: nullableString,
+  conf: nullableString,
+  /** Worst verdict of the cases that judged it; ABSENT when no case of this run did. */
+  status: Type.Unsafe<MatrixStatus>(Type.Enum([...VERDICTS, 'ABSENT'])),
+  cases: Type.Array(Type.Object({ id: Type.String(), verdict })),
+  /** Cases of the suite that cite the requirement but were not selected for this run. */
+  notRunCases: stringList,
+  /** Why the suite has no case for it (suites/catalog-gaps.ts), when it says. */
+  gap: orNull(Type.Object({ reason: Type.String(), note: Type.String() })),
+});
+export type MatrixRow = Static<typeof MATRIX_ROW_SCHEMA>;
+
+const count = Type.Integer({ minimum: 0 });
+const capture = Type.Object({ file: Type.String(), packets: Type.Integer({ minimum: 0 }), decodeHint: Type.String() });
+
+export const RESULTS_SCHEMA = Type.Object(
+  {
+    format: Type.Literal('geisa-adm-results'),
+    schemaVersion: Type.Unsafe<number>({ const: 1 }),
+    run: Type.Object({
+      toolVersion: nullableString,
+      gitCommit: nullableString,
+      /** Version of the result-event schema the events were written in. */
+      eventsSchema: nullable<number>('integer'),
+      specVersions: Type.Object({ lwm2mCore: Type.String(), lwm2mTransport: Type.String(), geisaCommit: nullableString }),
+      startedAt: nullableString,
+      endedAt: nullableString,
+      startMonoNs: orNull(monoNs),
+      host: nullableString,
+      defect: nullableString,
+      interrupted: Type.Boolean(),
+      exitCode: nullable<number>('integer'),
+      selectedCases: stringList,
+      /** Selected but not run: tagged slow and the run did not ask for slow cases. */
+      slowNotRun: stringList,
+      dut: Type.Object({ name: nullableString, endpoint: nullableString, identity: orNull(IDENTITY_SCHEMA) }),
+      profileSource: nullableString,
+      /** Declared features, as the profile gives them. */
+      ics: Type.Unsafe<Record<string, boolean>>({ type: 'object', additionalProperties: { type: 'boolean' } }),
+      /** Implementation extra information (timers, bounds), as the profile gives them after defaults. */
+      ixit: Type.Unsafe<Record<string, unknown>>({ type: 'object' }),
+      profile: Type.Unknown({ description: 'the DUT profile, every secret replaced by {length, sha256}' }),
+      notes: Type.Array(NOTE_SCHEMA),
+      /** Events naming a case that never started: the log is inconsistent when there are any. */
+      strayEvents: Type.Array(Type.Object({ type: Type.String(), caseId: nullableString })),
+      /** The pcapng capture beside this file, and how to make tshark decode its CoAP ports. */
+      capture: orNull(capture),
+    }),
+    counts: Type.Unsafe<Tally>(
+      Type.Object({ pass: count, fail: count, error: count, inconclusive: count, 'not-applicable': count, advisory: count, total: count }),
+    ),
+    cases: Type.Array(CASE_SCHEMA),
+    matrix: Type.Object({
+      catalog: Type.Object({ available: Type.Boolean(), source: nullableString, sha256: nullableString, note: nullableString }),
+      rows: Type.Array(MATRIX_ROW_SCHEMA),
+    }),
   },
-} as const;
+  { $schema: 'http://json-schema.org/draft-07/schema#', title: 'GEISA ADM conformance run results (results.json), schema version 1' },
+);
 
-const note = {
-  type: 'object',
-  required: ['source', 'text', 'monoNs', 'atMs'],
-  properties: { source: { enum: ['harness', 'adapter', 'operator', 'device'] }, text: { type: 'string' }, monoNs, atMs },
-} as const;
-
-const caseResult = {
-  type: 'object',
-  required: [
-    'id', 'title', 'area', 'requirements', 'strength', 'ics', 'tags', 'security', 'timeoutMs', 'verdict', 'reason', 'decidedBy', 'advisory',
-    'expectedFailure', 'finished', 'startedAt', 'startMonoNs', 'startOffsetMs', 'durationMs', 'checks', 'notes', 'trace', 'identity',
-  ],
-  properties: {
-    id: { type: 'string' },
-    title: { type: 'string' },
-    area: { enum: ['bootstrap', 'registration', 'retry', 'coap', 'security'] },
-    requirements: {
-      type: 'array',
-      items: { type: 'object', required: ['id', 'section', 'quote'], properties: { id: { type: 'string' }, section: { type: 'string' }, quote: { type: 'string' } } },
-    },
-    strength: { enum: ['SHALL', 'MUST', 'SHOULD', 'MAY'] },
-    ics: nullableString,
-    tags: { type: 'array', items: { type: 'string' } },
-    security: { enum: ['nosec', 'psk', 'certificate'] },
-    timeoutMs: { type: 'number', description: "the case's budget under the run's profile, ms" },
-    verdict,
-    reason: { type: 'string' },
-    decidedBy: {
-      oneOf: [{ type: 'null' }, { type: 'object', required: ['requirement', 'level'], properties: { requirement: { type: 'string' }, level: { enum: LEVELS } } }],
-    },
-    advisory: nullableString,
-    expectedFailure: {
-      oneOf: [{ type: 'null' }, { type: 'object', required: ['reason', 'stale'], properties: { reason: { type: 'string' }, stale: { type: 'boolean' } } }],
-    },
-    finished: { type: 'boolean' },
-    startedAt: { type: 'string' },
-    startMonoNs: monoNs,
-    startOffsetMs: { type: ['number', 'null'] },
-    durationMs: { type: 'number', minimum: 0 },
-    checks: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'requirement', 'level', 'ok', 'expected', 'observed', 'tolerance', 'monoNs', 'atMs'],
-        properties: { name: { type: 'string' }, requirement: nullableString, level: { enum: [...LEVELS, null] }, ok: { type: 'boolean' }, expected: { type: 'string' }, observed: { type: 'string' }, tolerance: nullableString, monoNs, atMs },
-      },
-    },
-    notes: { type: 'array', items: note },
-    trace: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['monoNs', 'atMs', 'direction', 'layer', 'endpoint', 'local', 'remote', 'bytes', 'redacted', 'decoded', 'summary'],
-        properties: {
-          monoNs,
-          atMs,
-          direction: { enum: ['in', 'out'], description: 'seen from the harness: in = sent by the device' },
-          layer: { enum: ['coap', 'dtls'] },
-          endpoint: { type: 'string' },
-          local: address,
-          remote: address,
-          bytes: { type: 'string', pattern: '^([0-9a-f]{2})*$', description: 'raw datagram as hex, secrets overwritten' },
-          redacted: { type: 'integer', minimum: 0, description: 'secret values overwritten with zeros in bytes; 0: the bytes on the wire' },
-          decoded: { type: 'object', description: 'CoAP message, DTLS records, or {error} (docs/result-events.md)' },
-          summary: { type: 'string' },
-        },
-      },
-    },
-    identity: { oneOf: [{ type: 'null' }, identity] },
-  },
-} as const;
-
-const matrixRow = {
-  type: 'object',
-  required: ['requirementId', 'inCatalog', 'section', 'text', 'strength', 'conf', 'status', 'cases', 'notRunCases', 'gap'],
-  properties: {
-    requirementId: { type: 'string' },
-    inCatalog: { type: 'boolean' },
-    section: nullableString,
-    text: nullableString,
-    strength: nullableString,
-    conf: nullableString,
-    status: { enum: ['error', 'fail', 'inconclusive', 'pass', 'not-applicable', 'ABSENT'] },
-    cases: { type: 'array', items: { type: 'object', required: ['id', 'verdict'], properties: { id: { type: 'string' }, verdict } } },
-    notRunCases: { type: 'array', items: { type: 'string' } },
-    gap: { oneOf: [{ type: 'null' }, { type: 'object', required: ['reason', 'note'], properties: { reason: { type: 'string' }, note: { type: 'string' } } }] },
-  },
-} as const;
-
-const count = { type: 'integer', minimum: 0 } as const;
-
-export const RESULTS_SCHEMA = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  title: 'GEISA ADM conformance run results (results.json), schema version 1',
-  type: 'object',
-  required: ['format', 'schemaVersion', 'run', 'counts', 'cases', 'matrix'],
-  properties: {
-    format: { const: 'geisa-adm-results' },
-    schemaVersion: { const: 1 },
-    run: {
-      type: 'object',
-      required: [
-        'toolVersion', 'gitCommit', 'eventsSchema', 'specVersions', 'startedAt', 'endedAt', 'startMonoNs', 'host', 'defect', 'interrupted',
-        'exitCode', 'selectedCases', 'slowNotRun', 'dut', 'profileSource', 'ics', 'ixit', 'profile', 'notes', 'strayEvents', 'capture',
-      ],
-      properties: {
-        toolVersion: nullableString,
-        gitCommit: nullableString,
-        eventsSchema: { type: ['integer', 'null'] },
-        specVersions: {
-          type: 'object',
-          required: ['lwm2mCore', 'lwm2mTransport', 'geisaCommit'],
-          properties: { lwm2mCore: { type: 'string' }, lwm2mTransport: { type: 'string' }, geisaCommit: nullableString },
-        },
-        startedAt: nullableString,
-        endedAt: nullableString,
-        startMonoNs: { oneOf: [{ type: 'null' }, monoNs] },
-        host: nullableString,
-        defect: nullableString,
-        interrupted: { type: 'boolean' },
-        exitCode: { type: ['integer', 'null'] },
-        selectedCases: { type: 'array', items: { type: 'string' } },
-        slowNotRun: { type: 'array', items: { type: 'string' } },
-        dut: {
-          type: 'object',
-          required: ['name', 'endpoint', 'identity'],
-          properties: { name: nullableString, endpoint: nullableString, identity: { oneOf: [{ type: 'null' }, identity] } },
-        },
-        profileSource: nullableString,
-        ics: { type: 'object', additionalProperties: { type: 'boolean' } },
-        ixit: { type: 'object' },
-        profile: { description: 'the DUT profile, every secret replaced by {length, sha256}' },
-        notes: { type: 'array', items: note },
-        strayEvents: { type: 'array', items: { type: 'object', required: ['type', 'caseId'], properties: { type: { type: 'string' }, caseId: nullableString } } },
-        capture: {
-          oneOf: [
-            { type: 'null' },
-            { type: 'object', required: ['file', 'packets', 'decodeHint'], properties: { file: { type: 'string' }, packets: { type: 'integer', minimum: 0 }, decodeHint: { type: 'string' } } },
-          ],
-        },
-      },
-    },
-    counts: {
-      type: 'object',
-      required: ['pass', 'fail', 'error', 'inconclusive', 'not-applicable', 'advisory', 'total'],
-      properties: { pass: count, fail: count, error: count, inconclusive: count, 'not-applicable': count, advisory: count, total: count },
-    },
-    cases: { type: 'array', items: caseResult },
-    matrix: {
-      type: 'object',
-      required: ['catalog', 'rows'],
-      properties: {
-        catalog: {
-          type: 'object',
-          required: ['available', 'source', 'sha256', 'note'],
-          properties: { available: { type: 'boolean' }, source: nullableString, sha256: nullableString, note: nullableString },
-        },
-        rows: { type: 'array', items: matrixRow },
-      },
-    },
-  },
-} as const;
+export type Results = Static<typeof RESULTS_SCHEMA>;

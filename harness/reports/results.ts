@@ -3,18 +3,19 @@
  * result events (via foldEvents); JUnit, the console summary, HTML and PDF are rendered
  * from this model only, so they cannot disagree about a case or a verdict, and
  * `geisa-adm report` can render any of them again from the file. Documented in
- * docs/results.md; the JSON Schema is harness/reports/results-schema.ts (written out as
- * results.schema.json). Bump RESULTS_SCHEMA_VERSION on any breaking change.
+ * docs/results.md; the types and the JSON Schema come from harness/reports/results-schema.ts
+ * (written out as results.schema.json by `npm run schemas`). Bump RESULTS_SCHEMA_VERSION on
+ * any breaking change.
  */
 import { readFileSync } from 'node:fs';
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { Address, Area, DatagramEvent, DeviceIdentityEvent, Level, RequirementRef, Strength, Verdict } from '../results/events.js';
+import type { DeviceIdentityEvent, Verdict } from '../results/events.js';
 import { VERDICT_RANK, worseVerdict } from '../results/events.js';
-import { type RunRecord, type Tally, caseOutcome, dutIdentity, parseMonoNs, tally } from './run-record.js';
+import { type RunRecord, caseOutcome, dutIdentity, parseMonoNs, tally } from './run-record.js';
 import { describeDatagram } from './trace-format.js';
 import type { Catalog } from './catalog.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { RESULTS_SCHEMA } from './results-schema.js';
+import { RESULTS_SCHEMA, type CaseResult, type DeviceIdentity, type MatrixRow, type MatrixStatus, type Results } from './results-schema.js';
 
 export const RESULTS_FORMAT = 'geisa-adm-results';
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -23,146 +24,7 @@ export const RESULTS_NAME = 'results.json';
 /** The OMA releases the suite implements (GEISA pins Core and Transport 1.2.2 in references.rst.inc). */
 export const SPEC_VERSIONS = { lwm2mCore: '1.2.2', lwm2mTransport: '1.2.2' } as const;
 
-export interface DeviceIdentity {
-  /** Case whose exchange read it. */
-  readBy: string;
-  path: string;
-  manufacturer: string | null;
-  model: string | null;
-  serial: string | null;
-  firmware: string | null;
-  deviceType?: string;
-  hardwareVersion?: string;
-  softwareVersion?: string;
-}
-
-export interface ResultNote {
-  source: string;
-  text: string;
-  monoNs: string;
-  /** Milliseconds from the case start (run notes: from the run start); null when unknown. */
-  atMs: number | null;
-}
-
-export interface ResultCheck {
-  name: string;
-  /** The catalog row the check judged and the level it was judged at (null in results of older tool versions). */
-  requirement: string | null;
-  level: Level | null;
-  ok: boolean;
-  expected: string;
-  observed: string;
-  tolerance: string | null;
-  monoNs: string;
-  atMs: number | null;
-}
-
-export interface TraceEntry {
-  monoNs: string;
-  /** Milliseconds from the case start. */
-  atMs: number | null;
-  direction: 'in' | 'out';
-  layer: 'coap' | 'dtls';
-  endpoint: string;
-  local: Address;
-  remote: Address;
-  /** Raw bytes as hex, secrets overwritten by the recorder. */
-  bytes: string;
-  /** How many secret values were overwritten with zeros in `bytes`; 0: exactly the bytes on the wire. */
-  redacted: number;
-  decoded: DatagramEvent['decoded'];
-  /** One line: type, code, MID, token, path, payload summary. Device text, unescaped. */
-  summary: string;
-}
-
-export interface CaseResult {
-  id: string;
-  title: string;
-  area: Area;
-  requirements: RequirementRef[];
-  strength: Strength;
-  ics: string | null;
-  tags: string[];
-  security: 'nosec' | 'psk' | 'certificate';
-  timeoutMs: number;
-  verdict: Verdict;
-  reason: string;
-  /** The row, and its level, whose observation decided a fail or inconclusive verdict. */
-  decidedBy: { requirement: string; level: Level } | null;
-  advisory: string | null;
-  /** Listed in the run's expected-failures file: failed as listed, or stale (passes now). */
-  expectedFailure: { reason: string; stale: boolean } | null;
-  /** false: the run stopped before the case reached a verdict (shown as error). */
-  finished: boolean;
-  startedAt: string;
-  startMonoNs: string;
-  /** From the run start; null when the run start is unknown. */
-  startOffsetMs: number | null;
-  durationMs: number;
-  checks: ResultCheck[];
-  notes: ResultNote[];
-  trace: TraceEntry[];
-  identity: DeviceIdentity | null;
-}
-
-export type MatrixStatus = Verdict | 'ABSENT';
-
-export interface MatrixRow {
-  requirementId: string;
-  inCatalog: boolean;
-  section: string | null;
-  text: string | null;
-  strength: string | null;
-  conf: string | null;
-  /** Worst verdict of the cases that judged it; ABSENT when no case of this run did. */
-  status: MatrixStatus;
-  cases: { id: string; verdict: Verdict }[];
-  /** Cases of the suite that cite the requirement but were not selected for this run. */
-  notRunCases: string[];
-  /** Why the suite has no case for it (suites/catalog-gaps.ts), when it says. */
-  gap: { reason: string; note: string } | null;
-}
-
-export interface Results {
-  format: typeof RESULTS_FORMAT;
-  schemaVersion: number;
-  run: {
-    toolVersion: string | null;
-    gitCommit: string | null;
-    /** Version of the result-event schema the events were written in. */
-    eventsSchema: number | null;
-    specVersions: { lwm2mCore: string; lwm2mTransport: string; geisaCommit: string | null };
-    startedAt: string | null;
-    endedAt: string | null;
-    startMonoNs: string | null;
-    host: string | null;
-    defect: string | null;
-    interrupted: boolean;
-    exitCode: number | null;
-    selectedCases: string[];
-    /** Selected but not run: tagged slow and the run did not ask for slow cases. */
-    slowNotRun: string[];
-    dut: { name: string | null; endpoint: string | null; identity: DeviceIdentity | null };
-    profileSource: string | null;
-    /** Declared features, as the profile gives them. */
-    ics: Record<string, boolean>;
-    /** Implementation extra information (timers, bounds), as the profile gives them after defaults. */
-    ixit: Record<string, unknown>;
-    /** The whole profile, every secret replaced by its length and a SHA-256 fingerprint. */
-    profile: unknown;
-    notes: ResultNote[];
-    /** Events naming a case that never started: the log is inconsistent when there are any. */
-    strayEvents: { type: string; caseId: string | null }[];
-    /** The pcapng capture beside this file, and how to make tshark decode its CoAP ports. */
-    capture: { file: string; packets: number; decodeHint: string } | null;
-  };
-  counts: Tally;
-  cases: CaseResult[];
-  matrix: {
-    catalog: { available: boolean; source: string | null; sha256: string | null; note: string | null };
-    rows: MatrixRow[];
-  };
-}
+export type { CaseResult, DeviceIdentity, MatrixRow, MatrixStatus, ResultCheck, ResultNote, Results, TraceEntry } from './results-schema.js';
 
 export interface BuildResultsOptions {
   /** The requirement catalog; null or absent: the matrix holds only what the cases cite. */
@@ -400,7 +262,3 @@ export function writeResults(results: Results, file: string): void {
 /** Worst first: the order reports list verdict counts in. */
 export const VERDICTS_WORST_FIRST: Verdict[] = (Object.keys(VERDICT_RANK) as Verdict[]).sort((a, b) => VERDICT_RANK[b] - VERDICT_RANK[a]);
 
-/** RunRecord → Results for the renderers' older callers; a Results passes through. */
-export function asResults(input: Results | RunRecord): Results {
-  return 'format' in input && input.format === RESULTS_FORMAT ? input : buildResults(input as RunRecord);
-}
