@@ -3,7 +3,7 @@
  * needs no JSON file next to it; profile.schema.json is the same object written out for
  * editors, and test/profile.test.ts fails when the two drift apart.
  */
-import { DUT_ACTIONS } from '../dut/adapter.js';
+import { DUT_ACTIONS } from './actions.js';
 import { ICS_REGISTRY } from './ics-registry.js';
 
 export const PROFILE_SCHEMA_VERSION = 'geisa-adm-profile/1';
