@@ -233,7 +233,7 @@ export class DtlsPskPeer extends EventEmitter implements DatagramTransport {
 
   private onRecord(type: number, epoch: number, seq: number, header: Buffer, fragment: Buffer, remote: Address, monoNs: bigint): void {
     const key = `${remote.address}|${remote.port}`;
-    let s = this.sessions.get(key);
+    const s = this.sessions.get(key);
     let data = fragment;
     if (epoch === 1) {
       if (!s?.keys) return;
