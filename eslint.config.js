@@ -170,7 +170,7 @@ export default tseslint.config(
       'no-control-regex': 'off',
       // `_name` marks a parameter an interface makes us accept and the body does not need.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // `let s!: T; s = make(() => s.free())`: a callback given at creation refers to the result.
+      // A closure written before the value it reads exists (runCase's emitVerdict and its recorder).
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // `interface A extends B {}` names B in our own vocabulary (DtlsAlert for NativeAlert).
       '@typescript-eslint/no-empty-object-type': ['error', { allowInterfaces: 'with-single-extends' }],
