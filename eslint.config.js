@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -157,10 +158,10 @@ const NODE_GLOBALS = Object.fromEntries(
   ['console', 'process', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'require', 'module', '__dirname', '__filename'].map((g) => [g, 'readonly']),
 );
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: IGNORED },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  tseslint.configs.recommended,
   {
     name: 'project',
     languageOptions: { globals: NODE_GLOBALS },
