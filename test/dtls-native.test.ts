@@ -339,8 +339,7 @@ describe('DtlsSession against malformed input', () => {
 
   test('free() from inside the PSK callback is deferred until feed() returns', () => {
     const ctx = new native.DtlsContext(ctxOptions());
-    let s!: NativeSession;
-    s = ctx.createSession('192.0.2.1:5684', {
+    const s: NativeSession = ctx.createSession('192.0.2.1:5684', {
       pskLookup: () => {
         s.free();
         return KEY;
@@ -355,8 +354,7 @@ describe('DtlsSession against malformed input', () => {
   test('a re-entrant feed() from a callback is refused inside the callback, and feed() still returns', () => {
     const ctx = new native.DtlsContext(ctxOptions());
     let inner: unknown;
-    let s!: NativeSession;
-    s = ctx.createSession('192.0.2.1:5684', {
+    const s: NativeSession = ctx.createSession('192.0.2.1:5684', {
       pskLookup: () => {
         try {
           s.feed(Buffer.alloc(1));

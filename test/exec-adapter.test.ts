@@ -6,7 +6,8 @@ import { AdapterError, type ActionHooks, type ActionParams } from '../harness/du
 import { ExecAdapter, secretScrubber } from '../harness/dut/exec-adapter.js';
 import { ManualAdapter } from '../harness/dut/manual-adapter.js';
 import { createProfileAdapter, MixedAdapter } from '../harness/dut/mixed-adapter.js';
-import { expandTemplate, shellQuote, templateProblems } from '../harness/dut/template.js';
+import { templateProblems } from '../harness/profile/actions.js';
+import { expandTemplate, shellQuote } from '../harness/dut/template.js';
 import { fingerprint } from '../harness/profile/fingerprint.js';
 import { defaultSimulatorProfile, parseProfile, type ExecAction } from '../harness/profile/load.js';
 

@@ -6,7 +6,6 @@ import type {
   Area,
   CaseMeta,
   DatagramEvent,
-  DecodedCoap,
   ResultEvent,
   Strength,
   Verdict,

@@ -15,7 +15,6 @@ import type { CaseContext } from '../harness/runner/context.js';
 import { runSuite } from '../harness/runner/runner.js';
 import type { ResultEvent } from '../harness/results/events.js';
 import { foldEvents, tally } from '../harness/reports/run-record.js';
-import { parseEventLog } from '../harness/reports/event-log.js';
 import { writeManifest } from '../harness/reports/manifest.js';
 import { writeCapture } from '../harness/recorder/pcapng.js';
 import { DtlsKeyLog } from '../harness/recorder/keylog.js';

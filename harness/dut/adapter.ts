@@ -3,15 +3,10 @@
  * commands (exec) or by an operator (manual); the bundled reference device by the
  * simulator adapter. Cases only ever see this interface.
  */
+import type { DutAction } from '../profile/actions.js';
 
-/**
- * changeAddress: while it keeps running, the device's source address or port as the
- * servers see it changes (a new IP address, a modem reconnect, a NAT rebinding); optional,
- * only the cases of an address change (GEISA-ADM-REG-03) need it.
- */
-export type DutAction = 'provision' | 'start' | 'stop' | 'reboot' | 'factoryReset' | 'changeAddress';
-
-export const DUT_ACTIONS: readonly DutAction[] = ['provision', 'start', 'stop', 'reboot', 'factoryReset', 'changeAddress'];
+// Re-exported: adapters and cases meet the action vocabulary through this interface.
+export type { DutAction };
 
 /** Values an action may use. Secrets never go on a command line: see ActionSecrets. */
 export interface ActionParams {

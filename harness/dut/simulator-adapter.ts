@@ -7,9 +7,9 @@
 import { join } from 'node:path';
 import { claims } from '../profile/ics-registry.js';
 import type { Profile } from '../profile/load.js';
-import { packageRoot } from '../runner/tool-info.js';
 import { ExecAdapter } from './exec-adapter.js';
 import { shellQuote } from './template.js';
+import { packageRoot } from './package-root.js';
 
 export interface SimulatorOptions {
   /** One of the reference device's defects (fixtures/device/defects.ts), or none. */

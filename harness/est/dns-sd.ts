@@ -13,7 +13,7 @@
 import dgram from 'node:dgram';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Address } from '../coap/transport.js';
-import { Inbox } from '../servers/inbox.js';
+import { Inbox } from '../coap/inbox.js';
 import { DNS_CLASS_IN, DNS_TYPE, DnsFormatError, RCODE, TYPE_NAMES, decodeHeader, decodeQuery, encodeResponse, type DnsQuestion, type DnsRecord } from './dns-message.js';
 
 export const EST_COAPS_SERVICE = '_est-coaps._udp';

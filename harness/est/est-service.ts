@@ -16,7 +16,7 @@
  */
 import type { InboundRequest } from '../coap/endpoint.js';
 import { OPTION, encodeUint, optionValues, uintOption, uriQuery, type CoapMessage, type CoapOption } from '../coap/message.js';
-import { Inbox } from '../servers/inbox.js';
+import { Inbox } from '../coap/inbox.js';
 import { inspectCsr, sameIdentityAs } from '../pki/csr.js';
 import { certsOnlyPkcs7, type EstCa } from '../pki/est-ca.js';
 import { Block1Assembler, block2Slice, blockOption, szxOf } from './blockwise.js';

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { yaml } from './lazy-modules.js';
-import type { DutAction } from '../dut/adapter.js';
+import type { DutAction } from './actions.js';
 import { fingerprintObject } from './fingerprint.js';
 import { firstAlias, firstLine, Locator, sortByPlace } from './positions.js';
 import { ProfileError } from './problems.js';

@@ -5,7 +5,7 @@
  * the harness works with is derived from these types in types.ts.
  */
 import { Type, type Static } from 'typebox';
-import { DUT_ACTIONS, type DutAction } from '../dut/adapter.js';
+import { DUT_ACTIONS, type DutAction } from './actions.js';
 import { ICS_REGISTRY } from './ics-registry.js';
 
 export const PROFILE_SCHEMA_VERSION = 'geisa-adm-profile/1';

@@ -1,7 +1,7 @@
 /** Rules a JSON Schema cannot express (or only with unreadable errors). */
 import { isIP } from 'node:net';
-import type { DutAction } from '../dut/adapter.js';
-import { templateProblems } from '../dut/template.js';
+import type { DutAction } from './actions.js';
+import { templateProblems } from './actions.js';
 import type { Locator } from './positions.js';
 import type { ProfileProblem } from './problems.js';
 import { PROFILE_DEFAULTS, type RawAction, type RawProfile } from './schema.js';

@@ -3,7 +3,7 @@
  * Field names and value types come from the TypeBox schema (schema.ts), so a field added
  * there reaches these types without a second hand-kept copy.
  */
-import type { DutAction } from '../dut/adapter.js';
+import type { DutAction } from './actions.js';
 import { PROFILE_DEFAULTS, type PROFILE_SCHEMA_VERSION, type RawAction, type RawProfile } from './schema.js';
 
 type RawAdapter = RawProfile['adapter'];

@@ -9,7 +9,7 @@ import { type Address, CoapEndpoint, type DatagramTap, type InboundRequest } fro
 import { type CoapMessage, type CoapOption, OPTION, encodeUint, queryParams, uintOption, uriPath } from '../coap/message.js';
 import { CF, ROOT_PATH, contentFormatName, encodeContent, type ResourceRecord } from '../lwm2m/index.js';
 import type { TransmissionParams } from '../coap/params.js';
-import { Inbox } from './inbox.js';
+import { Inbox } from '../coap/inbox.js';
 import { DeviceOperations, type OperationResult } from './operations.js';
 import { ACCEPT, type AnswerPolicy } from './policy.js';
 import type { DtlsTransport } from '../dtls/dtls-transport.js';

@@ -11,7 +11,7 @@ import { OPTION, queryParams, uriPath } from '../coap/message.js';
 import { answer, type DeviceRequest, formatHostForUri, openServerEndpoint, type ServerOptions } from './bootstrap-server.js';
 import type { DtlsTransport } from '../dtls/dtls-transport.js';
 import type { ServerSecurity } from './security.js';
-import { Inbox } from './inbox.js';
+import { Inbox } from '../coap/inbox.js';
 import { DeviceOperations } from './operations.js';
 import { ACCEPT, type AnswerPolicy } from './policy.js';
 

@@ -10,7 +10,7 @@ import { CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { type CoapMessage, codeName, describe, isRequestCode, uriPath } from '../../harness/coap/message.js';
 import { type TransmissionParams } from '../../harness/coap/params.js';
 import type { OperationResult } from '../../harness/servers/operations.js';
-import { Inbox } from '../../harness/servers/inbox.js';
+import { Inbox } from '../../harness/coap/inbox.js';
 import type { ServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, startupWindowMs } from '../steps.js';

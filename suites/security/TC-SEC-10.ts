@@ -17,7 +17,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { inspectClientHello } from '../../harness/dtls/session-layer.js';
-import { Inbox } from '../../harness/servers/inbox.js';
+import { Inbox } from '../../harness/coap/inbox.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
 /** RFC 6347 §4.2.4.1: the timer starts at 1 s and doubles "up to no less than the RFC 6298 maximum of 60 seconds". */

@@ -14,7 +14,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes }
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Address, DatagramTransport, TransportMessage } from '../../harness/coap/transport.js';
-import { Inbox } from '../../harness/servers/inbox.js';
+import { Inbox } from '../../harness/coap/inbox.js';
 
 export const TLS_PSK_WITH_AES_128_CCM_8 = 0xc0a8;
 export const TLS_PSK_WITH_AES_128_CBC_SHA256 = 0x00ae;
@@ -233,7 +233,7 @@ export class DtlsPskPeer extends EventEmitter implements DatagramTransport {
 
   private onRecord(type: number, epoch: number, seq: number, header: Buffer, fragment: Buffer, remote: Address, monoNs: bigint): void {
     const key = `${remote.address}|${remote.port}`;
-    let s = this.sessions.get(key);
+    const s = this.sessions.get(key);
     let data = fragment;
     if (epoch === 1) {
       if (!s?.keys) return;

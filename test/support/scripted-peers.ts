@@ -9,7 +9,7 @@ import { type Address, CoapEndpoint, type InboundRequest, type InboundResponse, 
 import { type CoapMessage, type CoapOption, OPTION, queryParams, uriPath } from '../../harness/coap/message.js';
 import type { TransmissionParams } from '../../harness/coap/params.js';
 import type { DatagramTransport } from '../../harness/coap/transport.js';
-import { Inbox } from '../../harness/servers/inbox.js';
+import { Inbox } from '../../harness/coap/inbox.js';
 
 export interface SeenRequest {
   msg: CoapMessage;
