@@ -18,7 +18,7 @@ import {
   type NativeClientContextOptions,
   type NativeClientSession,
 } from './native.js';
-import { peerLabel, type Address, type DtlsMessageEvent, type DtlsRecordEvent } from './session-layer.js';
+import { peerLabel, type Address, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 
 /**
  * LwM2M Certificate Usage (Security /0/x/15), i.e. the TLSA usage of RFC 6698:

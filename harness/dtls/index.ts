@@ -4,19 +4,15 @@ export {
   DtlsNoSessionError,
   inspectClientHello,
   keyFingerprint,
-  peerLabel,
-  type Address,
-  type DtlsAlert,
   type DtlsCloseReason,
   type DtlsDroppedEvent,
   type DtlsHandshakeEvent,
   type DtlsHandshakeFailedEvent,
-  type DtlsMessageEvent,
-  type DtlsRecordEvent,
   type DtlsServerEvents,
   type DtlsServerOptions,
   type DtlsSessionClosedEvent,
-} from './session-layer.js';
+} from './server.js';
+export { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 export { DtlsTransport } from './dtls-transport.js';
 export { cipherSuiteName, cipherSuiteId, cipherSuiteFamily, describeCipherList, SIGNALLING_SUITE_IDS } from './cipher-suites.js';
 export { explainHandshakeFailure, summariseHandshakeFailures, type ExpectedServerCertificate, type FailureContext, type FailureExplanation } from './explain.js';

@@ -14,17 +14,12 @@ import { isIPv6 } from 'node:net';
 import {
   loadNative,
   type FeedResult,
-  type NativeAlert,
   type NativeContext,
   type NativeContextOptions,
   type NativeSession,
 } from './native.js';
 import { HandshakeWire, type HandshakeWireView } from './handshake-wire.js';
-
-export interface Address {
-  address: string;
-  port: number;
-}
+import { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 
 export interface DtlsServerOptions {
   /** Default '0.0.0.0'; an IPv6 address binds a udp6 socket. */
@@ -62,16 +57,6 @@ export interface DtlsServerOptions {
   keylog?: (line: string, remote: Address) => void;
 }
 
-export interface DtlsRecordEvent {
-  direction: 'in' | 'out';
-  local: Address;
-  remote: Address;
-  /** process.hrtime.bigint(), taken in the socket callback (in) or at send (out). */
-  monoNs: bigint;
-  /** The whole UDP payload: one or more DTLS records. */
-  bytes: Buffer;
-}
-
 export interface DtlsHandshakeEvent {
   remote: Address;
   local: Address;
@@ -90,8 +75,6 @@ export interface DtlsHandshakeEvent {
   clientOfferedExtensions: number[];
 }
 
-export interface DtlsAlert extends NativeAlert {}
-
 export interface DtlsHandshakeFailedEvent {
   remote: Address;
   error: string;
@@ -104,12 +87,6 @@ export interface DtlsHandshakeFailedEvent {
   monoNs: bigint;
   /** The handshake's datagrams reduced to records, and the Certificates each side sent: what explain.ts reads. */
   wire: HandshakeWireView;
-}
-
-export interface DtlsMessageEvent {
-  bytes: Buffer;
-  remote: Address;
-  monoNs: bigint;
 }
 
 export type DtlsCloseReason =
@@ -157,9 +134,6 @@ export function keyFingerprint(key: Buffer): string {
   return `sha256:${createHash('sha256').update(key).digest('hex').slice(0, 8)} (${key.length} bytes)`;
 }
 
-export function peerLabel(a: Address): string {
-  return isIPv6(a.address) ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
 
 interface ClientHelloView {
   messageSeq: number;
