@@ -19,6 +19,7 @@ import {
   type NativeClientSession,
 } from './native.js';
 import { peerLabel, type Address, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
+import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
 
 /**
  * LwM2M Certificate Usage (Security /0/x/15), i.e. the TLSA usage of RFC 6698:
@@ -72,6 +73,8 @@ export interface DtlsClientOptions {
   mtu?: number;
   /** The handshake fails if not done by then (default 30 s). */
   handshakeTimeoutMs?: number;
+  /** First flight retransmission timer, doubled up to 60 s (default 1 s, RFC 6347 §4.2.4.1). */
+  retransmitInitialMs?: number;
   /** Bytes the server may send before the handshake completes (default 64 KiB). */
   maxHandshakeBytes?: number;
   /** NSS key log lines, for Wireshark. Off unless given: they decrypt the traffic. */
@@ -128,8 +131,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
   private lastInfo: ClientSessionInfo | undefined;
   private readonly alerts: NativeAlert[] = [];
   private handshakeBytes = 0;
-  private retransmitTimer: NodeJS.Timeout | undefined;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly driver: HandshakeDriver;
   private lastSocketError: string | undefined;
   private localAddress: Address;
   /** Set by close(): the close_notify is on its way, nothing more is read or written. */
@@ -153,6 +155,13 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     this.session = context.createSession(peerLabel(remote), {
       pskIdentity: () => (psk ? { identity: psk.identity, key: psk.key } : null),
       ...(keylog ? { keylog: (line: string) => keylog(line) } : {}),
+      retransmitTimerUs: retransmitTimerUs(opts.retransmitInitialMs),
+    });
+    const session = this.session;
+    this.driver = new HandshakeDriver(session, {
+      transmit: (out) => this.transmit(out),
+      gaveUp: (error) => this.failHandshake(`${error}${this.stallHint()}`),
+      deadline: (ms) => this.failHandshake(`handshake not completed within ${ms} ms${this.stallHint()}`),
     });
     const a = socket.address();
     this.localAddress = { address: a.address, port: a.port };
@@ -252,7 +261,6 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
   // ---- handshake ----
 
   private handshake(): Promise<DtlsClient> {
-    const ms = this.opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
     const signal = this.opts.signal;
     return new Promise<DtlsClient>((resolve, reject) => {
       const onAbort = () => this.failHandshake('aborted by the caller');
@@ -272,7 +280,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.deadlineTimer = setTimeout(() => this.failHandshake(`handshake not completed within ${ms} ms${this.stallHint()}`), ms);
+      this.driver.start(this.opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs);
       let r: FeedResult;
       try {
         r = this.session!.connect();
@@ -303,7 +311,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     this.alerts.push(...r.alerts);
     if (r.established && this.state === 'handshaking') {
       this.state = 'established';
-      this.clearTimers();
+      this.driver.stop();
       const settle = this.settle;
       this.settle = undefined;
       settle?.resolve(this);
@@ -321,7 +329,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
       }
       return;
     }
-    this.armRetransmit();
+    if (this.state === 'handshaking') this.driver.rearm();
   }
 
   private deliver(m: DtlsMessageEvent): void {
@@ -333,24 +341,6 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     const held = this.early ?? [];
     this.early = undefined;
     for (const m of held) this.emit('message', m);
-  }
-
-  private armRetransmit(): void {
-    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
-    this.retransmitTimer = undefined;
-    if (this.state !== 'handshaking' || !this.session) return;
-    const ms = this.session.timeoutMs();
-    if (ms < 0) return;
-    this.retransmitTimer = setTimeout(() => this.onRetransmitTimer(), Math.max(1, ms));
-  }
-
-  private onRetransmitTimer(): void {
-    this.retransmitTimer = undefined;
-    if (this.state !== 'handshaking' || !this.session) return;
-    const r = this.session.handleTimeout();
-    this.transmit(r.out);
-    if (r.failed) this.failHandshake(`${r.error ?? 'handshake timed out'}${this.stallHint()}`);
-    else this.armRetransmit();
   }
 
   private failHandshake(error: string): void {
@@ -389,7 +379,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
 
   private release(): void {
     this.state = 'closed';
-    this.clearTimers();
+    this.driver.stop();
     if (this.session) {
       this.lastInfo = this.session.info();
       this.session.free();
@@ -400,13 +390,6 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     } catch {
       // already closed
     }
-  }
-
-  private clearTimers(): void {
-    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.retransmitTimer = undefined;
-    this.deadlineTimer = undefined;
   }
 
   // ---- datagrams ----
@@ -444,20 +427,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     for (const bytes of datagrams) {
       const monoNs = process.hrtime.bigint();
       this.emit('record', { direction: 'out', local: this.localAddress, remote: this.remote, monoNs, bytes });
-      sends.push(
-        new Promise<void>((resolve) => {
-          try {
-            this.socket.send(bytes, (err) => {
-              if (err) this.onSocketError(err);
-              resolve();
-            });
-          } catch (err) {
-            // The socket was closed under a late send (e.g. close_notify after close).
-            this.onSocketError(err as Error);
-            resolve();
-          }
-        }),
-      );
+      sends.push(sendDatagram(this.socket, bytes, undefined, (err) => this.onSocketError(err)));
     }
     return sends;
   }

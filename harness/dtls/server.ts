@@ -19,6 +19,7 @@ import {
   type NativeSession,
 } from './native.js';
 import { HandshakeWire, type HandshakeWireView } from './handshake-wire.js';
+import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
 import { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 
 export interface DtlsServerOptions {
@@ -51,6 +52,8 @@ export interface DtlsServerOptions {
   idleTimeoutMs?: number;
   /** A handshake not finished this long after the first ClientHello fails (default 60 s). */
   handshakeTimeoutMs?: number;
+  /** First flight retransmission timer, doubled up to 60 s (default 1 s, RFC 6347 §4.2.4.1). */
+  retransmitInitialMs?: number;
   /** Bytes a peer may send before its handshake completes (default 64 KiB). */
   maxHandshakeBytes?: number;
   /** NSS key log lines, for Wireshark. Off unless given: they decrypt the traffic. */
@@ -184,8 +187,7 @@ interface PeerSession {
   offered: { identity: string | null };
   /** The handshake as seen on the wire; dropped once it is established. */
   wire?: HandshakeWire;
-  retransmitTimer?: NodeJS.Timeout;
-  deadlineTimer?: NodeJS.Timeout;
+  driver: HandshakeDriver;
   /** A new handshake from the same address:port, kept apart until the peer proves it is there. */
   pending?: PeerSession;
 }
@@ -204,6 +206,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   private closed = false;
   private sweepTimer?: NodeJS.Timeout;
   private readonly limits: typeof DEFAULTS;
+  private readonly retransmitTimer: (previousUs: number) => number;
   /** How many opening ClientHellos are left unanswered, and how many were (withholdClientHellos). */
   private withholdCount = 0;
   private withheld = 0;
@@ -220,6 +223,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
       maxHandshakeBytes: opts.maxHandshakeBytes ?? DEFAULTS.maxHandshakeBytes,
     };
+    this.retransmitTimer = retransmitTimerUs(opts.retransmitInitialMs);
     socket.on('message', (bytes, rinfo) => {
       const monoNs = process.hrtime.bigint();
       this.onDatagram(bytes, { address: rinfo.address, port: rinfo.port }, monoNs);
@@ -251,7 +255,13 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     const address = options.address ?? '0.0.0.0';
     const port = options.port ?? 0;
     const socket = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
-    const server = new DtlsServer(socket, context, options);
+    let server: DtlsServer;
+    try {
+      server = new DtlsServer(socket, context, options);
+    } catch (e) {
+      socket.close();
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(new Error(`cannot listen on ${address}:${port}: ${err.message}`));
       socket.once('error', onError);
@@ -428,7 +438,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     if (r.established && s.state === 'handshaking') {
       s.state = 'established';
       delete s.wire;
-      this.clearTimers(s);
+      s.driver.stop();
       s.alerts.push(...r.alerts);
       r.alerts = [];
       this.emitHandshake(s);
@@ -448,7 +458,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       return;
     }
     s.alerts.push(...r.alerts);
-    this.armRetransmit(s);
+    if (s.state === 'handshaking') s.driver.rearm();
   }
 
   // ---- sessions ----
@@ -471,6 +481,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
         return lookup ? (lookup(identity, remote) ?? null) : null;
       },
       ...(keylog ? { keylog: (line: string) => keylog(line, remote) } : {}),
+      retransmitTimerUs: this.retransmitTimer,
     });
     const s: PeerSession = {
       key,
@@ -485,13 +496,13 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       alerts: [],
       offered,
       wire: new HandshakeWire(),
+      driver: new HandshakeDriver(native, {
+        transmit: (out) => this.transmit(out, s.remote, s),
+        gaveUp: (error) => this.failHandshake(s, error, []),
+        deadline: (ms) => this.failHandshake(s, `handshake not completed within ${ms} ms`, []),
+      }),
     };
-    s.deadlineTimer = setTimeout(() => {
-      if (s.state === 'handshaking') {
-        this.failHandshake(s, `handshake not completed within ${this.limits.handshakeTimeoutMs} ms`, []);
-      }
-    }, this.limits.handshakeTimeoutMs);
-    s.deadlineTimer.unref();
+    s.driver.start(this.limits.handshakeTimeoutMs);
     return s;
   }
 
@@ -508,25 +519,6 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       if (!victim || rank(s) < rank(victim) || (rank(s) === rank(victim) && s.lastActivity < victim.lastActivity)) victim = s;
     }
     if (victim) this.endSession(victim, 'evicted', true);
-  }
-
-  private armRetransmit(s: PeerSession): void {
-    if (s.retransmitTimer) clearTimeout(s.retransmitTimer);
-    s.retransmitTimer = undefined;
-    if (s.state !== 'handshaking') return;
-    const ms = s.native.timeoutMs();
-    if (ms < 0) return;
-    s.retransmitTimer = setTimeout(() => this.onRetransmitTimer(s), Math.max(1, ms));
-    s.retransmitTimer.unref();
-  }
-
-  private onRetransmitTimer(s: PeerSession): void {
-    s.retransmitTimer = undefined;
-    if (s.state !== 'handshaking') return;
-    const r = s.native.handleTimeout();
-    this.transmit(r.out, s.remote, s);
-    if (r.failed) this.failHandshake(s, r.error ?? 'handshake timed out', []);
-    else this.armRetransmit(s);
   }
 
   private failHandshake(s: PeerSession, error: string, alerts: DtlsAlert[]): void {
@@ -580,16 +572,9 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
 
   private release(s: PeerSession): void {
     s.state = 'closed';
-    this.clearTimers(s);
+    s.driver.stop();
     s.native.free();
     if (this.sessions.get(s.key) === s) this.sessions.delete(s.key);
-  }
-
-  private clearTimers(s: PeerSession): void {
-    if (s.retransmitTimer) clearTimeout(s.retransmitTimer);
-    if (s.deadlineTimer) clearTimeout(s.deadlineTimer);
-    s.retransmitTimer = undefined;
-    s.deadlineTimer = undefined;
   }
 
   private startSweep(): void {
@@ -632,14 +617,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       const monoNs = process.hrtime.bigint();
       if (s?.state === 'handshaking') s.wire?.add('out', bytes, monoNs);
       this.emit('record', { direction: 'out', local: this.localAddress, remote, monoNs, bytes });
-      sends.push(
-        new Promise<void>((resolve) => {
-          this.socket.send(bytes, remote.port, remote.address, (err) => {
-            if (err) this.reportError(err);
-            resolve();
-          });
-        }),
-      );
+      sends.push(sendDatagram(this.socket, bytes, remote, (err) => this.reportError(err)));
     }
     return sends;
   }
