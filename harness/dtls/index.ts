@@ -16,7 +16,8 @@ export { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type Dt
 export { DtlsTransport } from './dtls-transport.js';
 export { cipherSuiteName, cipherSuiteId, cipherSuiteFamily, describeCipherList, SIGNALLING_SUITE_IDS } from './cipher-suites.js';
 export { explainHandshakeFailure, summariseHandshakeFailures, type ExpectedServerCertificate, type FailureContext, type FailureExplanation } from './explain.js';
-export { HandshakeWire, alertName, type HandshakeWireView, type WireDatagram, type WireRecord } from './handshake-wire.js';
+export { HandshakeWire, type HandshakeWireView, type WireDatagram, type WireRecord } from './handshake-wire.js';
+export { ALERT_NAMES, alertName, readHandshakeHeader, splitRecords, type RawHandshake, type RawRecord } from './records.js';
 export {
   DtlsClient,
   DtlsClientHandshakeError,

@@ -20,6 +20,7 @@ import {
 } from './native.js';
 import { HandshakeWire, type HandshakeWireView } from './handshake-wire.js';
 import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
+import { CONTENT_HANDSHAKE, readHandshakeHeader, splitRecords } from './records.js';
 import { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 
 export interface DtlsServerOptions {
@@ -145,27 +146,24 @@ interface ClientHelloView {
   cookieLength?: number;
 }
 
-const CONTENT_HANDSHAKE = 22;
 const HS_CLIENT_HELLO = 1;
-const RECORD_HEADER = 13;
-const HS_HEADER = 12;
 
 /**
  * Looks at the first record only: a ClientHello starts a datagram (RFC 6347 §4.2.3
  * puts nothing before it in a flight), in epoch 0, in plaintext.
  */
 export function inspectClientHello(d: Buffer): ClientHelloView | null {
-  if (d.length < RECORD_HEADER + HS_HEADER) return null;
-  if (d[0] !== CONTENT_HANDSHAKE || d[1] !== 0xfe || d.readUInt16BE(3) !== 0) return null;
-  if (d[RECORD_HEADER] !== HS_CLIENT_HELLO) return null;
-  const messageSeq = d.readUInt16BE(RECORD_HEADER + 4);
-  const fragmentOffset = d.readUIntBE(RECORD_HEADER + 6, 3);
-  const body = RECORD_HEADER + HS_HEADER;
-  const view: ClientHelloView = { messageSeq };
-  if (fragmentOffset === 0 && d.length >= body + 35) {
-    view.random = d.subarray(body + 2, body + 34).toString('hex');
-    const cookieAt = body + 35 + d[body + 34]!;
-    if (cookieAt < d.length) view.cookieLength = d[cookieAt]!;
+  const first = splitRecords(d).records[0];
+  if (!first || first.type !== CONTENT_HANDSHAKE || first.versionMajor !== 0xfe || first.epoch !== 0) return null;
+  const h = readHandshakeHeader(first.body);
+  if (!h || h.msgType !== HS_CLIENT_HELLO) return null;
+  const view: ClientHelloView = { messageSeq: h.messageSeq };
+  // client_version(2) random(32) session_id<0..32> cookie<0..2^8-1> (RFC 6347 §4.2.1)
+  const m = h.fragment;
+  if (h.fragmentOffset === 0 && m.length >= 35) {
+    view.random = m.subarray(2, 34).toString('hex');
+    const cookieAt = 35 + m[34]!;
+    if (cookieAt < m.length) view.cookieLength = m[cookieAt]!;
   }
   return view;
 }
