@@ -78,6 +78,35 @@ export function readHandshakeHeader(body: Buffer): RawHandshake | undefined {
   };
 }
 
+export interface ClientHelloView {
+  messageSeq: number;
+  /** hex; absent when the first fragment is too short to hold it */
+  random?: string;
+  cookieLength?: number;
+}
+
+const HS_CLIENT_HELLO = 1;
+
+/**
+ * Looks at the first record only: a ClientHello starts a datagram (RFC 6347 §4.2.3
+ * puts nothing before it in a flight), in epoch 0, in plaintext.
+ */
+export function inspectClientHello(d: Buffer): ClientHelloView | null {
+  const first = splitRecords(d).records[0];
+  if (!first || first.type !== CONTENT_HANDSHAKE || first.versionMajor !== 0xfe || first.epoch !== 0) return null;
+  const h = readHandshakeHeader(first.body);
+  if (!h || h.msgType !== HS_CLIENT_HELLO) return null;
+  const view: ClientHelloView = { messageSeq: h.messageSeq };
+  // client_version(2) random(32) session_id<0..32> cookie<0..2^8-1> (RFC 6347 §4.2.1)
+  const m = h.fragment;
+  if (h.fragmentOffset === 0 && m.length >= 35) {
+    view.random = m.subarray(2, 34).toString('hex');
+    const cookieAt = 35 + m[34]!;
+    if (cookieAt < m.length) view.cookieLength = m[cookieAt]!;
+  }
+  return view;
+}
+
 /** RFC 5246 §7.2 and RFC 4279 AlertDescription, by their registry names. */
 export const ALERT_NAMES: Readonly<Record<number, string>> = {
   0: 'close_notify',

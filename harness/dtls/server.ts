@@ -7,188 +7,17 @@
  * Shaped so a CoAP endpoint can ride on it as a datagram transport: `send(bytes,
  * remote)`, `'message'` ({ bytes, remote, monoNs }), `local`, `close()`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
-import {
-  loadNative,
-  type FeedResult,
-  type NativeContext,
-  type NativeContextOptions,
-  type NativeSession,
-} from './native.js';
-import { HandshakeWire, type HandshakeWireView } from './handshake-wire.js';
+import { loadNative, type FeedResult, type NativeContext, type NativeContextOptions } from './native.js';
+import { HandshakeWire } from './handshake-wire.js';
 import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
-import { CONTENT_HANDSHAKE, readHandshakeHeader, splitRecords } from './records.js';
-import { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
-
-export interface DtlsServerOptions {
-  /** Default '0.0.0.0'; an IPv6 address binds a udp6 socket. */
-  address?: string;
-  /** Default 0: the OS chooses; read it back from `local`. */
-  port?: number;
-  /** Preference order; OpenSSL or IANA names. */
-  cipherSuites: string[];
-  /**
-   * The PSK for an identity, or null/undefined for an unknown identity (the handshake
-   * then fails with unknown_psk_identity). Called synchronously during the handshake.
-   * Giving it enables PSK cipher suites.
-   */
-  pskLookup?: (identity: string, remote: Address) => Buffer | null | undefined;
-  certPem?: string;
-  keyPem?: string;
-  caPem?: string;
-  /** Ask for a client certificate, report what verification says, let the handshake finish. */
-  requestClientCert?: boolean;
-  /** Ask for a client certificate and fail the handshake unless it verifies against caPem. */
-  requireValidClientCert?: boolean;
-  /** HelloVerifyRequest cookie key; random per server by default. */
-  cookieSecret?: Buffer;
-  /** Largest datagram the server sends during the handshake (default 1232). */
-  mtu?: number;
-  /** Sessions kept at once (default 64); a new peer evicts one (see evictOne: unverified handshakes first). */
-  maxSessions?: number;
-  /** A session without traffic for this long is closed (default 5 min). */
-  idleTimeoutMs?: number;
-  /** A handshake not finished this long after the first ClientHello fails (default 60 s). */
-  handshakeTimeoutMs?: number;
-  /** First flight retransmission timer, doubled up to 60 s (default 1 s, RFC 6347 §4.2.4.1). */
-  retransmitInitialMs?: number;
-  /** Bytes a peer may send before its handshake completes (default 64 KiB). */
-  maxHandshakeBytes?: number;
-  /** NSS key log lines, for Wireshark. Off unless given: they decrypt the traffic. */
-  keylog?: (line: string, remote: Address) => void;
-}
-
-export interface DtlsHandshakeEvent {
-  remote: Address;
-  local: Address;
-  version: string | null;
-  cipher: string | null;
-  cipherStandardName: string | null;
-  cipherId: number | null;
-  pskIdentity: string | null;
-  peerCertChainDer: Buffer[];
-  /** X509_V_OK (0) also when no certificate was requested or sent: read peerCertChainDer. */
-  verifyResult: number | null;
-  verifyResultText: string | null;
-  resumed: boolean;
-  durationMs: number;
-  clientOfferedCiphers: number[];
-  clientOfferedExtensions: number[];
-}
-
-export interface DtlsHandshakeFailedEvent {
-  remote: Address;
-  error: string;
-  alerts: DtlsAlert[];
-  durationMs: number;
-  /** The identity the client offered, if it got that far. */
-  pskIdentity: string | null;
-  clientOfferedCiphers: number[];
-  /** process.hrtime.bigint() when the handshake was given up. */
-  monoNs: bigint;
-  /** The handshake's datagrams reduced to records, and the Certificates each side sent: what explain.ts reads. */
-  wire: HandshakeWireView;
-}
-
-export type DtlsCloseReason =
-  | 'peer-close-notify'
-  | 'peer-alert'
-  | 'idle'
-  | 'evicted'
-  | 'replaced'
-  | 'server-close'
-  | 'error';
-
-export interface DtlsSessionClosedEvent {
-  remote: Address;
-  reason: DtlsCloseReason;
-  error?: string;
-  alerts: DtlsAlert[];
-}
-
-export interface DtlsDroppedEvent {
-  remote: Address;
-  reason: string;
-  length: number;
-}
-
-export interface DtlsServerEvents {
-  record: [DtlsRecordEvent];
-  handshake: [DtlsHandshakeEvent];
-  'handshake-failed': [DtlsHandshakeFailedEvent];
-  message: [DtlsMessageEvent];
-  'session-closed': [DtlsSessionClosedEvent];
-  dropped: [DtlsDroppedEvent];
-  error: [Error];
-}
-
-/** Thrown by send() when there is no established session with the peer. */
-export class DtlsNoSessionError extends Error {
-  constructor(readonly remote: Address) {
-    super(`no established DTLS session with ${peerLabel(remote)}`);
-    this.name = 'DtlsNoSessionError';
-  }
-}
-
-/** `sha256:1a2b3c4d (16 bytes)`: how a key may be named, never by its bytes. */
-export function keyFingerprint(key: Buffer): string {
-  return `sha256:${createHash('sha256').update(key).digest('hex').slice(0, 8)} (${key.length} bytes)`;
-}
-
-
-interface ClientHelloView {
-  messageSeq: number;
-  /** hex; absent when the first fragment is too short to hold it */
-  random?: string;
-  cookieLength?: number;
-}
-
-const HS_CLIENT_HELLO = 1;
-
-/**
- * Looks at the first record only: a ClientHello starts a datagram (RFC 6347 §4.2.3
- * puts nothing before it in a flight), in epoch 0, in plaintext.
- */
-export function inspectClientHello(d: Buffer): ClientHelloView | null {
-  const first = splitRecords(d).records[0];
-  if (!first || first.type !== CONTENT_HANDSHAKE || first.versionMajor !== 0xfe || first.epoch !== 0) return null;
-  const h = readHandshakeHeader(first.body);
-  if (!h || h.msgType !== HS_CLIENT_HELLO) return null;
-  const view: ClientHelloView = { messageSeq: h.messageSeq };
-  // client_version(2) random(32) session_id<0..32> cookie<0..2^8-1> (RFC 6347 §4.2.1)
-  const m = h.fragment;
-  if (h.fragmentOffset === 0 && m.length >= 35) {
-    view.random = m.subarray(2, 34).toString('hex');
-    const cookieAt = 35 + m[34]!;
-    if (cookieAt < m.length) view.cookieLength = m[cookieAt]!;
-  }
-  return view;
-}
-
-type SessionState = 'handshaking' | 'established' | 'closed';
-
-interface PeerSession {
-  key: string;
-  remote: Address;
-  native: NativeSession;
-  state: SessionState;
-  startedNs: bigint;
-  lastActivity: number;
-  handshakeBytes: number;
-  cookieVerified: boolean;
-  /** ClientHello randoms this session has seen: a late duplicate must not restart it. */
-  helloRandoms: Set<string>;
-  alerts: DtlsAlert[];
-  offered: { identity: string | null };
-  /** The handshake as seen on the wire; dropped once it is established. */
-  wire?: HandshakeWire;
-  driver: HandshakeDriver;
-  /** A new handshake from the same address:port, kept apart until the peer proves it is there. */
-  pending?: PeerSession;
-}
+import { inspectClientHello, type ClientHelloView } from './records.js';
+import { elapsedMs, evictionVictim, handshakeEvent, startsNewHandshake, type PeerSession, type SessionState } from './server-peers.js';
+import { DtlsNoSessionError, type DtlsCloseReason, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from './server-types.js';
+import { peerLabel, type Address, type DtlsAlert } from './types.js';
 
 const DEFAULTS = {
   maxSessions: 64,
@@ -366,7 +195,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       this.feed(s, bytes, monoNs, hello);
       return;
     }
-    if (hello && this.startsNewHandshake(s, hello)) {
+    if (hello && startsNewHandshake(s, hello)) {
       this.feedPending(s, bytes, monoNs, hello);
       return;
     }
@@ -376,19 +205,6 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       return;
     }
     this.feed(s, bytes, monoNs, hello);
-  }
-
-  /**
-   * RFC 6347 §4.2.8: a ClientHello in epoch 0 on a live association may be a rebooted
-   * client on the same port. It gets a fresh session, and the old one stays until the
-   * new one returns a valid cookie (the peer has shown it owns the address).
-   */
-  private startsNewHandshake(s: PeerSession, hello: ClientHelloView): boolean {
-    if (s.pending) return true;
-    if (s.state === 'established') return hello.random === undefined || !s.helloRandoms.has(hello.random);
-    // Mid-handshake: a ClientHello carrying a cookie is the client's retransmission,
-    // which OpenSSL answers; one without a cookie after ours was accepted is a restart.
-    return s.cookieVerified && hello.messageSeq === 0 && hello.cookieLength === 0;
   }
 
   private feedPending(s: PeerSession, bytes: Buffer, monoNs: bigint, hello: ClientHelloView): void {
@@ -439,7 +255,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       s.driver.stop();
       s.alerts.push(...r.alerts);
       r.alerts = [];
-      this.emitHandshake(s);
+      this.emit('handshake', handshakeEvent(s, this.localAddress));
     }
     if (s.state === 'established') {
       for (const app of r.app) this.emit('message', { bytes: app, remote: s.remote, monoNs });
@@ -504,18 +320,8 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     return s;
   }
 
-  /**
-   * Makes room for a new peer. A handshake that never returned our cookie costs a spoofer
-   * one datagram, so those go first, then unfinished handshakes, and an established session
-   * (a real device between two exchanges) only when every session is one: a flood of
-   * ClientHellos from new ports cannot push a device out of its association.
-   */
   private evictOne(): void {
-    const rank = (s: PeerSession) => (s.state === 'established' ? 2 : s.cookieVerified ? 1 : 0);
-    let victim: PeerSession | undefined;
-    for (const s of this.sessions.values()) {
-      if (!victim || rank(s) < rank(victim) || (rank(s) === rank(victim) && s.lastActivity < victim.lastActivity)) victim = s;
-    }
+    const victim = evictionVictim(this.sessions.values());
     if (victim) this.endSession(victim, 'evicted', true);
   }
 
@@ -586,26 +392,6 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     this.sweepTimer.unref();
   }
 
-  private emitHandshake(s: PeerSession): void {
-    const i = s.native.info();
-    this.emit('handshake', {
-      remote: s.remote,
-      local: this.localAddress,
-      version: i.version,
-      cipher: i.cipher,
-      cipherStandardName: i.cipherStandardName,
-      cipherId: i.cipherId,
-      pskIdentity: i.pskIdentity,
-      peerCertChainDer: i.peerCertChainDer,
-      verifyResult: i.verifyResult,
-      verifyResultText: i.verifyResultText,
-      resumed: i.resumed,
-      durationMs: elapsedMs(s.startedNs),
-      clientOfferedCiphers: i.clientOfferedCiphers,
-      clientOfferedExtensions: i.clientOfferedExtensions,
-    });
-  }
-
   // ---- datagrams out ----
 
   /** `s`: the session whose handshake this flight belongs to, for its wire record. */
@@ -628,8 +414,4 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   private reportError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
-}
-
-function elapsedMs(startNs: bigint): number {
-  return Number(process.hrtime.bigint() - startNs) / 1e6;
 }
