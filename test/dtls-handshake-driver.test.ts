@@ -15,7 +15,7 @@ import {
   type TimerHandle,
   type Timers,
 } from '../harness/dtls/handshake-driver.js';
-import { DtlsClient, DtlsServer, type DtlsRecordEvent } from '../harness/dtls/index.js';
+import { DtlsClient, DtlsServer, type DtlsClientOptions, type DtlsRecordEvent } from '../harness/dtls/index.js';
 import type { TimeoutResult } from '../harness/dtls/native.js';
 
 // ---- the schedule ----
@@ -204,6 +204,25 @@ function firstN<T>(n: number, ms: number, collect: (push: (v: T) => void) => voi
   });
 }
 
+/** A PSK handshake to 127.0.0.1:port that the test ends; abort() resolves with connect()'s outcome. */
+function handshakeAttempt(port: number, over: Partial<DtlsClientOptions>): { abort(): Promise<DtlsClient | Error> } {
+  const ac = new AbortController();
+  const connecting = DtlsClient.connect({
+    remote: { address: '127.0.0.1', port },
+    cipherSuites: ['PSK-AES128-CCM8'],
+    psk: { identity: IDENTITY, key: KEY },
+    handshakeTimeoutMs: 10_000,
+    signal: ac.signal,
+    ...over,
+  }).catch((e: Error) => e);
+  return {
+    abort: () => {
+      ac.abort();
+      return connecting;
+    },
+  };
+}
+
 const gapsMs = (ns: bigint[]) => ns.slice(1).map((t, i) => Number(t - ns[i]!) / 1e6);
 
 /**
@@ -222,21 +241,14 @@ test('the client resends its ClientHello after the initial timer, then doubling'
   const silent = await udp();
   let push: ((v: bigint) => void) | undefined;
   const five = firstN<bigint>(5, 10_000, (p) => (push = p));
-  const ac = new AbortController();
-  const connecting = DtlsClient.connect({
-    remote: { address: '127.0.0.1', port: silent.address().port },
-    cipherSuites: ['PSK-AES128-CCM8'],
-    psk: { identity: IDENTITY, key: KEY },
+  const attempt = handshakeAttempt(silent.address().port, {
     retransmitInitialMs: 20,
-    handshakeTimeoutMs: 10_000,
-    signal: ac.signal,
     onRecord: (r: DtlsRecordEvent) => {
       if (r.direction === 'out') push?.(r.monoNs);
     },
-  }).catch((e: Error) => e);
+  });
   const times = await five;
-  ac.abort();
-  expect(await connecting).toBeInstanceOf(Error);
+  expect(await attempt.abort()).toBeInstanceOf(Error);
   expectSchedule(gapsMs(times), 20);
 }, 15_000);
 
@@ -268,18 +280,9 @@ test('the server resends its flight after the initial timer, then doubling, whil
       if (r.direction === 'out' && r.bytes[0] === 22 && r.bytes.readUInt16BE(3) === 0 && r.bytes[13] === 2) push(r.monoNs);
     }),
   );
-  const ac = new AbortController();
-  const connecting = DtlsClient.connect({
-    remote: { address: '127.0.0.1', port: relay.address().port },
-    cipherSuites: ['PSK-AES128-CCM8'],
-    psk: { identity: IDENTITY, key: KEY },
-    // The client keeps quiet meanwhile: its own resend would make the server answer early.
-    retransmitInitialMs: 60_000,
-    handshakeTimeoutMs: 10_000,
-    signal: ac.signal,
-  }).catch((e: Error) => e);
+  // The client keeps quiet meanwhile: its own resend would make the server answer early.
+  const attempt = handshakeAttempt(relay.address().port, { retransmitInitialMs: 60_000 });
   const times = await serverHellos;
-  ac.abort();
-  expect(await connecting).toBeInstanceOf(Error);
+  expect(await attempt.abort()).toBeInstanceOf(Error);
   expectSchedule(gapsMs(times), 20);
 }, 15_000);

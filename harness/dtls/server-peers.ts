@@ -5,9 +5,9 @@
  */
 import type { HandshakeDriver } from './handshake-driver.js';
 import type { HandshakeWire } from './handshake-wire.js';
-import type { NativeSession } from './native.js';
+import type { NativeSession, SessionInfo } from './native.js';
 import type { ClientHelloView } from './records.js';
-import type { DtlsHandshakeEvent } from './server-types.js';
+import { HANDSHAKE_INFO_FIELDS, type DtlsHandshakeEvent } from './server-types.js';
 import type { Address, DtlsAlert } from './types.js';
 
 export type SessionState = 'handshaking' | 'established' | 'closed';
@@ -61,23 +61,9 @@ export function evictionVictim(sessions: Iterable<PeerSession>): PeerSession | u
 }
 
 export function handshakeEvent(s: PeerSession, local: Address): DtlsHandshakeEvent {
-  const i = s.native.info();
-  return {
-    remote: s.remote,
-    local,
-    version: i.version,
-    cipher: i.cipher,
-    cipherStandardName: i.cipherStandardName,
-    cipherId: i.cipherId,
-    pskIdentity: i.pskIdentity,
-    peerCertChainDer: i.peerCertChainDer,
-    verifyResult: i.verifyResult,
-    verifyResultText: i.verifyResultText,
-    resumed: i.resumed,
-    durationMs: elapsedMs(s.startedNs),
-    clientOfferedCiphers: i.clientOfferedCiphers,
-    clientOfferedExtensions: i.clientOfferedExtensions,
-  };
+  const info = s.native.info();
+  const picked = Object.fromEntries(HANDSHAKE_INFO_FIELDS.map((k) => [k, info[k]])) as Pick<SessionInfo, (typeof HANDSHAKE_INFO_FIELDS)[number]>;
+  return { remote: s.remote, local, ...picked, durationMs: elapsedMs(s.startedNs) };
 }
 
 export function elapsedMs(startNs: bigint): number {

@@ -3,6 +3,7 @@
  * dtls-transport.ts, explain.ts and the EST server read these without the server itself.
  */
 import type { HandshakeWireView } from './handshake-wire.js';
+import type { SessionInfo } from './native.js';
 import { peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 
 export interface DtlsServerOptions {
@@ -43,22 +44,26 @@ export interface DtlsServerOptions {
   keylog?: (line: string, remote: Address) => void;
 }
 
-export interface DtlsHandshakeEvent {
+/** What the session reports once established, as OpenSSL has it. */
+export const HANDSHAKE_INFO_FIELDS = [
+  'version',
+  'cipher',
+  'cipherStandardName',
+  'cipherId',
+  'pskIdentity',
+  'peerCertChainDer',
+  // X509_V_OK (0) also when no certificate was requested or sent: read peerCertChainDer.
+  'verifyResult',
+  'verifyResultText',
+  'resumed',
+  'clientOfferedCiphers',
+  'clientOfferedExtensions',
+] as const satisfies readonly (keyof SessionInfo)[];
+
+export interface DtlsHandshakeEvent extends Pick<SessionInfo, (typeof HANDSHAKE_INFO_FIELDS)[number]> {
   remote: Address;
   local: Address;
-  version: string | null;
-  cipher: string | null;
-  cipherStandardName: string | null;
-  cipherId: number | null;
-  pskIdentity: string | null;
-  peerCertChainDer: Buffer[];
-  /** X509_V_OK (0) also when no certificate was requested or sent: read peerCertChainDer. */
-  verifyResult: number | null;
-  verifyResultText: string | null;
-  resumed: boolean;
   durationMs: number;
-  clientOfferedCiphers: number[];
-  clientOfferedExtensions: number[];
 }
 
 export interface DtlsHandshakeFailedEvent {

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
+import { bindSocket } from '../coap/transport.js';
 import { loadNative, type FeedResult, type NativeContext, type NativeContextOptions } from './native.js';
 import { HandshakeWire } from './handshake-wire.js';
 import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
@@ -89,16 +90,10 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       socket.close();
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${address}:${port}: ${err.message}`));
-      socket.once('error', onError);
-      socket.bind(port, address, () => {
-        socket.off('error', onError);
-        const a = socket.address();
-        server.localAddress = { address: a.address, port: a.port };
-        server.startSweep();
-        resolve(server);
-      });
+    return bindSocket(socket, address, port).then((local) => {
+      server.localAddress = local;
+      server.startSweep();
+      return server;
     });
   }
 
