@@ -15,7 +15,7 @@ import { BootstrapServer, type DeviceRequest } from '../harness/servers/bootstra
 import { Lwm2mServer } from '../harness/servers/lwm2m-server.js';
 import { provisionServerAccount } from '../harness/servers/bootstrap-plan.js';
 import { MANDATORY_PSK_SUITE } from '../harness/servers/security.js';
-import { DtlsServer } from '../harness/dtls/session-layer.js';
+import { DtlsServer } from '../harness/dtls/server.js';
 import { WireRecorder } from '../harness/recorder/wire-recorder.js';
 import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
 import { benchPsk, type DevicesReport, type DevicesStart, type LoadRequest } from './ipc.js';

@@ -14,7 +14,7 @@ import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { cipherSuiteName, decodeDtlsDatagram, looksLikeDtls } from '../harness/recorder/dtls-records.js';
 import { summariseHandshakeFailures } from '../harness/dtls/explain.js';
-import { LWM2M_DEFAULT_CERTIFICATE_USAGE } from '../harness/dtls/client.js';
+import { LWM2M_DEFAULT_CERTIFICATE_USAGE } from '../harness/dtls/client-options.js';
 import { decodeCoap, describe } from '../harness/coap/message.js';
 import { derOfCertificate } from '../harness/pki/case-pki.js';
 import { X509Certificate } from 'node:crypto';

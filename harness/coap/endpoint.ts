@@ -23,106 +23,30 @@ import {
 } from './message.js';
 import { type TransmissionParams, RFC7252_DEFAULTS, exchangeLifetimeMs, retransmitTimeoutsMs } from './params.js';
 import { type Address, type DatagramTransport, type TransportMessage, UdpTransport } from './transport.js';
+import {
+  CoapResetError,
+  CoapTimeoutError,
+  EndpointClosedError,
+  type EndpointOptions,
+  type InboundRequest,
+  type InboundResponse,
+  type OutboundRequest,
+  type ResponseOptions,
+} from './endpoint-types.js';
 
 export type { Address } from './transport.js';
-
-export interface RawDatagram {
-  direction: 'in' | 'out';
-  /** 'coap' unless said otherwise; a DTLS transport taps its records as 'dtls'. */
-  layer?: 'coap' | 'dtls';
-  endpoint: string;
-  local: Address;
-  remote: Address;
-  monoNs: bigint;
-  bytes: Buffer;
-}
-
-export type DatagramTap = (d: RawDatagram) => void;
-
-export interface EndpointOptions {
-  /** Names the endpoint in the trace: 'bootstrap-server', 'lwm2m-server', 'device'. */
-  name: string;
-  /** Plain UDP on address:port unless a transport (e.g. DTLS) is given. */
-  transport?: DatagramTransport;
-  address?: string;
-  port?: number;
-  params?: TransmissionParams;
-  tap?: DatagramTap;
-  random?: () => number;
-  /** How long a received CON is remembered for deduplication (default EXCHANGE_LIFETIME). */
-  dedupLifetimeMs?: number;
-  /** Deduplication entries kept, all peers together (default DEDUP_MAX_ENTRIES). */
-  dedupMaxEntries?: number;
-  /** Overrides MID allocation (the reference device's defects use it). */
-  nextMid?: () => number;
-  /** Overrides the retransmission schedule (the reference device's defects use it). */
-  retransmitTimeoutsMs?: () => number[];
-}
-
-export interface OutboundRequest {
-  /** 'GET' | 'POST' | 'PUT' | 'DELETE' or a dotted code. */
-  method: string;
-  path?: string;
-  query?: string[];
-  contentFormat?: number;
-  accept?: number;
-  options?: CoapOption[];
-  payload?: Buffer;
-  confirmable?: boolean;
-}
-
-export interface InboundResponse {
-  msg: CoapMessage;
-  remote: Address;
-  monoNs: bigint;
-  /** The request as sent (first transmission). */
-  request: CoapMessage;
-  sentMonoNs: bigint;
-  separate: boolean;
-  transmissions: number;
-}
-
-export interface ResponseOptions {
-  contentFormat?: number;
-  options?: CoapOption[];
-  payload?: Buffer;
-}
-
-export interface InboundRequest {
-  msg: CoapMessage;
-  remote: Address;
-  monoNs: bigint;
-  /** Piggybacked on the ACK if not acknowledged yet; otherwise a separate CON response. */
-  respond(code: string, opts?: ResponseOptions): void;
-  /** Empty ACK now; the response follows later as a separate message. */
-  acknowledge(): void;
-  readonly answered: boolean;
-}
-
-export class CoapTimeoutError extends Error {
-  constructor(
-    readonly request: CoapMessage,
-    readonly transmissions: number,
-    readonly waitedMs: number,
-  ) {
-    super(`no response to ${request.type} mid=${request.mid} after ${transmissions} transmission(s) and ${Math.round(waitedMs)} ms`);
-    this.name = 'CoapTimeoutError';
-  }
-}
-
-export class CoapResetError extends Error {
-  constructor(readonly request: CoapMessage) {
-    super(`peer answered mid=${request.mid} with RST`);
-    this.name = 'CoapResetError';
-  }
-}
-
-export class EndpointClosedError extends Error {
-  constructor(name: string) {
-    super(`CoAP endpoint '${name}' was closed`);
-    this.name = 'EndpointClosedError';
-  }
-}
+export {
+  CoapResetError,
+  CoapTimeoutError,
+  EndpointClosedError,
+  type DatagramTap,
+  type EndpointOptions,
+  type InboundRequest,
+  type InboundResponse,
+  type OutboundRequest,
+  type RawDatagram,
+  type ResponseOptions,
+} from './endpoint-types.js';
 
 interface PendingExchange {
   request: CoapMessage;
@@ -152,6 +76,9 @@ interface ReliableSend {
 export const DEDUP_MAX_ENTRIES = 4096;
 
 const key = (a: Address) => `${a.address}|${a.port}`;
+
+/** An Empty message (code 0.00, no token): an ACK that defers the response, or an RST (RFC 7252 §4.1). */
+const emptyMessage = (type: 'ACK' | 'RST', mid: number): Buffer => encodeCoap({ type, code: '0.00', mid, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) });
 
 export class CoapEndpoint extends EventEmitter {
   private readonly params: TransmissionParams;
@@ -354,7 +281,7 @@ export class CoapEndpoint extends EventEmitter {
     else if (isRequestCode(msg.code)) this.onRequestMessage(msg, remote, monoNs);
     else if (msg.code === '0.00') {
       // CoAP ping (empty CON) is answered with RST (RFC 7252 §4.3).
-      if (msg.type === 'CON') this.transmit(encodeCoap({ type: 'RST', code: '0.00', mid: msg.mid, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }), remote);
+      if (msg.type === 'CON') this.transmit(emptyMessage('RST', msg.mid), remote);
     } else this.onSeparateResponse(msg, remote, monoNs);
   }
 
@@ -395,7 +322,7 @@ export class CoapEndpoint extends EventEmitter {
     const dk = `${key(remote)}|${msg.mid}`;
     if (msg.type === 'CON') {
       const cached = this.dedup.get(dk);
-      const ack = encodeCoap({ type: 'ACK', code: '0.00', mid: msg.mid, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) });
+      const ack = emptyMessage('ACK', msg.mid);
       if (cached) {
         this.emit('duplicate', { msg, remote, monoNs });
         if (cached.reply) this.transmit(cached.reply, remote);
@@ -406,7 +333,7 @@ export class CoapEndpoint extends EventEmitter {
     const ex = this.pendingByToken.get(`${key(remote)}|${msg.token.toString('hex')}`);
     if (!ex) {
       if (msg.type === 'CON') {
-        this.transmit(encodeCoap({ type: 'RST', code: '0.00', mid: msg.mid, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) }), remote);
+        this.transmit(emptyMessage('RST', msg.mid), remote);
         this.dedup.delete(dk);
       }
       this.emit('unmatched', { msg, remote, monoNs });
@@ -454,7 +381,7 @@ export class CoapEndpoint extends EventEmitter {
       acknowledge: () => {
         if (acked || answered || msg.type !== 'CON') return;
         acked = true;
-        const ack = encodeCoap({ type: 'ACK', code: '0.00', mid: msg.mid, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) });
+        const ack = emptyMessage('ACK', msg.mid);
         this.dedup.set(dk, { reply: ack, expires: this.dedup.get(dk)?.expires ?? Date.now() });
         this.transmit(ack, remote);
       },

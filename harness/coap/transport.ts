@@ -47,15 +47,9 @@ export class UdpTransport extends EventEmitter implements DatagramTransport {
   static open(address: string, port: number): Promise<UdpTransport> {
     const socket = dgram.createSocket({ type: address.includes(':') ? 'udp6' : 'udp4' });
     const t = new UdpTransport(socket);
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${address}:${port}: ${err.message}`));
-      socket.once('error', onError);
-      socket.bind(port, address, () => {
-        socket.off('error', onError);
-        const a = socket.address();
-        t.localAddress = { address: a.address, port: a.port };
-        resolve(t);
-      });
+    return bindSocket(socket, address, port).then((local) => {
+      t.localAddress = local;
+      return t;
     });
   }
 
@@ -75,4 +69,17 @@ export class UdpTransport extends EventEmitter implements DatagramTransport {
     this.closed = true;
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+/** Binds a UDP socket and says where it listens; a failure names the address asked for. */
+export function bindSocket(socket: dgram.Socket, address: string, port: number): Promise<Address> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(new Error(`cannot listen on ${address}:${port}: ${err.message}`));
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      const a = socket.address();
+      resolve({ address: a.address, port: a.port });
+    });
+  });
 }

@@ -6,84 +6,12 @@
  * datagram is seen and timestamped here; the addon only turns datagrams into datagrams.
  */
 import dgram from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
-import { isIP, isIPv6 } from 'node:net';
-import {
-  loadNative,
-  type ClientSessionInfo,
-  type FeedResult,
-  type NativeAlert,
-  type NativeClientContext,
-  type NativeClientContextOptions,
-  type NativeClientSession,
-} from './native.js';
-import { peerLabel, type Address, type DtlsMessageEvent, type DtlsRecordEvent } from './session-layer.js';
-
-/**
- * LwM2M Certificate Usage (Security /0/x/15), i.e. the TLSA usage of RFC 6698:
- * 0 CA constraint, 1 service certificate constraint, 2 trust anchor assertion,
- * 3 domain-issued certificate.
- */
-export type CertificateUsage = 0 | 1 | 2 | 3;
-
-/** The value /0/x/15 takes when the bootstrap left it out (LwM2M 1.2 §E.1). */
-export const LWM2M_DEFAULT_CERTIFICATE_USAGE: CertificateUsage = 3;
-
-export interface DtlsClientOptions {
-  /** The server: an IP address (a name is resolved once, before the socket is made). */
-  remote: Address;
-  /** Where to bind; default the wildcard of the remote's family, port 0 (the OS chooses). */
-  local?: { address?: string; port?: number };
-  /** OpenSSL or IANA names, in the order the ClientHello offers them. */
-  cipherSuites: string[];
-  /** Identity and key for the PSK suites among cipherSuites. */
-  psk?: { identity: string | Buffer; key: Buffer };
-  /** Client certificate (chain allowed) and its key, sent when the server asks. */
-  certPem?: string;
-  keyPem?: string;
-  /**
-   * Without certificateUsage: the PKIX trust store the server's chain must reach.
-   * With certificateUsage: the certificate the usage refers to (LwM2M's Server Public Key,
-   * /0/x/4): a CA for 0 and 2, the server's own certificate for 1 and 3.
-   */
-  caPem?: string;
-  /**
-   * Verify the server as LwM2M's Certificate Usage says (OpenSSL DANE, Cert/Full records):
-   * 0 PKIX-TA: caPem must appear in the validated chain, which must reach trustStorePem
-   *   (default caPem itself);
-   * 1 PKIX-EE: the server's certificate must equal caPem and validate to trustStorePem;
-   * 2 DANE-TA: caPem is the trust anchor (the server need not send it); expiry checked;
-   * 3 DANE-EE: the server's certificate must equal caPem byte for byte; nothing else
-   *   (no chain, no expiry: RFC 7671 §5.1) unless expectedServerName is given.
-   * Not given: plain PKIX against caPem. LwM2M's own default is 3
-   * (LWM2M_DEFAULT_CERTIFICATE_USAGE); a device applying /0/x/15 passes it explicitly.
-   */
-  certificateUsage?: CertificateUsage;
-  /** The PKIX trust store of usages 0 and 1. */
-  trustStorePem?: string;
-  /** 'chain' (default when caPem is given): an unverified server fails the handshake. */
-  verifyServer?: 'none' | 'chain';
-  /** DNS name or IP literal the server certificate's subjectAltName must carry. */
-  expectedServerName?: string;
-  /** server_name extension (RFC 6066); none sent unless given. */
-  sni?: string;
-  /** Largest datagram sent during the handshake (default 1232). */
-  mtu?: number;
-  /** The handshake fails if not done by then (default 30 s). */
-  handshakeTimeoutMs?: number;
-  /** Bytes the server may send before the handshake completes (default 64 KiB). */
-  maxHandshakeBytes?: number;
-  /** NSS key log lines, for Wireshark. Off unless given: they decrypt the traffic. */
-  keylog?: (line: string) => void;
-  /**
-   * Every datagram in and out from the first ClientHello on: the 'record' event only
-   * reaches listeners added after connect() resolved, i.e. after the handshake.
-   */
-  onRecord?: (e: DtlsRecordEvent) => void;
-  /** Abandons the handshake (connect() rejects); no effect once established. */
-  signal?: AbortSignal;
-}
+import { isIPv6 } from 'node:net';
+import type { ClientSessionInfo, FeedResult, NativeAlert, NativeClientContext, NativeClientSession } from './native.js';
+import { peerLabel, type Address, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
+import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
+import { makeClientContext, resolveRemote, type DtlsClientOptions } from './client-options.js';
 
 export type DtlsClientCloseReason = 'peer-close-notify' | 'peer-alert' | 'client-close' | 'error';
 
@@ -128,8 +56,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
   private lastInfo: ClientSessionInfo | undefined;
   private readonly alerts: NativeAlert[] = [];
   private handshakeBytes = 0;
-  private retransmitTimer: NodeJS.Timeout | undefined;
-  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly driver: HandshakeDriver;
   private lastSocketError: string | undefined;
   private localAddress: Address;
   /** Set by close(): the close_notify is on its way, nothing more is read or written. */
@@ -153,6 +80,13 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     this.session = context.createSession(peerLabel(remote), {
       pskIdentity: () => (psk ? { identity: psk.identity, key: psk.key } : null),
       ...(keylog ? { keylog: (line: string) => keylog(line) } : {}),
+      retransmitTimerUs: retransmitTimerUs(opts.retransmitInitialMs),
+    });
+    const session = this.session;
+    this.driver = new HandshakeDriver(session, {
+      transmit: (out) => this.transmit(out),
+      gaveUp: (error) => this.failHandshake(`${error}${this.stallHint()}`),
+      deadline: (ms) => this.failHandshake(`handshake not completed within ${ms} ms${this.stallHint()}`),
     });
     const a = socket.address();
     this.localAddress = { address: a.address, port: a.port };
@@ -170,7 +104,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
    * (the alert, the certificate verification result, or the timeout).
    */
   static async connect(options: DtlsClientOptions): Promise<DtlsClient> {
-    const context = makeContext(options);
+    const context = makeClientContext(options);
     const remote = await resolveRemote(options.remote);
     const family = isIPv6(remote.address) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type: family });
@@ -252,7 +186,6 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
   // ---- handshake ----
 
   private handshake(): Promise<DtlsClient> {
-    const ms = this.opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
     const signal = this.opts.signal;
     return new Promise<DtlsClient>((resolve, reject) => {
       const onAbort = () => this.failHandshake('aborted by the caller');
@@ -272,7 +205,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.deadlineTimer = setTimeout(() => this.failHandshake(`handshake not completed within ${ms} ms${this.stallHint()}`), ms);
+      this.driver.start(this.opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs);
       let r: FeedResult;
       try {
         r = this.session!.connect();
@@ -303,7 +236,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     this.alerts.push(...r.alerts);
     if (r.established && this.state === 'handshaking') {
       this.state = 'established';
-      this.clearTimers();
+      this.driver.stop();
       const settle = this.settle;
       this.settle = undefined;
       settle?.resolve(this);
@@ -321,7 +254,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
       }
       return;
     }
-    this.armRetransmit();
+    if (this.state === 'handshaking') this.driver.rearm();
   }
 
   private deliver(m: DtlsMessageEvent): void {
@@ -333,24 +266,6 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     const held = this.early ?? [];
     this.early = undefined;
     for (const m of held) this.emit('message', m);
-  }
-
-  private armRetransmit(): void {
-    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
-    this.retransmitTimer = undefined;
-    if (this.state !== 'handshaking' || !this.session) return;
-    const ms = this.session.timeoutMs();
-    if (ms < 0) return;
-    this.retransmitTimer = setTimeout(() => this.onRetransmitTimer(), Math.max(1, ms));
-  }
-
-  private onRetransmitTimer(): void {
-    this.retransmitTimer = undefined;
-    if (this.state !== 'handshaking' || !this.session) return;
-    const r = this.session.handleTimeout();
-    this.transmit(r.out);
-    if (r.failed) this.failHandshake(`${r.error ?? 'handshake timed out'}${this.stallHint()}`);
-    else this.armRetransmit();
   }
 
   private failHandshake(error: string): void {
@@ -389,7 +304,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
 
   private release(): void {
     this.state = 'closed';
-    this.clearTimers();
+    this.driver.stop();
     if (this.session) {
       this.lastInfo = this.session.info();
       this.session.free();
@@ -400,13 +315,6 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     } catch {
       // already closed
     }
-  }
-
-  private clearTimers(): void {
-    if (this.retransmitTimer) clearTimeout(this.retransmitTimer);
-    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
-    this.retransmitTimer = undefined;
-    this.deadlineTimer = undefined;
   }
 
   // ---- datagrams ----
@@ -444,20 +352,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     for (const bytes of datagrams) {
       const monoNs = process.hrtime.bigint();
       this.emit('record', { direction: 'out', local: this.localAddress, remote: this.remote, monoNs, bytes });
-      sends.push(
-        new Promise<void>((resolve) => {
-          try {
-            this.socket.send(bytes, (err) => {
-              if (err) this.onSocketError(err);
-              resolve();
-            });
-          } catch (err) {
-            // The socket was closed under a late send (e.g. close_notify after close).
-            this.onSocketError(err as Error);
-            resolve();
-          }
-        }),
-      );
+      sends.push(sendDatagram(this.socket, bytes, undefined, (err) => this.onSocketError(err)));
     }
     return sends;
   }
@@ -470,40 +365,4 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     this.lastSocketError = (err as NodeJS.ErrnoException).code ?? err.message;
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
-}
-
-function makeContext(o: DtlsClientOptions): NativeClientContext {
-  const usage = o.certificateUsage;
-  const ctx: NativeClientContextOptions = { role: 'client', cipherSuites: o.cipherSuites, psk: o.psk !== undefined };
-  if (o.certPem !== undefined) ctx.certPem = o.certPem;
-  if (o.keyPem !== undefined) ctx.keyPem = o.keyPem;
-  if (usage === undefined) {
-    if (o.trustStorePem !== undefined) throw new Error('DtlsClient: trustStorePem goes with certificateUsage 0 or 1; without a usage, caPem is the trust store');
-    if (o.caPem !== undefined) ctx.caPem = o.caPem;
-  } else {
-    if (![0, 1, 2, 3].includes(usage)) throw new Error(`DtlsClient: certificateUsage must be 0, 1, 2 or 3, not ${String(usage)}`);
-    if (!o.caPem) throw new Error(`DtlsClient: certificateUsage ${usage} needs caPem, the certificate it refers to`);
-    ctx.dane = { usage, certPem: o.caPem };
-    if (usage === 0) ctx.caPem = o.trustStorePem ?? o.caPem;
-    else if (usage === 1) {
-      if (!o.trustStorePem) throw new Error('DtlsClient: certificateUsage 1 (PKIX-EE) needs trustStorePem, the CAs the server chain must validate to');
-      ctx.caPem = o.trustStorePem;
-    } else if (o.trustStorePem !== undefined) {
-      throw new Error(`DtlsClient: certificateUsage ${usage} takes no trustStorePem: caPem alone is what the server is checked against`);
-    }
-  }
-  if (o.verifyServer !== undefined) ctx.verifyServer = o.verifyServer;
-  if (o.expectedServerName !== undefined) ctx.expectedServerName = o.expectedServerName;
-  if (o.sni !== undefined) ctx.sni = o.sni;
-  if (o.mtu !== undefined) ctx.mtu = o.mtu;
-  if (o.psk) {
-    if (!Buffer.isBuffer(o.psk.key) || o.psk.key.length === 0) throw new Error('DtlsClient: psk.key must be a non-empty Buffer');
-  }
-  return new (loadNative().DtlsContext)(ctx);
-}
-
-async function resolveRemote(remote: Address): Promise<Address> {
-  if (isIP(remote.address) !== 0) return remote;
-  const { address } = await lookup(remote.address);
-  return { address, port: remote.port };
 }

@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { DatagramTap } from '../coap/endpoint.js';
 import type { Address, DatagramTransport } from '../coap/transport.js';
 import { Inbox } from '../coap/inbox.js';
-import { DtlsServer, type DtlsDroppedEvent, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from './session-layer.js';
+import { DtlsServer } from './server.js';
+import type { DtlsDroppedEvent, DtlsHandshakeEvent, DtlsHandshakeFailedEvent, DtlsServerOptions } from './server-types.js';
 import { activeKeyLogSink } from '../recorder/keylog.js';
 import { explainHandshakeFailure, type ExpectedServerCertificate, type FailureContext, type FailureExplanation } from './explain.js';
 

@@ -8,8 +8,9 @@
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import { describeCipherList } from './cipher-suites.js';
-import { alertName, type Direction, type HandshakeWireView, type WireDatagram, type WireRecord } from './handshake-wire.js';
-import type { DtlsHandshakeFailedEvent } from './session-layer.js';
+import type { Direction, HandshakeWireView, WireDatagram, WireRecord } from './handshake-wire.js';
+import { alertName } from './records.js';
+import type { DtlsHandshakeFailedEvent } from './server-types.js';
 
 /** The certificate the device was told to authenticate this server with (/0/x/4) and how (/0/x/15). */
 export interface ExpectedServerCertificate {

@@ -5,6 +5,7 @@
  * fragments. A failed handshake is explained from this (explain.ts), not from OpenSSL's
  * error string: the alert record the peer sent and the flight it answered are evidence.
  */
+import { CONTENT_ALERT, CONTENT_HANDSHAKE, alertName, readHandshakeHeader, splitRecords } from './records.js';
 
 export type Direction = 'in' | 'out';
 
@@ -52,49 +53,7 @@ const MESSAGES: Record<number, string> = {
   20: 'Finished',
 };
 
-/** RFC 5246 §7.2 and RFC 4279 AlertDescription, by their registry names. */
-export const ALERT_NAMES: Readonly<Record<number, string>> = {
-  0: 'close_notify',
-  10: 'unexpected_message',
-  20: 'bad_record_mac',
-  21: 'decryption_failed',
-  22: 'record_overflow',
-  30: 'decompression_failure',
-  40: 'handshake_failure',
-  41: 'no_certificate',
-  42: 'bad_certificate',
-  43: 'unsupported_certificate',
-  44: 'certificate_revoked',
-  45: 'certificate_expired',
-  46: 'certificate_unknown',
-  47: 'illegal_parameter',
-  48: 'unknown_ca',
-  49: 'access_denied',
-  50: 'decode_error',
-  51: 'decrypt_error',
-  60: 'export_restriction',
-  70: 'protocol_version',
-  71: 'insufficient_security',
-  80: 'internal_error',
-  86: 'inappropriate_fallback',
-  90: 'user_canceled',
-  100: 'no_renegotiation',
-  110: 'unsupported_extension',
-  111: 'certificate_unobtainable',
-  112: 'unrecognized_name',
-  113: 'bad_certificate_status_response',
-  114: 'bad_certificate_hash_value',
-  115: 'unknown_psk_identity',
-  120: 'no_application_protocol',
-};
-
-export function alertName(code: number): string {
-  return ALERT_NAMES[code] ?? `alert ${code}`;
-}
-
 const CONTENT: Record<number, WireRecord['contentType']> = { 20: 'change_cipher_spec', 21: 'alert', 22: 'handshake', 23: 'application_data' };
-const RECORD_HEADER = 13;
-const HS_HEADER = 12;
 /** Datagrams kept from the start and from the end of one handshake. */
 const KEEP_FIRST = 24;
 const KEEP_LAST = 24;
@@ -184,41 +143,24 @@ export class HandshakeWire {
   }
 
   private read(direction: Direction, b: Buffer, monoNs: bigint): WireDatagram {
-    const records: WireRecord[] = [];
-    const d: WireDatagram = { direction, monoNs, length: b.length, records };
-    let i = 0;
-    while (i < b.length) {
-      if (b.length - i < RECORD_HEADER) {
-        d.malformed = `${b.length - i} bytes after the last record, shorter than a record header`;
-        break;
-      }
-      const type = b[i]!;
-      const epoch = b.readUInt16BE(i + 3);
-      const length = b.readUInt16BE(i + 11);
-      if (i + RECORD_HEADER + length > b.length) {
-        d.malformed = `record length ${length} runs past the end of the datagram`;
-        break;
-      }
-      const body = b.subarray(i + RECORD_HEADER, i + RECORD_HEADER + length);
-      const rec: WireRecord = { contentType: CONTENT[type] ?? 'unknown', epoch };
-      if (type === 22) {
-        if (epoch > 0) rec.message = 'Finished';
-        else if (body.length >= HS_HEADER) {
-          rec.message = MESSAGES[body[0]!] ?? `handshake type ${body[0]}`;
-          if (body[0] === 11) {
-            const total = body.readUIntBE(1, 3);
-            const seq = body.readUInt16BE(4);
-            const offset = body.readUIntBE(6, 3);
-            const fragLength = body.readUIntBE(9, 3);
-            if (HS_HEADER + fragLength <= body.length) this.certs[direction].add(seq, total, offset, body.subarray(HS_HEADER, HS_HEADER + fragLength));
-          }
-        }
-      } else if (type === 21 && epoch === 0 && body.length >= 2) {
-        rec.alert = { level: body[0] === 2 ? 'fatal' : body[0] === 1 ? 'warning' : 'unknown', code: body[1]!, description: alertName(body[1]!) };
-      }
-      records.push(rec);
-      i += RECORD_HEADER + length;
-    }
+    const split = splitRecords(b);
+    const d: WireDatagram = { direction, monoNs, length: b.length, records: split.records.map((r) => this.record(direction, r.type, r.epoch, r.body)) };
+    if (split.malformed !== undefined) d.malformed = split.malformed;
     return d;
+  }
+
+  private record(direction: Direction, type: number, epoch: number, body: Buffer): WireRecord {
+    const rec: WireRecord = { contentType: CONTENT[type] ?? 'unknown', epoch };
+    if (type === CONTENT_HANDSHAKE) {
+      const h = epoch === 0 ? readHandshakeHeader(body) : undefined;
+      if (epoch > 0) rec.message = 'Finished';
+      else if (h) {
+        rec.message = MESSAGES[h.msgType] ?? `handshake type ${h.msgType}`;
+        if (h.msgType === 11 && h.fragment.length === h.fragmentLength) this.certs[direction].add(h.messageSeq, h.length, h.fragmentOffset, h.fragment);
+      }
+    } else if (type === CONTENT_ALERT && epoch === 0 && body.length >= 2) {
+      rec.alert = { level: body[0] === 2 ? 'fatal' : body[0] === 1 ? 'warning' : 'unknown', code: body[1]!, description: alertName(body[1]!) };
+    }
+    return rec;
   }
 }

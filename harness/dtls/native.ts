@@ -120,6 +120,8 @@ export interface SessionCallbacks {
   pskLookup?(identity: string, identityBytes: Buffer): Buffer | null | undefined;
   /** NSS key log lines (for Wireshark). */
   keylog?(line: string): void;
+  /** The next flight retransmission interval (µs) after `previousUs` (0: a new flight); see handshake-driver.ts. */
+  retransmitTimerUs?(previousUs: number): number;
 }
 
 export interface ClientSessionInfo extends SessionInfo {
@@ -140,6 +142,8 @@ export interface ClientSessionCallbacks {
   pskIdentity?(hint: string | null): { identity: Buffer | string; key: Buffer } | null | undefined;
   /** NSS key log lines (for Wireshark). */
   keylog?(line: string): void;
+  /** The next flight retransmission interval (µs) after `previousUs` (0: a new flight); see handshake-driver.ts. */
+  retransmitTimerUs?(previousUs: number): number;
 }
 
 export interface NativeSession {

@@ -14,7 +14,7 @@
 import { CoapEndpoint, type Address, type DatagramTap } from '../coap/endpoint.js';
 import type { TransmissionParams } from '../coap/params.js';
 import { DtlsTransport } from '../dtls/dtls-transport.js';
-import type { DtlsHandshakeEvent } from '../dtls/session-layer.js';
+import type { DtlsHandshakeEvent } from '../dtls/server-types.js';
 import type { CertificateMaterial } from '../pki/certificates.js';
 import type { EstCa } from '../pki/est-ca.js';
 import { MANDATORY_CERT_SUITE, MANDATORY_PSK_SUITE } from '../servers/security.js';

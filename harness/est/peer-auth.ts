@@ -7,7 +7,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import type { Address } from '../coap/transport.js';
-import type { DtlsHandshakeEvent } from '../dtls/session-layer.js';
+import type { DtlsHandshakeEvent } from '../dtls/server-types.js';
 import { certificateFingerprint } from '../pki/certificates.js';
 import { publicKeyFingerprint } from '../pki/csr.js';
 

@@ -5,6 +5,7 @@
  * read them. Encrypted records are described, never opened. Never throws.
  */
 import { cipherSuiteName } from '../dtls/cipher-suites.js';
+import { ALERT_NAMES, CONTENT_ALERT, CONTENT_HANDSHAKE, RECORD_HEADER, readHandshakeHeader, splitRecords } from '../dtls/records.js';
 
 export interface DtlsHandshakeView {
   type: string;
@@ -53,31 +54,6 @@ const HANDSHAKE_TYPES: Record<number, string> = {
   20: 'finished',
 };
 
-const ALERTS: Record<number, string> = {
-  0: 'close_notify',
-  10: 'unexpected_message',
-  20: 'bad_record_mac',
-  22: 'record_overflow',
-  40: 'handshake_failure',
-  42: 'bad_certificate',
-  43: 'unsupported_certificate',
-  44: 'certificate_revoked',
-  45: 'certificate_expired',
-  46: 'certificate_unknown',
-  47: 'illegal_parameter',
-  48: 'unknown_ca',
-  49: 'access_denied',
-  50: 'decode_error',
-  51: 'decrypt_error',
-  70: 'protocol_version',
-  71: 'insufficient_security',
-  80: 'internal_error',
-  90: 'user_canceled',
-  100: 'no_renegotiation',
-  110: 'unsupported_extension',
-  115: 'unknown_psk_identity',
-};
-
 // Suites by IANA name: one table for the trace and the reasons.
 export { cipherSuiteName };
 
@@ -89,48 +65,40 @@ function versionName(major: number, minor: number): string {
 
 /** A DTLS record starts with a known content type and a DTLS version (0xFEnn). */
 export function looksLikeDtls(buf: Buffer): boolean {
-  return buf.length >= 13 && CONTENT_TYPES[buf[0]!] !== undefined && buf[1] === 0xfe;
+  return buf.length >= RECORD_HEADER && CONTENT_TYPES[buf[0]!] !== undefined && buf[1] === 0xfe;
 }
 
 export function decodeDtlsDatagram(buf: Buffer): DecodedDtls {
-  const records: DtlsRecordView[] = [];
-  let i = 0;
-  while (i < buf.length) {
-    if (buf.length - i < 13) return { records, trailing: `${buf.length - i} bytes, shorter than a record header` };
-    const type = buf[i]!;
-    const epoch = buf.readUInt16BE(i + 3);
-    const sequence = buf.readUIntBE(i + 5, 6);
-    const length = buf.readUInt16BE(i + 11);
-    if (i + 13 + length > buf.length) return { records, trailing: `record length ${length} runs past the end of the datagram` };
-    const body = buf.subarray(i + 13, i + 13 + length);
-    const rec: DtlsRecordView = { contentType: CONTENT_TYPES[type] ?? `unknown(${type})`, version: versionName(buf[i + 1]!, buf[i + 2]!), epoch, sequence, length };
-    if (epoch > 0) rec.encrypted = true;
-    else if (type === 22) {
-      const hs = readHandshake(body);
+  const split = splitRecords(buf);
+  const records = split.records.map((r) => {
+    const rec: DtlsRecordView = { contentType: CONTENT_TYPES[r.type] ?? `unknown(${r.type})`, version: versionName(r.versionMajor, r.versionMinor), epoch: r.epoch, sequence: r.sequence, length: r.length };
+    if (r.epoch > 0) rec.encrypted = true;
+    else if (r.type === CONTENT_HANDSHAKE) {
+      const hs = readHandshake(r.body);
       if (hs) rec.handshake = hs;
-    } else if (type === 21 && body.length >= 2) {
-      rec.alert = { level: body[0] === 2 ? 'fatal' : 'warning', description: ALERTS[body[1]!] ?? `alert(${body[1]})` };
+    } else if (r.type === CONTENT_ALERT && r.body.length >= 2) {
+      rec.alert = { level: r.body[0] === 2 ? 'fatal' : 'warning', description: ALERT_NAMES[r.body[1]!] ?? `alert(${r.body[1]})` };
     }
-    records.push(rec);
-    i += 13 + length;
-  }
-  return { records };
+    return rec;
+  });
+  return split.malformed === undefined ? { records } : { records, trailing: split.malformed };
 }
 
 function readHandshake(b: Buffer): DtlsHandshakeView | undefined {
-  if (b.length < 12) return undefined;
+  const h = readHandshakeHeader(b);
+  if (!h) return undefined;
   const hs: DtlsHandshakeView = {
-    type: HANDSHAKE_TYPES[b[0]!] ?? `unknown(${b[0]})`,
-    length: b.readUIntBE(1, 3),
-    messageSeq: b.readUInt16BE(4),
-    fragmentOffset: b.readUIntBE(6, 3),
-    fragmentLength: b.readUIntBE(9, 3),
+    type: HANDSHAKE_TYPES[h.msgType] ?? `unknown(${h.msgType})`,
+    length: h.length,
+    messageSeq: h.messageSeq,
+    fragmentOffset: h.fragmentOffset,
+    fragmentLength: h.fragmentLength,
   };
   // Only a whole, unfragmented message is read further.
-  if (hs.fragmentOffset !== 0 || hs.fragmentLength !== hs.length || b.length < 12 + hs.length) return hs;
-  const m = b.subarray(12, 12 + hs.length);
+  if (hs.fragmentOffset !== 0 || hs.fragmentLength !== hs.length || h.fragment.length < hs.length) return hs;
+  const m = h.fragment;
   try {
-    switch (b[0]) {
+    switch (h.msgType) {
       case 1: {
         let p = 2 + 32;
         hs.clientVersion = versionName(m[0]!, m[1]!);

@@ -12,7 +12,8 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { inspectClientHello, type DtlsRecordEvent } from '../../harness/dtls/session-layer.js';
+import { inspectClientHello } from '../../harness/dtls/records.js';
+import type { DtlsRecordEvent } from '../../harness/dtls/types.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { reject } from '../../harness/servers/policy.js';
 import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';

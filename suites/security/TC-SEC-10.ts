@@ -16,7 +16,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { inspectClientHello } from '../../harness/dtls/session-layer.js';
+import { inspectClientHello } from '../../harness/dtls/records.js';
 import { Inbox } from '../../harness/coap/inbox.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 

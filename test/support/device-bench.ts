@@ -12,7 +12,7 @@ import { type TransmissionParams, exchangeLifetimeMs, maxTransmitWaitMs } from '
 import { CF, encodeContent, parsePath, type ResourceRecord } from '../../harness/lwm2m/index.js';
 import type { DefectName } from '../../fixtures/device/defects.js';
 import { provisionDevice, type ProvisionedCertificate } from '../../fixtures/device/provision.js';
-import { DtlsServer } from '../../harness/dtls/session-layer.js';
+import { DtlsServer } from '../../harness/dtls/server.js';
 import { DtlsTransport } from '../../harness/dtls/dtls-transport.js';
 import { runDevice, type RunningDevice } from '../../fixtures/device/run.js';
 import { type RegistrationDesk, type ScriptedPeer, type SeenRequest, isBootstrapRequest, openBootstrapServer, openLwm2mServer } from './scripted-peers.js';

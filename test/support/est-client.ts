@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { CoapEndpoint, type InboundResponse } from '../../harness/coap/endpoint.js';
 import { OPTION, encodeUint, uintOption, type CoapOption } from '../../harness/coap/message.js';
 import type { Address, DatagramTransport } from '../../harness/coap/transport.js';
-import { DtlsClient, type DtlsClientOptions } from '../../harness/dtls/client.js';
+import { DtlsClient } from '../../harness/dtls/client.js';
+import type { DtlsClientOptions } from '../../harness/dtls/client-options.js';
 
 /** One DTLS client session as a datagram transport, so a CoapEndpoint can ride on it. */
 class DtlsClientTransport extends EventEmitter implements DatagramTransport {

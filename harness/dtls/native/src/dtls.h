@@ -104,6 +104,9 @@ class DtlsSession : public Napi::ObjectWrap<DtlsSession> {
   Napi::FunctionReference pskLookup_;
   Napi::FunctionReference keylog_;
   Napi::FunctionReference pskIdentity_;  // client role: () => { identity, key } | null
+  // (previousUs) => next retransmission timer in us; the schedule lives in JS
+  // (handshake-driver.ts) so both roles and their tests share one.
+  Napi::FunctionReference retransmitTimer_;
 
   bool inCall_ = false;
   bool established_ = false;

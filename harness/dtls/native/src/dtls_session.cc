@@ -254,6 +254,26 @@ struct SessionCallbacks {
     if (env.IsExceptionPending()) env.GetAndClearPendingException();
   }
 
+  // DTLS_set_timer_cb: OpenSSL asks for the first timer (previousUs 0) when a flight goes
+  // out and for the next one on each retransmission. Without an answer from JS it keeps
+  // its own schedule (1 s doubling to 60 s), which is also what JS answers by default.
+  static unsigned int RetransmitTimer(SSL* ssl, unsigned int previousUs) {
+    const unsigned int fallback = previousUs == 0 ? 1000000u : (previousUs >= 30000000u ? 60000000u : previousUs * 2u);
+    DtlsSession* s = FromSsl(ssl);
+    if (s == nullptr || !s->inCall_ || s->retransmitTimer_.IsEmpty()) return fallback;
+    Napi::Env env = s->Env();
+    Napi::HandleScope scope(env);
+    Napi::Value r = s->retransmitTimer_.Call({Napi::Number::New(env, static_cast<double>(previousUs))});
+    if (env.IsExceptionPending()) {
+      env.GetAndClearPendingException();
+      return fallback;
+    }
+    if (!r.IsNumber()) return fallback;
+    const double us = r.As<Napi::Number>().DoubleValue();
+    if (!(us >= 1000.0 && us <= 60000000.0)) return fallback;
+    return static_cast<unsigned int>(us);
+  }
+
   static void Info(const SSL* ssl, int where, int ret) {
     if ((where & SSL_CB_ALERT) == 0) return;
     DtlsSession* s = FromSsl(ssl);
@@ -320,6 +340,8 @@ DtlsSession::DtlsSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Dtls
     if (kl.IsFunction()) keylog_ = Napi::Persistent(kl.As<Napi::Function>());
     Napi::Value pi = cb.Get("pskIdentity");
     if (pi.IsFunction()) pskIdentity_ = Napi::Persistent(pi.As<Napi::Function>());
+    Napi::Value rt = cb.Get("retransmitTimerUs");
+    if (rt.IsFunction()) retransmitTimer_ = Napi::Persistent(rt.As<Napi::Function>());
   }
   queues_.queryMtu = ctxState_->mtu;
 
@@ -334,6 +356,7 @@ DtlsSession::DtlsSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Dtls
   }
   SSL_set_ex_data(ssl_, SessionExIndex(), this);
   SSL_set_bio(ssl_, bio, bio);  // one BIO, one reference: SSL_free releases it
+  if (!retransmitTimer_.IsEmpty()) DTLS_set_timer_cb(ssl_, SessionCallbacks::RetransmitTimer);
   if (!IsClient()) {
     SSL_set_accept_state(ssl_);
     return;
@@ -398,6 +421,7 @@ void DtlsSession::Release() {
   pskLookup_.Reset();
   keylog_.Reset();
   pskIdentity_.Reset();
+  retransmitTimer_.Reset();
   closed_ = true;
 }
 

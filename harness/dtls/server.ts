@@ -7,214 +7,18 @@
  * Shaped so a CoAP endpoint can ride on it as a datagram transport: `send(bytes,
  * remote)`, `'message'` ({ bytes, remote, monoNs }), `local`, `close()`.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIPv6 } from 'node:net';
-import {
-  loadNative,
-  type FeedResult,
-  type NativeAlert,
-  type NativeContext,
-  type NativeContextOptions,
-  type NativeSession,
-} from './native.js';
-import { HandshakeWire, type HandshakeWireView } from './handshake-wire.js';
-
-export interface Address {
-  address: string;
-  port: number;
-}
-
-export interface DtlsServerOptions {
-  /** Default '0.0.0.0'; an IPv6 address binds a udp6 socket. */
-  address?: string;
-  /** Default 0: the OS chooses; read it back from `local`. */
-  port?: number;
-  /** Preference order; OpenSSL or IANA names. */
-  cipherSuites: string[];
-  /**
-   * The PSK for an identity, or null/undefined for an unknown identity (the handshake
-   * then fails with unknown_psk_identity). Called synchronously during the handshake.
-   * Giving it enables PSK cipher suites.
-   */
-  pskLookup?: (identity: string, remote: Address) => Buffer | null | undefined;
-  certPem?: string;
-  keyPem?: string;
-  caPem?: string;
-  /** Ask for a client certificate, report what verification says, let the handshake finish. */
-  requestClientCert?: boolean;
-  /** Ask for a client certificate and fail the handshake unless it verifies against caPem. */
-  requireValidClientCert?: boolean;
-  /** HelloVerifyRequest cookie key; random per server by default. */
-  cookieSecret?: Buffer;
-  /** Largest datagram the server sends during the handshake (default 1232). */
-  mtu?: number;
-  /** Sessions kept at once (default 64); a new peer evicts one (see evictOne: unverified handshakes first). */
-  maxSessions?: number;
-  /** A session without traffic for this long is closed (default 5 min). */
-  idleTimeoutMs?: number;
-  /** A handshake not finished this long after the first ClientHello fails (default 60 s). */
-  handshakeTimeoutMs?: number;
-  /** Bytes a peer may send before its handshake completes (default 64 KiB). */
-  maxHandshakeBytes?: number;
-  /** NSS key log lines, for Wireshark. Off unless given: they decrypt the traffic. */
-  keylog?: (line: string, remote: Address) => void;
-}
-
-export interface DtlsRecordEvent {
-  direction: 'in' | 'out';
-  local: Address;
-  remote: Address;
-  /** process.hrtime.bigint(), taken in the socket callback (in) or at send (out). */
-  monoNs: bigint;
-  /** The whole UDP payload: one or more DTLS records. */
-  bytes: Buffer;
-}
-
-export interface DtlsHandshakeEvent {
-  remote: Address;
-  local: Address;
-  version: string | null;
-  cipher: string | null;
-  cipherStandardName: string | null;
-  cipherId: number | null;
-  pskIdentity: string | null;
-  peerCertChainDer: Buffer[];
-  /** X509_V_OK (0) also when no certificate was requested or sent: read peerCertChainDer. */
-  verifyResult: number | null;
-  verifyResultText: string | null;
-  resumed: boolean;
-  durationMs: number;
-  clientOfferedCiphers: number[];
-  clientOfferedExtensions: number[];
-}
-
-export interface DtlsAlert extends NativeAlert {}
-
-export interface DtlsHandshakeFailedEvent {
-  remote: Address;
-  error: string;
-  alerts: DtlsAlert[];
-  durationMs: number;
-  /** The identity the client offered, if it got that far. */
-  pskIdentity: string | null;
-  clientOfferedCiphers: number[];
-  /** process.hrtime.bigint() when the handshake was given up. */
-  monoNs: bigint;
-  /** The handshake's datagrams reduced to records, and the Certificates each side sent: what explain.ts reads. */
-  wire: HandshakeWireView;
-}
-
-export interface DtlsMessageEvent {
-  bytes: Buffer;
-  remote: Address;
-  monoNs: bigint;
-}
-
-export type DtlsCloseReason =
-  | 'peer-close-notify'
-  | 'peer-alert'
-  | 'idle'
-  | 'evicted'
-  | 'replaced'
-  | 'server-close'
-  | 'error';
-
-export interface DtlsSessionClosedEvent {
-  remote: Address;
-  reason: DtlsCloseReason;
-  error?: string;
-  alerts: DtlsAlert[];
-}
-
-export interface DtlsDroppedEvent {
-  remote: Address;
-  reason: string;
-  length: number;
-}
-
-export interface DtlsServerEvents {
-  record: [DtlsRecordEvent];
-  handshake: [DtlsHandshakeEvent];
-  'handshake-failed': [DtlsHandshakeFailedEvent];
-  message: [DtlsMessageEvent];
-  'session-closed': [DtlsSessionClosedEvent];
-  dropped: [DtlsDroppedEvent];
-  error: [Error];
-}
-
-/** Thrown by send() when there is no established session with the peer. */
-export class DtlsNoSessionError extends Error {
-  constructor(readonly remote: Address) {
-    super(`no established DTLS session with ${peerLabel(remote)}`);
-    this.name = 'DtlsNoSessionError';
-  }
-}
-
-/** `sha256:1a2b3c4d (16 bytes)`: how a key may be named, never by its bytes. */
-export function keyFingerprint(key: Buffer): string {
-  return `sha256:${createHash('sha256').update(key).digest('hex').slice(0, 8)} (${key.length} bytes)`;
-}
-
-export function peerLabel(a: Address): string {
-  return isIPv6(a.address) ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-}
-
-interface ClientHelloView {
-  messageSeq: number;
-  /** hex; absent when the first fragment is too short to hold it */
-  random?: string;
-  cookieLength?: number;
-}
-
-const CONTENT_HANDSHAKE = 22;
-const HS_CLIENT_HELLO = 1;
-const RECORD_HEADER = 13;
-const HS_HEADER = 12;
-
-/**
- * Looks at the first record only: a ClientHello starts a datagram (RFC 6347 §4.2.3
- * puts nothing before it in a flight), in epoch 0, in plaintext.
- */
-export function inspectClientHello(d: Buffer): ClientHelloView | null {
-  if (d.length < RECORD_HEADER + HS_HEADER) return null;
-  if (d[0] !== CONTENT_HANDSHAKE || d[1] !== 0xfe || d.readUInt16BE(3) !== 0) return null;
-  if (d[RECORD_HEADER] !== HS_CLIENT_HELLO) return null;
-  const messageSeq = d.readUInt16BE(RECORD_HEADER + 4);
-  const fragmentOffset = d.readUIntBE(RECORD_HEADER + 6, 3);
-  const body = RECORD_HEADER + HS_HEADER;
-  const view: ClientHelloView = { messageSeq };
-  if (fragmentOffset === 0 && d.length >= body + 35) {
-    view.random = d.subarray(body + 2, body + 34).toString('hex');
-    const cookieAt = body + 35 + d[body + 34]!;
-    if (cookieAt < d.length) view.cookieLength = d[cookieAt]!;
-  }
-  return view;
-}
-
-type SessionState = 'handshaking' | 'established' | 'closed';
-
-interface PeerSession {
-  key: string;
-  remote: Address;
-  native: NativeSession;
-  state: SessionState;
-  startedNs: bigint;
-  lastActivity: number;
-  handshakeBytes: number;
-  cookieVerified: boolean;
-  /** ClientHello randoms this session has seen: a late duplicate must not restart it. */
-  helloRandoms: Set<string>;
-  alerts: DtlsAlert[];
-  offered: { identity: string | null };
-  /** The handshake as seen on the wire; dropped once it is established. */
-  wire?: HandshakeWire;
-  retransmitTimer?: NodeJS.Timeout;
-  deadlineTimer?: NodeJS.Timeout;
-  /** A new handshake from the same address:port, kept apart until the peer proves it is there. */
-  pending?: PeerSession;
-}
+import { bindSocket } from '../coap/transport.js';
+import { loadNative, type FeedResult, type NativeContext, type NativeContextOptions } from './native.js';
+import { HandshakeWire } from './handshake-wire.js';
+import { HandshakeDriver, retransmitTimerUs, sendDatagram } from './handshake-driver.js';
+import { inspectClientHello, type ClientHelloView } from './records.js';
+import { elapsedMs, evictionVictim, handshakeEvent, startsNewHandshake, type PeerSession, type SessionState } from './server-peers.js';
+import { DtlsNoSessionError, type DtlsCloseReason, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from './server-types.js';
+import { peerLabel, type Address, type DtlsAlert } from './types.js';
 
 const DEFAULTS = {
   maxSessions: 64,
@@ -230,6 +34,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   private closed = false;
   private sweepTimer?: NodeJS.Timeout;
   private readonly limits: typeof DEFAULTS;
+  private readonly retransmitTimer: (previousUs: number) => number;
   /** How many opening ClientHellos are left unanswered, and how many were (withholdClientHellos). */
   private withholdCount = 0;
   private withheld = 0;
@@ -246,6 +51,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       handshakeTimeoutMs: opts.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
       maxHandshakeBytes: opts.maxHandshakeBytes ?? DEFAULTS.maxHandshakeBytes,
     };
+    this.retransmitTimer = retransmitTimerUs(opts.retransmitInitialMs);
     socket.on('message', (bytes, rinfo) => {
       const monoNs = process.hrtime.bigint();
       this.onDatagram(bytes, { address: rinfo.address, port: rinfo.port }, monoNs);
@@ -277,17 +83,17 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     const address = options.address ?? '0.0.0.0';
     const port = options.port ?? 0;
     const socket = dgram.createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
-    const server = new DtlsServer(socket, context, options);
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(new Error(`cannot listen on ${address}:${port}: ${err.message}`));
-      socket.once('error', onError);
-      socket.bind(port, address, () => {
-        socket.off('error', onError);
-        const a = socket.address();
-        server.localAddress = { address: a.address, port: a.port };
-        server.startSweep();
-        resolve(server);
-      });
+    let server: DtlsServer;
+    try {
+      server = new DtlsServer(socket, context, options);
+    } catch (e) {
+      socket.close();
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return bindSocket(socket, address, port).then((local) => {
+      server.localAddress = local;
+      server.startSweep();
+      return server;
     });
   }
 
@@ -384,7 +190,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       this.feed(s, bytes, monoNs, hello);
       return;
     }
-    if (hello && this.startsNewHandshake(s, hello)) {
+    if (hello && startsNewHandshake(s, hello)) {
       this.feedPending(s, bytes, monoNs, hello);
       return;
     }
@@ -394,19 +200,6 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       return;
     }
     this.feed(s, bytes, monoNs, hello);
-  }
-
-  /**
-   * RFC 6347 §4.2.8: a ClientHello in epoch 0 on a live association may be a rebooted
-   * client on the same port. It gets a fresh session, and the old one stays until the
-   * new one returns a valid cookie (the peer has shown it owns the address).
-   */
-  private startsNewHandshake(s: PeerSession, hello: ClientHelloView): boolean {
-    if (s.pending) return true;
-    if (s.state === 'established') return hello.random === undefined || !s.helloRandoms.has(hello.random);
-    // Mid-handshake: a ClientHello carrying a cookie is the client's retransmission,
-    // which OpenSSL answers; one without a cookie after ours was accepted is a restart.
-    return s.cookieVerified && hello.messageSeq === 0 && hello.cookieLength === 0;
   }
 
   private feedPending(s: PeerSession, bytes: Buffer, monoNs: bigint, hello: ClientHelloView): void {
@@ -454,10 +247,10 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     if (r.established && s.state === 'handshaking') {
       s.state = 'established';
       delete s.wire;
-      this.clearTimers(s);
+      s.driver.stop();
       s.alerts.push(...r.alerts);
       r.alerts = [];
-      this.emitHandshake(s);
+      this.emit('handshake', handshakeEvent(s, this.localAddress));
     }
     if (s.state === 'established') {
       for (const app of r.app) this.emit('message', { bytes: app, remote: s.remote, monoNs });
@@ -474,7 +267,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       return;
     }
     s.alerts.push(...r.alerts);
-    this.armRetransmit(s);
+    if (s.state === 'handshaking') s.driver.rearm();
   }
 
   // ---- sessions ----
@@ -497,6 +290,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
         return lookup ? (lookup(identity, remote) ?? null) : null;
       },
       ...(keylog ? { keylog: (line: string) => keylog(line, remote) } : {}),
+      retransmitTimerUs: this.retransmitTimer,
     });
     const s: PeerSession = {
       key,
@@ -511,48 +305,19 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       alerts: [],
       offered,
       wire: new HandshakeWire(),
+      driver: new HandshakeDriver(native, {
+        transmit: (out) => this.transmit(out, s.remote, s),
+        gaveUp: (error) => this.failHandshake(s, error, []),
+        deadline: (ms) => this.failHandshake(s, `handshake not completed within ${ms} ms`, []),
+      }),
     };
-    s.deadlineTimer = setTimeout(() => {
-      if (s.state === 'handshaking') {
-        this.failHandshake(s, `handshake not completed within ${this.limits.handshakeTimeoutMs} ms`, []);
-      }
-    }, this.limits.handshakeTimeoutMs);
-    s.deadlineTimer.unref();
+    s.driver.start(this.limits.handshakeTimeoutMs);
     return s;
   }
 
-  /**
-   * Makes room for a new peer. A handshake that never returned our cookie costs a spoofer
-   * one datagram, so those go first, then unfinished handshakes, and an established session
-   * (a real device between two exchanges) only when every session is one: a flood of
-   * ClientHellos from new ports cannot push a device out of its association.
-   */
   private evictOne(): void {
-    const rank = (s: PeerSession) => (s.state === 'established' ? 2 : s.cookieVerified ? 1 : 0);
-    let victim: PeerSession | undefined;
-    for (const s of this.sessions.values()) {
-      if (!victim || rank(s) < rank(victim) || (rank(s) === rank(victim) && s.lastActivity < victim.lastActivity)) victim = s;
-    }
+    const victim = evictionVictim(this.sessions.values());
     if (victim) this.endSession(victim, 'evicted', true);
-  }
-
-  private armRetransmit(s: PeerSession): void {
-    if (s.retransmitTimer) clearTimeout(s.retransmitTimer);
-    s.retransmitTimer = undefined;
-    if (s.state !== 'handshaking') return;
-    const ms = s.native.timeoutMs();
-    if (ms < 0) return;
-    s.retransmitTimer = setTimeout(() => this.onRetransmitTimer(s), Math.max(1, ms));
-    s.retransmitTimer.unref();
-  }
-
-  private onRetransmitTimer(s: PeerSession): void {
-    s.retransmitTimer = undefined;
-    if (s.state !== 'handshaking') return;
-    const r = s.native.handleTimeout();
-    this.transmit(r.out, s.remote, s);
-    if (r.failed) this.failHandshake(s, r.error ?? 'handshake timed out', []);
-    else this.armRetransmit(s);
   }
 
   private failHandshake(s: PeerSession, error: string, alerts: DtlsAlert[]): void {
@@ -606,16 +371,9 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
 
   private release(s: PeerSession): void {
     s.state = 'closed';
-    this.clearTimers(s);
+    s.driver.stop();
     s.native.free();
     if (this.sessions.get(s.key) === s) this.sessions.delete(s.key);
-  }
-
-  private clearTimers(s: PeerSession): void {
-    if (s.retransmitTimer) clearTimeout(s.retransmitTimer);
-    if (s.deadlineTimer) clearTimeout(s.deadlineTimer);
-    s.retransmitTimer = undefined;
-    s.deadlineTimer = undefined;
   }
 
   private startSweep(): void {
@@ -629,26 +387,6 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
     this.sweepTimer.unref();
   }
 
-  private emitHandshake(s: PeerSession): void {
-    const i = s.native.info();
-    this.emit('handshake', {
-      remote: s.remote,
-      local: this.localAddress,
-      version: i.version,
-      cipher: i.cipher,
-      cipherStandardName: i.cipherStandardName,
-      cipherId: i.cipherId,
-      pskIdentity: i.pskIdentity,
-      peerCertChainDer: i.peerCertChainDer,
-      verifyResult: i.verifyResult,
-      verifyResultText: i.verifyResultText,
-      resumed: i.resumed,
-      durationMs: elapsedMs(s.startedNs),
-      clientOfferedCiphers: i.clientOfferedCiphers,
-      clientOfferedExtensions: i.clientOfferedExtensions,
-    });
-  }
-
   // ---- datagrams out ----
 
   /** `s`: the session whose handshake this flight belongs to, for its wire record. */
@@ -658,14 +396,7 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
       const monoNs = process.hrtime.bigint();
       if (s?.state === 'handshaking') s.wire?.add('out', bytes, monoNs);
       this.emit('record', { direction: 'out', local: this.localAddress, remote, monoNs, bytes });
-      sends.push(
-        new Promise<void>((resolve) => {
-          this.socket.send(bytes, remote.port, remote.address, (err) => {
-            if (err) this.reportError(err);
-            resolve();
-          });
-        }),
-      );
+      sends.push(sendDatagram(this.socket, bytes, remote, (err) => this.reportError(err)));
     }
     return sends;
   }
@@ -678,8 +409,4 @@ export class DtlsServer extends EventEmitter<DtlsServerEvents> {
   private reportError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
-}
-
-function elapsedMs(startNs: bigint): number {
-  return Number(process.hrtime.bigint() - startNs) / 1e6;
 }
