@@ -15,7 +15,8 @@ import { Block1Reassembler, MAX_UNBLOCKED_BYTES } from '../fixtures/device/block
 import { securityRecords } from './support/device-bench.js';
 import { provisionDevice } from '../fixtures/device/provision.js';
 import { runDevice, type RunningDevice } from '../fixtures/device/run.js';
-import { coapEndpointQuirks, coapSenderQuirks } from '../fixtures/device/defects/coap.js';
+import { quirksOf } from '../fixtures/device/defects.js';
+import { coapEndpointQuirks, coapSenderQuirks } from '../fixtures/device/quirks.js';
 import { FAST_PARAMS, FAST_MAX_LATENCY_MS, PROMPT_MS } from './support/device-bench.js';
 import { isBootstrapRequest, openBootstrapServer, type ScriptedPeer } from './support/scripted-peers.js';
 
@@ -88,7 +89,7 @@ describe('Block1 reassembly (RFC 7959)', () => {
 
 describe('CoAP defects change only what they name', () => {
   test('reuse-mid: Message IDs come back after 8 new messages', () => {
-    const next = coapEndpointQuirks('reuse-mid', FAST_PARAMS).nextMid!;
+    const next = coapEndpointQuirks(quirksOf('reuse-mid').coap, FAST_PARAMS).nextMid!;
     const mids = Array.from({ length: 17 }, () => next());
     expect(new Set(mids.slice(0, 8)).size).toBe(8);
     expect(mids[8]).toBe(mids[0]);
@@ -96,7 +97,7 @@ describe('CoAP defects change only what they name', () => {
   });
 
   test('no-retransmission-backoff: every timeout equals the first, MAX_RETRANSMIT + 1 of them', () => {
-    const schedule = coapEndpointQuirks('no-retransmission-backoff', FAST_PARAMS).retransmitTimeoutsMs!();
+    const schedule = coapEndpointQuirks(quirksOf('no-retransmission-backoff').coap, FAST_PARAMS).retransmitTimeoutsMs!();
     expect(schedule).toHaveLength(FAST_PARAMS.maxRetransmit + 1);
     expect(new Set(schedule).size).toBe(1);
     expect(schedule[0]).toBeGreaterThanOrEqual(FAST_PARAMS.ackTimeoutMs);
@@ -110,14 +111,14 @@ describe('CoAP defects change only what they name', () => {
   });
 
   test('no-deduplication: a received CON is remembered for no time at all', () => {
-    expect(coapEndpointQuirks('no-deduplication', FAST_PARAMS).dedupLifetimeMs).toBeLessThan(0);
+    expect(coapEndpointQuirks(quirksOf('no-deduplication').coap, FAST_PARAMS).dedupLifetimeMs).toBeLessThan(0);
   });
 
   test('deregister-non-confirmable: only DELETE goes out as NON; nstart-violation: only the queue is switched off', () => {
-    const adjust = coapSenderQuirks('deregister-non-confirmable').adjust!;
+    const adjust = coapSenderQuirks(quirksOf('deregister-non-confirmable').coap).adjust!;
     expect(adjust({ method: 'DELETE', path: '/rd/a/b' }).confirmable).toBe(false);
     expect(adjust({ method: 'POST', path: '/rd/a/b' }).confirmable).toBeUndefined();
-    expect(coapSenderQuirks('nstart-violation')).toEqual({ ignoreNstart: true });
+    expect(coapSenderQuirks(quirksOf('nstart-violation').coap)).toEqual({ ignoreNstart: true });
     expect(coapSenderQuirks(undefined)).toEqual({ ignoreNstart: false });
     expect(coapEndpointQuirks(undefined, FAST_PARAMS)).toEqual({});
   });

@@ -7,6 +7,7 @@
 import { contentFormat } from '../harness/coap/message.js';
 import { CF, decodeContent, encodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
 import type { DefectName } from '../fixtures/device/defects.js';
+import { ManualClock } from './support/manual-clock.js';
 import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords } from './support/device-bench.js';
 import { type ScriptedPeer, type SeenRequest, isBootstrapRequest, isDeregister, isRegister, isUpdate, openBootstrapServer, openLwm2mServer } from './support/scripted-peers.js';
 
@@ -24,12 +25,14 @@ afterEach(async () => {
 const isRegistrationMessage = (r: SeenRequest) => isRegister(r) || isUpdate(r);
 
 /** A device bootstrapped onto the plain-CoAP scripted server and registered there once. */
-async function registered(opts: { defect?: DefectName; lifetimeS?: number } = {}) {
-  const b = await DeviceBench.create({ defect: opts.defect });
+async function registered(opts: { defect?: DefectName; lifetimeS?: number; clock?: ManualClock } = {}) {
+  const b = await DeviceBench.create({ defect: opts.defect, clock: opts.clock });
   benches.push(b);
   await b.provisionAndStart();
   expect(await b.bootstrapOnto({ lifetimeS: opts.lifetimeS ?? LIFETIME_S })).toEqual(['2.04', '2.04', '2.04']);
   const register = await b.must(b.server, isRegister, PROMPT_MS, 'Register');
+  // The device arms its heartbeat and expiry once it has taken the 2.01.
+  await b.waitForLog(/registered at/, PROMPT_MS);
   const location = b.desk.locations[b.desk.locations.length - 1]!;
   return { b, register, location };
 }
@@ -109,14 +112,18 @@ describe('registration defects the Registration cases catch', () => {
   });
 
   test('wrong-location: the Update goes to the last Location-Path segment only', async () => {
-    const { b, location } = await registered({ defect: 'wrong-location' });
-    const update = await b.must(b.server, (r) => r.msg.code === '0.02' && r.path !== '/rd', LIFETIME_S * 1000 + PROMPT_MS, 'Update');
+    const clock = new ManualClock();
+    const { b, location } = await registered({ defect: 'wrong-location', clock });
+    clock.advance((LIFETIME_S * 1000) / 2);
+    const update = await b.must(b.server, (r) => r.msg.code === '0.02' && r.path !== '/rd', PROMPT_MS, 'Update');
     expect(update.path).toBe('/' + location.split('/').pop());
   });
 
   test('update-resends-everything: the heartbeat carries lt, b and the object links', async () => {
-    const { b, location } = await registered({ defect: 'update-resends-everything' });
-    const update = await b.must(b.server, isUpdate, LIFETIME_S * 1000 + PROMPT_MS, 'Update');
+    const clock = new ManualClock();
+    const { b, location } = await registered({ defect: 'update-resends-everything', clock });
+    clock.advance((LIFETIME_S * 1000) / 2);
+    const update = await b.must(b.server, isUpdate, PROMPT_MS, 'Update');
     expect(update.path).toBe(location);
     expect([...update.query.keys()].sort()).toEqual(['b', 'lt']);
     expect(update.msg.payload.length).toBeGreaterThan(0);
@@ -130,10 +137,16 @@ describe('registration defects the Registration cases catch', () => {
   });
 
   test('update-without-register-after-404: after a 4.04 the next message is again an Update', async () => {
-    const { b } = await registered({ defect: 'update-without-register-after-404' });
+    const clock = new ManualClock();
+    const { b } = await registered({ defect: 'update-without-register-after-404', clock });
     b.desk.updatePolicy = { code: '4.04' };
-    await b.must(b.server, isUpdate, LIFETIME_S * 1000 + PROMPT_MS, 'Update');
-    const next = await b.must(b.server, isRegistrationMessage, LIFETIME_S * 1000 + PROMPT_MS, 'message after the 4.04');
+    clock.advance((LIFETIME_S * 1000) / 2);
+    await b.must(b.server, isUpdate, PROMPT_MS, 'Update');
+    // A conformant device registers at once; this one waits for its next heartbeat.
+    await b.waitForLog(/Update answered 4.04/, PROMPT_MS);
+    expect(b.server.inbox.all.filter(isRegister)).toHaveLength(1);
+    clock.advance((LIFETIME_S * 1000) / 2);
+    const next = await b.must(b.server, isRegistrationMessage, PROMPT_MS, 'message after the 4.04');
     expect(isUpdate(next)).toBe(true);
   });
 

@@ -10,30 +10,12 @@ import type { Profile } from '../profile/load.js';
 import { ExecAdapter } from './exec-adapter.js';
 import { shellQuote } from './template.js';
 import { packageRoot } from './package-root.js';
+import { type VariantOptions, variantArgs } from '../../fixtures/device/variants.js';
 
-export interface SimulatorOptions {
+/** The device's variants (fixtures/device/variants.ts) are options here too. */
+export interface SimulatorOptions extends VariantOptions {
   /** One of the reference device's defects (fixtures/device/defects.ts), or none. */
   defect?: string | null;
-  /** The device keeps its registration across restarts (GEISA O-3 alternative). */
-  persistRegistration?: boolean;
-  /** The device leaves ep out of a Bootstrap-Request over DTLS (GEISA-ADM-BS-04, open). */
-  omitEndpointOverDtls?: boolean;
-  /** The device re-bootstraps only after its registration retries ran out, not at the first rejection (OMA 1.xml res 16 allows both). */
-  bootstrapAfterRetries?: boolean;
-  /** The device answers with an empty ACK and a separate response (RFC 7252 §5.2.2) instead of piggy-backing. */
-  separateResponses?: boolean;
-  /** The device announces a changed source address with a Register instead of an Update (GEISA O-2 alternative). */
-  registerOnAddressChange?: boolean;
-  /** The device sends its Uri-Query options in reverse order (RFC 7252 gives them no order that matters to LwM2M). */
-  reverseQueryOrder?: boolean;
-  /** The device adds the optional pct=<Content-Format> to its Bootstrap-Request (LwM2M Core 1.2 §6.1.7.1). */
-  bootstrapRequestPct?: number;
-  /** The code the device refuses a Bootstrap-Read of /0 with (LwM2M-CORE-BS-06: 4.05, 4.00 or 4.01); default 4.05. */
-  bootstrapReadSecurityCode?: '4.00' | '4.01' | '4.05';
-  /** The fraction of the lifetime at which the device sends its heartbeat Update (default 0.5; GEISA: SHALL before expiry, should at 50 %). */
-  updateAtFraction?: number;
-  /** The device loses what the Bootstrap-Server wrote on stop/start and bootstraps again (persistence is not required). */
-  nonPersistent?: boolean;
 }
 
 export function simulatorCommandPrefix(): string {
@@ -54,16 +36,7 @@ export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions 
     `--max-retransmit ${coap.maxRetransmit}`,
     ...(coap.maxLatencyS !== undefined ? [`--max-latency-ms ${Math.round(coap.maxLatencyS * 1000)}`] : []),
     ...(opts.defect ? [`--defect ${shellQuote(opts.defect)}`] : []),
-    ...(opts.persistRegistration ? ['--persist-registration'] : []),
-    ...(opts.omitEndpointOverDtls ? ['--omit-ep-over-dtls'] : []),
-    ...(opts.bootstrapAfterRetries ? ['--bootstrap-after-retries'] : []),
-    ...(opts.separateResponses ? ['--separate-responses'] : []),
-    ...(opts.registerOnAddressChange ? ['--register-on-address-change'] : []),
-    ...(opts.reverseQueryOrder ? ['--reverse-query-order'] : []),
-    ...(opts.bootstrapRequestPct !== undefined ? [`--bootstrap-request-pct ${opts.bootstrapRequestPct}`] : []),
-    ...(opts.bootstrapReadSecurityCode ? [`--bootstrap-read-security-code ${shellQuote(opts.bootstrapReadSecurityCode)}`] : []),
-    ...(opts.updateAtFraction !== undefined ? [`--update-at-fraction ${opts.updateAtFraction}`] : []),
-    ...(opts.nonPersistent ? ['--non-persistent'] : []),
+    ...variantArgs(opts).map(([flag, value]) => (value === undefined ? flag! : `${flag} ${shellQuote(value)}`)),
   ].join(' ');
   // Like the hold-off from the IXIT, a feature the profile's ICS claims is provisioned into the device.
   const packFlag = claims(profile.ics, 'bootstrap.pack-request') ? ' --bootstrap-pack' : '';

@@ -14,6 +14,7 @@ import type { DefectName } from '../../fixtures/device/defects.js';
 import { provisionDevice, type ProvisionedCertificate } from '../../fixtures/device/provision.js';
 import { DtlsServer } from '../../harness/dtls/server.js';
 import { DtlsTransport } from '../../harness/dtls/dtls-transport.js';
+import type { Clock } from '../../fixtures/device/clock.js';
 import { runDevice, type RunningDevice } from '../../fixtures/device/run.js';
 import { type RegistrationDesk, type ScriptedPeer, type SeenRequest, isBootstrapRequest, openBootstrapServer, openLwm2mServer } from './scripted-peers.js';
 import { DtlsPskPeer } from './scripted-dtls.js';
@@ -133,6 +134,8 @@ export interface BenchOptions {
    * asking for the client's certificate; provision with provisionCertificate().
    */
   cert?: { bs: ServerIdentity; server: ServerIdentity };
+  /** The time the device's own timers run on (a ManualClock for tests of the device's logic); real unless given. */
+  clock?: Clock;
 }
 
 /** The credentials a DTLS bench starts with; tests may change the bench's copies. */
@@ -231,6 +234,7 @@ export class DeviceBench {
       defect: this.opts.defect,
       persistRegistration: this.opts.persistRegistration,
       dtlsHandshakeTimeoutMs: this.opts.dtlsHandshakeTimeoutMs,
+      clock: this.opts.clock,
       log: (line) => {
         this.logs.push(line);
         for (const w of [...this.logWaiters]) w();
