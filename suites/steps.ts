@@ -131,7 +131,6 @@ export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, accou
     t.lwm2mServer.dtls?.expectServerCertificate({ der: pinned.serverCertDer, usage: pinned.usage ?? LWM2M_DEFAULT_CERTIFICATE_USAGE, resource: `/0/${plan.securityIid}/4` });
   }
   if (account.psk) t.note(`Bootstrap-Server wrote PSK identity "${account.psk.identity}" for ${account.serverUri}`);
-  for (const step of plan.steps) t.note(describeResult(step));
   if (plan.failedStep) t.fail(opts.row ?? t.meta.requirements[0]!.id, `bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
   const finish = plan.steps[plan.steps.length - 1]!;
   return { ...plan, finishMonoNs: finish.response.monoNs };

@@ -56,7 +56,6 @@ export default defineCase(
       await provisionAndStart(t);
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const plan = await provisionServerAccount(bs, req.remote, serverAccount(t), { skipFinish: true });
-      for (const step of plan.steps) t.note(describeResult(step));
       if (plan.failedStep) t.fail('LWM2M-CORE-BS-09', `could not write a DM account before the Delete: ${describeResult(plan.failedStep)}`);
       return { before: plan.steps[0]!, written: { remote: req.remote, securityIid: plan.securityIid, serverIid: plan.serverIid } };
     });

@@ -52,7 +52,6 @@ export default defineCase(
     const newLifetimeS = account.lifetimeS * 2;
     const lifetimePath = `/1/${serverIid}/1`;
     const write = await toolRequest(t, `a DM Write of the Lifetime ${lifetimePath}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () => t.lwm2mServer.write(heartbeat.remote, lifetimePath, [{ path: parsePath(lifetimePath), value: newLifetimeS }], CF.TEXT));
-    t.note(describeResult(write));
     if (write.code !== '2.04') t.inconclusive(`${describeResult(write)}: the Lifetime did not change, so no Update with lt can be expected`);
     const writtenAt = write.response.monoNs;
 

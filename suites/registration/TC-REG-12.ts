@@ -42,7 +42,7 @@ export default defineCase(
     const write = await toolRequest(t, `a DM Write of ${path}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () =>
       t.lwm2mServer.write(register.remote, path, [{ path: parsePath(path), value: DEFAULT_MAXIMUM_PERIOD_S }], CF.TEXT),
     );
-    t.note(`${describeResult(write)} (a Server resource that is no registration parameter)`);
+    t.note(`${path} (Default Maximum Period) is a Server resource that is no registration parameter`);
 
     const endNs = register.monoNs + (lifetimeNs * 3n) / 2n + BigInt(Math.round(edgeMs * 1e6));
     let validUntilNs = register.monoNs + lifetimeNs;

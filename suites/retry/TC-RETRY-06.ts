@@ -14,7 +14,6 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
-import { describeResult } from '../../harness/servers/operations.js';
 import { bootstrapped, describeRequest, expectRegister, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
 import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
 
@@ -79,7 +78,6 @@ export default defineCase(
 
       // ETS int-7 goes on: the client takes the new account and registers to that server.
       const del = await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
-      t.note(describeResult(del));
       const plan = await usingTool(t, 'the second bootstrap session (TC-BS-* judge it)', () => runBootstrapPlan(t, fallback, serverAccount(t), { row: INT7 }));
       const register = await expectRegister(t, k.startupMs, `the second Bootstrap-Finish (${fmtMs(CaseContext.elapsedMs(fallback.monoNs, plan.finishMonoNs))} after the fallback)`, INT7);
       t.pass(
