@@ -11,7 +11,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
 
 export default defineCase(
@@ -27,7 +27,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, serverIid, location } = await registeredOnServer(t, account);
+    const { register, serverIid, location } = await registered(t, account);
     t.note(`the server handed out the location ${location} (${location.split('/').filter(Boolean).length} Location-Path options)`);
 
     const lifetimeMs = account.lifetimeS * 1000;

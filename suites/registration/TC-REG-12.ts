@@ -12,7 +12,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeSlackMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
 
 const DEFAULT_MAXIMUM_PERIOD_S = 60;
@@ -34,7 +34,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, serverIid, location } = await registeredOnServer(t, account);
+    const { register, serverIid, location } = await registered(t, account);
     const lifetimeNs = BigInt(account.lifetimeS) * 1_000_000_000n;
     const edgeMs = lifetimeToleranceMs(account.lifetimeS);
 

@@ -14,7 +14,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
-import { bootstrapped, describeRequest, expectRegister, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
+import { describeRequest, expectRegister, registered, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
 import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
 
 const RETRY_COUNT = 1;
@@ -56,7 +56,7 @@ export default defineCase(
       const holeUri = `coap://${formatHostForUri(t.profile.harness.advertiseHost)}:${hole.address().port}`;
       const settings = writtenSettings(settingsOf(k));
       const unreachable = serverAccount(t, { serverUri: holeUri, bootstrapOnRegistrationFailure: true, ...settings });
-      await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, unreachable, `device bootstrapped onto an unreachable LwM2M Server ${holeUri}`));
+      await registered(t, unreachable, { until: 'finish', what: `device bootstrapped onto an unreachable LwM2M Server ${holeUri}`, tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
       const finishedNs = process.hrtime.bigint();
 
       const mtwMs = k.maxTransmitWaitMs;
