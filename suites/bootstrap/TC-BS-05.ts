@@ -10,9 +10,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, formatPath } from '../../harness/lwm2m/index.js';
-import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { claimedRecordFormats, expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapWrites, claimedRecordFormats, serverAccount } from '../steps.js';
 
 const REJECTIONS = ['4.05', '4.00', '4.01'];
 
@@ -36,13 +35,7 @@ export default defineCase(
     const account = serverAccount(t);
     const { formats } = claimedRecordFormats(t);
     const accept = formats[0]!;
-    const { req, plan } = await t.precondition('device bootstraps up to the writes of a Security and a Server instance', async () => {
-      await provisionAndStart(t);
-      const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const p = await provisionServerAccount(t.bootstrapServer, r.remote, account, { skipFinish: true, format: accept });
-      if (p.failedStep) t.fail('LWM2M-CORE-BS-06', `bootstrap could not go on: ${describeResult(p.failedStep)}`);
-      return { req: r, plan: p };
-    });
+    const { request: req, plan } = await bootstrapWrites(t, account, { what: 'device bootstraps up to the writes of a Security and a Server instance', format: accept });
     const bs = t.bootstrapServer;
 
     // BS -> device: Bootstrap-Read /1 -> 2.05 with what was written.

@@ -11,9 +11,9 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { parsePath, type ResourceRecord } from '../../harness/lwm2m/index.js';
-import { instancesFromDiscover, provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
+import { instancesFromDiscover } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapWrites, serverAccount } from '../steps.js';
 
 const SECOND_ACCOUNT_IID = 42;
 
@@ -36,13 +36,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const bs = t.bootstrapServer;
     const account = serverAccount(t);
-    const { req, plan } = await t.precondition('device bootstraps up to the writes of a usable LwM2M Server account', async () => {
-      await provisionAndStart(t);
-      const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const p = await provisionServerAccount(bs, r.remote, account, { skipFinish: true });
-      if (p.failedStep) t.fail('LWM2M-CORE-BS-08', `bootstrap could not go on: ${describeResult(p.failedStep)}`);
-      return { req: r, plan: p };
-    });
+    const { request: req, plan } = await bootstrapWrites(t, account, { what: 'device bootstraps up to the writes of a usable LwM2M Server account' });
     const used = instancesFromDiscover(plan.steps[0]!, 0);
     let iid = SECOND_ACCOUNT_IID;
     while (used.includes(iid) || iid === plan.securityIid) iid++;
