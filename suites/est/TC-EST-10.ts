@@ -12,8 +12,8 @@ import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { authenticationFromHandshake, describeAuthentication } from '../../harness/est/peer-auth.js';
 import { claims } from '../../harness/profile/ics-registry.js';
-import { handshakeOf } from '../steps.js';
-import { bootstrapMode4, clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
+import { handshakeOf, registered } from '../steps.js';
+import { clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
 
 const CLAUSE = 'GEISA-ADM-BS-07, GEISA security/certificates.rst (how the long-lived and the short-lived LDevID are told apart is a GEISA ToDo)';
 
@@ -36,7 +36,7 @@ export default defineCase(
     }
     const est = await mountEst(t);
     const first = await t.precondition('the first pass: Security Mode 4 bootstrap and enrollment', async () => {
-      const plan = await bootstrapMode4(t, estAccount(t, est));
+      const plan = await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap' });
       const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-BS-07');
       if (!sen.issued) t.fail('GEISA-ADM-BS-07', `the first enrollment was refused: ${sen.answeredWith}`);
       return { plan, sen, issued: sen.issued };
