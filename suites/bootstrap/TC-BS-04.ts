@@ -119,7 +119,7 @@ export default defineCase(
       t.advisory(`Bootstrap-Discover /0/${plan.securityIid} (an instance) answered ${instanceLevel.code}, where 4.00 is expected (catalog LWM2M-CORE-BS-05, inferred from Anjay)`);
     }
 
-    const finish = await bs.finish(req.remote);
+    await bs.finish(req.remote);
     t.pass(
       `Bootstrap-Discover / answered 2.05 link-format beginning </>;lwm2m="${version}" with the Bootstrap-Server account at /0/${bsIid}; after the writes it listed </0/${plan.securityIid}>;ssid=${account.ssid} and </1/${plan.serverIid}>;ssid=${account.ssid}`,
     );

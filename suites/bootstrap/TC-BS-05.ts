@@ -66,7 +66,7 @@ export default defineCase(
       }
     }
 
-    const finish = await bs.finish(req.remote);
+    await bs.finish(req.remote);
     t.pass(`Bootstrap-Read /1 answered 2.05 with /1/${plan.serverIid} as written; Bootstrap-Read /0 was refused with ${security.code}${security.code === '4.05' ? '' : ' (4.05 preferred, accepted)'}`);
   },
 );

@@ -77,7 +77,7 @@ export default defineCase(
       }
 
       // ETS int-7 goes on: the client takes the new account and registers to that server.
-      const del = await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
+      await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
       const plan = await usingTool(t, 'the second bootstrap session (TC-BS-* judge it)', () => runBootstrapPlan(t, fallback, serverAccount(t), { row: INT7 }));
       const register = await expectRegister(t, k.startupMs, `the second Bootstrap-Finish (${fmtMs(CaseContext.elapsedMs(fallback.monoNs, plan.finishMonoNs))} after the fallback)`, INT7);
       t.pass(
