@@ -9,6 +9,7 @@ import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
 import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../harness/servers/operations.js';
 import { CF } from '../harness/lwm2m/index.js';
+import { CoapTimeoutError } from '../harness/coap/endpoint.js';
 import { claims } from '../harness/profile/ics-registry.js';
 import type { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
@@ -131,7 +132,6 @@ export async function runBootstrapPlan(t: CaseContext, req: DeviceRequest, accou
     t.lwm2mServer.dtls?.expectServerCertificate({ der: pinned.serverCertDer, usage: pinned.usage ?? LWM2M_DEFAULT_CERTIFICATE_USAGE, resource: `/0/${plan.securityIid}/4` });
   }
   if (account.psk) t.note(`Bootstrap-Server wrote PSK identity "${account.psk.identity}" for ${account.serverUri}`);
-  for (const step of plan.steps) t.note(describeResult(step));
   if (plan.failedStep) t.fail(opts.row ?? t.meta.requirements[0]!.id, `bootstrap could not complete: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
   const finish = plan.steps[plan.steps.length - 1]!;
   return { ...plan, finishMonoNs: finish.response.monoNs };
@@ -144,14 +144,6 @@ export async function expectRegister(t: CaseContext, withinMs: number, after: st
   return reg;
 }
 
-/** Provision, start, bootstrap onto the fake LwM2M Server and see the first Register. */
-export async function bootstrapAndRegister(t: CaseContext, account: ServerAccount): Promise<{ register: RegistrationMessage; finishMonoNs: bigint }> {
-  await provisionAndStart(t);
-  const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-  const plan = await runBootstrapPlan(t, req, account);
-  const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
-  return { register, finishMonoNs: plan.finishMonoNs };
-}
 
 export function describeRequest(m: DeviceRequest): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
@@ -219,14 +211,6 @@ export function fingerprintOf(der: Buffer | undefined): string {
   return der ? new X509Certificate(der).fingerprint256 : '(no certificate)';
 }
 
-/** Provision, start and bootstrap the device with `account`: the precondition most cases share. */
-export async function bootstrapped(t: CaseContext, account: ServerAccount, what: string): Promise<void> {
-  await t.precondition(what, async () => {
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-    await runBootstrapPlan(t, req, account);
-  });
-}
 
 /**
  * Record formats the harness writes and reads, in the order cases try them: a case that
@@ -267,11 +251,6 @@ export function bootstrapAccountIid(discover: OperationResult, bsUri: string): n
   return unbound.length === 1 ? instance(unbound[0]!.target, 0) : undefined;
 }
 
-/** MAX_TRANSMIT_WAIT (RFC 7252 §4.8.2) from the IXIT CoAP parameters: when the device gives up on a CON. */
-export function maxTransmitWaitMsOf(t: CaseContext): number {
-  const c = t.ixit.coap;
-  return c.ackTimeoutS * 1000 * (2 ** (c.maxRetransmit + 1) - 1) * c.ackRandomFactor;
-}
 
 /**
  * The longest the registration retry rules (/1/x/17-20) can take to run out when each
@@ -298,25 +277,6 @@ export function lifetimeToleranceMs(lifetimeS: number): number {
   return Math.max(200, lifetimeS * 1000 * 0.02);
 }
 
-/**
- * Provision, start, bootstrap with `account` and see the first Register accepted: the
- * precondition of the registration cases, with the Server instance written and the
- * location the fake LwM2M Server handed out.
- */
-export async function registeredOnServer(
-  t: CaseContext,
-  account: ServerAccount,
-  what = 'device bootstrapped and registered',
-): Promise<{ register: RegistrationMessage; serverIid: number; location: string; finishMonoNs: bigint }> {
-  return t.precondition(what, async () => {
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-    const plan = await runBootstrapPlan(t, req, account);
-    const register = await expectRegister(t, t.ixit.startupBoundS * 1000, 'Bootstrap-Finish');
-    if (register.answeredWith !== '2.01') t.fail(t.meta.requirements[0]!.id, `the Register ${describeRequest(register)} was answered ${register.answeredWith ?? 'not at all'}, so there is no registration`);
-    return { register, serverIid: plan.serverIid, location: register.location, finishMonoNs: plan.finishMonoNs };
-  });
-}
 
 /** The next request of any kind the LwM2M Server receives from the device (Register, Update, De-register or another path). */
 export function nextRegistrationMessage(t: CaseContext, withinMs: number): Promise<RegistrationMessage | undefined> {
@@ -359,4 +319,91 @@ export async function expectProposedSuites(t: CaseContext, written: number[], bo
   if (sameAsDefault) t.note(`the ClientHello toward the Bootstrap-Server (no /0/x/16) proposed the same suites: the device's default list matches what was written, so this run cannot tell the two apart`);
   const reg = register ? `; then ${describeRequest(register)}` : `; no Register within ${windowMs / 1000} s (TC-SEC-02/05 judge the registration)`;
   t.pass(`the ClientHello toward the LwM2M Server proposed ${names(suites)}, exactly /0/x/16 as written${bootstrapSuites ? ` (toward the Bootstrap-Server, without /0/x/16: ${names(bootstrapSuites)})` : ''}${reg}`);
+}
+
+/**
+ * How a case's opening is judged. By default it is a precondition (`what` names it): a
+ * refused step or a missing message makes the case inconclusive, for the case that owns
+ * that step gives the fail. With `tool`, a request the device never acknowledged on the way
+ * is named as the feature this case only uses and the case(s) that judge it. With `judge`,
+ * the opening is the case's own subject: a refused step or a missing message fails that row.
+ */
+export interface OpeningOptions {
+  what?: string;
+  tool?: { feature: string; judgedBy: string };
+  judge?: Req;
+  /** The Bootstrap-Writes' record format (default TLV). */
+  format?: number;
+}
+
+export interface Opening {
+  /** The device's Bootstrap-Request (its remote is where the Bootstrap-Server talks to). */
+  request: DeviceRequest;
+  plan: PlanOutcome;
+  securityIid: number;
+  serverIid: number;
+}
+
+export interface Registered extends Opening {
+  register: RegistrationMessage;
+  /** The location the fake LwM2M Server handed out. */
+  location: string;
+  finishMonoNs: bigint;
+}
+
+/**
+ * Runs `step` as the opening options say: a precondition (default), a precondition whose
+ * unacknowledged request names the tool, or the case's own judged step.
+ */
+function opening<T>(t: CaseContext, opts: OpeningOptions, defaultWhat: string, step: () => Promise<T>): Promise<T> {
+  if (opts.judge !== undefined) return step();
+  const tool = opts.tool;
+  const body = tool
+    ? async () => {
+        try {
+          return await step();
+        } catch (e) {
+          if (!(e instanceof CoapTimeoutError)) throw e;
+          t.inconclusive(`${tool.feature} was not acknowledged (${e.message}), so this case could not reach what it judges; ${tool.judgedBy} judges ${tool.feature}`);
+        }
+      }
+    : step;
+  return t.precondition(opts.what ?? defaultWhat, body);
+}
+
+/**
+ * The opening of a case that works on the device's configuration before Bootstrap-Finish:
+ * provision, start, see the Bootstrap-Request and run Discover and the writes of `account`,
+ * without Finish (the case sends it, or withholds it).
+ */
+export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: OpeningOptions = {}): Promise<Opening> {
+  return opening(t, opts, 'device bootstrapped up to the writes of an LwM2M Server account', async () => {
+    await provisionAndStart(t);
+    const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, opts.judge);
+    const plan = await provisionServerAccount(t.bootstrapServer, request.remote, account, { skipFinish: true, ...(opts.format !== undefined ? { format: opts.format } : {}) });
+    if (plan.failedStep) t.fail(opts.judge ?? t.meta.requirements[0]!.id, `bootstrap could not go on: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
+    return { request, plan, securityIid: plan.securityIid, serverIid: plan.serverIid };
+  });
+}
+
+/**
+ * The opening most cases share: provision, start, bootstrap with `account` and see the
+ * first Register accepted by the fake LwM2M Server. `until: 'finish'` stops after
+ * Bootstrap-Finish, for a case that watches the registration itself (a refused Register,
+ * the DTLS handshake before it).
+ */
+export function registered(t: CaseContext, account: ServerAccount, opts?: OpeningOptions & { until?: 'register' }): Promise<Registered>;
+export function registered(t: CaseContext, account: ServerAccount, opts: OpeningOptions & { until: 'finish' }): Promise<Opening & { finishMonoNs: bigint }>;
+export function registered(t: CaseContext, account: ServerAccount, opts: OpeningOptions & { until?: 'register' | 'finish' } = {}): Promise<Registered | (Opening & { finishMonoNs: bigint })> {
+  const finishOnly = opts.until === 'finish';
+  return opening(t, opts, finishOnly ? 'device bootstrapped' : 'device bootstrapped and registered', async () => {
+    await provisionAndStart(t);
+    const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, opts.judge);
+    const plan = await runBootstrapPlan(t, request, account, { ...(opts.format !== undefined ? { format: opts.format } : {}), ...(opts.judge !== undefined ? { row: opts.judge } : {}) });
+    const done = { request, plan, securityIid: plan.securityIid, serverIid: plan.serverIid, finishMonoNs: plan.finishMonoNs };
+    if (finishOnly) return done;
+    const register = await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish', opts.judge);
+    if (register.answeredWith !== '2.01') t.fail(opts.judge ?? t.meta.requirements[0]!.id, `the Register ${describeRequest(register)} was answered ${register.answeredWith ?? 'not at all'}, so there is no registration`);
+    return { ...done, register, location: register.location };
+  });
 }

@@ -29,14 +29,29 @@ export interface DeviceTimers {
   /** IXIT est.certificateLifetimeS: the short-lived certificate a re-enrollment case issues. */
   estCertificateLifetimeMs: number;
   /** The CoAP parameters themselves, for waits that follow the retransmission schedule. */
-  coap: TransmissionParams & { maxLatencyMs: number };
+  coap: CoapParams;
+}
+
+/** The device's CoAP transmission parameters (RFC 7252 §4.8) as the IXIT declares them. */
+export interface CoapParams extends TransmissionParams {
+  maxLatencyMs: number;
+  /** MAX_TRANSMIT_WAIT (RFC 7252 §4.8.2): when the device gives up on a CON. */
+  maxTransmitWaitMs: number;
+  /** "ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4 (IXIT ixit.coap)", for reasons. */
+  text: string;
 }
 
 const RFC_MAX_LATENCY_S = 100;
 
 export function deviceTimers(ixit: Ixit): DeviceTimers {
   const c = ixit.coap;
-  const coap = { ackTimeoutMs: c.ackTimeoutS * 1000, ackRandomFactor: c.ackRandomFactor, maxRetransmit: c.maxRetransmit, nstart: c.nstart, maxLatencyMs: (c.maxLatencyS ?? RFC_MAX_LATENCY_S) * 1000 };
+  const params = { ackTimeoutMs: c.ackTimeoutS * 1000, ackRandomFactor: c.ackRandomFactor, maxRetransmit: c.maxRetransmit, nstart: c.nstart };
+  const coap: CoapParams = {
+    ...params,
+    maxLatencyMs: (c.maxLatencyS ?? RFC_MAX_LATENCY_S) * 1000,
+    maxTransmitWaitMs: maxTransmitWaitMs(params),
+    text: `ACK_TIMEOUT ${c.ackTimeoutS} s, ACK_RANDOM_FACTOR ${c.ackRandomFactor}, MAX_RETRANSMIT ${c.maxRetransmit} (IXIT ixit.coap)`,
+  };
   return {
     startupMs: ixit.startupBoundS * 1000,
     holdOffMs: ixit.holdOffS * 1000,

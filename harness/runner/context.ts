@@ -4,22 +4,22 @@
  * once. Every check carries what was expected, what was observed and, for timing, the
  * tolerance, so the verdict can say why.
  */
-import type { CaseMeta, CheckEvent, DeviceIdentityEvent, NoteEvent } from '../results/events.js';
+import type { CaseMeta, CheckEvent, DeviceIdentityEvent } from '../results/events.js';
 import type { Profile } from '../profile/load.js';
 import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { Lwm2mServer } from '../servers/lwm2m-server.js';
 import type { EstServer } from '../est/est-server.js';
 import type { DnsSdResponder } from '../est/dns-sd.js';
 import type { EstCa } from '../pki/est-ca.js';
-import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';
 import { CaseStop } from './outcome.js';
 import { CoapTimeoutError } from '../coap/endpoint.js';
-import { templateTakesServerAccount } from '../dut/template.js';
+import { DeviceControl, type DeviceEnvironment } from './device-control.js';
+import { judgeTiming, type TimingCheck } from './timing-check.js';
 import { freshPsk, type PskCredentials } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey } from '../pki/case-pki.js';
 import { issueCertificate } from '../pki/certificates.js';
 import type { LoopMonitor } from './loop-monitor.js';
-import { type DeviceTimers, deviceTimers } from './budget.js';
+import type { CoapParams, DeviceTimers } from './budget.js';
 import { isMandatory, judgedLevel, type Level } from '../catalog/index.js';
 
 /**
@@ -28,20 +28,13 @@ import { isMandatory, judgedLevel, type Level } from '../catalog/index.js';
  */
 export type Req = string | { row: string; level: Level };
 
-export interface CaseEnvironment {
-  meta: CaseMeta;
-  profile: Profile;
+export interface CaseEnvironment extends DeviceEnvironment {
   bootstrapServer: BootstrapServer;
   lwm2mServer: Lwm2mServer;
-  adapter: DutAdapter;
-  actionParams: ActionParams;
-  secrets: ActionSecrets;
   signal: AbortSignal;
   loop: LoopMonitor;
-  emit(e: CheckEvent | NoteEvent | DeviceIdentityEvent): void;
-  pauseTimeout(awaiting?: string): void;
-  resumeTimeout(): void;
-  scrub(text: string): string;
+  /** The device's timers from the IXIT, computed once by the runner (the servers retransmit with timers.coap). */
+  timers: DeviceTimers;
   /** A key the harness made: scrubbed from every datagram and text from now on. */
   registerSecret(key: Buffer): void;
   /** Certificate-mode cases: the run CA, the device's IDevID and the servers' certificates. */
@@ -71,139 +64,6 @@ export interface EstRegistrationAuthority {
   domain: string;
 }
 
-/** Where to provision the device, when not (only) the case's own Bootstrap-Server. */
-export interface ProvisionTarget {
-  /** Another Bootstrap-Server (with psk its credentials); absent: the case's own, with its credentials. */
-  bootstrapServer?: BootstrapServer;
-  psk?: PskCredentials;
-  /** A fresh Endpoint Client Name, for a device whose ICS says it can be provisioned. */
-  endpoint?: string;
-  /** A factory LwM2M Server account provisioned besides the Bootstrap-Server account (GEISA-ADM-BS-03). */
-  serverAccount?: FactoryServerAccount;
-}
-
-export interface FactoryServerAccount {
-  uri: string;
-  ssid: number;
-  lifetimeS: number;
-  /** coaps:// only: Security Mode 0 credentials (made with CaseContext.freshServerPsk()). */
-  psk?: PskCredentials;
-}
-
-export interface TimingCheck {
-  /** The row judged (see Req). */
-  req: Req;
-  name: string;
-  /** The exchange judged, e.g. "gap between Register #1 and #2". */
-  observedMs: number;
-  minMs: number;
-  maxMs: number;
-  toleranceMs: number;
-  /** Where the window comes from, e.g. "Retry Timer 1 s × 2^(k−1), /1/x/18". */
-  window: string;
-  /**
-   * The two monotonic timestamps (process.hrtime.bigint()) the observed interval lies
-   * between. A miss is then weighed against the stalls around that interval only; without
-   * it, against every stall of the case.
-   */
-  span?: { fromNs: bigint; toNs: bigint };
-}
-
-export class DeviceControl {
-  /** Started (or rebooted) in this case and not stopped since. */
-  private running = false;
-
-  constructor(private readonly env: CaseEnvironment) {}
-
-  supports(action: DutAction): boolean {
-    return this.env.adapter.supports(action);
-  }
-
-  private hooks(): ActionHooks {
-    return {
-      note: (source, text) => this.env.emit({ type: 'note', caseId: this.env.meta.id, source, text: this.env.scrub(text), monoNs: process.hrtime.bigint().toString() }),
-      pauseTimeout: (awaiting) => this.env.pauseTimeout(awaiting),
-      resumeTimeout: () => this.env.resumeTimeout(),
-    };
-  }
-
-  async act(action: DutAction, target?: ProvisionTarget): Promise<void> {
-    if (!this.supports(action)) {
-      throw new CaseStop('inconclusive', `the DUT profile defines no '${action}' action, which this case needs`);
-    }
-    const bs = target?.bootstrapServer;
-    const account = target?.serverAccount;
-    const params: ActionParams = {
-      ...this.env.actionParams,
-      ...(bs ? { bsUri: bs.uri, bsHost: bs.host, bsPort: bs.port } : {}),
-      ...(target?.endpoint ? { endpoint: target.endpoint } : {}),
-      ...(account ? { serverUri: account.uri, serverSsid: account.ssid, serverLifetime: account.lifetimeS } : {}),
-    };
-    const secrets: ActionSecrets = {
-      ...(bs ? (target?.psk ? { pskIdentity: target.psk.identity, pskKey: target.psk.key } : {}) : this.env.secrets),
-      ...(account?.psk ? { serverPskIdentity: account.psk.identity, serverPskKey: account.psk.key } : {}),
-    };
-    await this.env.adapter.run(action, params, secrets, this.hooks());
-    if (action === 'start' || action === 'reboot') this.running = true;
-    if (action === 'stop') this.running = false;
-  }
-
-  /**
-   * At the end of a case that started the device: a device an operator powers (manual or
-   * mixed adapter) is asked to be stopped, so the next case starts from its own
-   * precondition and not from this case's accounts. An exec adapter's dispose() stops a
-   * background start itself; the simulator's device is a process of the harness.
-   */
-  async stopAtCaseEnd(): Promise<void> {
-    const kind = this.env.adapter.kind;
-    if (!this.running || (kind !== 'manual' && kind !== 'mixed')) return;
-    const note = (text: string) => this.env.emit({ type: 'note', caseId: this.env.meta.id, source: 'harness', text: this.env.scrub(text), monoNs: process.hrtime.bigint().toString() });
-    if (!this.supports('stop')) {
-      note("the profile defines no 'stop' action: the device keeps running with this case's configuration into the next case");
-      return;
-    }
-    try {
-      await this.act('stop');
-    } catch (e) {
-      note(`stopping the device at the end of the case failed: ${(e as Error).message}`);
-    }
-  }
-
-  /** Out-of-band provisioning: the case's Bootstrap-Server, or the target given. */
-  provision(target?: ProvisionTarget): Promise<void> {
-    return this.act('provision', target);
-  }
-
-  /**
-   * Whether provisioning can give the device a server account (ProvisionTarget.serverAccount):
-   * the adapter says so, or else the profile's provision template names {serverUri}.
-   */
-  takesServerAccount(): boolean {
-    const adapter = this.env.adapter;
-    if (adapter.takesServerAccount) return adapter.takesServerAccount();
-    const provision = this.env.profile.adapter.actions.provision;
-    if (!provision) return false;
-    return provision.type === 'exec' ? templateTakesServerAccount(provision.command, 'shell') : templateTakesServerAccount(provision.instruction, 'text');
-  }
-
-  start(): Promise<void> {
-    return this.act('start');
-  }
-
-  stop(): Promise<void> {
-    return this.act('stop');
-  }
-
-  /** A restart as the case needs it: stop then start when both exist, else the reboot action. */
-  async restart(): Promise<void> {
-    if (this.supports('stop') && this.supports('start')) {
-      await this.stop();
-      await this.start();
-      return;
-    }
-    await this.act('reboot');
-  }
-}
 
 export class CaseContext {
   readonly device: DeviceControl;
@@ -219,7 +79,12 @@ export class CaseContext {
 
   constructor(private readonly env: CaseEnvironment) {
     this.device = new DeviceControl(env);
-    this.timers = deviceTimers(env.profile.ixit);
+    this.timers = env.timers;
+  }
+
+  /** The device's CoAP transmission parameters (IXIT ixit.coap, RFC 7252 §4.8) and what follows from them, with a text for reasons. */
+  get coap(): CoapParams {
+    return this.timers.coap;
   }
 
   get meta(): CaseMeta {
@@ -382,30 +247,14 @@ export class CaseContext {
   }
 
   /**
-   * A timing check. Outside the window it misses, unless the harness's own event loop
-   * stalled while the interval was measured and the stalls could account for the miss:
-   * then the observation cannot be trusted and the result is inconclusive. A miss beyond
-   * the tolerance plus all the stalling that can have moved the interval (the stalls
-   * around its span, or every stall of the case when no span is given) is a miss anyway:
-   * no stalling can have moved the observation that far.
+   * A timing check (judgeTiming): a miss the harness's own event-loop stalls can account
+   * for is recorded as a held check and makes the case inconclusive instead.
    */
   checkTiming(c: TimingCheck): boolean {
-    const ok = c.observedMs >= c.minMs - c.toleranceMs && c.observedMs <= c.maxMs + c.toleranceMs;
-    const expected = `${fmtMs(c.minMs)} to ${fmtMs(c.maxMs)} (${c.window})`;
-    const observed = fmtMs(c.observedMs);
-    const tolerance = `±${fmtMs(c.toleranceMs)}`;
-    if (ok) return this.recordCheck(c.req, c.name, true, { expected, observed, tolerance });
-    const miss = c.observedMs < c.minMs ? c.minMs - c.observedMs : c.observedMs - c.maxMs;
-    // Without a span, a stall no longer than the tolerance moves nothing beyond it (the
-    // old rule, kept for checks that cannot name their interval).
-    const stalled = c.span ? this.env.loop.stallMsBetween(c.span.fromNs, c.span.toNs) : this.env.loop.maxDelayMs() > c.toleranceMs ? this.env.loop.totalStallMs() : 0;
-    const where = c.span ? 'while this interval was measured' : 'during the case';
-    if (stalled === 0) return this.recordCheck(c.req, c.name, false, { expected, observed, tolerance });
-    if (miss > c.toleranceMs + stalled) {
-      return this.recordCheck(c.req, c.name, false, { expected, observed: `${observed} (off by ${fmtMs(miss)}: more than the tolerance plus all ${fmtMs(stalled)} the harness's event loop stalled ${where})`, tolerance });
-    }
-    this.recordCheck(c.req, c.name, true, { expected, observed: `${observed} (not judged: harness event loop stalled ${fmtMs(stalled)} ${where})`, tolerance });
-    this.inconclusives.push(`${c.name}: observed ${observed} outside ${expected}, (tolerance ${tolerance}), but ${HARNESS_STALL} ${fmtMs(stalled)} ${where}, which can account for the miss`);
+    const j = judgeTiming(c, this.env.loop);
+    const ok = this.recordCheck(c.req, c.name, j.ok, { expected: j.expected, observed: j.observed, tolerance: j.tolerance });
+    if (!j.untrusted) return ok;
+    this.inconclusives.push(j.untrusted);
     return false;
   }
 
@@ -487,12 +336,5 @@ export interface CheckDetail {
   tolerance?: string;
 }
 
-/**
- * Words every verdict reason uses when the harness's own event loop stalled past a timing
- * tolerance; the self-test matrix finds stalled cells by them and runs them again, alone.
- */
-export const HARNESS_STALL = "the harness's event loop stalled";
-
-export function fmtMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(3)} s` : `${ms.toFixed(1)} ms`;
-}
+export { HARNESS_STALL, fmtMs, type TimingCheck } from './timing-check.js';
+export { DeviceControl, type ProvisionTarget, type FactoryServerAccount } from './device-control.js';

@@ -20,7 +20,7 @@ import { CaseContext } from './context.js';
 import { CaseStop } from './outcome.js';
 import { LoopMonitor } from './loop-monitor.js';
 import { PausableTimeout } from './timeout.js';
-import { caseBudgetMs } from './budget.js';
+import { caseBudgetMs, deviceTimers } from './budget.js';
 import type { Level } from '../catalog/index.js';
 import { freshPsk, NOSEC, PskTable, type PskCredentials, type ServerSecurity } from '../servers/security.js';
 import { type CasePki, derOfCertificate, derOfPrivateKey, makeCasePki } from '../pki/case-pki.js';
@@ -110,9 +110,12 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const h = opts.profile.harness;
     // The harness retransmits with the DUT's declared parameters: both ends share the link,
     // and a silent device is then detected within its own MAX_TRANSMIT_WAIT.
-    const c0 = opts.profile.ixit.coap;
-    const params = { ackTimeoutMs: c0.ackTimeoutS * 1000, ackRandomFactor: c0.ackRandomFactor, maxRetransmit: c0.maxRetransmit, nstart: c0.nstart };
-    const common = { listenAddress: h.listenAddress, advertiseHost: h.advertiseHost, params, tap: recorder.tap };
+    const timers = deviceTimers(opts.profile.ixit);
+    const { ackTimeoutMs, ackRandomFactor, maxRetransmit, nstart } = timers.coap;
+    const params = { ackTimeoutMs, ackRandomFactor, maxRetransmit, nstart };
+    // Each operation a fake server runs on the device is noted in the case's evidence, as t.note would.
+    const note = (text: string) => harnessNote(scrub(text));
+    const common = { listenAddress: h.listenAddress, advertiseHost: h.advertiseHost, params, tap: recorder.tap, note };
     const laneOf = (s: ServerSecurity): PortLane => (s.mode === 'nosec' ? 'plain' : 'dtls');
     const onPort = <S extends { close(): Promise<void> }>(fixed: number, lane: PortLane, open: (port: number) => Promise<S>): Promise<S> =>
       fixed !== 0 || !opts.ports ? open(fixed) : opts.ports.withPort(lane, open);
@@ -207,6 +210,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       },
       signal: caseAbort.signal,
       loop,
+      timers,
       emit: opts.emit,
       pauseTimeout: (awaiting?: string) => {
         timeout.pause();
@@ -244,7 +248,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     if (e instanceof CaseStop) {
       if (e.reason === 'run interrupted') throw e;
       // Failed checks recorded before an early stop still count: worst wins.
-      if (t && t.failures.length > 0 && e.verdict !== 'error') return emitVerdict('fail', t.failures[0]!, advisoriesOf(t));
+      if (t?.hasFailed() && e.verdict !== 'error') return emitVerdict('fail', t.failures[0]!, advisoriesOf(t));
       if (e.verdict === 'stopped') return emitVerdict('pass', e.reason, advisoriesOf(t));
       if (e.verdict === 'error' || e.verdict === 'not-applicable') return emitVerdict(e.verdict, e.reason, advisoriesOf(t));
       return emitVerdict(e.verdict, e.reason, advisoriesOf(t));
@@ -258,7 +262,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
         t.fail(meta.requirements[0]!.id, `the device never acknowledged a request of this exchange (${e.message})`);
       } catch (stop) {
         if (stop instanceof CaseStop && stop.verdict === 'stopped') return emitVerdict('pass', stop.reason, advisoriesOf(t));
-        if (stop instanceof CaseStop) return emitVerdict(t.failures.length > 0 ? 'fail' : stop.verdict === 'fail' ? 'fail' : 'inconclusive', t.failures[0] ?? stop.reason, advisoriesOf(t));
+        if (stop instanceof CaseStop) return emitVerdict(t.hasFailed() || stop.verdict === 'fail' ? 'fail' : 'inconclusive', t.failures[0] ?? stop.reason, advisoriesOf(t));
       }
     }
     return emitVerdict('error', scrub(`harness error: ${(e as Error)?.message ?? String(e)}`));
@@ -286,7 +290,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
  * a pass with the advisory.
  */
 function finalVerdict(t: CaseContext, emit: (v: Verdict, r: string, a?: string) => VerdictEvent): VerdictEvent {
-  if (t.failures.length > 0) return emit('fail', t.failures[0]!, advisoriesOf(t));
+  if (t.hasFailed()) return emit('fail', t.failures[0]!, advisoriesOf(t));
   if (t.inconclusives.length > 0) return emit('inconclusive', t.inconclusives[0]!, advisoriesOf(t));
   const n = t.advisories.length;
   if (t.passReason) return emit('pass', n ? `${t.passReason} (with ${n === 1 ? 'an advisory' : `${n} advisories`}, not a fail)` : t.passReason, advisoriesOf(t));

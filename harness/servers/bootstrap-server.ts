@@ -10,7 +10,7 @@ import { type CoapMessage, type CoapOption, OPTION, encodeUint, queryParams, uin
 import { CF, ROOT_PATH, contentFormatName, encodeContent, type ResourceRecord } from '../lwm2m/index.js';
 import type { TransmissionParams } from '../coap/params.js';
 import { Inbox } from '../coap/inbox.js';
-import { DeviceOperations, type OperationResult } from './operations.js';
+import { DeviceOperations, type OperationNote, type OperationResult } from './operations.js';
 import { ACCEPT, type AnswerPolicy } from './policy.js';
 import type { DtlsTransport } from '../dtls/dtls-transport.js';
 import { type ServerSecurity, secureTransport } from './security.js';
@@ -24,6 +24,8 @@ export interface ServerOptions {
   tap?: DatagramTap;
   /** Plain CoAP unless DTLS-PSK is asked for. */
   security?: ServerSecurity;
+  /** Where each operation the server runs on the device is noted (the case's evidence). */
+  note?: OperationNote;
 }
 
 /** Opens the endpoint of a fake server, over DTLS when its security says so. */
@@ -92,14 +94,15 @@ export class BootstrapServer extends DeviceOperations {
     /** The DTLS layer when this server is coaps://: its handshakes are evidence. */
     readonly dtls: DtlsTransport | undefined,
     readonly security: ServerSecurity | undefined,
+    note: OperationNote | undefined,
   ) {
-    super(endpoint, 'Bootstrap');
+    super(endpoint, 'Bootstrap', note);
     endpoint.onRequest((r) => this.onRequest(r));
   }
 
   static async open(opts: ServerOptions, name = 'bootstrap-server'): Promise<BootstrapServer> {
     const { endpoint, dtls } = await openServerEndpoint(name, opts);
-    return new BootstrapServer(endpoint, opts.advertiseHost, dtls, opts.security);
+    return new BootstrapServer(endpoint, opts.advertiseHost, dtls, opts.security, opts.note);
   }
 
   get uri(): string {
@@ -157,7 +160,7 @@ export class BootstrapServer extends DeviceOperations {
   /** Bootstrap-Finish: CON POST /bs from the Bootstrap-Server (LwM2M Core §6.1.7.7). */
   async finish(peer: Address): Promise<OperationResult> {
     const response = await this.endpoint.request(peer, { method: 'POST', path: '/bs' });
-    return { what: 'Bootstrap-Finish', response, code: response.msg.code };
+    return this.noted({ what: 'Bootstrap-Finish', response, code: response.msg.code });
   }
 
   close(): Promise<void> {

@@ -12,7 +12,7 @@ import { answer, type DeviceRequest, formatHostForUri, openServerEndpoint, type 
 import type { DtlsTransport } from '../dtls/dtls-transport.js';
 import type { ServerSecurity } from './security.js';
 import { Inbox } from '../coap/inbox.js';
-import { DeviceOperations } from './operations.js';
+import { DeviceOperations, type OperationNote } from './operations.js';
 import { ACCEPT, type AnswerPolicy } from './policy.js';
 
 export type RegistrationKind = 'register' | 'update' | 'deregister' | 'other';
@@ -37,14 +37,15 @@ export class Lwm2mServer extends DeviceOperations {
     private readonly advertiseHost: string,
     readonly dtls: DtlsTransport | undefined,
     readonly security: ServerSecurity | undefined,
+    note: OperationNote | undefined,
   ) {
-    super(endpoint, 'DM');
+    super(endpoint, 'DM', note);
     endpoint.onRequest((r) => this.onRequest(r));
   }
 
   static async open(opts: ServerOptions): Promise<Lwm2mServer> {
     const { endpoint, dtls } = await openServerEndpoint('lwm2m-server', opts);
-    return new Lwm2mServer(endpoint, opts.advertiseHost, dtls, opts.security);
+    return new Lwm2mServer(endpoint, opts.advertiseHost, dtls, opts.security, opts.note);
   }
 
   get uri(): string {

@@ -68,20 +68,35 @@ function safePath(path: string) {
   }
 }
 
+/** Where a fake server notes each operation it ran on the device (the case's evidence); none: not noted. */
+export type OperationNote = (text: string) => void;
+
+/** The note a server makes of an operation it ran: what, the answer, and a payload that did not decode. */
+export function operationNote(r: OperationResult): string {
+  return `${describeResult(r)}${r.payloadError ? ` (payload not decoded: ${r.payloadError})` : ''}`;
+}
+
 export class DeviceOperations {
   constructor(
     readonly endpoint: CoapEndpoint,
     private readonly label: 'Bootstrap' | 'DM',
+    private readonly note?: OperationNote,
   ) {}
+
+  /** Every operation's result passes here: the server notes it, so no case has to. */
+  protected noted(r: OperationResult): OperationResult {
+    this.note?.(operationNote(r));
+    return r;
+  }
 
   async read(peer: Address, path: string, accept?: number): Promise<OperationResult> {
     const response = await this.endpoint.request(peer, { method: 'GET', path, accept });
-    return decodeResult(`${this.label}-Read ${path}`, path, response);
+    return this.noted(decodeResult(`${this.label}-Read ${path}`, path, response));
   }
 
   async discover(peer: Address, path = '/'): Promise<OperationResult> {
     const response = await this.endpoint.request(peer, { method: 'GET', path, accept: CF.LINK_FORMAT });
-    return decodeResult(`${this.label}-Discover ${path}`, path, response);
+    return this.noted(decodeResult(`${this.label}-Discover ${path}`, path, response));
   }
 
   /** Bootstrap-Write is PUT; a DM Write of an instance may be PUT (replace) or POST (partial update). */
@@ -98,12 +113,12 @@ export class DeviceOperations {
   async writeRaw(peer: Address, path: string, payload: Buffer, cf: number, method: 'PUT' | 'POST' = 'PUT'): Promise<OperationResult> {
     const what = `${this.label}-Write ${path}`;
     const first = await this.endpoint.request(peer, { method, path, payload, contentFormat: cf });
-    if (first.msg.code !== '4.13') return decodeResult(what, path, first);
+    if (first.msg.code !== '4.13') return this.noted(decodeResult(what, path, first));
     const size = negotiatedBlockSize(first.msg, payload.length);
     const { response, blocks } = await this.writeBlockwise(peer, path, payload, cf, method, size);
     const result = decodeResult(`${what} (after 4.13: ${blocks} Block1 blocks of ${size} bytes)`, path, response);
     result.blockwise = { blockSize: size, blocks };
-    return result;
+    return this.noted(result);
   }
 
   private async writeBlockwise(peer: Address, path: string, payload: Buffer, cf: number, method: 'PUT' | 'POST', startSize: number): Promise<{ response: InboundResponse; blocks: number }> {
@@ -131,11 +146,11 @@ export class DeviceOperations {
 
   async delete(peer: Address, path: string): Promise<OperationResult> {
     const response = await this.endpoint.request(peer, { method: 'DELETE', path });
-    return decodeResult(`${this.label}-Delete ${path}`, path, response);
+    return this.noted(decodeResult(`${this.label}-Delete ${path}`, path, response));
   }
 
   async execute(peer: Address, path: string, args?: string): Promise<OperationResult> {
     const response = await this.endpoint.request(peer, { method: 'POST', path, payload: args ? Buffer.from(args) : undefined, contentFormat: args ? CF.TEXT : undefined });
-    return decodeResult(`Execute ${path}`, path, response);
+    return this.noted(decodeResult(`Execute ${path}`, path, response));
   }
 }

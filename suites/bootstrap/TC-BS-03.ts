@@ -81,13 +81,11 @@ export default defineCase(
     const { formats } = claimedRecordFormats(t);
     const bsIid = await t.precondition('Bootstrap-Discover shows the Bootstrap-Server account and it takes a write of /0/b/11', async () => {
       const discover = await bs.discover(first.req.remote, '/');
-      t.note(describeResult(discover));
       if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-04', describeResult(discover));
       const iid = bootstrapAccountIid(discover, bs.uri);
       if (iid === undefined) t.fail('LWM2M-CORE-BS-04', `Bootstrap-Discover / does not single out the Bootstrap-Server Security instance: ${(discover.links ?? []).map((l) => `<${l.target}>`).join(',')}`);
       const path = `/0/${iid}/11`;
       const w = await bs.write(first.req.remote, path, [{ path: parsePath(path), value: WRITTEN_HOLD_OFF_S }], formats[0]);
-      t.note(describeResult(w));
       if (w.code !== '2.04') t.fail('LWM2M-CORE-BS-04', `Bootstrap-Write ${path} = ${WRITTEN_HOLD_OFF_S} s: ${describeResult(w)}`);
       return iid;
     });

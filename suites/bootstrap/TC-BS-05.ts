@@ -10,9 +10,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, formatPath } from '../../harness/lwm2m/index.js';
-import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { claimedRecordFormats, expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapWrites, claimedRecordFormats, serverAccount } from '../steps.js';
 
 const REJECTIONS = ['4.05', '4.00', '4.01'];
 
@@ -36,19 +35,12 @@ export default defineCase(
     const account = serverAccount(t);
     const { formats } = claimedRecordFormats(t);
     const accept = formats[0]!;
-    const { req, plan } = await t.precondition('device bootstraps up to the writes of a Security and a Server instance', async () => {
-      await provisionAndStart(t);
-      const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const p = await provisionServerAccount(t.bootstrapServer, r.remote, account, { skipFinish: true, format: accept });
-      for (const step of p.steps) t.note(describeResult(step));
-      if (p.failedStep) t.fail('LWM2M-CORE-BS-06', `bootstrap could not go on: ${describeResult(p.failedStep)}`);
-      return { req: r, plan: p };
-    });
+    const { request: req, plan } = await bootstrapWrites(t, account, { what: 'device bootstraps up to the writes of a Security and a Server instance', format: accept });
     const bs = t.bootstrapServer;
 
     // BS -> device: Bootstrap-Read /1 -> 2.05 with what was written.
     const server = await bs.read(req.remote, '/1', accept);
-    t.note(`${describeResult(server)} (Accept ${contentFormatName(accept)})`);
+    t.note(`Bootstrap-Read /1 asked for ${contentFormatName(accept)} (Accept)`);
     t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /1 answered 2.05 Content', server.code === '2.05', { expected: '2.05', observed: describeResult(server) });
     if (server.code === '2.05') {
       if (server.payloadError) t.fail('LWM2M-CORE-BS-06', `Bootstrap-Read /1 answered 2.05 but its payload does not decode: ${server.payloadError}`);
@@ -60,7 +52,6 @@ export default defineCase(
 
     // BS -> device: Bootstrap-Read /0 -> refused; Security holds keys.
     const security = await bs.read(req.remote, '/0', accept);
-    t.note(describeResult(security));
     const leaked = (security.records ?? []).map((r) => formatPath(r.path));
     if (security.code === '2.05') {
       t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /0 (Security) is refused', false, {
@@ -75,8 +66,7 @@ export default defineCase(
       }
     }
 
-    const finish = await bs.finish(req.remote);
-    t.note(describeResult(finish));
+    await bs.finish(req.remote);
     t.pass(`Bootstrap-Read /1 answered 2.05 with /1/${plan.serverIid} as written; Bootstrap-Read /0 was refused with ${security.code}${security.code === '4.05' ? '' : ' (4.05 preferred, accepted)'}`);
   },
 );

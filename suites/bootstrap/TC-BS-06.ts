@@ -52,7 +52,6 @@ export default defineCase(
       await provisionAndStart(t);
       const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const discover = await bs.discover(r.remote, '/');
-      t.note(describeResult(discover));
       if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-07', `${describeResult(discover)}: no instance ids to write to`);
       return { req: r, used: { security: instancesFromDiscover(discover, 0), server: instancesFromDiscover(discover, 1) } };
     });
@@ -69,7 +68,6 @@ export default defineCase(
         [srvPath, serverRecords(srvIid, { ...account, lifetimeS: lifetimeOf(i) })],
       ] as const) {
         const w = await bs.write(req.remote, path, records, cf);
-        t.note(describeResult(w));
         t.check('LWM2M-CORE-BS-07', `Bootstrap-Write ${path} in ${contentFormatName(cf)} answered 2.04 Changed`, w.code === '2.04', { expected: '2.04', observed: describeResult(w) });
       }
     }
@@ -77,7 +75,6 @@ export default defineCase(
     // BS -> device: a Content-Format nobody supports -> 4.15.
     const good = encodeContent(formats[0]!, serverRecords(srvIid, account), parsePath(srvPath));
     const unsupported = await bs.writeRaw(req.remote, srvPath, good, UNASSIGNED_CONTENT_FORMAT);
-    t.note(describeResult(unsupported));
     t.check('LWM2M-CORE-BS-07', `Bootstrap-Write ${srvPath} with Content-Format ${UNASSIGNED_CONTENT_FORMAT} (unassigned) answered 4.15 Unsupported Content-Format`, unsupported.code === '4.15', {
       expected: '4.15',
       observed: `${describeResult(unsupported)} (payload: a valid ${contentFormatName(formats[0])} encoding)`,
@@ -88,7 +85,6 @@ export default defineCase(
     if (decodeContent(formats[0], malformed, parsePath(srvPath)).ok) malformed = good.subarray(0, Math.ceil(good.length / 2));
     if (decodeContent(formats[0], malformed, parsePath(srvPath)).ok) t.inconclusive(`the harness could not make a malformed ${contentFormatName(formats[0])} payload for ${srvPath}`);
     const bad = await bs.writeRaw(req.remote, srvPath, malformed, formats[0]!);
-    t.note(describeResult(bad));
     t.check('LWM2M-CORE-BS-07', `Bootstrap-Write ${srvPath} with a malformed ${contentFormatName(formats[0])} payload answered 4.00 Bad Request`, bad.code === '4.00', {
       expected: '4.00',
       observed: `${describeResult(bad)} (payload: ${malformed.length} of the ${good.length} bytes of a valid encoding)`,
@@ -97,7 +93,6 @@ export default defineCase(
     // The account must still be usable: Finish, then the Register shows the last good write took effect.
     const register = await t.precondition('Bootstrap-Finish and a Register after the writes', async () => {
       const finish = await bs.finish(req.remote);
-      t.note(describeResult(finish));
       if (finish.code !== '2.04') t.fail('LWM2M-CORE-BS-07', `${describeResult(finish)} after the writes`);
       return expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish');
     });

@@ -11,10 +11,9 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
-import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../../harness/servers/operations.js';
-import { bootstrapAccountIid, expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
-import { toolPrecondition, usingTool } from './tools.js';
+import { bootstrapAccountIid, bootstrapWrites, serverAccount } from '../steps.js';
+import { usingTool } from './tools.js';
 
 /** The OSCORE object: the Bootstrap-Server account's OSCORE instance (/0/b/17) is kept too. */
 const OSCORE_OID = 21;
@@ -52,14 +51,12 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const bs = t.bootstrapServer;
-    const { before, written } = await toolPrecondition(t, 'bootstrap session with a DM account written', 'the Bootstrap-Discover and -Writes before the Delete', 'TC-BS-04 and TC-BS-06', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const plan = await provisionServerAccount(bs, req.remote, serverAccount(t), { skipFinish: true });
-      for (const step of plan.steps) t.note(describeResult(step));
-      if (plan.failedStep) t.fail('LWM2M-CORE-BS-09', `could not write a DM account before the Delete: ${describeResult(plan.failedStep)}`);
-      return { before: plan.steps[0]!, written: { remote: req.remote, securityIid: plan.securityIid, serverIid: plan.serverIid } };
+    const opened = await bootstrapWrites(t, serverAccount(t), {
+      what: 'bootstrap session with a DM account written',
+      tool: { feature: 'the Bootstrap-Discover and -Writes before the Delete', judgedBy: 'TC-BS-04 and TC-BS-06' },
     });
+    const before = opened.plan.steps[0]!;
+    const written = { remote: opened.request.remote, securityIid: opened.securityIid, serverIid: opened.serverIid };
     const bsIid = bootstrapAccountIid(before, bs.uri);
     if (bsIid === undefined) {
       t.inconclusive(`the first Bootstrap-Discover / (${linkList(before)}) does not single out the Bootstrap-Server Security instance (by uri, or as the only /0 instance no Server instance shares an ssid with), so what must survive the Delete cannot be told apart`);

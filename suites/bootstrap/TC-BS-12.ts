@@ -41,7 +41,6 @@ export default defineCase(
       await provisionAndStart(t);
       const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const del = await bs.delete(request.remote, '/');
-      t.note(describeResult(del));
       if (del.code !== '2.02') t.fail('LWM2M-CORE-BS-13', `Bootstrap-Delete /: expected 2.02, observed ${describeResult(del)} (TC-BS-10 judges Bootstrap-Delete)`);
       return request;
     });

@@ -16,10 +16,8 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { type DeviceTimers, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, nextRegistrationMessage, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
-import { toolPrecondition } from './tools.js';
+import { bootstrapWrites, describeRequest, nextRegistrationMessage, serverAccount } from '../steps.js';
 
 /** Scheduling slack on the end of the watch. */
 const TOLERANCE_MS = 1000;
@@ -50,14 +48,11 @@ export default defineCase(
     const c = k.coap;
     const elWindow = `EXCHANGE_LIFETIME ${fmtMs(k.exchangeLifetimeMs)} (ACK_TIMEOUT ${c.ackTimeoutMs / 1000} s, ACK_RANDOM_FACTOR ${c.ackRandomFactor}, MAX_RETRANSMIT ${c.maxRetransmit}, MAX_LATENCY ${c.maxLatencyMs / 1000} s)`;
 
-    const last = await toolPrecondition(t, 'bootstrap session with a DM account written, Finish withheld', 'the Bootstrap-Discover and -Writes before the withheld Finish', 'TC-BS-04 and TC-BS-06', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const plan = await provisionServerAccount(t.bootstrapServer, req.remote, serverAccount(t), { skipFinish: true });
-      for (const step of plan.steps) t.note(describeResult(step));
-      if (plan.failedStep) t.fail('LWM2M-CORE-BS-14', `bootstrap operations before the withheld Finish: ${describeResult(plan.failedStep)}`);
-      return plan.steps[plan.steps.length - 1]!;
+    const { plan } = await bootstrapWrites(t, serverAccount(t), {
+      what: 'bootstrap session with a DM account written, Finish withheld',
+      tool: { feature: 'the Bootstrap-Discover and -Writes before the withheld Finish', judgedBy: 'TC-BS-04 and TC-BS-06' },
     });
+    const last = plan.steps[plan.steps.length - 1]!;
 
     // ... no Bootstrap-Finish. Watch the LwM2M Server of the unfinished session until the device's
     // own timer (EL), its hold-off and its bound for acting have all run out.

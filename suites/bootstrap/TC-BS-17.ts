@@ -45,12 +45,10 @@ export default defineCase(
       await provisionAndStart(t);
       const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
       const discover = await t.bootstrapServer.discover(req.remote, '/');
-      t.note(describeResult(discover));
       const bsIids = instancesFromDiscover(discover, 0).filter((iid) => !discover.links?.some((l) => l.target === `/0/${iid}` && l.attributes['ssid'] !== undefined));
       if (bsIids.length !== 1) t.fail('LWM2M-CORE-BS-16', `Bootstrap-Discover / must show exactly one Security instance without ssid (the Bootstrap-Server account): ${describeResult(discover)}`);
       const path = `/0/${bsIids[0]}/12`;
       const write = await t.bootstrapServer.write(req.remote, path, [{ path: parsePath(path), value: ACCOUNT_TIMEOUT_S }], CF.TLV);
-      t.note(describeResult(write));
       if (write.code !== '2.04') t.fail('LWM2M-CORE-BS-16', `${describeResult(write)}: the device does not take the optional resource /0/x/12`);
       const plan = await runBootstrapPlan(t, req, serverAccount(t));
       return { register: await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'), serverIid: plan.serverIid, bsIid: bsIids[0]! };

@@ -30,7 +30,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { provisionAndStart, startupWindowMs } from '../steps.js';
-import { declaredParams, describeWire, isRequestTo, watchDevice, type WireMessage } from './wire.js';
+import { describeWire, isRequestTo, watchDevice, type WireMessage } from './wire.js';
 
 /**
  * Each gap is the difference of two arrival times, so it carries the scheduling of both
@@ -61,7 +61,7 @@ export default defineCase(
     tags: ['coap', 'timing'],
   },
   async (t: CaseContext) => {
-    const p = declaredParams(t);
+    const p = t.coap;
     const wait = t.timers.maxTransmitWaitMs;
     const watch = watchDevice(t);
     // No ACK, no response: every copy the device sends is a retransmission.

@@ -13,8 +13,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { type CoapMessage, describe } from '../../harness/coap/message.js';
-import { describeRequest, serverAccount } from '../steps.js';
-import { UPDATE_TRIGGER, answered, checkAnswer, declaredParams, quietLifetimeS, registeredAt, watchDevice } from './wire.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
+import { UPDATE_TRIGGER, answered, checkAnswer, quietLifetimeS, watchDevice } from './wire.js';
 
 const sameReply = (a: CoapMessage, b: CoapMessage) => a.type === b.type && a.code === b.code && a.mid === b.mid && a.token.equals(b.token) && a.payload.equals(b.payload);
 
@@ -37,9 +37,9 @@ export default defineCase(
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {
-    const p = declaredParams(t);
+    const p = t.coap;
     const watch = watchDevice(t);
-    const { register, serverIid } = await registeredAt(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
+    const { register, serverIid } = await registered(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
     const dm = t.lwm2mServer;
     const path = `/1/${serverIid}/8`;
 

@@ -15,8 +15,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { encodeCoap } from '../../harness/coap/message.js';
-import { serverAccount } from '../steps.js';
-import { UPDATE_TRIGGER, answered, declaredParams, describeWire, isNewMessage, quietLifetimeS, registeredAt, watchDevice, type WireMessage } from './wire.js';
+import { registered, serverAccount } from '../steps.js';
+import { UPDATE_TRIGGER, answered, describeWire, isNewMessage, quietLifetimeS, watchDevice, type WireMessage } from './wire.js';
 
 /** Updates the harness asks for: more than the small MID tables of constrained stacks hold. */
 const UPDATES = 20;
@@ -39,10 +39,10 @@ export default defineCase(
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {
-    const p = declaredParams(t);
+    const p = t.coap;
     const lifetimeMs = t.timers.exchangeLifetimeMs;
     const watch = watchDevice(t);
-    const { register, serverIid } = await registeredAt(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
+    const { register, serverIid } = await registered(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
     const dm = t.lwm2mServer;
     const path = `/1/${serverIid}/8`;
 

@@ -17,8 +17,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { ACCEPT } from '../../harness/servers/policy.js';
-import { describeRequest, serverAccount } from '../steps.js';
-import { UPDATE_TRIGGER, answered, declaredParams, describeWire, isNewMessage, quietLifetimeS, registeredAt, watchDevice } from './wire.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
+import { UPDATE_TRIGGER, answered, describeWire, isNewMessage, quietLifetimeS, watchDevice } from './wire.js';
 
 export default defineCase(
   {
@@ -40,9 +40,9 @@ export default defineCase(
     tags: ['coap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {
-    const p = declaredParams(t);
+    const p = t.coap;
     const watch = watchDevice(t);
-    const { register, serverIid } = await registeredAt(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
+    const { register, serverIid } = await registered(t, serverAccount(t, { lifetimeS: quietLifetimeS(t) }));
     const dm = t.lwm2mServer;
 
     // Held shorter than the earliest moment the device may give up (A·(2^(M+1)−1) with factor 1).

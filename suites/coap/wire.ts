@@ -8,12 +8,8 @@ import { type CaseContext, type Req, fmtMs } from '../../harness/runner/context.
 import type { Address, CoapEndpoint } from '../../harness/coap/endpoint.js';
 import { CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { type CoapMessage, codeName, describe, isRequestCode, uriPath } from '../../harness/coap/message.js';
-import { type TransmissionParams } from '../../harness/coap/params.js';
 import type { OperationResult } from '../../harness/servers/operations.js';
 import { Inbox } from '../../harness/coap/inbox.js';
-import type { ServerAccount } from '../../harness/servers/bootstrap-plan.js';
-import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
-import { expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, startupWindowMs } from '../steps.js';
 
 export interface WireMessage {
   msg: CoapMessage;
@@ -45,12 +41,6 @@ export function isRequestTo(m: WireMessage, code: string, path: string | ((p: st
 
 export function describeWire(m: WireMessage): string {
   return `${describe(m.msg)} to ${m.server}`;
-}
-
-/** The transmission parameters the profile declares for the DUT (RFC 7252 §4.8), as t.timers holds them, with a text for reasons. */
-export function declaredParams(t: CaseContext): TransmissionParams & { maxLatencyMs: number; text: string } {
-  const c = t.timers.coap;
-  return { ...c, text: `ACK_TIMEOUT ${c.ackTimeoutMs / 1000} s, ACK_RANDOM_FACTOR ${c.ackRandomFactor}, MAX_RETRANSMIT ${c.maxRetransmit} (IXIT ixit.coap)` };
 }
 
 /**
@@ -131,21 +121,6 @@ export function unansweredText(e: CoapTimeoutError, maxTransmitWaitMs?: number):
 
 export function codeText(code: string): string {
   return `${code} ${codeName(code)}`;
-}
-
-/**
- * The shared precondition: bootstrap onto the fake LwM2M Server with `account` and see
- * its Register accepted; returns the Register and the Server instance written (/1/y).
- */
-export async function registeredAt(t: CaseContext, account: ServerAccount): Promise<{ register: RegistrationMessage; serverIid: number }> {
-  return t.precondition('device bootstrapped and registered', async () => {
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-    const plan = await runBootstrapPlan(t, req, account);
-    const register = await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish');
-    if (register.answeredWith !== '2.01') t.inconclusive(`the Register was answered ${register.answeredWith ?? 'not at all'}, so there is no registration to work with`);
-    return { register, serverIid: plan.serverIid };
-  });
 }
 
 /**

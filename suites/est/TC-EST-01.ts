@@ -32,7 +32,6 @@ export default defineCase(
     await t.precondition('the device starts and asks for bootstrap over DTLS with its IDevID', () => provisionAndStart(t));
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, 'GEISA-ADM-LWM2M-04');
     const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account);
-    for (const step of plan.steps) t.note(describeResult(step));
     const write = plan.steps.find((s) => s.what === `Bootstrap-Write /0/${plan.securityIid}`);
     const finish = plan.steps.find((s) => s.what === 'Bootstrap-Finish');
     t.check('LWM2M-TRANS-EST-01', 'the Write of a Security instance with /0/x/2 = 4 is accepted', write?.code === '2.04', {

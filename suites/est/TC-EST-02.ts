@@ -9,8 +9,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeAuthentication } from '../../harness/est/peer-auth.js';
-import { dtlsTrouble } from '../steps.js';
-import { bootstrapMode4, discoveryTrace, estAccount, estWindowMs, expectFirstEst, mountEst } from './est.js';
+import { dtlsTrouble, registered } from '../steps.js';
+import { discoveryTrace, estAccount, estWindowMs, expectFirstEst, mountEst } from './est.js';
 
 export default defineCase(
   {
@@ -29,7 +29,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const est = await mountEst(t);
-    await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
+    await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap (TC-EST-01 judges it)' });
     const first = await expectFirstEst(t, est, ['crts', 'sen'], estWindowMs(t));
     if (!first) {
       // A PSK or certificate-less ClientHello to a certificate-only server fails its handshake: the DTLS layer says how.

@@ -9,7 +9,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest } from '../steps.js';
-import { bootstrapMode4, describeExchange, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst } from './est.js';
+import { describeExchange, expectRegisterAfterEnrollment, modeFourEnrolment, mountEst } from './est.js';
 
 export default defineCase(
   {
@@ -27,8 +27,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const est = await mountEst(t);
-    await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
-    const sen = await t.precondition('an EST enrollment (sen)', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'EST-COAPS-05'));
+    const { sen } = await modeFourEnrolment(t, est, { row: 'EST-COAPS-05' });
     const before = est.service.exchanges.all.filter((e) => e.operation === 'crts' && e.answeredWith === '2.05' && e.completeMonoNs < sen.monoNs);
     t.check('EST-COAPS-05', 'GET crts answered 2.05 before the first sen', before.length > 0, {
       expected: 'GET …/crts → 2.05, then POST …/sen',

@@ -12,7 +12,8 @@ import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeCsrFindings } from '../../harness/pki/csr.js';
 import type { EstIxit } from '../../harness/profile/load.js';
-import { bootstrapMode4, estAccount, estWindowMs, expectEst, mountEst } from './est.js';
+import { estAccount, estWindowMs, expectEst, mountEst } from './est.js';
+import { registered } from '../steps.js';
 
 /** What a CSR key must look like for each IXIT key type (node:crypto names). */
 const KEY_TYPES: Record<EstIxit['keyType'], { type: string; curve?: string; bits?: number }> = {
@@ -39,7 +40,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const est = await mountEst(t);
-    await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
+    await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap (TC-EST-01 judges it)' });
     const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-05');
     const csr = sen.csr;
     t.check('GEISA-ADM-LWM2M-05', 'sen carries Content-Format 286 and a readable PKCS#10', sen.contentFormat === 286 && csr?.parsed === true, {
@@ -76,7 +77,7 @@ export default defineCase(
     // A second enrollment from scratch: the device is provisioned again and bootstraps again.
     await t.precondition('a second Security Mode 4 bootstrap after provisioning again', async () => {
       await t.device.stop();
-      await bootstrapMode4(t, estAccount(t, est));
+      await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap' });
     });
     const again = await t.precondition('a second enrollment (sen)', () => expectEst(t, est, 'sen', estWindowMs(t), 'the second Bootstrap-Finish', 'LWM2M-TRANS-EST-03'));
     const second = again.csr;

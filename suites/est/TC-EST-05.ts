@@ -9,7 +9,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest } from '../steps.js';
-import { bootstrapMode4, clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
+import { clientCertificateOf, describeDer, expectRegisterAfterEnrollment, modeFourEnrolment, mountEst, sameCertificate } from './est.js';
 
 export default defineCase(
   {
@@ -27,13 +27,11 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const est = await mountEst(t);
-    await t.precondition('Security Mode 4 bootstrap and enrollment (TC-EST-01, TC-EST-04 judge them)', async () => {
-      await bootstrapMode4(t, estAccount(t, est));
-    });
-    const sen = await t.precondition('an EST enrollment (sen) answered 2.04', async () => {
-      const ex = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-04');
-      if (!ex.issued) t.fail('GEISA-ADM-LWM2M-04', `the enrollment was refused: ${ex.answeredWith} (${ex.refusal ?? ''})`);
-      return ex;
+    const { sen } = await modeFourEnrolment(t, est, {
+      row: 'GEISA-ADM-LWM2M-04',
+      bootstrap: 'Security Mode 4 bootstrap and enrollment (TC-EST-01, TC-EST-04 judge them)',
+      enrolment: 'an EST enrollment (sen) answered 2.04',
+      issued: true,
     });
     const register = await expectRegisterAfterEnrollment(t, 'GEISA-ADM-LWM2M-04');
     const presented = clientCertificateOf(t, register.remote);

@@ -11,7 +11,7 @@ import type { CaseContext } from '../../harness/runner/context.js';
 import { createCa } from '../../harness/pki/certificates.js';
 import { derOfCertificate } from '../../harness/pki/case-pki.js';
 import { describeRequest } from '../steps.js';
-import { bootstrapMode4, estAccount, estWindowMs, expectEst, mountEst } from './est.js';
+import { estAccount, estWindowMs, modeFourEnrolment, mountEst } from './est.js';
 
 export default defineCase(
   {
@@ -29,8 +29,12 @@ export default defineCase(
   async (t: CaseContext) => {
     const est = await mountEst(t);
     const other = await createCa('GEISA ADM unrelated CA');
-    await t.precondition('Security Mode 4 bootstrap with another CA in /0/x/4', () => bootstrapMode4(t, estAccount(t, est, { serverCertDer: derOfCertificate(other.certPem) })));
-    const sen = await t.precondition('an EST enrollment (sen) answered 2.04', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-04'));
+    const { sen } = await modeFourEnrolment(t, est, {
+      row: 'GEISA-ADM-LWM2M-04',
+      account: estAccount(t, est, { serverCertDer: derOfCertificate(other.certPem) }),
+      bootstrap: 'Security Mode 4 bootstrap with another CA in /0/x/4',
+      enrolment: 'an EST enrollment (sen) answered 2.04',
+    });
     if (!sen.issued) t.inconclusive(`the enrollment was refused (${sen.answeredWith}); the server check toward the LwM2M Server is not reached`);
     const windowMs = estWindowMs(t);
     const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);

@@ -10,8 +10,8 @@ import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeAuthentication } from '../../harness/est/peer-auth.js';
 import { estIxit } from '../../harness/profile/load.js';
-import { describeRequest } from '../steps.js';
-import { bootstrapMode4, clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
+import { describeRequest, registered } from '../steps.js';
+import { clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
 
 export default defineCase(
   {
@@ -32,7 +32,7 @@ export default defineCase(
     const lifetimeS = estIxit(t.ixit).certificateLifetimeS;
     const est = await mountEst(t, { lifetimeS });
     await t.precondition('Security Mode 4 bootstrap, enrollment and Register (TC-EST-05 judges them)', async () => {
-      await bootstrapMode4(t, estAccount(t, est));
+      await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap' });
       const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-05');
       if (!sen.issued) t.fail('GEISA-ADM-LWM2M-05', `the enrollment was refused: ${sen.answeredWith}`);
       await expectRegisterAfterEnrollment(t, 'GEISA-ADM-LWM2M-04');

@@ -8,7 +8,8 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
-import { bootstrapMode4, estAccount, estWindowMs, expectEst, mountEst } from './est.js';
+import { estAccount, estWindowMs, expectEst, mountEst } from './est.js';
+import { registered } from '../steps.js';
 
 /** Max-Age of the 5.03: long enough to tell "waited" from "asked again at once", short enough for a quick case. */
 const MAX_AGE_S = 4;
@@ -29,7 +30,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const est = await mountEst(t);
     est.service.policies.sen = { kind: 'retry-later', maxAgeSeconds: MAX_AGE_S, times: 1 };
-    await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
+    await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap (TC-EST-01 judges it)' });
     const busy = await t.precondition('a first sen, answered 5.03', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'EST-COAPS-04'));
     if (busy.answeredWith !== '5.03') t.inconclusive(`the first sen was answered ${busy.answeredWith} (${busy.refusal ?? ''}), not the armed 5.03`);
     const again = await expectEst(t, est, 'sen', MAX_AGE_S * 1000 + estWindowMs(t), 'the 5.03', 'EST-COAPS-04');

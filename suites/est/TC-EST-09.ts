@@ -8,7 +8,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest } from '../steps.js';
-import { bootstrapMode4, clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, mountEst } from './est.js';
+import { clientCertificateOf, describeDer, estWindowMs, modeFourEnrolment, mountEst } from './est.js';
 
 export default defineCase(
   {
@@ -26,8 +26,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const est = await mountEst(t);
     est.service.policies.sen = { kind: 'reject', code: '4.03' };
-    await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
-    const refused = await t.precondition('an enrollment attempt (sen)', () => expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'GEISA-ADM-LWM2M-04'));
+    const { sen: refused } = await modeFourEnrolment(t, est, { row: 'GEISA-ADM-LWM2M-04', enrolment: 'an enrollment attempt (sen)' });
     if (refused.answeredWith !== '4.03') t.inconclusive(`the sen was answered ${refused.answeredWith} (${refused.refusal ?? ''}), not the armed 4.03`);
     const windowMs = estWindowMs(t);
     const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);

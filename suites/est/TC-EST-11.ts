@@ -8,8 +8,8 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
-import { describeRequest } from '../steps.js';
-import { bootstrapMode4, clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
+import { describeRequest, registered } from '../steps.js';
+import { clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
 
 /** Small enough that the CA certificates and the issued certificate each take many blocks. */
 const BLOCK_SIZE = 64;
@@ -29,7 +29,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const est = await mountEst(t, { blockSize: BLOCK_SIZE });
-    await t.precondition('Security Mode 4 bootstrap (TC-EST-01 judges it)', () => bootstrapMode4(t, estAccount(t, est)));
+    await registered(t, estAccount(t, est), { until: 'finish', what: 'Security Mode 4 bootstrap (TC-EST-01 judges it)' });
     const sen = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', 'EST-COAPS-03');
     if (!sen.issued) t.inconclusive(`the enrollment was refused (${sen.answeredWith}: ${sen.refusal ?? ''})`);
     const register = await expectRegisterAfterEnrollment(t, 'EST-COAPS-03');

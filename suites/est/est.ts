@@ -17,7 +17,7 @@ import type { DtlsTransport } from '../../harness/dtls/dtls-transport.js';
 import { EST_COAPS_SERVICE } from '../../harness/est/dns-sd.js';
 import type { EstRegistrationAuthority } from '../../harness/runner/context.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
-import { dtlsTrouble, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { dtlsTrouble, handshakeOf, type Opening, registered, serverAccount } from '../steps.js';
 
 /** /0/x/15 the Bootstrap-Server writes: 2, trust anchor assertion (the EST CA is the anchor /0/x/4 holds). */
 export const EST_CERTIFICATE_USAGE = 2;
@@ -103,11 +103,24 @@ export function estAccount(t: CaseContext, est: EstSetup, opts: { serverCertDer?
   return { ...serverAccount(t), est: { serverCertDer: opts.serverCertDer ?? est.ca.certDer, usage: EST_CERTIFICATE_USAGE } };
 }
 
-/** Provision, start, and run the Mode 4 bootstrap session; the plan's failure is judged at `row`. */
-export async function bootstrapMode4(t: CaseContext, account: ServerAccount, row?: Req) {
-  await provisionAndStart(t);
-  const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-  return runBootstrapPlan(t, req, account, row ? { row } : {});
+/**
+ * The opening of the EST cases: the Security Mode 4 bootstrap session (`account`, default
+ * estAccount; a precondition `bootstrap` names, TC-EST-01 judges it), then the device's
+ * first enrollment (sen), a precondition `enrolment` names. A missing sen is judged at
+ * `row`; with `issued`, so is a refused one.
+ */
+export async function modeFourEnrolment(
+  t: CaseContext,
+  est: EstSetup,
+  opts: { row: Req; account?: ServerAccount; bootstrap?: string; enrolment?: string; issued?: boolean },
+): Promise<{ opening: Opening & { finishMonoNs: bigint }; sen: EstExchange }> {
+  const opening = await registered(t, opts.account ?? estAccount(t, est), { until: 'finish', what: opts.bootstrap ?? 'Security Mode 4 bootstrap (TC-EST-01 judges it)' });
+  const sen = await t.precondition(opts.enrolment ?? 'an EST enrollment (sen)', async () => {
+    const ex = await expectEst(t, est, 'sen', estWindowMs(t), 'Bootstrap-Finish', opts.row);
+    if (opts.issued && !ex.issued) t.fail(opts.row, `the enrollment was refused: ${ex.answeredWith} (${ex.refusal ?? ''})`);
+    return ex;
+  });
+  return { opening, sen };
 }
 
 /** The window for the device's first EST request after Bootstrap-Finish, and for its Register after enrollment. */

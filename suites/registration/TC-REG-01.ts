@@ -19,7 +19,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import type { OperationResult } from '../../harness/servers/operations.js';
-import { bootstrapAndRegister, describeRequest, expectRegister, runBootstrapPlan, serverAccount, SSID } from '../steps.js';
+import { describeRequest, expectRegister, registered, runBootstrapPlan, serverAccount, SSID } from '../steps.js';
 import { registeredMs } from './timers.js';
 
 /** Whichever comes first: a Register/Update within `registerMs`, a Bootstrap-Request within `bootstrapMs`. */
@@ -73,7 +73,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    await t.precondition('device bootstrapped and registered once', () => bootstrapAndRegister(t, account));
+    await registered(t, account, { what: 'device bootstrapped and registered once' });
     t.lwm2mServer.messages.drain();
     t.bootstrapServer.bootstrapRequests.drain();
 

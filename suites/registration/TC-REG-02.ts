@@ -6,7 +6,7 @@
  */
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { bootstrapAndRegister, describeRequest, serverAccount } from '../steps.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
 import { lifetimeSlackMs, lifetimeWindowMs, registeredMs } from './timers.js';
 
 export default defineCase(
@@ -24,7 +24,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register } = await t.precondition('device bootstrapped and registered', () => bootstrapAndRegister(t, account));
+    const { register } = await registered(t, account, { what: 'device bootstrapped and registered' });
     const location = t.lwm2mServer.locations[t.lwm2mServer.locations.length - 1];
     if (register.answeredWith !== '2.01' || !location) t.inconclusive(`the first Register was not accepted (${register.answeredWith ?? 'no answer'}), so there is no registration to update`);
 

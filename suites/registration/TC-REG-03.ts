@@ -12,7 +12,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormat } from '../../harness/coap/message.js';
 import { CF, parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
-import { describeRequest, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';
 
 const DEFAULT_LIFETIME_S = 86400;
@@ -46,7 +46,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, serverIid } = await registeredOnServer(t, account, 'device bootstrapped and sent its first Register');
+    const { register, serverIid } = await registered(t, account, { what: 'device bootstrapped and sent its first Register' });
     const seen = describeRequest(register);
     const param = (name: string) => register.query.get(name);
 

@@ -9,7 +9,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
-import { describeRequest, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';
 
 const HIDDEN_OBJECTS: ReadonlyMap<number, string> = new Map([
@@ -29,7 +29,7 @@ export default defineCase(
     tags: ['registration'],
   },
   async (t: CaseContext) => {
-    const { register } = await registeredOnServer(t, serverAccount(t), 'device bootstrapped and sent its first Register');
+    const { register } = await registered(t, serverAccount(t), { what: 'device bootstrapped and sent its first Register' });
     const text = register.msg.payload.toString('utf8');
     let links: Link[];
     try {

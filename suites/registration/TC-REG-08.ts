@@ -13,7 +13,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
-import { describeRequest, lifetimeToleranceMs, maxTransmitWaitMsOf, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs } from './timers.js';
 
 export default defineCase(
@@ -33,12 +33,12 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, location } = await registeredOnServer(t, account);
+    const { register, location } = await registered(t, account);
     t.lwm2mServer.updatePolicy = SILENT;
     t.note(`from now on every Update is dropped without ACK or response; the registration at ${location} expires ${account.lifetimeS} s after the Register`);
 
     const expiryNs = register.monoNs + BigInt(account.lifetimeS) * 1_000_000_000n;
-    const mtwMs = maxTransmitWaitMsOf(t);
+    const mtwMs = t.coap.maxTransmitWaitMs;
     const edgeMs = lifetimeToleranceMs(account.lifetimeS);
     const dropped: string[] = [];
     let lastUpdateNs: bigint | undefined;

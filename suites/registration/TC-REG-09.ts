@@ -8,7 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs } from './timers.js';
 
 export default defineCase(
@@ -24,7 +24,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, location } = await registeredOnServer(t, account);
+    const { register, location } = await registered(t, account);
     t.lwm2mServer.updatePolicy = reject('4.04');
 
     const toleranceMs = lifetimeToleranceMs(account.lifetimeS);

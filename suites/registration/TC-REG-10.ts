@@ -11,7 +11,7 @@
  */
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { describeRequest, dtlsTrouble, lifetimeToleranceMs, maxTransmitWaitMsOf, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, dtlsTrouble, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs } from './timers.js';
 
 export default defineCase(
@@ -29,7 +29,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, location } = await registeredOnServer(t, account, 'DTLS-PSK bootstrap and registration completed');
+    const { register, location } = await registered(t, account, { what: 'DTLS-PSK bootstrap and registration completed' });
     const dtls = t.lwm2mServer.dtls;
     if (!dtls) t.inconclusive('the LwM2M Server is not coaps://, so there is no DTLS session to drop');
     const handshakesBefore = dtls.handshakes.all.length;
@@ -39,7 +39,7 @@ export default defineCase(
     const droppedAt = process.hrtime.bigint();
     t.note(`DM sent close_notify to ${register.remote.address}:${register.remote.port} and dropped its DTLS state; the registration at ${location} stays valid on the server`);
 
-    const windowMs = account.lifetimeS * 1000 + maxTransmitWaitMsOf(t) + lifetimeToleranceMs(account.lifetimeS);
+    const windowMs = account.lifetimeS * 1000 + t.coap.maxTransmitWaitMs + lifetimeToleranceMs(account.lifetimeS);
     const next = await nextRegistrationMessage(t, windowMs);
     if (!next) {
       const newHandshakes = dtls.handshakes.all.slice(handshakesBefore).length;

@@ -11,7 +11,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { registeredMs, toolRequestMs } from './timers.js';
 
 /** Lifetime long enough that no heartbeat falls into the window. */
@@ -30,7 +30,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t, { lifetimeS: LONG_LIFETIME_S });
-    const { register, serverIid, location } = await registeredOnServer(t, account);
+    const { register, serverIid, location } = await registered(t, account);
     t.lwm2mServer.messages.drain();
 
     const disable = await t.lwm2mServer.execute(register.remote, `/1/${serverIid}/4`);

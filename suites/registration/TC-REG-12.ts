@@ -12,7 +12,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeSlackMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
 
 const DEFAULT_MAXIMUM_PERIOD_S = 60;
@@ -34,7 +34,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    const { register, serverIid, location } = await registeredOnServer(t, account);
+    const { register, serverIid, location } = await registered(t, account);
     const lifetimeNs = BigInt(account.lifetimeS) * 1_000_000_000n;
     const edgeMs = lifetimeToleranceMs(account.lifetimeS);
 
@@ -42,7 +42,7 @@ export default defineCase(
     const write = await toolRequest(t, `a DM Write of ${path}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () =>
       t.lwm2mServer.write(register.remote, path, [{ path: parsePath(path), value: DEFAULT_MAXIMUM_PERIOD_S }], CF.TEXT),
     );
-    t.note(`${describeResult(write)} (a Server resource that is no registration parameter)`);
+    t.note(`${path} (Default Maximum Period) is a Server resource that is no registration parameter`);
 
     const endNs = register.monoNs + (lifetimeNs * 3n) / 2n + BigInt(Math.round(edgeMs * 1e6));
     let validUntilNs = register.monoNs + lifetimeNs;

@@ -12,7 +12,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { Address } from '../../harness/results/events.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
-import { describeRequest, nextRegistrationMessage, reactionWindowMs, registeredOnServer, serverAccount } from '../steps.js';
+import { describeRequest, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';
 
 /** LwM2M's default lifetime: the heartbeat at half of it falls far outside the case. */
@@ -44,7 +44,7 @@ export default defineCase(
       t.inconclusive(`the DUT profile defines no 'changeAddress' action (change the device's IP address or reconnect it), so the harness cannot make the device's address change`);
     }
     const account = serverAccount(t, { lifetimeS: LONG_LIFETIME_S });
-    const { register, location } = await registeredOnServer(t, account);
+    const { register, location } = await registered(t, account);
     const before = register.remote;
 
     const actionStartNs = process.hrtime.bigint();

@@ -12,8 +12,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
-import { backoffMs, judgeBootstrapWhileFalse, missingRegister, nextAttemptWaitMs, RETRY_TOLERANCE_MS, sequenceWaitsMs, slowDeviceBoundMs, usingTool, writtenSettings } from './windows.js';
+import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { backoffMs, judgeBootstrapWhileFalse, missingRegister, nextAttemptWaitMs, RETRY_TOLERANCE_MS, sequenceWaitsMs, slowDeviceBoundMs, writtenSettings } from './windows.js';
 
 const RETRY_ROW = 'LWM2M-CORE-RETRY-01';
 
@@ -38,7 +38,7 @@ export default defineCase(
     // Every Register is answered 4.03 at once: each attempt fails immediately, so the gaps are the device's own timers.
     t.lwm2mServer.registerPolicy = reject('4.03');
 
-    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, account, 'device bootstrapped with the retry settings'));
+    await registered(t, account, { until: 'finish', what: 'device bootstrapped with the retry settings', tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
     const attempts = [first];
     for (let n = 1; n < retryCount; n++) {

@@ -9,8 +9,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectBootstrapRequest, expectRegister, serverAccount } from '../steps.js';
-import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { fallbackWindowMs, writtenSettings, type RetrySettingsMs } from './windows.js';
 
 const ROW = 'LWM2M-CORE-RETRY-03';
 
@@ -34,7 +34,7 @@ export default defineCase(
     const k = t.timers;
     const account = serverAccount(t, { bootstrapOnRegistrationFailure: true, ...writtenSettings(settingsOf(k)) });
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, account, 'device bootstrapped with Bootstrap on Registration Failure = true'));
+    await registered(t, account, { until: 'finish', what: 'device bootstrapped with Bootstrap on Registration Failure = true', tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
 
     const windowMs = windowOf(k);

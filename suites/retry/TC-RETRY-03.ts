@@ -19,8 +19,8 @@ import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
-import { judgeBootstrapWhileFalse, missingRegister, nextAttemptWaitMs, RETRY_TOLERANCE_MS, sequenceGapMaxMs, slowDeviceBoundMs, usingTool, writtenSettings } from './windows.js';
+import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { judgeBootstrapWhileFalse, missingRegister, nextAttemptWaitMs, RETRY_TOLERANCE_MS, sequenceGapMaxMs, slowDeviceBoundMs, writtenSettings } from './windows.js';
 
 const RETRY_COUNT = 2;
 const SEQUENCES = 2;
@@ -57,9 +57,7 @@ export default defineCase(
     const attemptGap = { minMs: retryTimerMs, maxMs: slowDeviceBoundMs(retryTimerMs) };
     const sequenceGap = { minMs: delayMs, maxMs: sequenceGapMaxMs(delayMs, retryTimerMs, RETRY_COUNT) };
 
-    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () =>
-      bootstrapped(t, account, `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count ${SEQUENCES}, Sequence Delay Timer ${delayMs / 1000} s`),
-    );
+    await registered(t, account, { until: 'finish', what: `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count ${SEQUENCES}, Sequence Delay Timer ${delayMs / 1000} s`, tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
     const lastOfFirst = await t.precondition(`sequence 1: Register #2 ${fmtMs(retryTimerMs)} after #1 was rejected (TC-RETRY-01 judges its timing)`, () =>
       expectRegister(t, nextAttemptWaitMs(retryTimerMs, 1), `Register #1 ${describeRequest(first)} was rejected 4.03`),

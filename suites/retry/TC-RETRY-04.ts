@@ -13,8 +13,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
-import { judgeBootstrapWhileFalse, nextAttemptWaitMs, sequenceGapMaxMs, usingTool, writtenSettings } from './windows.js';
+import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { judgeBootstrapWhileFalse, nextAttemptWaitMs, sequenceGapMaxMs, writtenSettings } from './windows.js';
 
 const RETRY_COUNT = 2;
 const ROW = 'LWM2M-CORE-RETRY-02';
@@ -41,9 +41,7 @@ export default defineCase(
     const settings = { retryCount: RETRY_COUNT, retryTimerMs: k.retryTimerMs, sequenceDelayMs: k.sequenceDelayMs, sequenceRetryCount: 1 };
     const account = serverAccount(t, { bootstrapOnRegistrationFailure: false, ...writtenSettings(settings) });
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () =>
-      bootstrapped(t, account, `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count 1, Sequence Delay Timer ${k.sequenceDelayMs / 1000} s`),
-    );
+    await registered(t, account, { until: 'finish', what: `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count 1, Sequence Delay Timer ${k.sequenceDelayMs / 1000} s`, tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
     const last = await t.precondition(`the one sequence: Register #2 after #1 was rejected (TC-RETRY-01 judges its timing)`, () =>
       expectRegister(t, nextAttemptWaitMs(k.retryTimerMs, 1), `Register #1 ${describeRequest(first)} was rejected 4.03`),

@@ -14,8 +14,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
-import { describeResult } from '../../harness/servers/operations.js';
-import { bootstrapped, describeRequest, expectRegister, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
+import { describeRequest, expectRegister, registered, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
 import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
 
 const RETRY_COUNT = 1;
@@ -57,7 +56,7 @@ export default defineCase(
       const holeUri = `coap://${formatHostForUri(t.profile.harness.advertiseHost)}:${hole.address().port}`;
       const settings = writtenSettings(settingsOf(k));
       const unreachable = serverAccount(t, { serverUri: holeUri, bootstrapOnRegistrationFailure: true, ...settings });
-      await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, unreachable, `device bootstrapped onto an unreachable LwM2M Server ${holeUri}`));
+      await registered(t, unreachable, { until: 'finish', what: `device bootstrapped onto an unreachable LwM2M Server ${holeUri}`, tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
       const finishedNs = process.hrtime.bigint();
 
       const mtwMs = k.maxTransmitWaitMs;
@@ -78,8 +77,7 @@ export default defineCase(
       }
 
       // ETS int-7 goes on: the client takes the new account and registers to that server.
-      const del = await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
-      t.note(describeResult(del));
+      await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
       const plan = await usingTool(t, 'the second bootstrap session (TC-BS-* judge it)', () => runBootstrapPlan(t, fallback, serverAccount(t), { row: INT7 }));
       const register = await expectRegister(t, k.startupMs, `the second Bootstrap-Finish (${fmtMs(CaseContext.elapsedMs(fallback.monoNs, plan.finishMonoNs))} after the fallback)`, INT7);
       t.pass(

@@ -13,8 +13,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
-import { backoffMs, judgeBootstrapWhileFalse, missingRegister, nextAttemptWaitMs, RETRY_TOLERANCE_MS, sequenceWaitsMs, slowDeviceBoundMs, usingTool } from './windows.js';
+import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { backoffMs, judgeBootstrapWhileFalse, missingRegister, nextAttemptWaitMs, RETRY_TOLERANCE_MS, sequenceWaitsMs, slowDeviceBoundMs } from './windows.js';
 
 /** Table 6.2.1.1-1: the spec's own number, not the profile's, is what this case judges. */
 const DEFAULT_RETRY_TIMER_MS = 60_000;
@@ -44,7 +44,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const account = serverAccount(t, { bootstrapOnRegistrationFailure: false });
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, account, 'device bootstrapped without /1/x/17-20 (defaults apply)'));
+    await registered(t, account, { until: 'finish', what: 'device bootstrapped without /1/x/17-20 (defaults apply)', tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'));
     const attempts = [first];
     const gaps: string[] = [];

@@ -16,8 +16,8 @@ import { inspectClientHello } from '../../harness/dtls/records.js';
 import type { DtlsRecordEvent } from '../../harness/dtls/types.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectRegister, serverAccount } from '../steps.js';
-import { nextAttemptWaitMs, sequenceWaitsMs, usingTool } from './windows.js';
+import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { nextAttemptWaitMs, sequenceWaitsMs } from './windows.js';
 
 const ROW = 'LWM2M-CORE-RETRY-05';
 /** At least two attempts, so that one retry shows how the error response was counted. */
@@ -57,7 +57,7 @@ export default defineCase(
       const retryTimerMs = k.retryTimerMs;
       const account = serverAccount(t, { bootstrapOnRegistrationFailure: false, retryCount, retryTimerS: retryTimerMs / 1000, sequenceDelayTimerS: k.sequenceDelayMs / 1000, sequenceRetryCount: 1 });
       t.lwm2mServer.registerPolicy = reject('4.03');
-      await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 and TC-BS-* judge it)', () => bootstrapped(t, account, 'DTLS-PSK bootstrap with Bootstrap on Registration Failure false'));
+      await registered(t, account, { until: 'finish', what: 'DTLS-PSK bootstrap with Bootstrap on Registration Failure false', tool: { feature: 'the bootstrap session over DTLS', judgedBy: 'TC-SEC-01 and TC-BS-*' } });
 
       const first = await t.precondition('the device registers over DTLS after Bootstrap-Finish (TC-SEC-02 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
       const attempts: RegistrationMessage[] = [first];

@@ -15,8 +15,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { bootstrapped, describeRequest, expectBootstrapRequest, expectRegister, serverAccount } from '../steps.js';
-import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
+import { describeRequest, expectBootstrapRequest, expectRegister, registered, serverAccount } from '../steps.js';
+import { fallbackWindowMs, writtenSettings, type RetrySettingsMs } from './windows.js';
 
 const ROW = 'LWM2M-CORE-RETRY-03';
 
@@ -45,7 +45,7 @@ export default defineCase(
     const settings = writtenSettings(settingsOf(k));
     const account = serverAccount(t, settings);
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () => bootstrapped(t, account, 'device bootstrapped without /1/x/16'));
+    await registered(t, account, { until: 'finish', what: 'device bootstrapped without /1/x/16', tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
 
     const windowMs = windowOf(k);

@@ -10,8 +10,7 @@ import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { bootstrapped, describeRequest, handshakeOf, serverAccount } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { describeRequest, handshakeOf, registered, serverAccount } from '../steps.js';
 import { expectRegisterOverDtls } from './evidence.js';
 
 export default defineCase(
@@ -33,7 +32,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const account = serverAccount(t);
     const written = account.psk!;
-    await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () => bootstrapped(t, account, 'DTLS-PSK bootstrap completed'));
+    await registered(t, account, { until: 'finish', what: 'DTLS-PSK bootstrap completed', tool: { feature: 'the bootstrap session over DTLS', judgedBy: 'TC-SEC-01' } });
 
     const register = await expectRegisterOverDtls(t, written.identity);
     const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);

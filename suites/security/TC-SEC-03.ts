@@ -7,8 +7,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
-import { bootstrapped, describePlaintext, describeRequest, serverAccount } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { describePlaintext, describeRequest, registered, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -26,7 +25,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t);
-    await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () => bootstrapped(t, account, 'DTLS-PSK bootstrap completed'));
+    await registered(t, account, { until: 'finish', what: 'DTLS-PSK bootstrap completed', tool: { feature: 'the bootstrap session over DTLS', judgedBy: 'TC-SEC-01' } });
 
     // Watch the LwM2M Server until the device has registered (or the startup window ends).
     const windowMs = t.timers.startupMs;

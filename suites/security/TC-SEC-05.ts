@@ -13,8 +13,7 @@ import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
 import { describeCertificate } from '../../harness/pki/certificates.js';
 import { X509Certificate } from 'node:crypto';
-import { bootstrapped, certificateServerAccount, describeRequest, expectRegister, fingerprintOf, handshakeOf } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { certificateServerAccount, describeRequest, expectRegister, fingerprintOf, handshakeOf, registered } from '../steps.js';
 
 export default defineCase(
   {
@@ -32,7 +31,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const { account, clientCertPem } = await certificateServerAccount(t);
-    await usingTool(t, 'the certificate-mode bootstrap session (TC-SEC-04 judges it)', () => bootstrapped(t, account, 'certificate-mode bootstrap completed'));
+    await registered(t, account, { until: 'finish', what: 'certificate-mode bootstrap completed', tool: { feature: 'the certificate-mode bootstrap session', judgedBy: 'TC-SEC-04' } });
     // A device that presents another certificate fails the handshake: no Register, and /0/x/3 was not used.
     const register = await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish', 'LWM2M-CORE-BS-10');
     const hs = handshakeOf(t.lwm2mServer.dtls, register.remote);

@@ -9,8 +9,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { issueCertificate } from '../../harness/pki/certificates.js';
-import { bootstrapped, certificateServerAccount, describeRequest } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { certificateServerAccount, describeRequest, registered } from '../steps.js';
 
 /** The row that says the client authenticates the server with what /0/x/4 holds. */
 const PINNING = 'LWM2M-CORE-BS-10';
@@ -33,7 +32,7 @@ export default defineCase(
     // A certificate from the same CA for the same address: only pinning tells it apart.
     const decoy = await issueCertificate(t.pki!.runCa, { commonName: 'geisa-adm lwm2m-server', hosts: [t.profile.harness.advertiseHost], usage: 'server' });
     const { account } = await certificateServerAccount(t, { serverCertPem: decoy.certPem });
-    await usingTool(t, 'the certificate-mode bootstrap session (TC-SEC-04 judges it)', () => bootstrapped(t, account, 'certificate-mode bootstrap completed'));
+    await registered(t, account, { until: 'finish', what: 'certificate-mode bootstrap completed', tool: { feature: 'the certificate-mode bootstrap session', judgedBy: 'TC-SEC-04' } });
     const windowMs = t.timers.startupMs;
     const register = await t.lwm2mServer.expectRegister(windowMs, t.signal);
     if (register) {

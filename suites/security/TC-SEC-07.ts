@@ -11,8 +11,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
-import { bootstrapped, expectProposedSuites, serverAccount } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { expectProposedSuites, registered, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -33,7 +32,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const written = [MANDATORY_PSK_SUITE_ID];
-    await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () => bootstrapped(t, serverAccount(t, { ciphersuites: written }), 'DTLS-PSK bootstrap completed, /0/x/16 written'));
+    await registered(t, serverAccount(t, { ciphersuites: written }), { until: 'finish', what: 'DTLS-PSK bootstrap completed, /0/x/16 written', tool: { feature: 'the bootstrap session over DTLS', judgedBy: 'TC-SEC-01' } });
     await expectProposedSuites(t, written, t.bootstrapServer.dtls?.handshakes.all[0]?.clientOfferedCiphers, 'LWM2M-TRANS-DTLS-05');
   },
 );

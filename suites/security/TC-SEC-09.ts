@@ -10,8 +10,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
-import { bootstrapped, certificateServerAccount, expectProposedSuites } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { certificateServerAccount, expectProposedSuites, registered } from '../steps.js';
 
 export default defineCase(
   {
@@ -33,7 +32,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const written = [MANDATORY_CERT_SUITE_ID];
     const { account } = await certificateServerAccount(t);
-    await usingTool(t, 'the certificate-mode bootstrap session (TC-SEC-04 judges it)', () => bootstrapped(t, { ...account, ciphersuites: written }, 'certificate-mode bootstrap completed, /0/x/16 written'));
+    await registered(t, { ...account, ciphersuites: written }, { until: 'finish', what: 'certificate-mode bootstrap completed, /0/x/16 written', tool: { feature: 'the certificate-mode bootstrap session', judgedBy: 'TC-SEC-04' } });
     await expectProposedSuites(t, written, t.bootstrapServer.dtls?.handshakes.all[0]?.clientOfferedCiphers, 'LWM2M-TRANS-DTLS-05');
   },
 );
