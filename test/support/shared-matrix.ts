@@ -28,7 +28,7 @@ export const SLOW_TIER_REFERENCE = ['TC-RETRY-07'];
  */
 export function sharedConcurrency(): number {
   const env = Number(process.env['GEISA_SELFTEST_CONCURRENCY']);
-  return Number.isInteger(env) && env >= 1 ? env : 16;
+  return Number.isInteger(env) && env >= 1 ? env : 8;
 }
 
 /** Bounds the whole shared run, and a waiting file's wait for it; each cell is bounded by its case timeout. */
