@@ -17,6 +17,7 @@ export default {
   testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/support/count-reporter.cjs'],
+  testSequencer: '<rootDir>/test/support/sequencer.cjs',
   // A temp folder per run; the teardown fails the run if a test left secrets in it.
   globalSetup: '<rootDir>/test/support/tmpdir-setup.cjs',
   globalTeardown: '<rootDir>/test/support/tmpdir-teardown.cjs',

@@ -4,7 +4,8 @@
  * session on the Bootstrap-Server, Register with the issued certificate, sren before the
  * short-lived certificate runs out), and a few seeded EST defects give the verdict their
  * row's level calls for, named in the reason. Every EST defect against every case it
- * declares is in the defect matrix (test/defect-matrix-*.test.ts).
+ * declares is in the defect matrix (test/defect-matrix.test.ts); the cells these tests
+ * read come from that same shared run (test/support/shared-matrix.ts).
  */
 import { explain, runOnSimulator } from './support/simulator-run.js';
 import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
