@@ -27,6 +27,8 @@ import {
   type DtlsServerOptions,
 } from '../harness/dtls/index.js';
 
+import { hasIpv6Loopback, testIf } from './support/tools.js';
+
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const HAVE_OPENSSL = has('openssl');
 const COAP_SERVERS = ['coap-server-openssl', 'coap-server-gnutls'].filter(has);
@@ -358,14 +360,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
     expect(await roundTrip(c, 'small')).toBe('echo:small');
   });
 
-  test('over IPv6 (::1)', async () => {
-    const probe = dgram.createSocket('udp6');
-    const v6 = await new Promise<boolean>((r) => {
-      probe.once('error', () => r(false));
-      probe.bind(0, '::1', () => r(true));
-    });
-    probe.close();
-    if (!v6) return; // no IPv6 loopback on this machine
+  testIf(hasIpv6Loopback(), 'no IPv6 loopback on this machine')('over IPv6 (::1)', async () => {
     const server = await startServer({ address: '::1' });
     const c = await connect({ remote: { address: '::1', port: server.local.port }, cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY } });
     expect(c.local.address).toBe('::1');

@@ -9,51 +9,14 @@
  *  - merge refuses shards of another tool version, another profile, or overlapping shards,
  *    naming the folder, with exit 2 and no stack trace.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Results } from '../harness/reports/results.js';
 import { parseShard, shardIds } from '../harness/cli/shard.js';
 import { UsageError } from '../harness/cli/select.js';
+import { cli, scratchFolders } from './support/cli-child.js';
 
-const CLI = resolve('dist/bin/geisa-adm.js');
-const env = { ...process.env, NO_COLOR: '1' };
-
-const scratchDirs: string[] = [];
-afterAll(() => {
-  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The CLI as a child process, killed (and the test failed) if it outlives `limitMs`. */
-function cli(args: string[], limitMs: number): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const limit = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`geisa-adm ${args.join(' ')} did not end within ${limitMs / 1000} s\n${stdout}\n${stderr}`));
-    }, limitMs);
-    child.on('close', (status) => {
-      clearTimeout(limit);
-      done({ status, stdout, stderr });
-    });
-  });
-}
+const scratch = scratchFolders();
 
 const readResults = (dir: string): Results => JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
 const verdicts = (r: Results) => Object.fromEntries(r.cases.map((c) => [c.id, c.verdict]));

@@ -34,6 +34,11 @@ describe('planning and judging', () => {
     expect(plan('declared')).toEqual(['ref:TC-A-01:reference', 'ref:TC-A-02:reference', 'ref:TC-A-03:reference', 'd1:TC-A-01:breaks', 'd1:TC-A-02:leavesAlone', 'd2:TC-A-03:breaks', 'd2:TC-A-01:leavesAlone']);
   });
 
+  test('skipReference leaves a case out of the reference row only: a defect that declares it still runs it', () => {
+    const jobs = planMatrix({ cases, defects, scope: 'declared', slowReference: 'all', skipReference: ['TC-A-03'] }).map((j) => `${j.defect ?? 'ref'}:${j.c.meta.id}:${j.role}`);
+    expect(jobs).toEqual(['ref:TC-A-01:reference', 'ref:TC-A-02:reference', 'ref:TC-A-04:reference', 'd1:TC-A-01:breaks', 'd1:TC-A-02:leavesAlone', 'd2:TC-A-03:breaks', 'd2:TC-A-01:leavesAlone']);
+  });
+
   test('full: every defect against every other non-slow case too, as undeclared cells', () => {
     // Slow TC-A-03/04 enter only where declared; d1 already covers both non-slow cases.
     expect(plan('full')).toEqual([...plan('declared'), 'd2:TC-A-02:undeclared']);

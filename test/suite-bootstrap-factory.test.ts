@@ -15,6 +15,7 @@ import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
 import type { ConformanceCase } from '../harness/runner/case.js';
 import { ALL_CASES } from '../suites/index.js';
 import { explain, runOnSimulator } from './support/simulator-run.js';
+import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
 
 const ID = 'TC-BS-18';
 const DEFECT = 'bootstrap-despite-factory-account';
@@ -30,7 +31,7 @@ describe('TC-BS-18 factory bootstrap', () => {
   test('the reference device (its simulator profile claims bootstrap.factory) registers with the provisioned account first: pass, the reason names the Register', async () => {
     expect(tcBs18.meta.strength).toBe('MAY');
     expect(tcBs18.meta.ics).toBe('bootstrap.factory');
-    const run = await runOnSimulator([ID]);
+    const run = await matrixRun([ID]);
     const v = run.verdicts.get(ID);
     expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
     expect(v!.reason).toMatch(/^factory-bootstrapped: the device's first request was the Register CON POST \/rd\?ep=urn:dev:ops:geisa-ref-0001.* to coap:\/\/127\.0\.0\.1:\d+, with no Bootstrap-Request before it$/);
@@ -38,14 +39,14 @@ describe('TC-BS-18 factory bootstrap', () => {
     const inbound = run.events.flatMap((e) => (e.type === 'datagram' && e.direction === 'in' ? [e] : []));
     expect(inbound.some((e) => e.endpoint === 'lwm2m-server' && 'uriPath' in e.decoded && e.decoded.uriPath === '/rd')).toBe(true);
     expect(inbound.filter((e) => e.endpoint !== 'lwm2m-server')).toEqual([]);
-  }, 60_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test(`defect ${DEFECT}: the device bootstraps despite its factory account, and the case fails naming the Bootstrap-Request`, async () => {
-    const run = await runOnSimulator([ID], DEFECT);
+    const run = await matrixRun([ID], DEFECT);
     const v = run.verdicts.get(ID);
     expect(v?.verdict).toBe('fail');
     expect(v!.reason).toMatch(/with a valid LwM2M Server account for coap:\/\/127\.0\.0\.1:\d+ provisioned, the device's first request was the Bootstrap-Request CON POST \/bs\?ep=.*; expected a Register \(POST \/rd\) to the provisioned server first/);
-  }, 60_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('not applicable when the ICS does not claim bootstrap.factory', async () => {
     const run = await runOnSimulator([ID], null, {}, { 'bootstrap.factory': false });

@@ -5,6 +5,7 @@
  * what was expected and what came.
  */
 import { explain, isBroken, runOnSimulator } from './support/simulator-run.js';
+import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
 
 const CASES: Record<string, RegExp[]> = {
   'TC-BS-03': [/POST \/bs/, /after the refused CON POST \/rd/, /\/0\/\d+\/11 = 3 s/],
@@ -28,14 +29,14 @@ const DEFECTS: { defect: string; caseId: string; reason: RegExp }[] = [
 describe('bootstrap operation cases against the reference device', () => {
   test('every case passes without advisory, its reason naming the exchange', async () => {
     const ids = Object.keys(CASES);
-    const run = await runOnSimulator(ids);
+    const run = await matrixRun(ids);
     for (const id of ids) {
       const v = run.verdicts.get(id);
       expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
       expect(v?.advisory).toBeUndefined();
       for (const re of CASES[id]!) expect(`${id}: ${v!.reason}`).toMatch(re);
     }
-  }, 120_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('TC-BS-06 writes in every format the ICS claims', async () => {
     const ics = { 'content-format.tlv': true, 'content-format.senml-json': true, 'content-format.senml-cbor': true, 'content-format.lwm2m-cbor': false };
@@ -62,11 +63,11 @@ describe('bootstrap operation cases against the reference device', () => {
   }, 120_000);
 
   test.each(DEFECTS)('defect $defect is caught by $caseId with a reason naming the exchange', async ({ defect, caseId, reason }) => {
-    const run = await runOnSimulator([caseId], defect);
+    const run = await matrixRun([caseId], defect);
     const v = run.verdicts.get(caseId);
     const strength = caseId === 'TC-BS-08' ? 'SHOULD' : 'MUST';
     expect(`${caseId} broken: ${isBroken(v, strength)} — ${explain(v)}`).toMatch(new RegExp(`^${caseId} broken: true`));
     // A SHOULD-level miss leaves a pass whose advisory carries the check.
     expect(`${v!.reason} ${v!.advisory ?? ''}`).toMatch(reason);
-  }, 120_000);
+  }, SHARED_MATRIX_BOUND_MS);
 });

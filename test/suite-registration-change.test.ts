@@ -12,6 +12,7 @@ import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';
 import { explain, runOnSimulator } from './support/simulator-run.js';
+import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
 
 const ID = 'TC-REG-13';
 
@@ -24,7 +25,7 @@ function ports(reason: string): { after: number; register: number } {
 
 describe('TC-REG-13: Update after the device address changes', () => {
   test('the reference device sends an Update to its location from the new port: pass, naming the Update and both ports', async () => {
-    const run = await runOnSimulator([ID]);
+    const run = await matrixRun([ID]);
     const v = run.verdicts.get(ID);
     expect(explain(v)).toBe(`pass: ${v?.reason}`);
     expect(v?.advisory).toBeUndefined();
@@ -34,15 +35,15 @@ describe('TC-REG-13: Update after the device address changes', () => {
     const check = run.events.find((e) => e.type === 'check' && e.caseId === ID && /targets the location/.test(e.name));
     expect(check).toMatchObject({ ok: true });
     expect(run.exitCode).toBe(0);
-  }, 60_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('defect no-update-on-address-change (silent rebind, nothing until the next heartbeat) fails the SHALL, naming the window', async () => {
-    const run = await runOnSimulator([ID], 'no-update-on-address-change');
+    const run = await matrixRun([ID], 'no-update-on-address-change');
     const v = run.verdicts.get(ID);
     expect(v?.verdict).toBe('fail');
     expect(v!.reason).toMatch(/^no Update to \/rd\/\S+ nor Register reached coap:\/\/127\.0\.0\.1:\d+ from a new address within 10\.000 s \(IXIT startupBoundS\) of the changeAddress action; the device had registered from 127\.0\.0\.1:\d+ with Register CON POST \/rd\?.*lt=86400/);
     expect(run.exitCode).toBe(1);
-  }, 60_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('a device that re-registers from the new port passes, and the reason flags the Register and the O-2 clause', async () => {
     const run = await runOnSimulator([ID], null, { registerOnAddressChange: true });

@@ -10,6 +10,7 @@ import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';
 import { explain, runOnSimulator } from './support/simulator-run.js';
+import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { describePlaintext, dtlsTrouble } from '../suites/steps.js';
 
@@ -75,7 +76,7 @@ describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
 
 describe('Registration-interface cases against the reference device', () => {
   test('TC-REG-03 … -07, -09, -11, -12 pass without advisory and name the exchange they judged', async () => {
-    const run = await runOnSimulator(QUICK_CASES);
+    const run = await matrixRun(QUICK_CASES);
     for (const id of QUICK_CASES) {
       const v = run.verdicts.get(id);
       expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
@@ -91,7 +92,7 @@ describe('Registration-interface cases against the reference device', () => {
     expect(reason('TC-REG-11')).toMatch(/^Execute \/1\/\d+\/4 answered 2\.04 Changed and De-register CON DELETE \/rd\/\S+ .*answered 2\.02/);
     expect(reason('TC-REG-12')).toMatch(/renewed its registration only with Updates \(CON POST \/rd\/.*and sent no new Register/);
     expect(run.exitCode).toBe(0);
-  }, 240_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('a device that answers Execute and Write with an empty ACK and a separate response passes TC-REG-06, -07 and -11', async () => {
     const ids = ['TC-REG-06', 'TC-REG-07', 'TC-REG-11'];
@@ -103,18 +104,18 @@ describe('Registration-interface cases against the reference device', () => {
   }, 180_000);
 
   test('defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass', async () => {
-    const run = await runOnSimulator(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
+    const run = await matrixRun(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
     const v = run.verdicts.get('TC-REG-07');
     expect(v?.verdict).toBe('fail');
     expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
     for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
-  }, 180_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)', async () => {
-    const run = await runOnSimulator(['TC-REG-10']);
+    const run = await matrixRun(['TC-REG-10']);
     const v = run.verdicts.get('TC-REG-10');
     expect(explain(v)).toMatch(/^pass: after the DM dropped the DTLS session, the device made a new handshake and its first request over it was Register CON POST \/rd\?/);
-  }, 120_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('TC-REG-08 with short CoAP parameters: Updates dropped until the lifetime passes, then a Register', async () => {
     const v = await runWithProfile('TC-REG-08', shortCoapProfile());

@@ -12,6 +12,7 @@ import { createSimulatorAdapter, type SimulatorOptions } from '../harness/dut/si
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';
 import { explain, runOnSimulator } from './support/simulator-run.js';
+import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
 import { afterFailedRegister } from '../fixtures/device/retry.js';
 import { RETRY_DEFAULTS } from '../fixtures/device/accounts.js';
 
@@ -40,7 +41,7 @@ async function runWithProfile(ids: readonly string[], profile: Profile, variant:
 
 describe('retry and DTLS cipher-suite cases pass on the reference device', () => {
   test('sequences, defaults of resource 16, re-handshake report, /0/x/16 in PSK and certificate mode', async () => {
-    const run = await runOnSimulator(['TC-RETRY-03', 'TC-RETRY-04', 'TC-RETRY-08', 'TC-RETRY-09', 'TC-SEC-07', 'TC-SEC-09']);
+    const run = await matrixRun(['TC-RETRY-03', 'TC-RETRY-04', 'TC-RETRY-08', 'TC-RETRY-09', 'TC-SEC-07', 'TC-SEC-09']);
     const v = (id: string) => explain(run.verdicts.get(id));
     expect(v('TC-RETRY-03')).toMatch(/^pass: two sequences of 2 rejected Registers: sequence 2 started \d+\.\d+ s after the last failure of sequence 1 .*no third sequence/);
     expect(v('TC-RETRY-04')).toMatch(/^pass: one sequence of 2 rejected Registers, then no further Register within \d+\.\d+ s of the last \(Sequence Retry Count 1\), and no Bootstrap-Request while the sequence lasted$/);
@@ -49,7 +50,7 @@ describe('retry and DTLS cipher-suite cases pass on the reference device', () =>
     expect(v('TC-SEC-07')).toMatch(/^pass: the ClientHello toward the LwM2M Server proposed TLS_PSK_WITH_AES_128_CCM_8, exactly \/0\/x\/16 as written .*then CON POST \/rd\?/);
     expect(v('TC-SEC-09')).toMatch(/^pass: the ClientHello toward the LwM2M Server proposed TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, exactly \/0\/x\/16 as written .*then CON POST \/rd\?/);
     expect(run.exitCode).toBe(0);
-  }, 200_000);
+  }, SHARED_MATRIX_BOUND_MS);
 
   test('the cases that wait for a CoAP give-up, with short IXIT CoAP parameters', async () => {
     const verdicts = await runWithProfile(['TC-RETRY-05', 'TC-RETRY-06', 'TC-SEC-08'], shortCoapProfile());
@@ -91,7 +92,7 @@ describe('unspecified-after-sequences: a Bootstrap-Request once every sequence h
   });
 
   test('TC-RETRY-03 and TC-RETRY-04 see the Bootstrap-Request, note it as unspecified and pass without advisory', async () => {
-    const run = await runOnSimulator(['TC-RETRY-03', 'TC-RETRY-04'], 'unspecified-after-sequences');
+    const run = await matrixRun(['TC-RETRY-03', 'TC-RETRY-04'], 'unspecified-after-sequences');
     for (const id of ['TC-RETRY-03', 'TC-RETRY-04']) {
       const v = run.verdicts.get(id);
       expect(explain(v)).toMatch(/^pass: /);
@@ -99,12 +100,7 @@ describe('unspecified-after-sequences: a Bootstrap-Request once every sequence h
       const notes = run.events.filter((e) => e.type === 'note' && e.caseId === id).map((e) => (e as { text: string }).text);
       expect(notes.join('\n')).toMatch(/Bootstrap-Request CON POST \/bs\?ep=\S+ \(mid \d+\) \d+\.\d+ m?s after the last attempt of the last sequence .* is not specified \(1\.xml res 16, LWM2M-CORE-RETRY-03\); noted, not judged/);
     }
-  }, 200_000);
+  }, SHARED_MATRIX_BOUND_MS);
 });
 
-// Spec-default timers (60 s, 120 s): minutes of waiting, so only on request.
-const slowTest = process.env.GEISA_SLOW ? test : test.skip;
-slowTest('TC-RETRY-07 (slow): the default Retry Timer of 60 s, doubling', async () => {
-  const run = await runOnSimulator(['TC-RETRY-07']);
-  expect(explain(run.verdicts.get('TC-RETRY-07'))).toMatch(/^pass: with \/1\/x\/17-20 absent, 3 rejected Register attempts spaced 60\.\d+ s, 120\.\d+ s/);
-}, 480_000);
+// TC-RETRY-07 (the default Retry Timer of 60 s, doubling) is minutes of real time: test/suite-reference.slow.test.ts.

@@ -95,6 +95,8 @@ export interface MatrixOptions {
    * (they are fast on the simulator profile's short timers, just not instant).
    */
   slowReference?: 'declared' | 'all';
+  /** Cases left out of the reference row whatever slowReference says (a caller that runs them apart). */
+  skipReference?: readonly string[];
   concurrency?: number;
   /** Default: the built-in simulator profile (short CoAP and LwM2M timers). */
   profile?: Profile;
@@ -151,12 +153,13 @@ export function isSlow(c: ConformanceCase): boolean {
  * then (full) the rest of the cross product. Slow cases enter only where a defect
  * declares them; the reference row covers every other case plus those.
  */
-export function planMatrix(opts: Pick<MatrixOptions, 'cases' | 'defects' | 'scope' | 'reference' | 'slowReference'>): Job[] {
+export function planMatrix(opts: Pick<MatrixOptions, 'cases' | 'defects' | 'scope' | 'reference' | 'slowReference' | 'skipReference'>): Job[] {
   const byId = new Map(opts.cases.map((c) => [c.meta.id, c]));
   const jobs: Job[] = [];
   const declaredSlow = new Set(opts.defects.flatMap((d) => [...d.breaks, ...d.leavesAlone]).filter((id) => byId.has(id) && isSlow(byId.get(id)!)));
   if (opts.reference ?? true) {
-    for (const c of opts.cases) if (!isSlow(c) || opts.slowReference === 'all' || declaredSlow.has(c.meta.id)) jobs.push({ defect: null, c, role: 'reference' });
+    const skip = new Set(opts.skipReference ?? []);
+    for (const c of opts.cases) if (!skip.has(c.meta.id) && (!isSlow(c) || opts.slowReference === 'all' || declaredSlow.has(c.meta.id))) jobs.push({ defect: null, c, role: 'reference' });
   }
   for (const d of opts.defects) {
     for (const id of d.breaks) if (byId.has(id)) jobs.push({ defect: d.name, c: byId.get(id)!, role: 'breaks' });

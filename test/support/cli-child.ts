@@ -1,0 +1,49 @@
+/**
+ * The built CLI (dist/bin/geisa-adm.js: rebuild first) as a child process, for tests of
+ * what a user sees, and scratch folders removed after the file's tests.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const CLI = resolve('dist/bin/geisa-adm.js');
+export const cliEnv = { ...process.env, NO_COLOR: '1' };
+
+export interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child process, killed (and the test failed) if it outlives `limitMs`. */
+export function cli(args: string[], limitMs: number): Promise<Ran> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const limit = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`geisa-adm ${args.join(' ')} did not end within ${limitMs / 1000} s\n${stdout}\n${stderr}`));
+    }, limitMs);
+    child.on('close', (status) => {
+      clearTimeout(limit);
+      done({ status, stdout, stderr });
+    });
+  });
+}
+
+/** A `scratch(prefix)` whose folders go when the calling file's tests are done (call at top level). */
+export function scratchFolders(): (prefix: string) => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
+}
