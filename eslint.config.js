@@ -25,7 +25,7 @@ export const LAYERS = [
   },
   {
     name: 'transport',
-    folders: ['harness/dtls', 'harness/pki', 'harness/recorder', 'harness/results', 'harness/dut'],
+    folders: ['harness/dtls', 'harness/pki', 'harness/recorder', 'harness/events', 'harness/dut'],
     why: 'sessions and keys, the record of what crossed the wire (with the result events it writes), and the hands on the device',
   },
   {

@@ -15,7 +15,7 @@ import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import type { DutAdapter } from '../harness/dut/adapter.js';
 import { runCase } from '../harness/runner/run-case.js';
 import { caseBudgetMs } from '../harness/runner/budget.js';
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import { ALL_CASES } from '../suites/index.js';
 import { Rng } from './generators.js';
 import { Attacker, type Target } from './attacker.js';

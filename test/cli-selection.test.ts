@@ -11,7 +11,7 @@ import { parsePatterns, selectCases, selectRun, UsageError } from '../harness/cl
 import { parseExpectedFailures } from '../harness/cli/expected-failures.js';
 import { renderSummary } from '../harness/reports/console-summary.js';
 import { foldEvents } from '../harness/reports/run-record.js';
-import type { CaseMeta, ResultEvent } from '../harness/results/events.js';
+import type { CaseMeta, ResultEvent } from '../harness/events/events.js';
 import { ALL_CASES } from '../suites/index.js';
 import { buildResults } from '../harness/reports/results.js';
 

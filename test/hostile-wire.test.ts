@@ -6,7 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import type { DatagramEvent, NoteEvent, ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { DatagramEvent, NoteEvent, ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../harness/dut/adapter.js';

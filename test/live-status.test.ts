@@ -11,7 +11,7 @@ import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { defineCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runSuite } from '../harness/runner/runner.js';
-import type { ResultEvent } from '../harness/results/events.js';
+import type { ResultEvent } from '../harness/events/events.js';
 import { LiveStatus } from '../harness/cli/live-status.js';
 
 /** A terminal: everything written, and the line currently drawn (after the last clear). */

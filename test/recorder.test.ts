@@ -2,7 +2,7 @@
 import { WireRecorder, type EvidenceLimits } from '../harness/recorder/wire-recorder.js';
 import { encodeCoap, OPTION, encodeUint } from '../harness/coap/message.js';
 import { CF, encodeContent, parsePath } from '../harness/lwm2m/index.js';
-import type { DatagramEvent, DecodedCoap } from '../harness/results/events.js';
+import type { DatagramEvent, DecodedCoap } from '../harness/events/events.js';
 
 const KEY = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 const addr = { address: '127.0.0.1', port: 5683 };

@@ -13,7 +13,7 @@ import { catalogOf } from '../harness/reports/catalog.js';
 import { writeHtml } from '../harness/reports/html.js';
 import { writePdf } from '../harness/reports/pdf.js';
 import { hasTool } from './support/tools.js';
-import type { ResultEvent } from '../harness/results/events.js';
+import type { ResultEvent } from '../harness/events/events.js';
 import { CATALOG_ROWS, coap, dgram, meta, ns, syntheticEvents } from './support/reports-fixture.js';
 import { CHROMIUM, caseRowsOf, dumpDom, expectPdfListsCases, layoutAt, pdfText, unescapeHtml } from './support/reports-browser.js';
 

@@ -13,7 +13,7 @@ import { WireRecorder } from '../harness/recorder/wire-recorder.js';
 import { CAPTURE_NAME, DECODE_SCRIPT_NAME, capturePlan, decodeAsArgs, decodeAsHint, decodeScript, ipv6Bytes, renderCapture } from '../harness/recorder/pcapng.js';
 import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
 import { parseEventLog } from '../harness/reports/event-log.js';
-import type { DatagramEvent, ResultEvent } from '../harness/results/events.js';
+import type { DatagramEvent, ResultEvent } from '../harness/events/events.js';
 import { hasTool } from './support/tools.js';
 
 const CLI = resolve('dist/bin/geisa-adm.js');

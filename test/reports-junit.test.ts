@@ -9,8 +9,8 @@ import type {
   ResultEvent,
   Strength,
   Verdict,
-} from '../harness/results/events.js';
-import { RESULT_SCHEMA_VERSION } from '../harness/results/events.js';
+} from '../harness/events/events.js';
+import { RESULT_SCHEMA_VERSION } from '../harness/events/events.js';
 import { foldEvents, INTERRUPTED_REASON, tally } from '../harness/reports/run-record.js';
 import { EventLog, EventLogError, parseEventLog, readEventLog } from '../harness/reports/event-log.js';
 import { renderJunit, writeJunit, xmlSafe } from '../harness/reports/junit.js';

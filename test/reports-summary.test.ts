@@ -1,4 +1,4 @@
-import type { CaseMeta, ResultEvent, Strength, Verdict } from '../harness/results/events.js';
+import type { CaseMeta, ResultEvent, Strength, Verdict } from '../harness/events/events.js';
 import { foldEvents } from '../harness/reports/run-record.js';
 import { colorWanted, renderSummary } from '../harness/reports/console-summary.js';
 import { buildResults } from '../harness/reports/results.js';

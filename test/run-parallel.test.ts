@@ -13,7 +13,7 @@ import { runSuite } from '../harness/runner/runner.js';
 import { runPool, takeOrder } from '../harness/runner/pool.js';
 import { EXIT, INTERRUPTED_REASON } from '../harness/runner/exit-code.js';
 import { foldEvents } from '../harness/reports/run-record.js';
-import type { ResultEvent } from '../harness/results/events.js';
+import type { ResultEvent } from '../harness/events/events.js';
 import { deviceFolders, jobsFor } from '../harness/cli/run-command.js';
 
 class InertAdapter implements DutAdapter {

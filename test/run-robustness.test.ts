@@ -13,7 +13,7 @@ import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { defineCase, type CaseDefinition } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runSuite } from '../harness/runner/runner.js';
-import type { ResultEvent } from '../harness/results/events.js';
+import type { ResultEvent } from '../harness/events/events.js';
 import { foldEvents, tally } from '../harness/reports/run-record.js';
 import { writeManifest } from '../harness/reports/manifest.js';
 import { writeCapture } from '../harness/recorder/pcapng.js';

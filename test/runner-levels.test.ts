@@ -11,7 +11,7 @@ import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.j
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import { runSuite } from '../harness/runner/runner.js';
-import type { CaseMeta, CheckEvent, ResultEvent, RunEndEvent, VerdictEvent } from '../harness/results/events.js';
+import type { CaseMeta, CheckEvent, ResultEvent, RunEndEvent, VerdictEvent } from '../harness/events/events.js';
 
 /** One catalog row of each level, for synthetic cases. */
 const ROW = { SHALL: 'GEISA-ADM-BS-01', MUST: 'LWM2M-CORE-BS-01', SHOULD: 'LWM2M-CORE-BS-02', MAY: 'GEISA-ADM-BS-03', OPEN: 'GEISA-ADM-BS-04', TWO: 'GEISA-ADM-REG-04' } as const;

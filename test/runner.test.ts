@@ -12,7 +12,7 @@ import type { CaseContext } from '../harness/runner/context.js';
 import { runCase } from '../harness/runner/run-case.js';
 import { CoapTimeoutError } from '../harness/coap/endpoint.js';
 import { exitCodeFor } from '../harness/runner/exit-code.js';
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 
 class InertAdapter implements DutAdapter {
   readonly kind = 'exec' as const;

@@ -12,7 +12,7 @@ import { runSuite } from '../harness/runner/runner.js';
 import { foldEvents } from '../harness/reports/run-record.js';
 import { renderJunit } from '../harness/reports/junit.js';
 import { renderSummary } from '../harness/reports/console-summary.js';
-import type { ResultEvent } from '../harness/results/events.js';
+import type { ResultEvent } from '../harness/events/events.js';
 import { findCase } from '../suites/index.js';
 import { buildResults } from '../harness/reports/results.js';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
-import type { Strength } from '../harness/results/events.js';
+import type { Strength } from '../harness/events/events.js';
 import { explainCell, judgeCell, planMatrix, runMatrix, shardDefects, type MatrixDefect } from '../harness/selftest/matrix.js';
 import { runPool } from '../harness/runner/pool.js';
 import { renderMatrix } from '../harness/selftest/render.js';

@@ -11,7 +11,7 @@ import { ManualAdapter } from '../harness/dut/manual-adapter.js';
 import { createSimulatorAdapter, simulatorCommandPrefix } from '../harness/dut/simulator-adapter.js';
 import { fingerprint } from '../harness/profile/fingerprint.js';
 import { runSuite } from '../harness/runner/runner.js';
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import type { ConformanceCase } from '../harness/runner/case.js';
 import { ALL_CASES } from '../suites/index.js';
 import { explain, runOnSimulator } from './support/simulator-run.js';

@@ -4,7 +4,7 @@
  * the retransmission case runs in seconds with short declared CoAP parameters, and timing
  * that fits none of the declared parameters is inconclusive, never fail.
  */
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
 import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';

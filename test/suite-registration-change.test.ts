@@ -5,7 +5,7 @@
  * address. A device that takes the new address silently fails; a profile that cannot change
  * the address gets inconclusive, never fail.
  */
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import type { DutAdapter } from '../harness/dut/adapter.js';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';

@@ -4,7 +4,7 @@
  * MAX_TRANSMIT_WAIT, so here it runs with short declared CoAP parameters (the device uses
  * the same), which is what keeps it to seconds without bending its window.
  */
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
 import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';

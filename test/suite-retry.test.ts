@@ -6,7 +6,7 @@
  * re-bootstraps only after its retries shows TC-RETRY-02 and TC-RETRY-09 accept both
  * alternatives resource 16 allows.
  */
-import type { ResultEvent, VerdictEvent } from '../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
 import { createSimulatorAdapter, type SimulatorOptions } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';

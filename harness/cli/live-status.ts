@@ -7,7 +7,7 @@
  * and the time shown against the bound leaves the pause out, as the bound does.
  */
 import type { ConformanceCase } from '../runner/case.js';
-import type { VerdictEvent } from '../results/events.js';
+import type { VerdictEvent } from '../events/events.js';
 
 interface Running {
   c: ConformanceCase;

@@ -13,7 +13,7 @@ import { getMaxListeners, setMaxListeners } from 'node:events';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { ResultEvent } from '../results/events.js';
+import type { ResultEvent } from '../events/events.js';
 import { type Profile, loadProfile, defaultSimulatorProfile, ProfileError } from '../profile/load.js';
 import { createProfileAdapter } from '../dut/mixed-adapter.js';
 import { createSimulatorAdapter } from '../dut/simulator-adapter.js';

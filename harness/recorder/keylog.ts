@@ -12,7 +12,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../results/atomic-write.js';
+import { writeFileAtomic } from '../events/atomic-write.js';
 
 export const KEYLOG_NAME = 'SECRETS-dtls-keylog.txt';
 

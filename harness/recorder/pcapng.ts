@@ -21,9 +21,9 @@
  */
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../results/atomic-write.js';
+import { writeFileAtomic } from '../events/atomic-write.js';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { DatagramEvent, ResultEvent } from '../results/events.js';
+import type { DatagramEvent, ResultEvent } from '../events/events.js';
 
 export const CAPTURE_NAME = 'capture.pcapng';
 /** Beside the capture: the one tshark command that decodes it (decodeScript). */

@@ -11,7 +11,7 @@
  * arrive, the last `tail` are held back and recorded when the case flushes, and the ones
  * in between are counted; a note says how many were elided.
  */
-import type { DatagramEvent, DecodedCoap } from '../results/events.js';
+import type { DatagramEvent, DecodedCoap } from '../events/events.js';
 import type { RawDatagram } from '../coap/endpoint.js';
 import {
   type CoapMessage,

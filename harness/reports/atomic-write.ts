@@ -1,5 +1,5 @@
 /**
- * The atomic writer lives beside the result events (harness/results/) so that the
+ * The atomic writer lives beside the result events (harness/events/) so that the
  * recorder's capture and key log, a lower layer than the reports, can use it too.
  */
-export { type AtomicWriteOptions, removeQuietly, tempPathFor, writeFileAtomic } from '../results/atomic-write.js';
+export { type AtomicWriteOptions, removeQuietly, tempPathFor, writeFileAtomic } from '../events/atomic-write.js';

@@ -3,7 +3,7 @@
  * the full reports are. Fits about 120 columns; details live in the other reports.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { Verdict } from '../results/events.js';
+import type { Verdict } from '../events/events.js';
 import type { Results } from './results.js';
 import { escapeControls, truncate } from './trace-format.js';
 

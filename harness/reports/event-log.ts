@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResultEvent } from '../results/events.js';
+import type { ResultEvent } from '../events/events.js';
 
 export const EVENT_LOG_NAME = 'events.jsonl';
 

@@ -9,7 +9,7 @@
  * reaches the page goes through text() or attrValue(), which escape markup and show control
  * characters visibly (escapeControls), so a DUT cannot inject markup, script or fake rows.
  */
-import type { Verdict } from '../results/events.js';
+import type { Verdict } from '../events/events.js';
 import type { CaseResult, MatrixRow, Results, TraceEntry } from './results.js';
 import { checkMark, escapeControls, formatAddress, truncate } from './trace-format.js';
 import { writeFileAtomic } from './atomic-write.js';

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Verdict } from '../results/events.js';
+import type { Verdict } from '../events/events.js';
 import type { Results } from './results.js';
 import { RESULTS_NAME } from './results.js';
 import { HTML_REPORT_NAME, caseFragment, text } from './html.js';

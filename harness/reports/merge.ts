@@ -14,7 +14,7 @@
  * can go from the merged report to the evidence of every case.
  */
 import { createHash } from 'node:crypto';
-import { worseVerdict } from '../results/events.js';
+import { worseVerdict } from '../events/events.js';
 import type { MatrixRow, MatrixStatus, ResultNote, Results } from './results.js';
 
 export class MergeError extends Error {

@@ -6,7 +6,7 @@
  * schema states the file's contract and Type.Unsafe carries the narrower type.
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import type { Address, Area, DatagramEvent, Level, Strength, Verdict } from '../results/events.js';
+import type { Address, Area, DatagramEvent, Level, Strength, Verdict } from '../events/events.js';
 import type { Tally } from './run-record.js';
 
 const nullable = <T>(type: 'string' | 'number' | 'integer', description?: string) =>

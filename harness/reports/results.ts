@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import Ajv, { type ValidateFunction } from 'ajv';
-import type { DeviceIdentityEvent, Verdict } from '../results/events.js';
-import { VERDICT_RANK, worseVerdict } from '../results/events.js';
+import type { DeviceIdentityEvent, Verdict } from '../events/events.js';
+import { VERDICT_RANK, worseVerdict } from '../events/events.js';
 import { type RunRecord, caseOutcome, dutIdentity, parseMonoNs, tally } from './run-record.js';
 import { describeDatagram } from './trace-format.js';
 import type { Catalog } from './catalog.js';

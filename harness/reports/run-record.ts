@@ -14,8 +14,8 @@ import type {
   RunStartEvent,
   Verdict,
   VerdictEvent,
-} from '../results/events.js';
-import { VERDICT_RANK } from '../results/events.js';
+} from '../events/events.js';
+import { VERDICT_RANK } from '../events/events.js';
 import { countResults, INTERRUPTED_REASON } from '../runner/exit-code.js';
 
 export interface CaseRecord {

@@ -6,7 +6,7 @@
  * side of checks), so every line passes through escapeControls: a DUT must not be able to
  * break a line, hide text, or send escape sequences to an operator's terminal.
  */
-import type { Address, CheckEvent, DatagramEvent, DecodedCoap } from '../results/events.js';
+import type { Address, CheckEvent, DatagramEvent, DecodedCoap } from '../events/events.js';
 import { parseMonoNs } from './run-record.js';
 import { describeDtls } from '../recorder/dtls-records.js';
 

@@ -3,7 +3,7 @@
  * scenario that reads like the message sequence it expects. The runner gives it a fresh
  * CaseContext (own fake servers, own device) each time.
  */
-import type { CaseMeta, Strength } from '../results/events.js';
+import type { CaseMeta, Strength } from '../events/events.js';
 import type { CaseContext } from './context.js';
 import type { Budget } from './budget.js';
 import { catalogRow, strongestLevel } from '../catalog/index.js';

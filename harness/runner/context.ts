@@ -4,7 +4,7 @@
  * once. Every check carries what was expected, what was observed and, for timing, the
  * tolerance, so the verdict can say why.
  */
-import type { CaseMeta, CheckEvent, DeviceIdentityEvent } from '../results/events.js';
+import type { CaseMeta, CheckEvent, DeviceIdentityEvent } from '../events/events.js';
 import type { Profile } from '../profile/load.js';
 import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { Lwm2mServer } from '../servers/lwm2m-server.js';

@@ -3,7 +3,7 @@
  * reboot...) with the case's servers and credentials filled in, and the rule that a device
  * a case started is stopped when it ends.
  */
-import type { DeviceIdentityEvent, CheckEvent, CaseMeta, NoteEvent } from '../results/events.js';
+import type { DeviceIdentityEvent, CheckEvent, CaseMeta, NoteEvent } from '../events/events.js';
 import type { Profile } from '../profile/load.js';
 import type { BootstrapServer } from '../servers/bootstrap-server.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../dut/adapter.js';

@@ -7,7 +7,7 @@
  * it 1; an error is never forgiven (it says the harness or an action failed, not the
  * device). A listed case that passes is stale: exit 1 with --strict, so the list shrinks.
  */
-import type { RunEndEvent, Strength, Verdict } from '../results/events.js';
+import type { RunEndEvent, Strength, Verdict } from '../events/events.js';
 
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, ERROR: 3 } as const;
 

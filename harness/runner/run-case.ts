@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CaseMeta, ResultEvent, Verdict, VerdictEvent } from '../results/events.js';
+import type { CaseMeta, ResultEvent, Verdict, VerdictEvent } from '../events/events.js';
 import type { Profile } from '../profile/load.js';
 import { claims, icsEntry } from '../profile/ics-registry.js';
 import type { DutAdapter } from '../dut/adapter.js';

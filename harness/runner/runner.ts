@@ -9,8 +9,8 @@
  */
 import { getMaxListeners, setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import type { ResultEvent, RunEndEvent, VerdictEvent } from '../results/events.js';
-import { RESULT_SCHEMA_VERSION } from '../results/events.js';
+import type { ResultEvent, RunEndEvent, VerdictEvent } from '../events/events.js';
+import { RESULT_SCHEMA_VERSION } from '../events/events.js';
 import { type Profile, redactProfile } from '../profile/load.js';
 import type { DutAdapter } from '../dut/adapter.js';
 import type { ConformanceCase } from './case.js';

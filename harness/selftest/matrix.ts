@@ -13,7 +13,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ResultEvent, Strength, Verdict, VerdictEvent } from '../results/events.js';
+import type { ResultEvent, Strength, Verdict, VerdictEvent } from '../events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../profile/load.js';
 import { createSimulatorAdapter } from '../dut/simulator-adapter.js';
 import type { ConformanceCase } from '../runner/case.js';

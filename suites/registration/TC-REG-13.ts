@@ -10,7 +10,7 @@
  */
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import type { Address } from '../../harness/results/events.js';
+import type { Address } from '../../harness/events/events.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';

@@ -4,8 +4,8 @@
  * built to break markup (tags, quotes, "]]>", control characters, a fake table row).
  */
 import type { CatalogRowData } from '../../harness/catalog/index.js';
-import type { Area, CaseMeta, DatagramEvent, DecodedCoap, ResultEvent, Strength, Verdict } from '../../harness/results/events.js';
-import { RESULT_SCHEMA_VERSION } from '../../harness/results/events.js';
+import type { Area, CaseMeta, DatagramEvent, DecodedCoap, ResultEvent, Strength, Verdict } from '../../harness/events/events.js';
+import { RESULT_SCHEMA_VERSION } from '../../harness/events/events.js';
 
 export const T0 = 7_000_000_000n;
 export const ns = (ms: number) => (T0 + BigInt(Math.round(ms * 1e6))).toString();

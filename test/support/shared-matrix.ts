@@ -12,7 +12,7 @@
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ResultEvent, VerdictEvent } from '../../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../../harness/events/events.js';
 import { DEFECTS } from '../../fixtures/device/defects.js';
 import { ALL_CASES } from '../../suites/index.js';
 import { runMatrix, type MatrixCell, type MatrixResult } from '../../harness/selftest/matrix.js';

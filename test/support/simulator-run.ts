@@ -2,7 +2,7 @@
  * Runs cases of the real suite against the reference device (spawned from dist/, as the
  * CLI does) and returns the verdict events. Used by the reference and defect-matrix tests.
  */
-import type { ResultEvent, VerdictEvent } from '../../harness/results/events.js';
+import type { ResultEvent, VerdictEvent } from '../../harness/events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../../harness/profile/load.js';
 import { createSimulatorAdapter, type SimulatorOptions } from '../../harness/dut/simulator-adapter.js';
 import { runSuite } from '../../harness/runner/runner.js';
