@@ -158,9 +158,7 @@ function boundaryBlocks() {
   });
 }
 
-const NODE_GLOBALS = Object.fromEntries(
-  ['console', 'process', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'require', 'module', '__dirname', '__filename'].map((g) => [g, 'readonly']),
-);
+const NODE_GLOBALS = Object.fromEntries(['console', 'process', 'Buffer', 'URL', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'require', 'module', '__dirname', '__filename'].map((g) => [g, 'readonly']));
 
 export default defineConfig(
   { ignores: IGNORED },

@@ -82,7 +82,13 @@ export function decode(b: Buffer): LiteMessage {
 }
 
 export function pathOf(m: LiteMessage): string {
-  return '/' + m.options.filter((o) => o.number === OPT.URI_PATH).map((o) => o.value.toString('utf8')).join('/');
+  return (
+    '/' +
+    m.options
+      .filter((o) => o.number === OPT.URI_PATH)
+      .map((o) => o.value.toString('utf8'))
+      .join('/')
+  );
 }
 
 export function strings(number: number, values: string[]): { number: number; value: Buffer }[] {

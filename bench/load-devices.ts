@@ -132,8 +132,7 @@ class Device {
   /** The Bootstrap-Server's operations on this device. */
   private serve(m: LiteMessage): { bytes: Buffer; after?: () => void } {
     const path = pathOf(m);
-    const answer = (c: number, payload?: Buffer) =>
-      encode({ type: ACK, code: c, mid: m.mid, token: m.token, options: payload ? [{ number: OPT.CONTENT_FORMAT, value: Buffer.from([40]) }] : [], payload: payload ?? Buffer.alloc(0) });
+    const answer = (c: number, payload?: Buffer) => encode({ type: ACK, code: c, mid: m.mid, token: m.token, options: payload ? [{ number: OPT.CONTENT_FORMAT, value: Buffer.from([40]) }] : [], payload: payload ?? Buffer.alloc(0) });
     if (m.code === code(0, 1) && path === '/') return { bytes: answer(code(2, 5), Buffer.from('</>;lwm2m="1.2",</0/0>,</1>,</3/0>')) };
     if (m.code === code(0, 3) && /^\/0\/\d+$/.test(path)) {
       this.serverUri = tlvResourceString(m.payload, 0);

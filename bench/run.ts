@@ -133,7 +133,7 @@ async function main(): Promise<number> {
   say(`   Register  → 2.01  rtt p50 ${t.rttUs.register.p50}  p99 ${t.rttUs.register.p99}    in→out p50 ${t.serverUs.register.p50}  p99 ${t.serverUs.register.p99}    ×echo p50 ${t.ratio.register.p50}  p99 ${t.ratio.register.p99}`);
   say(`   ${t.rounds} rounds, lost ${t.lost}`);
 
-  say('\n2. wire recorder timestamp against the sender\'s send time (loopback, sender in another process)');
+  say("\n2. wire recorder timestamp against the sender's send time (loopback, sender in another process)");
   const r = await measureRecorderError(o.stampCount);
   say(`   error p50 ${r.errorUs.p50} µs  p99 ${r.errorUs.p99} µs  max ${r.errorUs.max} µs  (${r.samples} datagrams, lost ${r.lost})`);
 
@@ -152,13 +152,17 @@ async function main(): Promise<number> {
     `   DTLS PSK (AES128-CCM8) ${d.perSecond} handshakes/s  p99 ${d.latencyMs.p99} ms  held at once ${d.harness.sessionsHeld} of ${d.devices} (evicted ${d.harness.sessionsEvicted})  RSS ${d.rssPerIdleSessionKiB} KiB per session  LOST ${d.lost}`,
   );
   for (const why of d.lostReasons) say(`          lost: ${why}`);
-  say('   (the runner\'s own DTLS servers keep at most 64 sessions; here the cap is the client count)');
+  say("   (the runner's own DTLS servers keep at most 64 sessions; here the cap is the client count)");
 
   let suite = null;
   if (o.suiteCases !== null) {
     say(`\n4. suite wall time / Σ protocol waits (geisa-adm run${o.suiteCases ? ` --cases ${o.suiteCases}` : ''}, bundled reference device)`);
     suite = await measureSuiteRatio(CLI, ROOT, o.suiteCases);
-    say(`   ${suite.cases} cases (${suite.notApplicable} not applicable), wall ${suite.wallS} s, Σ budgets ${suite.sumBudgetsS} s, ratio ${suite.ratio}  [exit ${suite.exitCode}: ${Object.entries(suite.verdicts).map(([v, n]) => `${n} ${v}`).join(', ')}]`);
+    say(
+      `   ${suite.cases} cases (${suite.notApplicable} not applicable), wall ${suite.wallS} s, Σ budgets ${suite.sumBudgetsS} s, ratio ${suite.ratio}  [exit ${suite.exitCode}: ${Object.entries(suite.verdicts)
+        .map(([v, n]) => `${n} ${v}`)
+        .join(', ')}]`,
+    );
     say(`   ${suite.note}`);
   }
 

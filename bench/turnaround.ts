@@ -75,8 +75,7 @@ export async function measureTurnaround(rounds: number, warmup: number): Promise
 
   let mid = Math.floor(Math.random() * 0xffff);
   const token = Buffer.alloc(4);
-  const bootstrapRequest = (m: number) =>
-    encode({ type: CON, code: code(0, 2), mid: m, token, options: [...strings(OPT.URI_PATH, ['bs']), ...strings(OPT.URI_QUERY, ['ep=bench-turnaround'])], payload: Buffer.alloc(0) });
+  const bootstrapRequest = (m: number) => encode({ type: CON, code: code(0, 2), mid: m, token, options: [...strings(OPT.URI_PATH, ['bs']), ...strings(OPT.URI_QUERY, ['ep=bench-turnaround'])], payload: Buffer.alloc(0) });
   const register = (m: number) =>
     encode({
       type: CON,

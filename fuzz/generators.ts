@@ -72,7 +72,10 @@ export function malformedCoap(rng: Rng): Shaped {
     // cache and inboxes. Not to /bs or /rd/...: a case takes a valid request there as the
     // device's, from whichever port it comes.
     () => ({ shape: 'coap: valid request to a random path', bytes: validRequest(rng, rng.pick(['/3/0', '/', '/bspack', '/x/y']), rng.bytes(rng.int(64))) }),
-    () => ({ shape: 'coap: unexpected response', bytes: encodeCoap({ type: rng.pick(['CON', 'NON', 'ACK'] as const), code: rng.pick(['2.05', '2.04', '4.04', '5.00']), mid: rng.int(65536), token: rng.bytes(rng.int(9)), options: [], payload: rng.bytes(rng.int(32)) }) }),
+    () => ({
+      shape: 'coap: unexpected response',
+      bytes: encodeCoap({ type: rng.pick(['CON', 'NON', 'ACK'] as const), code: rng.pick(['2.05', '2.04', '4.04', '5.00']), mid: rng.int(65536), token: rng.bytes(rng.int(9)), options: [], payload: rng.bytes(rng.int(32)) }),
+    }),
     () => ({ shape: 'coap: RST for nothing', bytes: Buffer.from([0x70, 0x00, rng.int(256), rng.int(256)]) }),
   ];
   return rng.pick(shapes)();

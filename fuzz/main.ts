@@ -177,7 +177,13 @@ export async function fuzz(args: FuzzArgs, out: NodeJS.WritableStream = process.
   process.off('uncaughtException', onCrash);
   process.off('unhandledRejection', onRejection);
 
-  write('sent, by shape: ' + [...sentByShape].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join('; '));
+  write(
+    'sent, by shape: ' +
+      [...sentByShape]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join('; '),
+  );
   if (payloadShapes.size) write('malformed payloads served: ' + [...payloadShapes].map(([k, v]) => `${k} ${v}`).join('; '));
   const growth = endRss - (warmRss ?? startRss);
   const warmedBy = lines.length >= SCENARIOS.length ? `one case of each of the ${SCENARIOS.length} scenarios` : 'the first case';

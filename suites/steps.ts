@@ -92,13 +92,15 @@ function droppedSummary(dropped: DtlsTransport['dropped']['all']): string {
     const seq = /sequence (\d+)/.exec(what)?.[1];
     if (seq !== undefined && k.seqs.length < 7 && !k.seqs.includes(seq)) k.seqs.push(seq);
   }
-  const lines = [...kinds].sort((a, b) => b[1].n - a[1].n).map(([key, k]) => {
-    const [what, , reason] = key.split('\u0000');
-    const from = k.ports.size === 1 ? `${k.address}:${[...k.ports][0]}` : `${k.address} (${k.ports.size} source ports)`;
-    const line = reason !== undefined ? `${what} from ${from} dropped: ${reason}` : `a datagram from ${k.ports.size === 1 ? k.address : from} was not DTLS (${what})`;
-    const numbered = k.seqs.length ? `${line} (sequence ${k.seqs.length > 6 ? `${k.seqs.slice(0, 6).join(', ')}, …` : k.seqs.join(', ')})` : line;
-    return k.n > 1 ? `${numbered} (${k.n} times)` : numbered;
-  });
+  const lines = [...kinds]
+    .sort((a, b) => b[1].n - a[1].n)
+    .map(([key, k]) => {
+      const [what, , reason] = key.split('\u0000');
+      const from = k.ports.size === 1 ? `${k.address}:${[...k.ports][0]}` : `${k.address} (${k.ports.size} source ports)`;
+      const line = reason !== undefined ? `${what} from ${from} dropped: ${reason}` : `a datagram from ${k.ports.size === 1 ? k.address : from} was not DTLS (${what})`;
+      const numbered = k.seqs.length ? `${line} (sequence ${k.seqs.length > 6 ? `${k.seqs.slice(0, 6).join(', ')}, …` : k.seqs.join(', ')})` : line;
+      return k.n > 1 ? `${numbered} (${k.n} times)` : numbered;
+    });
   if (lines.length <= DROPPED_KINDS_SHOWN) return lines.join('; ');
   const rest = [...kinds.values()].sort((a, b) => b.n - a.n).slice(DROPPED_KINDS_SHOWN);
   return `${lines.slice(0, DROPPED_KINDS_SHOWN).join('; ')}; and ${rest.reduce((a, k) => a + k.n, 0)} more dropped datagram(s) of ${rest.length} other kind(s)`;
@@ -143,7 +145,6 @@ export async function expectRegister(t: CaseContext, withinMs: number, after: st
   if (!reg) t.fail(row ?? t.meta.requirements[0]!.id, `no Register (POST /rd) reached the LwM2M Server at ${t.lwm2mServer.uri} within ${withinMs / 1000} s of ${after}${dtlsTrouble(t.lwm2mServer.dtls)}`);
   return reg;
 }
-
 
 export function describeRequest(m: DeviceRequest): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
@@ -211,7 +212,6 @@ export function fingerprintOf(der: Buffer | undefined): string {
   return der ? new X509Certificate(der).fingerprint256 : '(no certificate)';
 }
 
-
 /**
  * Record formats the harness writes and reads, in the order cases try them: a case that
  * writes in one claimed format only takes the first, so the LwM2M 1.0/1.1 formats come
@@ -251,7 +251,6 @@ export function bootstrapAccountIid(discover: OperationResult, bsUri: string): n
   return unbound.length === 1 ? instance(unbound[0]!.target, 0) : undefined;
 }
 
-
 /**
  * The longest the registration retry rules (/1/x/17-20) can take to run out when each
  * Register attempt takes `attemptMs` to fail: R attempts and the back-offs between them
@@ -276,7 +275,6 @@ export function reactionWindowMs(t: CaseContext): number {
 export function lifetimeToleranceMs(lifetimeS: number): number {
   return Math.max(200, lifetimeS * 1000 * 0.02);
 }
-
 
 /** The next request of any kind the LwM2M Server receives from the device (Register, Update, De-register or another path). */
 export function nextRegistrationMessage(t: CaseContext, withinMs: number): Promise<RegistrationMessage | undefined> {

@@ -31,12 +31,16 @@ describe('bench', () => {
 
   test('the load generator reads the Server URI out of the TLV the harness writes', () => {
     const uri = 'coap://127.0.0.1:40123';
-    const tlv = encodeContent(CF.TLV, [
-      { path: parsePath('/0/1/0'), value: uri },
-      { path: parsePath('/0/1/1'), value: false },
-      { path: parsePath('/0/1/5'), value: Buffer.alloc(300, 7) },
-      { path: parsePath('/0/1/10'), value: 1 },
-    ], parsePath('/0/1'));
+    const tlv = encodeContent(
+      CF.TLV,
+      [
+        { path: parsePath('/0/1/0'), value: uri },
+        { path: parsePath('/0/1/1'), value: false },
+        { path: parsePath('/0/1/5'), value: Buffer.alloc(300, 7) },
+        { path: parsePath('/0/1/10'), value: 1 },
+      ],
+      parsePath('/0/1'),
+    );
     expect(tlvResourceString(tlv, 0)).toBe(uri);
     expect(tlvResourceString(tlv, 2)).toBeUndefined();
   });

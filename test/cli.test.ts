@@ -162,7 +162,10 @@ describe('geisa-adm command line', () => {
     expect(cli(['run', '--cases', 'TC-REG-01', '--out', out]).status).toBe(0);
     const good = cli(['verify', out]);
     expect(good.status).toBe(0);
-    const listed = readFileSync(join(out, 'manifest.sha256'), 'utf8').split('\n').filter(Boolean).map((l) => l.slice(66));
+    const listed = readFileSync(join(out, 'manifest.sha256'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(66));
     expect(listed).toEqual(expect.arrayContaining(['events.jsonl', 'junit.xml', 'results.json', 'report.html']));
     expect(good.stdout).toContain(`all ${listed.length} report files match the manifest`);
     // The manifest is in sha256sum's format: checkable without this tool.

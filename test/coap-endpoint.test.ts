@@ -169,7 +169,12 @@ describe('CoAP message checks', () => {
     expect(m.code).toBe('0.02');
     expect(m.mid).toBe(0x1234);
     expect(m.token.toString('hex')).toBe('0102');
-    expect(m.options.map((o) => [o.number, o.value.length])).toEqual([[11, 2], [15, 20], [60, 2], [2000, 300]]);
+    expect(m.options.map((o) => [o.number, o.value.length])).toEqual([
+      [11, 2],
+      [15, 20],
+      [60, 2],
+      [2000, 300],
+    ]);
     expect(m.options[3]!.value.equals(long)).toBe(true);
     expect(m.payload.toString()).toBe('body');
     // one byte short anywhere in the last option is a format error, not a shorter value
@@ -178,12 +183,21 @@ describe('CoAP message checks', () => {
   });
 
   test('Uri-Query is read as an unordered set of parameters', () => {
-    const a = decodeCoap(encodeCoap({ type: 'CON', code: '0.02', mid: 1, token: Buffer.alloc(0), options: [
-      { number: OPTION.URI_PATH, value: Buffer.from('rd') },
-      { number: OPTION.URI_QUERY, value: Buffer.from('lt=20') },
-      { number: OPTION.URI_QUERY, value: Buffer.from('ep=x') },
-      { number: OPTION.URI_QUERY, value: Buffer.from('b') },
-    ], payload: Buffer.alloc(0) }));
+    const a = decodeCoap(
+      encodeCoap({
+        type: 'CON',
+        code: '0.02',
+        mid: 1,
+        token: Buffer.alloc(0),
+        options: [
+          { number: OPTION.URI_PATH, value: Buffer.from('rd') },
+          { number: OPTION.URI_QUERY, value: Buffer.from('lt=20') },
+          { number: OPTION.URI_QUERY, value: Buffer.from('ep=x') },
+          { number: OPTION.URI_QUERY, value: Buffer.from('b') },
+        ],
+        payload: Buffer.alloc(0),
+      }),
+    );
     const q = queryParams(a);
     expect(uriPath(a)).toBe('/rd');
     expect(q.get('ep')).toEqual(['x']);

@@ -14,9 +14,7 @@ function prng(seed: number): () => number {
 }
 
 const FORMATS = [undefined, CF.TEXT, CF.LINK_FORMAT, CF.OPAQUE, CF.SENML_JSON, CF.SENML_CBOR, CF.TLV, CF.LWM2M_CBOR, 9999];
-const BASES: (Lwm2mPath | undefined)[] = [undefined, '/', '/3', '/3/0', '/3/0/6', '/3/0/6/1', '/0/1/5'].map((s) =>
-  s === undefined ? undefined : parsePath(s),
-);
+const BASES: (Lwm2mPath | undefined)[] = [undefined, '/', '/3', '/3/0', '/3/0/6', '/3/0/6/1', '/0/1/5'].map((s) => (s === undefined ? undefined : parsePath(s)));
 
 function checkNeverThrows(cf: number | undefined, payload: Buffer, base: Lwm2mPath | undefined, label: string): boolean {
   let result;
@@ -94,9 +92,12 @@ describe('decodeContent on garbage', () => {
       const len = 1 + (next() % 24);
       for (let j = 0; j < len; j++) {
         const r = next() % 10;
-        if (r < 4) parts.push(next() % 24); // small unsigned: a plausible id or value
-        else if (r < 6) parts.push(0x80 | (next() % 5)); // a short array: a path key
-        else if (r < 8) parts.push(0xa0 | (next() % 4)); // a short map: a nesting level
+        if (r < 4)
+          parts.push(next() % 24); // small unsigned: a plausible id or value
+        else if (r < 6)
+          parts.push(0x80 | (next() % 5)); // a short array: a path key
+        else if (r < 8)
+          parts.push(0xa0 | (next() % 4)); // a short map: a nesting level
         else parts.push(next() & 0xff); // anything: text, tags, floats, breaks, reserved
       }
       const payload = Buffer.from(parts);

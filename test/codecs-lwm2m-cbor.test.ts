@@ -1,15 +1,4 @@
-import {
-  CF,
-  CodecError,
-  decodeContent,
-  decodeLwm2mCbor,
-  encodeContent,
-  encodeLwm2mCbor,
-  parsePath,
-  type Lwm2mPath,
-  type ResourceRecord,
-  type ResourceType,
-} from '../harness/lwm2m/index.js';
+import { CF, CodecError, decodeContent, decodeLwm2mCbor, encodeContent, encodeLwm2mCbor, parsePath, type Lwm2mPath, type ResourceRecord, type ResourceType } from '../harness/lwm2m/index.js';
 
 const p = parsePath;
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -27,8 +16,7 @@ function codecError(fn: () => unknown): CodecError {
 
 // One resource of every type under a test object, typed by resource id (as in codecs-senml).
 const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk'];
-const typeOf = (path: Lwm2mPath): ResourceType | undefined =>
-  path.objectId === 9 && path.resourceId !== undefined ? TYPES[path.resourceId] : undefined;
+const typeOf = (path: Lwm2mPath): ResourceType | undefined => (path.objectId === 9 && path.resourceId !== undefined ? TYPES[path.resourceId] : undefined);
 
 /*
  * Spec vector. LwM2M Core 1.2 (OMA-TS-LightweightM2M_Core-V1_2-20201110-A) §7.4.4.4 gives,
@@ -165,22 +153,24 @@ describe('LwM2M CBOR rule vectors', () => {
   });
 
   it('refuses to encode what the format cannot carry', () => {
-    expect(codecError(() => encodeLwm2mCbor([{ path: p('/3/0/1'), value: 'x' }], p('/3/1'))).message).toBe(
-      'LwM2M-CBOR: record path /3/0/1 is not under the base path /3/1',
-    );
+    expect(codecError(() => encodeLwm2mCbor([{ path: p('/3/0/1'), value: 'x' }], p('/3/1'))).message).toBe('LwM2M-CBOR: record path /3/0/1 is not under the base path /3/1');
     expect(codecError(() => encodeLwm2mCbor([{ path: p('/3/0'), value: 1 }])).message).toContain('does not address a resource');
     expect(codecError(() => encodeLwm2mCbor([{ path: p('/3/0/9'), value: 'full' }])).message).toContain('cannot be an integer value');
     expect(
-      codecError(() => encodeLwm2mCbor([
-        { path: p('/3/0/6'), value: 1 },
-        { path: p('/3/0/6/0'), value: 1 },
-      ])).message,
+      codecError(() =>
+        encodeLwm2mCbor([
+          { path: p('/3/0/6'), value: 1 },
+          { path: p('/3/0/6/0'), value: 1 },
+        ]),
+      ).message,
     ).toContain('given both as a single value and as resource instances');
     expect(
-      codecError(() => encodeLwm2mCbor([
-        { path: p('/3/0/9'), value: 1 },
-        { path: p('/3/0/9'), value: 2 },
-      ])).message,
+      codecError(() =>
+        encodeLwm2mCbor([
+          { path: p('/3/0/9'), value: 1 },
+          { path: p('/3/0/9'), value: 2 },
+        ]),
+      ).message,
     ).toContain('/3/0/9 is given more than once');
   });
 });

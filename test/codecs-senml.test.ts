@@ -1,14 +1,4 @@
-import {
-  CodecError,
-  decodeSenmlCbor,
-  decodeSenmlJson,
-  encodeSenmlCbor,
-  encodeSenmlJson,
-  parsePath,
-  type Lwm2mPath,
-  type ResourceRecord,
-  type ResourceType,
-} from '../harness/lwm2m/index.js';
+import { CodecError, decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson, parsePath, type Lwm2mPath, type ResourceRecord, type ResourceType } from '../harness/lwm2m/index.js';
 
 const p = parsePath;
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -26,8 +16,7 @@ function codecError(fn: () => unknown): CodecError {
 
 // One resource of every type under a test object, typed by resource id.
 const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk'];
-const typeOf = (path: Lwm2mPath): ResourceType | undefined =>
-  path.objectId === 9 && path.resourceId !== undefined ? TYPES[path.resourceId] : undefined;
+const typeOf = (path: Lwm2mPath): ResourceType | undefined => (path.objectId === 9 && path.resourceId !== undefined ? TYPES[path.resourceId] : undefined);
 
 const ALL_TYPES: ResourceRecord[] = [
   { path: p('/9/0/0'), value: 'Open Mobile Alliance ✓' },
@@ -77,9 +66,7 @@ describe.each([
   });
 
   it('refuses to encode a record outside the base path or with a mismatched value', () => {
-    expect(codecError(() => encode([{ path: p('/3/0/1'), value: 'x' }], p('/3/1'))).message).toBe(
-      `${format}: record path /3/0/1 is not under the base path /3/1`,
-    );
+    expect(codecError(() => encode([{ path: p('/3/0/1'), value: 'x' }], p('/3/1'))).message).toBe(`${format}: record path /3/0/1 is not under the base path /3/1`);
     expect(codecError(() => encode([{ path: p('/3/0/9'), value: 'full' }], p('/3/0'))).message).toContain('cannot be an integer value');
   });
 });
@@ -95,9 +82,7 @@ describe('SenML-JSON', () => {
       ],
       p('/3/0'),
     ).toString();
-    expect(out).toBe(
-      '[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"6/0","v":1},{"n":"6/1","v":5},{"n":"13","v":1367491215}]',
-    );
+    expect(out).toBe('[{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},{"n":"6/0","v":1},{"n":"6/1","v":5},{"n":"13","v":1367491215}]');
   });
 
   it('writes opaque as unpadded base64url and 64-bit integers exactly', () => {
@@ -113,9 +98,7 @@ describe('SenML-JSON', () => {
   });
 
   it('decodes records in any order with bn carried forward and replaced', () => {
-    const records = decodeSenmlJson(
-      json('[{"n":"16","vs":"U","bn":"/3/0/"},{"v":100,"n":"9"},{"bn":"/1/0/","n":"1","v":300},{"n":"6","vb":true},{"n":"/3/0/14","bn":"","vs":"+02:00"}]'),
-    );
+    const records = decodeSenmlJson(json('[{"n":"16","vs":"U","bn":"/3/0/"},{"v":100,"n":"9"},{"bn":"/1/0/","n":"1","v":300},{"n":"6","vb":true},{"n":"/3/0/14","bn":"","vs":"+02:00"}]'));
     expect(records).toEqual([
       { path: p('/3/0/16'), value: 'U' },
       { path: p('/3/0/9'), value: 100 },
@@ -175,9 +158,7 @@ describe('SenML-CBOR', () => {
       p('/3/0'),
     );
     // 82 array(2); a3 map(3): 21 (-2 bn) "/3/0/", 00 (n) "9", 02 (v) 100; a2 map(2): 00 "14", 03 (vs) "+02:00"
-    expect(out.toString('hex')).toBe(
-      hex('82 a3 21 65 2f 33 2f 30 2f 00 61 39 02 18 64 a2 00 62 31 34 03 66 2b 30 32 3a 30 30').toString('hex'),
-    );
+    expect(out.toString('hex')).toBe(hex('82 a3 21 65 2f 33 2f 30 2f 00 61 39 02 18 64 a2 00 62 31 34 03 66 2b 30 32 3a 30 30').toString('hex'));
   });
 
   it('writes floats as floats, booleans, byte strings, vlo and 64-bit integers', () => {
@@ -194,13 +175,7 @@ describe('SenML-CBOR', () => {
     );
     const n = (s: string) => `a2 00 66 ${Buffer.from(s).toString('hex')}`;
     expect(out.toString('hex')).toBe(
-      hex(
-        `85 ${n('/9/0/3')} 02 fb 40 00 00 00 00 00 00 00` +
-          `${n('/9/0/4')} 04 f5` +
-          `${n('/9/0/5')} 08 42 01 02` +
-          `${n('/9/0/7')} 63 76 6c 6f 63 33 3a 30` +
-          `${n('/9/0/1')} 02 1b 7f ff ff ff ff ff ff ff`,
-      ).toString('hex'),
+      hex(`85 ${n('/9/0/3')} 02 fb 40 00 00 00 00 00 00 00` + `${n('/9/0/4')} 04 f5` + `${n('/9/0/5')} 08 42 01 02` + `${n('/9/0/7')} 63 76 6c 6f 63 33 3a 30` + `${n('/9/0/1')} 02 1b 7f ff ff ff ff ff ff ff`).toString('hex'),
     );
   });
 

@@ -1,15 +1,4 @@
-import {
-  CF,
-  CodecError,
-  decodeContent,
-  decodeText,
-  encodeContent,
-  encodeText,
-  formatLinkFormat,
-  parseLinkFormat,
-  parsePath,
-  type ResourceType,
-} from '../harness/lwm2m/index.js';
+import { CF, CodecError, decodeContent, decodeText, encodeContent, encodeText, formatLinkFormat, parseLinkFormat, parsePath, type ResourceType } from '../harness/lwm2m/index.js';
 
 const p = parsePath;
 const txt = (s: string) => Buffer.from(s, 'utf8');
@@ -35,9 +24,7 @@ describe('link-format', () => {
   });
 
   it('tolerates the whitespace devices put after separators', () => {
-    const links = parseLinkFormat(
-      '</>;lwm2m=1.2, </0/0>;uri="coap://bs.example.com",\r\n </0/1> ; ssid=101 ; uri="coaps://s1.example.com", </1/0>;ssid=101 ',
-    );
+    const links = parseLinkFormat('</>;lwm2m=1.2, </0/0>;uri="coap://bs.example.com",\r\n </0/1> ; ssid=101 ; uri="coaps://s1.example.com", </1/0>;ssid=101 ');
     expect(links).toEqual([
       { target: '/', attributes: { lwm2m: '1.2' } },
       { target: '/0/0', attributes: { uri: 'coap://bs.example.com' } },

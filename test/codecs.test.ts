@@ -203,10 +203,7 @@ describe('TLV: spec examples', () => {
   // lookup. In the second instance, 87 = multiple resource holding 7 bytes (41 7f 07 and
   // 61 01 36 01), where 61 = resource instance with a 16-bit id 0x0136 (310).
   it('decodes two Access Control instances with a 16-bit resource instance id', () => {
-    const bytes = hex(
-      '08 00 0e c1 00 01 c1 01 00 83 02 41 7f 07 c1 03 7f' +
-        '08 02 12 c1 00 03 c1 01 00 87 02 41 7f 07 61 01 36 01 c1 03 7f',
-    );
+    const bytes = hex('08 00 0e c1 00 01 c1 01 00 83 02 41 7f 07 c1 03 7f' + '08 02 12 c1 00 03 c1 01 00 87 02 41 7f 07 61 01 36 01 c1 03 7f');
     const acl = (): ResourceType => 'integer';
     const records = decodeTlv(bytes, p('/2'), acl);
     expect(records).toEqual([
@@ -254,7 +251,7 @@ describe('TLV: values', () => {
     [-2147483648, 'c4 01 80 00 00 00'],
     [2147483648, 'c8 01 08 00 00 00 00 80 00 00 00'],
     [Number.MAX_SAFE_INTEGER, 'c8 01 08 00 1f ff ff ff ff ff ff'],
-  ])('integer %d uses the shortest two\'s complement form', (value, bytes) => {
+  ])("integer %d uses the shortest two's complement form", (value, bytes) => {
     expect(roundTrip('integer', value, bytes)).toBe(value);
   });
 
@@ -401,13 +398,9 @@ describe('TLV: malformed input', () => {
   });
 
   it('reports a truncated identifier and length field', () => {
-    expect(codecError(() => decodeTlv(hex('c1'), p('/3/0'))).message).toBe(
-      'TLV: identifier runs past the end of the payload at byte 1 (needs 1 bytes, 0 left)',
-    );
+    expect(codecError(() => decodeTlv(hex('c1'), p('/3/0'))).message).toBe('TLV: identifier runs past the end of the payload at byte 1 (needs 1 bytes, 0 left)');
     expect(codecError(() => decodeTlv(hex('e1 00'), p('/3/0'))).message).toContain('identifier runs past');
-    expect(codecError(() => decodeTlv(hex('d0 01 00'), p('/3/0'))).message).toBe(
-      'TLV: length field runs past the end of the payload at byte 2 (needs 2 bytes, 1 left)',
-    );
+    expect(codecError(() => decodeTlv(hex('d0 01 00'), p('/3/0'))).message).toBe('TLV: length field runs past the end of the payload at byte 2 (needs 2 bytes, 1 left)');
   });
 
   it('rejects a 24-bit length far beyond the payload', () => {
@@ -433,8 +426,6 @@ describe('TLV: malformed input', () => {
 
   it('refuses to encode a value longer than a 24-bit length allows', () => {
     const tooLong = Buffer.alloc(0x1000000);
-    expect(codecError(() => encodeTlv([{ path: p('/9/0/1'), value: tooLong }], p('/9/0'), () => 'opaque')).message).toContain(
-      'at most 16777215 bytes',
-    );
+    expect(codecError(() => encodeTlv([{ path: p('/9/0/1'), value: tooLong }], p('/9/0'), () => 'opaque')).message).toContain('at most 16777215 bytes');
   });
 });

@@ -44,7 +44,10 @@ describe('separate-response variant', () => {
     const { bs, device, fromDevice } = await deviceWithSeparateResponses();
     expect(await bs.next(isBootstrapRequest, PROMPT_MS)).toBeDefined();
     // Discover, then a Finish the device refuses (no server account written yet): both answered separately.
-    for (const [req, code] of [[{ method: 'GET', path: '/', accept: 40 }, '2.05'], [{ method: 'POST', path: '/bs' }, '4.06']] as const) {
+    for (const [req, code] of [
+      [{ method: 'GET', path: '/', accept: 40 }, '2.05'],
+      [{ method: 'POST', path: '/bs' }, '4.06'],
+    ] as const) {
       const res = await bs.request(device.local, req);
       expect(res.separate).toBe(true);
       expect(res.msg.type).toBe('CON');
@@ -105,7 +108,14 @@ describe('CoAP defects change only what they name', () => {
   });
 
   test('block1-ignored: every datagram is handed on whole, Block1 option or not', () => {
-    const r = { msg: { type: 'CON', code: '0.03', mid: 1, token: Buffer.alloc(0), options: [{ number: OPTION.BLOCK1, value: encodeUint(8 | 5) }], payload: Buffer.alloc(512) }, remote: { address: '127.0.0.1', port: 1 }, monoNs: 0n, answered: false, respond: () => {}, acknowledge: () => {} } as const;
+    const r = {
+      msg: { type: 'CON', code: '0.03', mid: 1, token: Buffer.alloc(0), options: [{ number: OPTION.BLOCK1, value: encodeUint(8 | 5) }], payload: Buffer.alloc(512) },
+      remote: { address: '127.0.0.1', port: 1 },
+      monoNs: 0n,
+      answered: false,
+      respond: () => {},
+      acknowledge: () => {},
+    } as const;
     expect(new Block1Reassembler(1000, true).accept(r as never).kind).toBe('whole');
     expect(new Block1Reassembler(1000).accept(r as never).kind).toBe('answered');
   });
@@ -128,7 +138,10 @@ describe('harness: one CON sent twice', () => {
   test('resendDuplicate sends the same bytes and returns the deduplicated ACK; the peer handles the request once', async () => {
     const peer = await CoapEndpoint.open({ name: 'peer', params: FAST_PARAMS });
     const harness = await CoapEndpoint.open({ name: 'harness', params: FAST_PARAMS });
-    cleanup.push(() => peer.close(), () => harness.close());
+    cleanup.push(
+      () => peer.close(),
+      () => harness.close(),
+    );
     let handled = 0;
     peer.onRequest((r) => {
       handled++;
@@ -151,7 +164,10 @@ describe('harness: one CON sent twice', () => {
   test('resendDuplicate resolves undefined when nothing answers within the wait', async () => {
     const silent = await CoapEndpoint.open({ name: 'silent', params: FAST_PARAMS });
     const harness = await CoapEndpoint.open({ name: 'harness', params: FAST_PARAMS });
-    cleanup.push(() => silent.close(), () => harness.close());
+    cleanup.push(
+      () => silent.close(),
+      () => harness.close(),
+    );
     silent.onRequest(() => {});
     const msg: CoapMessage = { type: 'CON', code: '0.02', mid: 7, token: Buffer.from('abcd', 'hex'), options: [], payload: Buffer.alloc(0) };
     expect(await harness.resendDuplicate(silent.local, msg, 100)).toBeUndefined();

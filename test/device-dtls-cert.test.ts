@@ -15,14 +15,7 @@ import { createCa, issueCertificate, type CertificateMaterial } from '../harness
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { loadState } from '../fixtures/device/state.js';
 import type { DefectName } from '../fixtures/device/defects.js';
-import {
-  type CertificateAccount,
-  DeviceBench,
-  PROMPT_MS,
-  type ServerIdentity,
-  certificateSecurityRecords,
-  serverRecords,
-} from './support/device-bench.js';
+import { type CertificateAccount, DeviceBench, PROMPT_MS, type ServerIdentity, certificateSecurityRecords, serverRecords } from './support/device-bench.js';
 import { isBootstrapRequest, isRegister } from './support/scripted-peers.js';
 
 const CCM8 = 0xc0ae;
@@ -92,11 +85,7 @@ function account(over: Partial<CertificateAccount> = {}): CertificateAccount {
 }
 
 async function bootstrapCert(b: DeviceBench, acc: CertificateAccount, retry: { bootstrapOnFailure?: boolean; retryCount?: number; retryTimerS?: number } = {}) {
-  return [
-    await b.write('/0/1', certificateSecurityRecords(1, b.server.uri, 101, acc)),
-    await b.write('/1/0', serverRecords(0, { lifetimeS: 30, ...retry })),
-    await b.finish(),
-  ];
+  return [await b.write('/0/1', certificateSecurityRecords(1, b.server.uri, 101, acc)), await b.write('/1/0', serverRecords(0, { lifetimeS: 30, ...retry })), await b.finish()];
 }
 
 describe('certificate mode: provisioning, bootstrap and registration', () => {
@@ -304,11 +293,10 @@ describe('certificate mode from the command line', () => {
   });
 
   test('a certificate flag beside a PSK flag is refused', () => {
-    const r = spawnSync(
-      process.execPath,
-      [CLI, 'device', 'provision', '--state', join(dir, 's.json'), '--bs-uri', 'coaps://127.0.0.1:5684', '--endpoint', 'x', '--psk-identity', 'id', '--cert-file', 'c.pem'],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
+    const r = spawnSync(process.execPath, [CLI, 'device', 'provision', '--state', join(dir, 's.json'), '--bs-uri', 'coaps://127.0.0.1:5684', '--endpoint', 'x', '--psk-identity', 'id', '--cert-file', 'c.pem'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/either/);
   });

@@ -129,9 +129,7 @@ describe('PSK bootstrap and registration (scripted DTLS server, CCM_8 only)', ()
   ])('Bootstrap-Finish is 4.06 with %s, and the configuration is restored', async (_what, psk, mode, why) => {
     const b = await bench();
     await b.provisionAndStart();
-    const records = securityRecords(1, b.server.uri, 101, psk ? { identity: psk.identity, key: psk.key } : undefined).map((r) =>
-      r.path.resourceId === 2 ? { ...r, value: mode } : r,
-    );
+    const records = securityRecords(1, b.server.uri, 101, psk ? { identity: psk.identity, key: psk.key } : undefined).map((r) => (r.path.resourceId === 2 ? { ...r, value: mode } : r));
     expect(await b.write('/0/1', records)).toBe('2.04');
     expect(await b.write('/1/0', serverRecords(0, { lifetimeS: 30 }))).toBe('2.04');
     expect(await b.finish()).toBe('4.06');
@@ -410,13 +408,8 @@ describeHarnessDtls("against the harness's DtlsServer (server offers only TLS_PS
 
   async function bootstrapThrough(bs: ScriptedPeer, dmUri: string, dmPsk: Psk, b: DeviceBench): Promise<string[]> {
     const req = await b.must(bs, isBootstrapRequest, 3 * PROMPT_MS, 'Bootstrap-Request at the harness DtlsServer');
-    const put = async (path: string, records: ReturnType<typeof securityRecords>) =>
-      (await bs.request(req.remote, { method: 'PUT', path, contentFormat: CF.TLV, payload: encodeTlv(records, parsePath(path)) })).msg.code;
-    return [
-      await put('/0/1', securityRecords(1, dmUri, 101, dmPsk)),
-      await put('/1/0', serverRecords(0, { lifetimeS: 30 })),
-      (await bs.request(req.remote, { method: 'POST', path: '/bs' })).msg.code,
-    ];
+    const put = async (path: string, records: ReturnType<typeof securityRecords>) => (await bs.request(req.remote, { method: 'PUT', path, contentFormat: CF.TLV, payload: encodeTlv(records, parsePath(path)) })).msg.code;
+    return [await put('/0/1', securityRecords(1, dmUri, 101, dmPsk)), await put('/1/0', serverRecords(0, { lifetimeS: 30 })), (await bs.request(req.remote, { method: 'POST', path: '/bs' })).msg.code];
   }
 
   test('TC-SEC-01/02 shape: bootstrap and Register over DTLS, identities as provisioned and as written, suite 0xC0A8', async () => {

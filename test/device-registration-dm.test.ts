@@ -57,13 +57,8 @@ describe('a new DTLS security context with the LwM2M Server', () => {
 
   async function bootstrapThrough(bs: ScriptedPeer, dmUri: string, b: DeviceBench): Promise<string[]> {
     const req = await b.must(bs, isBootstrapRequest, 3 * PROMPT_MS, 'Bootstrap-Request');
-    const put = async (path: string, records: ReturnType<typeof securityRecords>) =>
-      (await bs.request(req.remote, { method: 'PUT', path, contentFormat: CF.TLV, payload: encodeTlv(records, parsePath(path)) })).msg.code;
-    return [
-      await put('/0/1', securityRecords(1, dmUri, 101, DM)),
-      await put('/1/0', serverRecords(0, { lifetimeS: LIFETIME_S })),
-      (await bs.request(req.remote, { method: 'POST', path: '/bs' })).msg.code,
-    ];
+    const put = async (path: string, records: ReturnType<typeof securityRecords>) => (await bs.request(req.remote, { method: 'PUT', path, contentFormat: CF.TLV, payload: encodeTlv(records, parsePath(path)) })).msg.code;
+    return [await put('/0/1', securityRecords(1, dmUri, 101, DM)), await put('/1/0', serverRecords(0, { lifetimeS: LIFETIME_S })), (await bs.request(req.remote, { method: 'POST', path: '/bs' })).msg.code];
   }
 
   async function registeredOverDtls(defect?: DefectName) {

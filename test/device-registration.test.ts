@@ -40,7 +40,12 @@ const isRegistrationMessage = (r: SeenRequest) => isRegister(r) || isUpdate(r);
 async function messageAfter(b: DeviceBench, clock: ManualClock, delayMs: number, what: string): Promise<SeenRequest> {
   const before = b.server.inbox.all.length;
   clock.advance(delayMs - 1);
-  expect(`${what} early: ${b.server.inbox.all.slice(before).map((r) => r.path).join(' ')}`).toBe(`${what} early: `);
+  expect(
+    `${what} early: ${b.server.inbox.all
+      .slice(before)
+      .map((r) => r.path)
+      .join(' ')}`,
+  ).toBe(`${what} early: `);
   clock.advance(1);
   return b.must(b.server, isRegistrationMessage, PROMPT_MS, what);
 }

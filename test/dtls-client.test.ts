@@ -14,18 +14,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DtlsClient,
-  DtlsClientHandshakeError,
-  DtlsServer,
-  loadNative,
-  type Address,
-  type DtlsClientEvents,
-  type DtlsClientOptions,
-  type DtlsHandshakeEvent,
-  type DtlsServerEvents,
-  type DtlsServerOptions,
-} from '../harness/dtls/index.js';
+import { DtlsClient, DtlsClientHandshakeError, DtlsServer, loadNative, type Address, type DtlsClientEvents, type DtlsClientOptions, type DtlsHandshakeEvent, type DtlsServerEvents, type DtlsServerOptions } from '../harness/dtls/index.js';
 
 import { hasIpv6Loopback, testIf } from './support/tools.js';
 
@@ -120,10 +109,8 @@ function once<T>(emitter: { once(e: string, f: (v: T) => void): unknown; off(e: 
   });
 }
 
-const serverEvent = <K extends keyof DtlsServerEvents>(s: DtlsServer, e: K, ms = 5000) =>
-  once<DtlsServerEvents[K][0]>(s as never, e, ms);
-const clientEvent = <K extends keyof DtlsClientEvents>(c: DtlsClient, e: K, ms = 5000) =>
-  once<DtlsClientEvents[K][0]>(c as never, e, ms);
+const serverEvent = <K extends keyof DtlsServerEvents>(s: DtlsServer, e: K, ms = 5000) => once<DtlsServerEvents[K][0]>(s as never, e, ms);
+const clientEvent = <K extends keyof DtlsClientEvents>(c: DtlsClient, e: K, ms = 5000) => once<DtlsClientEvents[K][0]>(c as never, e, ms);
 
 async function roundTrip(c: DtlsClient, text: string): Promise<string> {
   const reply = clientEvent(c, 'message');
@@ -708,9 +695,7 @@ describe('addon client role', () => {
     const s = server.createSession('192.0.2.1:1', {});
     expect(() => (s as unknown as { connect(): void }).connect()).toThrow(/client context/);
     s.free();
-    expect(() => new native.DtlsContext({ role: 'client', cipherSuites: ['PSK-AES128-CCM8'], requestClientCert: true } as never)).toThrow(
-      /requestClientCert is a server option/,
-    );
+    expect(() => new native.DtlsContext({ role: 'client', cipherSuites: ['PSK-AES128-CCM8'], requestClientCert: true } as never)).toThrow(/requestClientCert is a server option/);
     expect(() => new native.DtlsContext({ role: 'client', cipherSuites: ['PSK-AES128-CCM8'], verifyServer: 'chain' })).toThrow(/needs caPem or dane/);
     expect(() => new native.DtlsContext({ role: 'client', cipherSuites: ['PSK-AES128-CCM8'], expectedServerName: 'x' })).toThrow(/needs verification/);
     expect(() => new native.DtlsContext({ role: 'client', cipherSuites: ['PSK-AES128-CCM8'], verifyServer: 'maybe' as 'none' })).toThrow(/'none' or 'chain'/);
@@ -983,7 +968,9 @@ describe('no secret in anything the client emits', () => {
     }
     if (dir) {
       for (const name of ['client.key', 'server.key', 'ca.key']) {
-        for (const line of pem(name).split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'))) {
+        for (const line of pem(name)
+          .split('\n')
+          .filter((l) => l.length > 20 && !l.startsWith('-----'))) {
           expect(all).not.toContain(line);
         }
       }

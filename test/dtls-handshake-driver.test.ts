@@ -6,15 +6,7 @@
  * small initial timer, on real UDP sockets on 127.0.0.1.
  */
 import dgram from 'node:dgram';
-import {
-  HandshakeDriver,
-  RETRANSMIT_CAP_MS,
-  nextRetransmitUs,
-  retransmitTimerUs,
-  type RetransmitEngine,
-  type TimerHandle,
-  type Timers,
-} from '../harness/dtls/handshake-driver.js';
+import { HandshakeDriver, RETRANSMIT_CAP_MS, nextRetransmitUs, retransmitTimerUs, type RetransmitEngine, type TimerHandle, type Timers } from '../harness/dtls/handshake-driver.js';
 import { DtlsClient, DtlsServer, type DtlsClientOptions, type DtlsRecordEvent } from '../harness/dtls/index.js';
 import type { TimeoutResult } from '../harness/dtls/native.js';
 
@@ -101,7 +93,13 @@ const flight = (n: number) => [Buffer.from(`flight ${n}`)];
 
 test('arms at the moment the engine names, resends what it returns, re-arms; every timer unrefd', () => {
   const timers = fakeTimers();
-  const engine = scriptedEngine([1000, 2000, -1], [{ out: flight(1), failed: false }, { out: flight(2), failed: false }]);
+  const engine = scriptedEngine(
+    [1000, 2000, -1],
+    [
+      { out: flight(1), failed: false },
+      { out: flight(2), failed: false },
+    ],
+  );
   const { h, hooks: k } = hooks();
   const d = new HandshakeDriver(engine, k, timers);
   d.start(30_000);

@@ -132,9 +132,7 @@ function firstEvent<T>(server: DtlsServer, event: 'handshake' | 'handshake-faile
       requestClientCert: true,
       ...over,
     });
-  const clientArgs = (name: string, port: number) => [
-    '-c', join(dir, `${name}.pem`), '-j', join(dir, `${name}.key`), '-C', join(dir, 'ca.pem'), `coaps://127.0.0.1:${port}/x`,
-  ];
+  const clientArgs = (name: string, port: number) => ['-c', join(dir, `${name}.pem`), '-j', join(dir, `${name}.key`), '-C', join(dir, 'ca.pem'), `coaps://127.0.0.1:${port}/x`];
 
   test.each(CLIENTS)('%s: handshake with a client certificate, chain and verify result reported', async (bin) => {
     const server = await certServer();

@@ -64,7 +64,7 @@ interface Rec {
 
 function records(d: Buffer): Rec[] {
   const out: Rec[] = [];
-  for (let off = 0; off + 13 <= d.length; ) {
+  for (let off = 0; off + 13 <= d.length;) {
     const len = d.readUInt16BE(off + 11);
     out.push({ type: d[off]!, epoch: d.readUInt16BE(off + 3), body: d.subarray(off + 13, off + 13 + len) });
     off += 13 + len;
@@ -73,7 +73,10 @@ function records(d: Buffer): Rec[] {
 }
 
 function handshakeTypes(out: Buffer[]): number[] {
-  return out.flatMap(records).filter((r) => r.type === 22 && r.epoch === 0).map((r) => r.body[0]!);
+  return out
+    .flatMap(records)
+    .filter((r) => r.type === 22 && r.epoch === 0)
+    .map((r) => r.body[0]!);
 }
 
 function cookieOf(out: Buffer[]): Buffer {
@@ -131,9 +134,7 @@ describe('DtlsContext options', () => {
   });
 
   test('createSession needs a configured context; sessions cannot be made directly', () => {
-    expect(() => new (native as unknown as { DtlsSession: new (...a: unknown[]) => unknown }).DtlsSession({}, 'x')).toThrow(
-      /createSession/,
-    );
+    expect(() => new (native as unknown as { DtlsSession: new (...a: unknown[]) => unknown }).DtlsSession({}, 'x')).toThrow(/createSession/);
   });
 });
 
@@ -177,7 +178,10 @@ describe('DtlsSession handshake, by hand', () => {
     const { flight } = toServerHelloDone(s);
     expect(flight.cookieVerified).toBe(true);
     expect(handshakeTypes(flight.out)).toEqual([2, 14]);
-    const serverHello = flight.out.flatMap(records).find((r) => r.body[0] === 2)!.body.subarray(12);
+    const serverHello = flight.out
+      .flatMap(records)
+      .find((r) => r.body[0] === 2)!
+      .body.subarray(12);
     // version(2) random(32) session_id(1+n) cipher_suite(2)
     const sidLen = serverHello[34]!;
     expect(serverHello.readUInt16BE(35 + sidLen)).toBe(PSK_CCM8);
@@ -211,9 +215,7 @@ describe('DtlsSession handshake, by hand', () => {
     });
     toServerHelloDone(s);
     const finishedGarbage = record(22, 1, 0, randomBytes(40)); // not encrypted under the real keys
-    const r = s.feed(
-      Buffer.concat([pskClientKeyExchange('dev-7', 2, 2), record(20, 0, 3, Buffer.from([1])), finishedGarbage]),
-    );
+    const r = s.feed(Buffer.concat([pskClientKeyExchange('dev-7', 2, 2), record(20, 0, 3, Buffer.from([1])), finishedGarbage]));
     expect(seen).toEqual(['dev-7']);
     expect(r.established).toBe(false);
     expect(r.closed).toBe(true);
@@ -286,14 +288,7 @@ describe('DtlsSession against malformed input', () => {
     const hello = clientHello(random, Buffer.alloc(0), [PSK_CCM8], 0, 0);
     const bogusLength = Buffer.from(hello);
     bogusLength.writeUInt16BE(0xfff0, 11);
-    const junk = [
-      Buffer.alloc(0),
-      Buffer.from([22]),
-      hello.subarray(0, 20),
-      bogusLength,
-      record(23, 1, 5, randomBytes(30)),
-      ...Array.from({ length: 200 }, () => randomBytes(1 + Math.floor(Math.random() * 300))),
-    ];
+    const junk = [Buffer.alloc(0), Buffer.from([22]), hello.subarray(0, 20), bogusLength, record(23, 1, 5, randomBytes(30)), ...Array.from({ length: 200 }, () => randomBytes(1 + Math.floor(Math.random() * 300)))];
     for (const d of junk) {
       const r = s.feed(d);
       expect(r.established).toBe(false);

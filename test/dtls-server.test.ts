@@ -8,16 +8,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { dtls } from 'node-dtls-client';
 import { hasIpv6Loopback, testIf } from './support/tools.js';
-import {
-  DtlsNoSessionError,
-  DtlsServer,
-  type Address,
-  type DtlsHandshakeEvent,
-  type DtlsHandshakeFailedEvent,
-  type DtlsServerEvents,
-  type DtlsServerOptions,
-  type DtlsSessionClosedEvent,
-} from '../harness/dtls/index.js';
+import { DtlsNoSessionError, DtlsServer, type Address, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from '../harness/dtls/index.js';
 
 const IDENTITY = 'urn:dev:os:geisa-0001';
 const KEY = Buffer.from('3c1f9a0b7e2d4c6f8a1b3d5e7f901234', 'hex');
@@ -47,12 +38,7 @@ function echo(server: DtlsServer): void {
   server.on('message', (m) => server.send(Buffer.concat([Buffer.from('echo:'), m.bytes]), m.remote));
 }
 
-function waitFor<K extends keyof DtlsServerEvents>(
-  server: DtlsServer,
-  event: K,
-  ms: number,
-  pred: (...a: DtlsServerEvents[K]) => boolean = () => true,
-): Promise<DtlsServerEvents[K][0]> {
+function waitFor<K extends keyof DtlsServerEvents>(server: DtlsServer, event: K, ms: number, pred: (...a: DtlsServerEvents[K]) => boolean = () => true): Promise<DtlsServerEvents[K][0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       server.off(event, on as never);
@@ -377,7 +363,12 @@ describe('DtlsServer with node-dtls-client 2.0.3 (PSK, TLS_PSK_WITH_AES_128_CCM_
     await new Promise((r) => setTimeout(r, 20));
     await sendRaw(c, server.local, clientHello());
     await new Promise((r) => setTimeout(r, 100));
-    expect(server.peers().map((p) => p.remote.port).sort()).toEqual([b.address().port, c.address().port].sort());
+    expect(
+      server
+        .peers()
+        .map((p) => p.remote.port)
+        .sort(),
+    ).toEqual([b.address().port, c.address().port].sort());
     expect(failed).toHaveLength(1);
     expect(failed[0]!.remote.port).toBe(a.address().port);
     expect(failed[0]!.error).toMatch(/evicted/);

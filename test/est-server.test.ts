@@ -81,7 +81,10 @@ async function spkiOf(keys: webcrypto.CryptoKeyPair): Promise<Buffer> {
 /** The PEM of a key pair's private key, for a DTLS client that presents the issued certificate. */
 async function keyPem(keys: webcrypto.CryptoKeyPair): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').trim()}\n-----END PRIVATE KEY-----\n`;
+  return `-----BEGIN PRIVATE KEY-----\n${der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trim()}\n-----END PRIVATE KEY-----\n`;
 }
 
 async function lastExchange(server: EstServer, op: EstExchange['operation']): Promise<EstExchange> {

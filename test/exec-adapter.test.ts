@@ -18,7 +18,7 @@ const params: ActionParams = {
   bsUri: 'coap://127.0.0.1:5683',
   bsHost: '127.0.0.1',
   bsPort: 5683,
-  endpoint: "urn:dev:it's a meter $(touch pwned) `x` \"q\"",
+  endpoint: 'urn:dev:it\'s a meter $(touch pwned) `x` "q"',
   stateDir: workDir,
 };
 
@@ -135,16 +135,12 @@ describe('template expansion', () => {
 
   test('a placeholder the author quoted is rejected', () => {
     expect(templateProblems(`tool "{bsUri}"`, 'shell')).toEqual([expect.stringContaining('{bsUri} is inside quotes')]);
-    expect(templateProblems(`tool '--ep={endpoint}'`, 'shell')).toEqual([
-      expect.stringContaining('{endpoint} is inside quotes'),
-    ]);
+    expect(templateProblems(`tool '--ep={endpoint}'`, 'shell')).toEqual([expect.stringContaining('{endpoint} is inside quotes')]);
     expect(templateProblems(`tool --ep={endpoint} 'literal'`, 'shell')).toEqual([]);
   });
 
   test('text mode substitutes without quoting', () => {
-    expect(expandTemplate("Set the meter's BS URI to {bsUri}", params, 'provision', 'text')).toBe(
-      "Set the meter's BS URI to coap://127.0.0.1:5683",
-    );
+    expect(expandTemplate("Set the meter's BS URI to {bsUri}", params, 'provision', 'text')).toBe("Set the meter's BS URI to coap://127.0.0.1:5683");
   });
 });
 
@@ -253,10 +249,7 @@ describe('ExecAdapter', () => {
   });
 
   test('a process that ignores SIGTERM is killed after the grace period', async () => {
-    const adapter = adapterFor(
-      { provision: exec(`trap '' TERM; echo "stubborn $$"; while :; do sleep 1; done`, { timeoutS: 1 }) },
-      { killGraceMs: 300 },
-    );
+    const adapter = adapterFor({ provision: exec(`trap '' TERM; echo "stubborn $$"; while :; do sleep 1; done`, { timeoutS: 1 }) }, { killGraceMs: 300 });
     const r = recorder();
     const err = await rejection(adapter.run('provision', params, {}, r.hooks));
     expect(err.detail).toMatch(/^timed out/);
@@ -333,10 +326,7 @@ describe('ExecAdapter', () => {
 
 describe('createProfileAdapter', () => {
   test('picks the adapter by kind and runs commands in the profile directory', async () => {
-    const profile = parseProfile(
-      'schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: exec\n  actions:\n    start: { exec: pwd }\n',
-      join(workDir, 'dut.yaml'),
-    );
+    const profile = parseProfile('schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: exec\n  actions:\n    start: { exec: pwd }\n', join(workDir, 'dut.yaml'));
     const adapter = createProfileAdapter(profile);
     expect(adapter).toBeInstanceOf(ExecAdapter);
     const r = recorder();
@@ -346,15 +336,9 @@ describe('createProfileAdapter', () => {
   });
 
   test('manual and mixed profiles; simulator is refused', async () => {
-    const manual = parseProfile(
-      'schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: manual\n  actions:\n    start: { manual: go }\n',
-      'm.yaml',
-    );
+    const manual = parseProfile('schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: manual\n  actions:\n    start: { manual: go }\n', 'm.yaml');
     expect(createProfileAdapter(manual)).toBeInstanceOf(ManualAdapter);
-    const mixed = parseProfile(
-      'schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: mixed\n  actions:\n    start: { manual: "Power on" }\n    provision: { exec: "echo provisioned" }\n',
-      join(workDir, 'mixed.yaml'),
-    );
+    const mixed = parseProfile('schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: mixed\n  actions:\n    start: { manual: "Power on" }\n    provision: { exec: "echo provisioned" }\n', join(workDir, 'mixed.yaml'));
     const adapter = createProfileAdapter(mixed, { manual: { isTTY: false } });
     expect(adapter).toBeInstanceOf(MixedAdapter);
     expect(adapter.kind).toBe('mixed');

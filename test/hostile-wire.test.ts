@@ -156,7 +156,11 @@ describe('a hostile peer beside the device, over real UDP on 127.0.0.1', () => {
       expect(malformed[malformed.length - 1]!.bytes).toBe(shapes[(FLOOD - 1) % shapes.length]!.toString('hex'));
       const elision = notes(events).find((n) => n.includes('malformed CoAP in at bootstrap-server'));
       const kept = EVIDENCE_LIMITS.malformedHead + EVIDENCE_LIMITS.malformedTail;
-      expect(elision).toMatch(new RegExp(`^wire recorder: ${FLOOD - kept} malformed CoAP in at bootstrap-server datagrams elided from the evidence \\(${FLOOD} seen in this case, ${kept} kept: the first ${EVIDENCE_LIMITS.malformedHead} and the last ${EVIDENCE_LIMITS.malformedTail};`));
+      expect(elision).toMatch(
+        new RegExp(
+          `^wire recorder: ${FLOOD - kept} malformed CoAP in at bootstrap-server datagrams elided from the evidence \\(${FLOOD} seen in this case, ${kept} kept: the first ${EVIDENCE_LIMITS.malformedHead} and the last ${EVIDENCE_LIMITS.malformedTail};`,
+        ),
+      );
       // The pings are a flood too (400 of them, and their RSTs): bounded the same way.
       expect(datagrams(events).length).toBeLessThan(4 * (EVIDENCE_LIMITS.head + EVIDENCE_LIMITS.tail) + 100);
       // One note per malformed datagram for the first five, then one saying the rest are counted.

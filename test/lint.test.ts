@@ -34,20 +34,14 @@ test('a type-only or dynamic upward import is caught too', async () => {
 });
 
 test('a downward import, and one within a layer, pass', async () => {
-  const messages = await lint(
-    `harness/runner/${probe}.ts`,
-    `import { Inbox } from '../coap/inbox.js';\nimport { runCase } from './run-case.js';\n\nexport const probe = [Inbox, runCase];\n`,
-  );
+  const messages = await lint(`harness/runner/${probe}.ts`, `import { Inbox } from '../coap/inbox.js';\nimport { runCase } from './run-case.js';\n\nexport const probe = [Inbox, runCase];\n`);
   expect(messages).toEqual([]);
   const nested = await lint(`suites/bootstrap/${probe}.ts`, `import type { ConformanceCase } from '../../harness/runner/case.js';\n\nexport type Probe = ConformanceCase;\n`);
   expect(nested).toEqual([]);
 });
 
 test('the reference device reaches only codecs and the DTLS client, and the harness never reaches it', async () => {
-  const device = await lint(
-    `fixtures/device/${probe}.ts`,
-    `import { OPTION } from '../../harness/coap/message.js';\nimport * as server from '../../harness/servers/lwm2m-server.js';\n\nexport const probe = [OPTION, server];\n`,
-  );
+  const device = await lint(`fixtures/device/${probe}.ts`, `import { OPTION } from '../../harness/coap/message.js';\nimport * as server from '../../harness/servers/lwm2m-server.js';\n\nexport const probe = [OPTION, server];\n`);
   expect(boundaryMessages(device)).toEqual([expect.stringContaining('fixtures/device (layer "device") may not import harness/servers')]);
   const runner = await lint(`harness/runner/${probe}.ts`, `import { DEFECTS } from '../../fixtures/device/defects.js';\n\nexport const probe = DEFECTS;\n`);
   expect(boundaryMessages(runner)).toEqual([expect.stringContaining('harness/runner (layer "runner") may not import fixtures/device (layer "device")')]);

@@ -58,9 +58,7 @@ describe('ManualAdapter', () => {
     const begin = Date.now();
     const run = h.adapter.run('start', params, {}, h.hooks);
     await expect(run).rejects.toThrow(AdapterError);
-    await expect(run).rejects.toThrow(
-      "DUT action 'start' failed: needs an operator at a terminal, but standard input is not a TTY; run interactively or use exec actions",
-    );
+    await expect(run).rejects.toThrow("DUT action 'start' failed: needs an operator at a terminal, but standard input is not a TTY; run interactively or use exec actions");
     expect(Date.now() - begin).toBeLessThan(1000);
     expect(h.log).toEqual([]);
     expect(h.printed()).toBe('');

@@ -40,43 +40,47 @@ describe('harness PKI', () => {
     expect(text).not.toContain('PRIVATE');
   });
 
-  (HAVE_CLIENT ? test : test.skip)('mutual DTLS handshake with these certificates: libcoap client cert verified by the harness server', async () => {
-    const ca = await createCa('GEISA ADM test CA');
-    const serverCert = await issueCertificate(ca, { commonName: 'lwm2m-server', hosts: ['127.0.0.1'], usage: 'server' });
-    const clientCert = await issueCertificate(ca, { commonName: 'urn:dev:ops:geisa-ref-0001', usage: 'client' });
-    const dir = mkdtempSync(join(tmpdir(), 'geisa-pki-'));
-    writeFileSync(join(dir, 'ca.pem'), ca.certPem);
-    writeFileSync(join(dir, 'client.pem'), clientCert.certPem);
-    writeFileSync(join(dir, 'client.key'), clientCert.keyPem, { mode: 0o600 });
-    const server = await DtlsServer.listen({
-      address: '127.0.0.1',
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: serverCert.certPem,
-      keyPem: serverCert.keyPem,
-      caPem: ca.certPem,
-      requireValidClientCert: true,
-    });
-    try {
-      const handshake = new Promise<DtlsHandshakeEvent>((resolve) => server.once('handshake', resolve));
-      server.on('message', (m) => {
-        // Answer the client's CoAP request with a piggybacked 2.05 so it exits cleanly.
-        const b = m.bytes;
-        const tkl = b[0]! & 0x0f;
-        server.send(Buffer.concat([Buffer.from([0x60 | tkl, 0x45, b[2]!, b[3]!]), b.subarray(4, 4 + tkl)]), m.remote);
+  (HAVE_CLIENT ? test : test.skip)(
+    'mutual DTLS handshake with these certificates: libcoap client cert verified by the harness server',
+    async () => {
+      const ca = await createCa('GEISA ADM test CA');
+      const serverCert = await issueCertificate(ca, { commonName: 'lwm2m-server', hosts: ['127.0.0.1'], usage: 'server' });
+      const clientCert = await issueCertificate(ca, { commonName: 'urn:dev:ops:geisa-ref-0001', usage: 'client' });
+      const dir = mkdtempSync(join(tmpdir(), 'geisa-pki-'));
+      writeFileSync(join(dir, 'ca.pem'), ca.certPem);
+      writeFileSync(join(dir, 'client.pem'), clientCert.certPem);
+      writeFileSync(join(dir, 'client.key'), clientCert.keyPem, { mode: 0o600 });
+      const server = await DtlsServer.listen({
+        address: '127.0.0.1',
+        cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
+        certPem: serverCert.certPem,
+        keyPem: serverCert.keyPem,
+        caPem: ca.certPem,
+        requireValidClientCert: true,
       });
-      const child = spawn('coap-client-openssl', ['-B', '5', '-c', join(dir, 'client.pem'), '-j', join(dir, 'client.key'), '-C', join(dir, 'ca.pem'), `coaps://127.0.0.1:${server.local.port}/x`], { stdio: 'ignore' });
-      const exited = new Promise((r) => child.on('exit', r));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      const hs = await Promise.race([handshake, exited.then(() => undefined)]);
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      expect(hs).toBeDefined();
-      expect(hs!.cipherId).toBe(0xc0ae);
-      expect(hs!.verifyResult).toBe(0);
-      expect(new X509Certificate(hs!.peerCertChainDer[0]!).fingerprint256).toBe(clientCert.cert.fingerprint256);
-    } finally {
-      await server.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 30_000);
+      try {
+        const handshake = new Promise<DtlsHandshakeEvent>((resolve) => server.once('handshake', resolve));
+        server.on('message', (m) => {
+          // Answer the client's CoAP request with a piggybacked 2.05 so it exits cleanly.
+          const b = m.bytes;
+          const tkl = b[0]! & 0x0f;
+          server.send(Buffer.concat([Buffer.from([0x60 | tkl, 0x45, b[2]!, b[3]!]), b.subarray(4, 4 + tkl)]), m.remote);
+        });
+        const child = spawn('coap-client-openssl', ['-B', '5', '-c', join(dir, 'client.pem'), '-j', join(dir, 'client.key'), '-C', join(dir, 'ca.pem'), `coaps://127.0.0.1:${server.local.port}/x`], { stdio: 'ignore' });
+        const exited = new Promise((r) => child.on('exit', r));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const hs = await Promise.race([handshake, exited.then(() => undefined)]);
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        expect(hs).toBeDefined();
+        expect(hs!.cipherId).toBe(0xc0ae);
+        expect(hs!.verifyResult).toBe(0);
+        expect(new X509Certificate(hs!.peerCertChainDer[0]!).fingerprint256).toBe(clientCert.cert.fingerprint256);
+      } finally {
+        await server.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 });

@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fingerprint, fingerprintObject } from '../harness/profile/fingerprint.js';
 import { claims, ICS_REGISTRY, icsEntry, missingMandatory } from '../harness/profile/ics-registry.js';
-import {
-  defaultSimulatorProfile,
-  loadProfile,
-  parseProfile,
-  ProfileError,
-  redactProfile,
-  type Profile,
-} from '../harness/profile/load.js';
+import { defaultSimulatorProfile, loadProfile, parseProfile, ProfileError, redactProfile, type Profile } from '../harness/profile/load.js';
 import { PROFILE_DEFAULTS, PROFILE_SCHEMA } from '../harness/profile/schema.js';
 
 const PSK_HEX = '00112233445566778899AABBCCDDEEFF';
@@ -133,10 +126,7 @@ describe('parseProfile: valid profiles', () => {
   });
 
   test('background start with readyLine', () => {
-    const p = parseProfile(
-      MINIMAL.replace('start: { exec: "true" }', 'start: { exec: "./sim --ep {endpoint}", background: true, readyLine: "^ready" }'),
-      'bg.yaml',
-    );
+    const p = parseProfile(MINIMAL.replace('start: { exec: "true" }', 'start: { exec: "./sim --ep {endpoint}", background: true, readyLine: "^ready" }'), 'bg.yaml');
     expect(p.adapter.actions.start).toEqual({
       type: 'exec',
       command: './sim --ep {endpoint}',
@@ -186,9 +176,7 @@ describe('parseProfile: errors name file, line:column and field', () => {
     const text = MINIMAL + 'ixit:\n  coap:\n    ackTimeoutS: two\n';
     const err = parseError(text);
     expect(err.message).toBe('profile dut.yaml:10:18: ixit.coap.ackTimeoutS must be a number > 0 (got "two")');
-    expect(err.problems).toEqual([
-      { line: 10, col: 18, path: 'ixit.coap.ackTimeoutS', text: 'ixit.coap.ackTimeoutS must be a number > 0 (got "two")' },
-    ]);
+    expect(err.problems).toEqual([{ line: 10, col: 18, path: 'ixit.coap.ackTimeoutS', text: 'ixit.coap.ackTimeoutS must be a number > 0 (got "two")' }]);
   });
 
   test('out-of-range integer', () => {
@@ -214,16 +202,12 @@ describe('parseProfile: errors name file, line:column and field', () => {
 
   test('unknown nested key', () => {
     const err = parseError(MINIMAL + 'ixit:\n  coap: { ackTimeout: 2 }\n');
-    expect(err.message).toBe(
-      'profile dut.yaml:9:11: ixit.coap.ackTimeout is not a known key (did you mean "ackTimeoutS"?)',
-    );
+    expect(err.message).toBe('profile dut.yaml:9:11: ixit.coap.ackTimeout is not a known key (did you mean "ackTimeoutS"?)');
   });
 
   test('unknown ICS key', () => {
     const err = parseError(MINIMAL + 'ics:\n  bootstrap.client-initiated: true\n  bootstrap.client-initated: true\n');
-    expect(err.message).toBe(
-      'profile dut.yaml:10:3: ics["bootstrap.client-initated"] is not a known ICS key (did you mean "bootstrap.client-initiated"?)',
-    );
+    expect(err.message).toBe('profile dut.yaml:10:3: ics["bootstrap.client-initated"] is not a known ICS key (did you mean "bootstrap.client-initiated"?)');
   });
 
   test('missing start for an exec adapter', () => {
@@ -238,9 +222,7 @@ describe('parseProfile: errors name file, line:column and field', () => {
   });
 
   test('an action with both exec and manual, and one with neither', () => {
-    const err = parseError(
-      MINIMAL.replace('start: { exec: "true" }', 'start: { exec: "true", manual: "x" }\n    stop: { timeoutS: 3 }'),
-    );
+    const err = parseError(MINIMAL.replace('start: { exec: "true" }', 'start: { exec: "true", manual: "x" }\n    stop: { timeoutS: 3 }'));
     const lines = err.message.split('\n');
     expect(lines).toContain('profile dut.yaml:7:12: adapter.actions.start must have exactly one of "exec" or "manual"');
     expect(lines).toContain('profile dut.yaml:8:11: adapter.actions.stop must have exactly one of "exec" or "manual"');
@@ -248,12 +230,7 @@ describe('parseProfile: errors name file, line:column and field', () => {
   });
 
   test('every schema error is listed, in file order', () => {
-    const text = [
-      'schema: geisa-adm-profile/2',
-      'dut: { endpoint: "" }',
-      'adapter: { kind: robot }',
-      'ixit: { lifetimeS: 2.5, retryCount: 0 }',
-    ].join('\n');
+    const text = ['schema: geisa-adm-profile/2', 'dut: { endpoint: "" }', 'adapter: { kind: robot }', 'ixit: { lifetimeS: 2.5, retryCount: 0 }'].join('\n');
     const err = parseError(text, 'many.yaml');
     expect(err.message.split('\n')).toEqual([
       'profile many.yaml:1:9: schema must be "geisa-adm-profile/1" (got "geisa-adm-profile/2")',
@@ -288,7 +265,12 @@ describe('parseProfile: errors name file, line:column and field', () => {
   test('a YAML alias bomb is a profile error at the alias, not a crash', () => {
     // Each level repeats the one before nine times: expanding it all would take 9^12 nodes.
     const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i <= 12; i++) levels.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]`);
+    for (let i = 1; i <= 12; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
     const err = parseError(`schema: geisa-adm-profile/1\n${levels.join('\n')}\n`, 'bomb.yaml');
     expect(err.problems).toHaveLength(1);
     expect(err.message).toMatch(/^profile bomb\.yaml:3:\d+: .*aliases/);
@@ -342,18 +324,14 @@ describe('parseProfile: errors name file, line:column and field', () => {
 
   test('a number where a string belongs suggests quotes', () => {
     const err = parseError(MINIMAL.replace('endpoint: ep-1', 'endpoint: 1234'));
-    expect(err.message).toBe(
-      'profile dut.yaml:3:13: dut.endpoint must be a non-empty string (got 1234; YAML read it as a number, put it in quotes)',
-    );
+    expect(err.message).toBe('profile dut.yaml:3:13: dut.endpoint must be a non-empty string (got 1234; YAML read it as a number, put it in quotes)');
   });
 });
 
 describe('parseProfile: rules beyond the schema', () => {
   test('a manual action in an exec profile', () => {
     const err = parseError(MINIMAL + '    reboot: { manual: "unplug it" }\n');
-    expect(err.message).toBe(
-      'profile dut.yaml:8:13: adapter.actions.reboot is a manual action but adapter.kind is "exec" (use "mixed" to combine both)',
-    );
+    expect(err.message).toBe('profile dut.yaml:8:13: adapter.actions.reboot is a manual action but adapter.kind is "exec" (use "mixed" to combine both)');
   });
 
   test('simulator with actions', () => {
@@ -371,9 +349,7 @@ describe('parseProfile: rules beyond the schema', () => {
 
   test('background is only for start; readyLine needs background and must compile', () => {
     const err = parseError(MINIMAL.replace('start: { exec: "true" }', 'start: { exec: "sim", readyLine: "x" }'));
-    expect(err.message).toBe(
-      'profile dut.yaml:7:27: adapter.actions.start.readyLine is only allowed together with "background"',
-    );
+    expect(err.message).toBe('profile dut.yaml:7:27: adapter.actions.start.readyLine is only allowed together with "background"');
     const err1 = parseError(MINIMAL + '    provision: { exec: "p", background: true }\n');
     expect(err1.message).toBe('profile dut.yaml:8:29: adapter.actions.provision.background is only allowed on the start action');
     const err3 = parseError(MINIMAL.replace('start: { exec: "true" }', 'start: { exec: "sim", background: false, readyLine: "x" }'));

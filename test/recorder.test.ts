@@ -67,9 +67,33 @@ describe('WireRecorder', () => {
 
   test('a response payload is decoded against the path of the request it answers', () => {
     const rec = new WireRecorder();
-    rec.record({ direction: 'out', endpoint: 'lwm2m-server', local: addr, remote: addr, monoNs: 1n, bytes: encodeCoap({ type: 'CON', code: '0.01', mid: 1, token: Buffer.from('01', 'hex'), options: [{ number: OPTION.URI_PATH, value: Buffer.from('3') }, { number: OPTION.URI_PATH, value: Buffer.from('0') }], payload: Buffer.alloc(0) }) });
+    rec.record({
+      direction: 'out',
+      endpoint: 'lwm2m-server',
+      local: addr,
+      remote: addr,
+      monoNs: 1n,
+      bytes: encodeCoap({
+        type: 'CON',
+        code: '0.01',
+        mid: 1,
+        token: Buffer.from('01', 'hex'),
+        options: [
+          { number: OPTION.URI_PATH, value: Buffer.from('3') },
+          { number: OPTION.URI_PATH, value: Buffer.from('0') },
+        ],
+        payload: Buffer.alloc(0),
+      }),
+    });
     const tlv = encodeContent(CF.TLV, [{ path: parsePath('/3/0/0'), value: 'GEISA reference' }], parsePath('/3/0'));
-    const e = rec.record({ direction: 'in', endpoint: 'lwm2m-server', local: addr, remote: addr, monoNs: 2n, bytes: encodeCoap({ type: 'ACK', code: '2.05', mid: 1, token: Buffer.from('01', 'hex'), options: [{ number: OPTION.CONTENT_FORMAT, value: encodeUint(CF.TLV) }], payload: tlv }) });
+    const e = rec.record({
+      direction: 'in',
+      endpoint: 'lwm2m-server',
+      local: addr,
+      remote: addr,
+      monoNs: 2n,
+      bytes: encodeCoap({ type: 'ACK', code: '2.05', mid: 1, token: Buffer.from('01', 'hex'), options: [{ number: OPTION.CONTENT_FORMAT, value: encodeUint(CF.TLV) }], payload: tlv }),
+    });
     expect((e.decoded as DecodedCoap).payload).toEqual([{ path: '/3/0/0', value: 'GEISA reference' }]);
   });
 
@@ -82,7 +106,11 @@ describe('WireRecorder', () => {
     test('first and last of each kind are kept, the rest counted; each flush says what it elided', () => {
       const events: DatagramEvent[] = [];
       const notes: string[] = [];
-      const rec = new WireRecorder((e) => events.push(e), limits, (n) => notes.push(n));
+      const rec = new WireRecorder(
+        (e) => events.push(e),
+        limits,
+        (n) => notes.push(n),
+      );
       rec.startCase('TC-X-01');
       for (let i = 0; i < 10; i++) feed(rec, ping(i), i);
       for (let i = 0; i < 10; i++) feed(rec, Buffer.from('4002e822beffff6273', 'hex'), 100 + i);
@@ -121,4 +149,3 @@ describe('WireRecorder', () => {
     });
   });
 });
-

@@ -50,7 +50,7 @@ const results = buildResults(foldEvents(syntheticEvents()), { catalog: catalogOf
   test("device-provided markup stays text: no script element, the page title is the report's", () => {
     expect(dom).not.toMatch(/<script/i);
     expect(/<title>([^<]*)<\/title>/.exec(dom)![1]).toMatch(/^GEISA ADM conformance report — Acme meter &lt;script&gt;/);
-    expect(dom).toContain('&lt;script&gt;document.title=\'pwned\'&lt;/script&gt;');
+    expect(dom).toContain("&lt;script&gt;document.title='pwned'&lt;/script&gt;");
   });
 });
 
@@ -70,10 +70,19 @@ function wideEvents(): ResultEvent[] {
   events[0] = { ...start, cases: [...start.cases, id] };
   events.push(
     { type: 'case-start', caseId: id, meta: meta(id, 'registration', ['GEISA-ADM-REG-01']), at: '2026-01-01T00:00:08.000Z', monoNs: ns(8000) },
-    ...Array.from({ length: 4 }, (_, i) =>
-      dgram(id, 8001 + i, i % 2 ? 'out' : 'in', 'lwm2m-server', coap({ mid: i, uriPath: `/5/0/0/${'z'.repeat(60)}`, uriQuery: [`ep=${'e'.repeat(90)}`], contentFormat: 42, payload: hex })),
-    ),
-    { type: 'check', caseId: id, requirement: 'GEISA-ADM-REG-01', level: 'SHALL', name: `fingerprint ${hex.slice(0, 64)}`, ok: false, expected: hex, observed: hex.split('').reverse().join(''), tolerance: hex.slice(0, 80), monoNs: ns(8010) },
+    ...Array.from({ length: 4 }, (_, i) => dgram(id, 8001 + i, i % 2 ? 'out' : 'in', 'lwm2m-server', coap({ mid: i, uriPath: `/5/0/0/${'z'.repeat(60)}`, uriQuery: [`ep=${'e'.repeat(90)}`], contentFormat: 42, payload: hex }))),
+    {
+      type: 'check',
+      caseId: id,
+      requirement: 'GEISA-ADM-REG-01',
+      level: 'SHALL',
+      name: `fingerprint ${hex.slice(0, 64)}`,
+      ok: false,
+      expected: hex,
+      observed: hex.split('').reverse().join(''),
+      tolerance: hex.slice(0, 80),
+      monoNs: ns(8010),
+    },
     { type: 'note', caseId: id, source: 'device', text: `redirected to ${uri}${hex}`, monoNs: ns(8011) },
     { type: 'device-identity', caseId: id, path: '/3/0', manufacturer: hex, model: hex, serial: hex, firmware: hex, monoNs: ns(8012) },
     { type: 'verdict', caseId: id, verdict: 'fail', reason: `Register went to ${uri}${hex}`, durationMs: 50, monoNs: ns(8050) },

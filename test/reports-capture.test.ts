@@ -38,9 +38,7 @@ test('ipv6Bytes reads every textual form', () => {
 });
 
 test('decodeAsHint: CoAP ports to coap; coaps ports to DTLS, and the decrypted DTLS to CoAP; a port of the other scheme splits a range', () => {
-  expect(decodeAsHint({ coap: [5683, 40000, 5683], coaps: [5684] })).toBe(
-    `tshark -r ${CAPTURE_NAME} -d udp.port==5683,coap -d udp.port==5684,dtls -d dtls.port==5684,coap -d udp.port==40000,coap`,
-  );
+  expect(decodeAsHint({ coap: [5683, 40000, 5683], coaps: [5684] })).toBe(`tshark -r ${CAPTURE_NAME} -d udp.port==5683,coap -d udp.port==5684,dtls -d dtls.port==5684,coap -d udp.port==40000,coap`);
   expect(decodeAsHint({ coap: [], coaps: [] })).toBe('');
 });
 
@@ -48,9 +46,7 @@ test("decodeAsArgs: a run's block is one CoAP range and one DTLS range, whatever
   const block = { coap: [20000, 20001, 20003, 20007], coaps: [20016, 20017, 20020] };
   expect(decodeAsArgs(block).join(' ')).toBe('-d udp.port==20000-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap');
   // A device port between two server ports: the range would decode its traffic too.
-  expect(decodeAsArgs(block, [20002, 45000]).join(' ')).toBe(
-    '-d udp.port==20000-20001,coap -d udp.port==20003-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap',
-  );
+  expect(decodeAsArgs(block, [20002, 45000]).join(' ')).toBe('-d udp.port==20000-20001,coap -d udp.port==20003-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap');
   // A device port that is also a server port (a case's device talking to another case's server) does not split.
   expect(decodeAsArgs(block, [20001]).join(' ')).toBe('-d udp.port==20000-20007,coap -d udp.port==20016-20020,dtls -d dtls.port==20016-20020,coap');
 });
@@ -58,10 +54,7 @@ test("decodeAsArgs: a run's block is one CoAP range and one DTLS range, whatever
 test('decodeScript: one tshark command on the capture beside it, the key log when there is one, extra arguments passed through', () => {
   const args = ['-d', 'udp.port==20000-20015,coap', '-d', 'udp.port==20016-20031,dtls', '-d', 'dtls.port==20016-20031,coap'];
   const plain = decodeScript(args);
-  expect(plain.split('\n').filter((l) => !l.startsWith('#') && l)).toEqual([
-    'd=$(dirname "$0")',
-    `exec tshark -r "$d/${CAPTURE_NAME}" -d udp.port==20000-20015,coap -d udp.port==20016-20031,dtls -d dtls.port==20016-20031,coap "$@"`,
-  ]);
+  expect(plain.split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(['d=$(dirname "$0")', `exec tshark -r "$d/${CAPTURE_NAME}" -d udp.port==20000-20015,coap -d udp.port==20016-20031,dtls -d dtls.port==20016-20031,coap "$@"`]);
   expect(plain).toContain('20000-20015 as coap, 20016-20031 as dtls');
   expect(decodeScript(args, 'SECRETS-dtls-keylog.txt')).toContain(`-o "tls.keylog_file:$d/SECRETS-dtls-keylog.txt" "$@"`);
 });
@@ -125,20 +118,11 @@ describeTshark('pcapng capture read back by tshark', () => {
     // The secret is in no form anywhere in the file.
     for (const form of [key, Buffer.from(key.toString('hex')), Buffer.from(key.toString('base64'))]) expect(bytes.includes(form)).toBe(false);
 
-    const rows = tshark(file, ['-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-d', 'udp.port==5683,coap', '-d', 'udp.port==5783,coap', '-d', 'udp.port==5883,coap'], [
-      'frame.time_epoch',
-      'ip.src',
-      'ip.dst',
-      'ipv6.src',
-      'ipv6.dst',
-      'udp.srcport',
-      'udp.dstport',
-      'udp.checksum.status',
-      'ip.checksum.status',
-      'udp.payload',
-      'frame.comment',
-      'coap.opt.uri_query',
-    ]);
+    const rows = tshark(
+      file,
+      ['-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-d', 'udp.port==5683,coap', '-d', 'udp.port==5783,coap', '-d', 'udp.port==5883,coap'],
+      ['frame.time_epoch', 'ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'udp.srcport', 'udp.dstport', 'udp.checksum.status', 'ip.checksum.status', 'udp.payload', 'frame.comment', 'coap.opt.uri_query'],
+    );
     expect(rows).toHaveLength(4);
     const startNs = BigInt(Date.parse(startedAt)) * 1_000_000n;
     rows.forEach((r, i) => {
@@ -217,7 +201,10 @@ describeTshark('pcapng capture read back by tshark', () => {
       timeout: 60_000,
     });
     expect(decoded.status).toBe(0);
-    const rows = decoded.stdout.split('\n').filter(Boolean).map((l) => l.split('|'));
+    const rows = decoded.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('|'));
     expect(rows).toHaveLength(plan.packets.length);
     const coapDatagrams = plan.packets.filter((p) => p.scheme === 'coap').length;
     expect(rows.filter((row) => row[0]!.endsWith('(coap)') && row[1] === 'CoAP' && row[2] !== '')).toHaveLength(coapDatagrams);
@@ -229,8 +216,7 @@ describeTshark('pcapng capture read back by tshark', () => {
     expect(insideDtls).toBeGreaterThan(0);
     expect(dtlsRows.filter((row) => row[1] === 'CoAP' && row[2] !== '')).toHaveLength(insideDtls);
 
-    const bootstrapRequests = (extra: string[]) =>
-      tshark(file, [...decodeArgs, ...extra, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/bs" && coap.opt.uri_query contains "ep="'], ['frame.comment', 'coap.opt.uri_query']);
+    const bootstrapRequests = (extra: string[]) => tshark(file, [...decodeArgs, ...extra, '-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/bs" && coap.opt.uri_query contains "ep="'], ['frame.comment', 'coap.opt.uri_query']);
     // Without the key log: the plaintext one only; the DTLS one stays encrypted.
     const clear = bootstrapRequests([]);
     expect(clear.map((row) => row[0])).toEqual(['TC-BS-01 in: device -> bootstrap-server (coap)']);

@@ -2,14 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
-import type {
-  Area,
-  CaseMeta,
-  DatagramEvent,
-  ResultEvent,
-  Strength,
-  Verdict,
-} from '../harness/events/events.js';
+import type { Area, CaseMeta, DatagramEvent, ResultEvent, Strength, Verdict } from '../harness/events/events.js';
 import { RESULT_SCHEMA_VERSION } from '../harness/events/events.js';
 import { foldEvents, INTERRUPTED_REASON, tally } from '../harness/reports/run-record.js';
 import { EventLog, EventLogError, parseEventLog, readEventLog } from '../harness/reports/event-log.js';
@@ -22,9 +15,7 @@ const SCHEMA_PATH = path.resolve(process.cwd(), '../shared/schemas/junit.xsd');
 
 function loadSchema(): string {
   if (!existsSync(SCHEMA_PATH)) {
-    throw new Error(
-      `JUnit schema not found at ${SCHEMA_PATH}: the repo must be checked out as <dir>/main with <dir>/shared beside it, and jest run from main/`,
-    );
+    throw new Error(`JUnit schema not found at ${SCHEMA_PATH}: the repo must be checked out as <dir>/main with <dir>/shared beside it, and jest run from main/`);
   }
   return readFileSync(SCHEMA_PATH, 'utf8');
 }
@@ -62,10 +53,7 @@ interface CaseSpec {
 
 function caseEvents(s: CaseSpec): ResultEvent[] {
   const id = s.meta.id;
-  const out: ResultEvent[] = [
-    { type: 'case-start', caseId: id, meta: s.meta, at: `2025-01-01T00:00:${String(s.startMs / 1000).padStart(2, '0')}Z`, monoNs: ns(s.startMs) },
-    ...(s.extra?.(id, s.startMs) ?? []),
-  ];
+  const out: ResultEvent[] = [{ type: 'case-start', caseId: id, meta: s.meta, at: `2025-01-01T00:00:${String(s.startMs / 1000).padStart(2, '0')}Z`, monoNs: ns(s.startMs) }, ...(s.extra?.(id, s.startMs) ?? [])];
   if (s.verdict) {
     out.push({
       type: 'verdict',
@@ -168,7 +156,12 @@ function testcase(xml: string, caseId: string): string {
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#xA;/g, '\n').replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#xA;/g, '\n')
+    .replace(/&amp;/g, '&');
 }
 
 function systemOut(tc: string): string {
@@ -220,13 +213,9 @@ describe('foldEvents', () => {
 describe('trace formatting', () => {
   test('one line per datagram, time relative to the case start', () => {
     const d = dgram('BS-01', 12.345, 'in', coap({ mid: 123, uriPath: '/bs', uriQuery: ['ep=x'] }));
-    expect(formatDatagram(d, ns(0)).trimStart()).toBe(
-      '+12.345 ms  in  bootstrap-server 127.0.0.1:40001 <- 127.0.0.1:51234  CON POST mid=123 token=a1b2 /bs?ep=x',
-    );
+    expect(formatDatagram(d, ns(0)).trimStart()).toBe('+12.345 ms  in  bootstrap-server 127.0.0.1:40001 <- 127.0.0.1:51234  CON POST mid=123 token=a1b2 /bs?ep=x');
     const r = dgram('BS-01', 13, 'out', coap({ type: 'ACK', code: '2.04', codeName: 'Changed', mid: 123, payload: [{ path: '/1/0/1', value: 20 }], contentFormat: 110 }));
-    expect(formatDatagram(r, ns(0)).trimStart()).toBe(
-      '+13.000 ms  out bootstrap-server 127.0.0.1:40001 -> 127.0.0.1:51234  ACK 2.04 Changed mid=123 token=a1b2 [senml+json: [{"path":"/1/0/1","value":20}]]',
-    );
+    expect(formatDatagram(r, ns(0)).trimStart()).toBe('+13.000 ms  out bootstrap-server 127.0.0.1:40001 -> 127.0.0.1:51234  ACK 2.04 Changed mid=123 token=a1b2 [senml+json: [{"path":"/1/0/1","value":20}]]');
   });
 
   test('device-controlled text cannot break the line', () => {
@@ -304,9 +293,7 @@ describe('JUnit report', () => {
   });
 
   test('run metadata as testsuite properties', () => {
-    const props = Object.fromEntries(
-      [...suites(xml)[0]!.body.matchAll(/<property name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]),
-    );
+    const props = Object.fromEntries([...suites(xml)[0]!.body.matchAll(/<property name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]]));
     expect(props).toMatchObject({
       'tool.version': '0.1.0-test',
       'git.commit': 'abc1234',
@@ -364,10 +351,7 @@ describe('JUnit report', () => {
 
   test('a clean pass gets one line pointing at results.json, without its trace', () => {
     const out = systemOut(testcase(xml, 'BS-01'));
-    expect(out).toBe(
-      'pass: Bootstrap-Request carried ep (1 check(s), 2 datagram(s); rows GEISA-ADM-BS-01). ' +
-        'Requirements, checks and decoded trace: results.json beside this file, case BS-01.',
-    );
+    expect(out).toBe('pass: Bootstrap-Request carried ep (1 check(s), 2 datagram(s); rows GEISA-ADM-BS-01). ' + 'Requirements, checks and decoded trace: results.json beside this file, case BS-01.');
   });
 
   test('an interrupted case is an error saying so, timed until its last event', () => {
@@ -390,9 +374,7 @@ describe('JUnit report', () => {
 
     // Same content with CDATA-hostile text in every field that reaches XML.
     const evilRun = foldEvents(
-      syntheticEvents().map((e) =>
-        e.type === 'case-start' ? { ...e, meta: { ...e.meta, title: `t ${EVIL}\ud800`, ics: EVIL } } : e.type === 'verdict' ? { ...e, reason: EVIL, ...(e.advisory ? { advisory: EVIL } : {}) } : e,
-      ),
+      syntheticEvents().map((e) => (e.type === 'case-start' ? { ...e, meta: { ...e.meta, title: `t ${EVIL}\ud800`, ics: EVIL } } : e.type === 'verdict' ? { ...e, reason: EVIL, ...(e.advisory ? { advisory: EVIL } : {}) } : e)),
     );
     const evilXml = renderJunit(buildResults(evilRun));
     const result = await validate(evilXml);
@@ -418,9 +400,7 @@ describe('JUnit report', () => {
     // 51 cases as in a real-device run, each with a long exchange (block-wise reads, retries).
     const datagrams = 300;
     const long = (id: string, t: number, failing: boolean): ResultEvent[] => [
-      ...Array.from({ length: datagrams }, (_, i) =>
-        dgram(id, t + i, i % 2 ? 'out' : 'in', coap({ mid: i, uriPath: '/rd', uriQuery: ['ep=x'], contentFormat: 42, payload: 'ab'.repeat(200) })),
-      ),
+      ...Array.from({ length: datagrams }, (_, i) => dgram(id, t + i, i % 2 ? 'out' : 'in', coap({ mid: i, uriPath: '/rd', uriQuery: ['ep=x'], contentFormat: 42, payload: 'ab'.repeat(200) }))),
       { type: 'check', caseId: id, requirement: `GEISA-ADM-${id}`, level: 'SHALL', name: 'registered', ok: !failing, expected: '2.01', observed: failing ? '4.00' : '2.01', monoNs: ns(t + datagrams) },
     ];
     const specs = (failing: string | null): CaseSpec[] =>
@@ -489,7 +469,9 @@ describe('event log', () => {
   });
 
   test('a malformed line is reported by its number', () => {
-    const events = syntheticEvents().slice(0, 3).map((e) => JSON.stringify(e));
+    const events = syntheticEvents()
+      .slice(0, 3)
+      .map((e) => JSON.stringify(e));
     const file = path.join(dir, 'events.jsonl');
     writeFileSync(file, [events[0], events[1], '{"type":"note",', events[2], ''].join('\n'));
     expect(() => readEventLog(file)).toThrow(EventLogError);

@@ -11,7 +11,10 @@ describe('manifest.sha256', () => {
     writeFileSync(join(dir, 'results.json'), '{"cases":[]}\n');
     writeFileSync(join(dir, 'junit.xml'), '<testsuites/>\n');
     writeFileSync(join(dir, 'SECRETS-dtls-keylog.txt'), 'CLIENT_RANDOM aa bb\n');
-    writeManifest(dir, ['results.json', 'junit.xml', 'SECRETS-dtls-keylog.txt'].map((f) => join(dir, f)));
+    writeManifest(
+      dir,
+      ['results.json', 'junit.xml', 'SECRETS-dtls-keylog.txt'].map((f) => join(dir, f)),
+    );
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

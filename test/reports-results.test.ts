@@ -144,16 +144,20 @@ describe('results.json', () => {
   test('a requirement judged by a passing and a failing case takes the worse verdict', () => {
     const events = syntheticEvents().map((e) => (e.type === 'case-start' && e.caseId === 'TC-BS-02' ? { ...e, meta: { ...e.meta, requirements: [...e.meta.requirements, { id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }] } } : e));
     const r = buildResults(foldEvents(events), { catalog });
-    expect(r.matrix.rows.find((x) => x.requirementId === 'GEISA-ADM-BS-01')).toMatchObject({ status: 'fail', cases: [{ id: 'TC-BS-01', verdict: 'pass' }, { id: 'TC-BS-02', verdict: 'fail' }] });
+    expect(r.matrix.rows.find((x) => x.requirementId === 'GEISA-ADM-BS-01')).toMatchObject({
+      status: 'fail',
+      cases: [
+        { id: 'TC-BS-01', verdict: 'pass' },
+        { id: 'TC-BS-02', verdict: 'fail' },
+      ],
+    });
   });
 
   test('without the catalog the matrix holds the cited requirements only, and says why', () => {
     const r = buildResults(foldEvents(syntheticEvents()), { catalog: null, catalogPath: '/nowhere/requirements.md' });
     expect(r.matrix.catalog).toMatchObject({ available: false, source: null });
     expect(r.matrix.catalog.note).toContain('/nowhere/requirements.md');
-    expect(r.matrix.rows.map((x) => x.requirementId).sort()).toEqual(
-      [...new Set(CASES.flatMap((c) => c.meta.requirements.map((q) => q.id)))].sort(),
-    );
+    expect(r.matrix.rows.map((x) => x.requirementId).sort()).toEqual([...new Set(CASES.flatMap((c) => c.meta.requirements.map((q) => q.id)))].sort());
     expect(r.run.specVersions.geisaCommit).toBeNull();
     expect(() => validateResults(JSON.parse(renderResultsJson(r)))).not.toThrow();
   });
@@ -194,9 +198,7 @@ describe('results.json', () => {
 describe('compliance matrix per row', () => {
   test('a case that failed on one row does not fail the other rows it cites: a row whose own checks held passes there', () => {
     // TC-BS-01 cites GEISA-ADM-BS-01 (its one check, ok) and LWM2M-CORE-BS-01; make it fail on the latter.
-    const events = syntheticEvents().map((e) =>
-      e.type === 'verdict' && e.caseId === 'TC-BS-01' ? { ...e, verdict: 'fail' as const, reason: 'NON', requirement: 'LWM2M-CORE-BS-01', level: 'MUST' as const } : e,
-    );
+    const events = syntheticEvents().map((e) => (e.type === 'verdict' && e.caseId === 'TC-BS-01' ? { ...e, verdict: 'fail' as const, reason: 'NON', requirement: 'LWM2M-CORE-BS-01', level: 'MUST' as const } : e));
     const r = buildResults(foldEvents(events), { catalog });
     const bs01 = r.cases.find((c) => c.id === 'TC-BS-01')!;
     expect(bs01.decidedBy).toEqual({ requirement: 'LWM2M-CORE-BS-01', level: 'MUST' });

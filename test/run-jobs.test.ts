@@ -57,16 +57,14 @@ describe('cases in parallel on the bundled device', () => {
     expect(blockSize(a.run.notes)).toEqual([32]);
     expect(blockSize(b.run.notes)).toEqual([16 * PROFILE_DEFAULTS.simulatorParallel]);
     expect(a.run.notes.filter((n) => !block.test(n.text))).toEqual([]);
-    expect(b.run.notes.filter((n) => !block.test(n.text)).map((n) => n.text)).toEqual([
-      `cases ran up to ${PROFILE_DEFAULTS.simulatorParallel} at once, each with its own fake servers (on their own ports) and its own device instance`,
-    ]);
+    expect(b.run.notes.filter((n) => !block.test(n.text)).map((n) => n.text)).toEqual([`cases ran up to ${PROFILE_DEFAULTS.simulatorParallel} at once, each with its own fake servers (on their own ports) and its own device instance`]);
 
     // The parallel run overlapped cases (a case started while another was still running);
     // the serial one never did.
     const overlaps = (file: string) => {
       let running = 0;
       let most = 0;
-      for (const e of parseEventLog(readFileSync(file, "utf8"))) {
+      for (const e of parseEventLog(readFileSync(file, 'utf8'))) {
         if (e.type === 'case-start') most = Math.max(most, ++running);
         if (e.type === 'verdict') running -= 1;
       }

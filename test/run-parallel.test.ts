@@ -38,22 +38,19 @@ class Stage {
   private waiters: (() => void)[] = [];
 
   make(id: string, opts: { alone?: boolean } = {}): ConformanceCase {
-    return defineCase(
-      { id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, tags: [], ...(opts.alone ? { alone: true } : {}) },
-      async (t: CaseContext) => {
-        this.company.set(id, [...this.inFlight]);
-        this.inFlight.add(id);
-        this.peak = Math.max(this.peak, this.inFlight.size);
-        this.started.push(id);
-        t.note(`${id} running`);
-        const released = new Promise<void>((resolve) => this.gates.set(id, resolve));
-        this.changed();
-        await released;
-        this.inFlight.delete(id);
-        t.check('GEISA-ADM-BS-01', 'synthetic', true, { expected: 'x', observed: 'x' });
-        t.pass(`${id} done`);
-      },
-    );
+    return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, tags: [], ...(opts.alone ? { alone: true } : {}) }, async (t: CaseContext) => {
+      this.company.set(id, [...this.inFlight]);
+      this.inFlight.add(id);
+      this.peak = Math.max(this.peak, this.inFlight.size);
+      this.started.push(id);
+      t.note(`${id} running`);
+      const released = new Promise<void>((resolve) => this.gates.set(id, resolve));
+      this.changed();
+      await released;
+      this.inFlight.delete(id);
+      t.check('GEISA-ADM-BS-01', 'synthetic', true, { expected: 'x', observed: 'x' });
+      t.pass(`${id} done`);
+    });
   }
 
   /** Resolves once `ready` holds; re-checked whenever a case starts. */
@@ -86,7 +83,11 @@ describe('runSuite with --jobs', () => {
   test('at most `jobs` cases in flight; results and reports in selection order although they end in reverse; every event names its case', async () => {
     const stage = new Stage();
     const ids = ['TC-PAR-01', 'TC-PAR-02', 'TC-PAR-03', 'TC-PAR-04', 'TC-PAR-05'];
-    const { events, done } = suite(stage, ids.map((id) => stage.make(id)), 3);
+    const { events, done } = suite(
+      stage,
+      ids.map((id) => stage.make(id)),
+      3,
+    );
     await stage.until(() => stage.started.length === 3);
     expect(stage.started).toEqual(ids.slice(0, 3));
     // The first three end last-first; each ending lets one more in.
@@ -147,7 +148,12 @@ describe('runSuite with --jobs', () => {
     const stage = new Stage();
     const abort = new AbortController();
     const ids = ['TC-PAR-01', 'TC-PAR-02', 'TC-PAR-03', 'TC-PAR-04'];
-    const { events, done } = suite(stage, ids.map((id) => stage.make(id)), 2, abort.signal);
+    const { events, done } = suite(
+      stage,
+      ids.map((id) => stage.make(id)),
+      2,
+      abort.signal,
+    );
     await stage.until(() => stage.started.length === 2);
     abort.abort();
     const summary = await done;
@@ -166,21 +172,18 @@ describe('runSuite with --jobs', () => {
 test('a timing the stalled harness could not judge with other cases in flight is run again alone; the reports show that attempt, the log keeps both', async () => {
   const stage = new Stage();
   let attempts = 0;
-  const stalls = defineCase(
-    { id: 'TC-PAR-09', title: 'stalls', area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, tags: [] },
-    async (t: CaseContext) => {
-      attempts += 1;
-      await new Promise((r) => setImmediate(r));
-      // The first time, the harness's own loop is blocked: its timestamps cannot be trusted.
-      const until = performance.now() + (attempts === 1 ? 120 : 0);
-      while (performance.now() < until) {
-        // busy
-      }
-      await new Promise((r) => setImmediate(r));
-      // 50 ms short: beyond the tolerance, within what a 120 ms stall can account for; a miss alone.
-      t.checkTiming({ req: 'GEISA-ADM-BS-01', name: 'gap', observedMs: 950, minMs: 1000, maxMs: 2000, toleranceMs: 20, window: 'synthetic' });
-    },
-  );
+  const stalls = defineCase({ id: 'TC-PAR-09', title: 'stalls', area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, tags: [] }, async (t: CaseContext) => {
+    attempts += 1;
+    await new Promise((r) => setImmediate(r));
+    // The first time, the harness's own loop is blocked: its timestamps cannot be trusted.
+    const until = performance.now() + (attempts === 1 ? 120 : 0);
+    while (performance.now() < until) {
+      // busy
+    }
+    await new Promise((r) => setImmediate(r));
+    // 50 ms short: beyond the tolerance, within what a 120 ms stall can account for; a miss alone.
+    t.checkTiming({ req: 'GEISA-ADM-BS-01', name: 'gap', observedMs: 950, minMs: 1000, maxMs: 2000, toleranceMs: 20, window: 'synthetic' });
+  });
   const other = stage.make('TC-PAR-01');
   const { events, done } = suite(stage, [stalls, other], 2);
   await stage.until(() => stage.started.length === 1);
@@ -195,7 +198,9 @@ test('a timing the stalled harness could not judge with other cases in flight is
   expect(starts[1]!.type === 'case-start' && starts[1]!.rerun?.reason).toMatch(/event loop stalled/);
   const run = foldEvents(events);
   expect(run.cases.map((c) => `${c.meta.id} ${c.verdict?.verdict}`)).toEqual(['TC-PAR-09 fail', 'TC-PAR-01 pass']);
-  expect(run.cases[0]!.notes.map((n) => n.text)).toContainEqual(expect.stringMatching(/^run again alone: the first attempt, with other cases in flight, was inconclusive because the harness stalled \(gap: .*\); the event log keeps that attempt$/));
+  expect(run.cases[0]!.notes.map((n) => n.text)).toContainEqual(
+    expect.stringMatching(/^run again alone: the first attempt, with other cases in flight, was inconclusive because the harness stalled \(gap: .*\); the event log keeps that attempt$/),
+  );
   expect(run.end?.counts.fail).toBe(1);
 });
 
@@ -265,11 +270,16 @@ describe('runPool longest first', () => {
     const ticks = [2, 2, 2, 2, 2, 2, 6];
     const makespan = async (weight?: (i: number) => number) => {
       const lanes = [0, 0, 0];
-      await runPool(ticks.map((_, i) => i), 3, async (i) => {
-        const lane = lanes.indexOf(Math.min(...lanes));
-        lanes[lane]! += ticks[i]!;
-        await Promise.resolve();
-      }, weight ? { weight } : {});
+      await runPool(
+        ticks.map((_, i) => i),
+        3,
+        async (i) => {
+          const lane = lanes.indexOf(Math.min(...lanes));
+          lanes[lane]! += ticks[i]!;
+          await Promise.resolve();
+        },
+        weight ? { weight } : {},
+      );
       return Math.max(...lanes);
     };
     expect(await makespan()).toBe(10);
@@ -278,8 +288,7 @@ describe('runPool longest first', () => {
 });
 
 describe('--jobs against the profile', () => {
-  const exec = (parallel: number) =>
-    parseProfile(`schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: exec\n  parallel: ${parallel}\n  actions:\n    start: { exec: "true" }\n`, 'sim.yaml');
+  const exec = (parallel: number) => parseProfile(`schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: exec\n  parallel: ${parallel}\n  actions:\n    start: { exec: "true" }\n`, 'sim.yaml');
   const manual = parseProfile('schema: geisa-adm-profile/1\ndut: { endpoint: e }\nadapter:\n  kind: manual\n  actions:\n    start: { manual: go }\n', 'meter.yaml');
 
   test("default: the profile's adapter.parallel", () => {
@@ -300,13 +309,7 @@ describe('device folders of a run against several devices', () => {
 
   test('after the profile file; the endpoint added where two files share a name; never a clash, never hidden, nothing unsafe in a path or URL', () => {
     expect(
-      deviceFolders([
-        profile('/lab/acme-x1.yaml', 'urn:dev:a'),
-        profile('/lab/b/meter.yml', 'urn:dev:m1'),
-        profile('/lab/c/meter.yml', 'urn:dev:m2'),
-        profile('/lab/.hidden #1.json', 'e'),
-        profile('/lab/acme-x1.yaml', 'urn:dev:a'),
-      ]),
+      deviceFolders([profile('/lab/acme-x1.yaml', 'urn:dev:a'), profile('/lab/b/meter.yml', 'urn:dev:m1'), profile('/lab/c/meter.yml', 'urn:dev:m2'), profile('/lab/.hidden #1.json', 'e'), profile('/lab/acme-x1.yaml', 'urn:dev:a')]),
     ).toEqual(['acme-x1-urn_dev_a', 'meter-urn_dev_m1', 'meter-urn_dev_m2', 'hidden_1', 'acme-x1-urn_dev_a-2']);
   });
 });

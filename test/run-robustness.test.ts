@@ -44,86 +44,103 @@ describe('--out is checked before the run starts', () => {
   // errno that never says which option is wrong.
   const unusable: [string, () => string][] = [
     ['a folder under /proc (not creatable)', () => '/proc/geisa-nope/out'],
-    ['an existing file', () => {
-      const f = join(scratch('geisa-out-'), 'a-file');
-      writeFileSync(f, 'x');
-      return f;
-    }],
-    ['a folder under a file', () => {
-      const f = join(scratch('geisa-out-'), 'a-file');
-      writeFileSync(f, 'x');
-      return join(f, 'out');
-    }],
-    ['a folder the harness may not create (read-only parent)', () => {
-      if (process.getuid?.() === 0) return '/sys/geisa-nope'; // root ignores mode bits; sysfs refuses mkdir
-      const d = scratch('geisa-out-ro-');
-      spawnSync('chmod', ['0555', d]);
-      return join(d, 'out');
-    }],
+    [
+      'an existing file',
+      () => {
+        const f = join(scratch('geisa-out-'), 'a-file');
+        writeFileSync(f, 'x');
+        return f;
+      },
+    ],
+    [
+      'a folder under a file',
+      () => {
+        const f = join(scratch('geisa-out-'), 'a-file');
+        writeFileSync(f, 'x');
+        return join(f, 'out');
+      },
+    ],
+    [
+      'a folder the harness may not create (read-only parent)',
+      () => {
+        if (process.getuid?.() === 0) return '/sys/geisa-nope'; // root ignores mode bits; sysfs refuses mkdir
+        const d = scratch('geisa-out-ro-');
+        spawnSync('chmod', ['0555', d]);
+        return join(d, 'out');
+      },
+    ],
   ];
-  test.each(unusable)('%s: exit 2 naming --out, no stack trace, within seconds', (_what, path) => {
-    const out = path();
-    const started = Date.now();
-    const r = cli(['run', '--cases', 'TC-BS-01', '--out', out]);
-    expect(r.error).toBeUndefined(); // not killed by the timeout
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`--out ${out}`);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stdout).not.toContain('TC-BS-01');
-  }, 60_000);
+  test.each(unusable)(
+    '%s: exit 2 naming --out, no stack trace, within seconds',
+    (_what, path) => {
+      const out = path();
+      const started = Date.now();
+      const r = cli(['run', '--cases', 'TC-BS-01', '--out', out]);
+      expect(r.error).toBeUndefined(); // not killed by the timeout
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`--out ${out}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stdout).not.toContain('TC-BS-01');
+    },
+    60_000,
+  );
 });
 
 describe('a write that fails mid-run ends the run like an interrupt', () => {
   const withDevFull = existsSync('/dev/full') ? test : test.skip;
-  withDevFull(`events.jsonl hits ENOSPC (/dev/full) during a PSK case: the case stops, the device is killed, its secrets folder removed, the other reports written, exit 3 naming the file${existsSync('/dev/full') ? '' : ' (skipped: no /dev/full on this machine)'}`, async () => {
-    const dir = scratch('geisa-enospc-');
-    const tmp = join(dir, 'tmp');
-    mkdirSync(tmp);
-    const out = join(dir, 'out');
-    const log = join(out, 'events.jsonl');
-    // TC-REG-10 (PSK) waits for the device within its lifetime once registered: the device
-    // runs with its PSK file in TMPDIR while the disk "fills".
-    const child = spawn(process.execPath, [CLI, 'run', '--cases', 'TC-REG-10', '--out', out], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    const deadline = Date.now() + 40_000;
-    while (Date.now() < deadline && !(existsSync(log) && readFileSync(log, 'utf8').includes('"/rd'))) await new Promise((r) => setTimeout(r, 50));
-    const registered = readFileSync(log, 'utf8');
-    expect(registered).toContain('"/rd');
-    expect(registered).not.toContain('"type":"verdict"');
-    expect(readdirSync(tmp).filter((n) => n.startsWith('geisa-secrets-'))).toHaveLength(1);
-    // From here on every append to the event log fails with ENOSPC, as on a full disk.
-    renameSync(log, join(dir, 'events-before.jsonl'));
-    symlinkSync('/dev/full', log);
+  withDevFull(
+    `events.jsonl hits ENOSPC (/dev/full) during a PSK case: the case stops, the device is killed, its secrets folder removed, the other reports written, exit 3 naming the file${existsSync('/dev/full') ? '' : ' (skipped: no /dev/full on this machine)'}`,
+    async () => {
+      const dir = scratch('geisa-enospc-');
+      const tmp = join(dir, 'tmp');
+      mkdirSync(tmp);
+      const out = join(dir, 'out');
+      const log = join(out, 'events.jsonl');
+      // TC-REG-10 (PSK) waits for the device within its lifetime once registered: the device
+      // runs with its PSK file in TMPDIR while the disk "fills".
+      const child = spawn(process.execPath, [CLI, 'run', '--cases', 'TC-REG-10', '--out', out], { env: { ...env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      const deadline = Date.now() + 40_000;
+      while (Date.now() < deadline && !(existsSync(log) && readFileSync(log, 'utf8').includes('"/rd'))) await new Promise((r) => setTimeout(r, 50));
+      const registered = readFileSync(log, 'utf8');
+      expect(registered).toContain('"/rd');
+      expect(registered).not.toContain('"type":"verdict"');
+      expect(readdirSync(tmp).filter((n) => n.startsWith('geisa-secrets-'))).toHaveLength(1);
+      // From here on every append to the event log fails with ENOSPC, as on a full disk.
+      renameSync(log, join(dir, 'events-before.jsonl'));
+      symlinkSync('/dev/full', log);
 
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await exited;
-    clearTimeout(timer);
-    expect({ code, stderr }).toEqual({ code: 3, stderr: expect.stringMatching(/could not write .*events\.jsonl.*ENOSPC/) });
-    expect(stderr).not.toMatch(/\n\s+at /);
-    // The reports that could be written were, from the events in memory.
-    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-    const c = results.cases.find((x: { id: string }) => x.id === 'TC-REG-10');
-    expect(c.verdict).toBe('error');
-    expect(c.reason).toMatch(/interrupted/);
-    expect(JSON.stringify(results)).toMatch(/events\.jsonl.*ENOSPC/);
-    expect(existsSync(join(out, 'junit.xml'))).toBe(true);
-    // The broken event log is not vouched for by the manifest; the rest verifies.
-    const manifest = readFileSync(join(out, 'manifest.sha256'), 'utf8');
-    expect(manifest).not.toContain('events.jsonl');
-    expect(manifest).toContain('results.json');
-    rmSync(log);
-    expect(cli(['verify', out]).status).toBe(0);
-    // The device is gone and its PSK file with it.
-    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
-    expect(ps.split('\n').filter((l) => l.includes(dir))).toEqual([]);
-    expect(readdirSync(tmp).filter((n) => n.startsWith('geisa-secrets-'))).toEqual([]);
-    expect(stdout).toContain('TC-REG-10');
-  }, 90_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(timer);
+      expect({ code, stderr }).toEqual({ code: 3, stderr: expect.stringMatching(/could not write .*events\.jsonl.*ENOSPC/) });
+      expect(stderr).not.toMatch(/\n\s+at /);
+      // The reports that could be written were, from the events in memory.
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      const c = results.cases.find((x: { id: string }) => x.id === 'TC-REG-10');
+      expect(c.verdict).toBe('error');
+      expect(c.reason).toMatch(/interrupted/);
+      expect(JSON.stringify(results)).toMatch(/events\.jsonl.*ENOSPC/);
+      expect(existsSync(join(out, 'junit.xml'))).toBe(true);
+      // The broken event log is not vouched for by the manifest; the rest verifies.
+      const manifest = readFileSync(join(out, 'manifest.sha256'), 'utf8');
+      expect(manifest).not.toContain('events.jsonl');
+      expect(manifest).toContain('results.json');
+      rmSync(log);
+      expect(cli(['verify', out]).status).toBe(0);
+      // The device is gone and its PSK file with it.
+      const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+      expect(ps.split('\n').filter((l) => l.includes(dir))).toEqual([]);
+      expect(readdirSync(tmp).filter((n) => n.startsWith('geisa-secrets-'))).toEqual([]);
+      expect(stdout).toContain('TC-REG-10');
+    },
+    90_000,
+  );
 
   test('a forced quit (SIGINT twice) still kills the device and removes its secrets folder', async () => {
     const dir = scratch('geisa-forcequit-');
@@ -197,8 +214,17 @@ describe('counts and reasons', () => {
   test('a tool request the device never acknowledged reads as one sentence', async () => {
     const request = { type: 'CON', code: '0.02', mid: 4711, token: Buffer.alloc(0), options: [], payload: Buffer.alloc(0) } as unknown as CoapMessage;
     let reason = '';
-    const t = { inconclusive: (r: string) => { reason = r; throw new Error('stop'); } } as unknown as CaseContext;
-    await expect(usingTool(t, 'the Bootstrap-Request trigger', async () => { throw new CoapTimeoutError(request, 3, 10_500); })).rejects.toThrow('stop');
+    const t = {
+      inconclusive: (r: string) => {
+        reason = r;
+        throw new Error('stop');
+      },
+    } as unknown as CaseContext;
+    await expect(
+      usingTool(t, 'the Bootstrap-Request trigger', async () => {
+        throw new CoapTimeoutError(request, 3, 10_500);
+      }),
+    ).rejects.toThrow('stop');
     expect(reason).toMatch(/^the Bootstrap-Request trigger could not be used: the device never acknowledged it \(no response to CON mid=4711 after 3 transmission\(s\) and 10500 ms\)/);
     expect(reason).not.toMatch(/did not answer no response/);
   });

@@ -85,7 +85,7 @@ test('a fixed base over a port in use is refused, naming the port, never moved',
   await expect(reserve({ base: 65530 })).rejects.toThrow('must lie within 1-65535');
 });
 
-test("ports a profile fixes for its servers are never in the block: a random block moves off them, a fixed base over one is refused", async () => {
+test('ports a profile fixes for its servers are never in the block: a random block moves off them, a fixed base over one is refused', async () => {
   // Any port number will do: the block never binds it, so it need not be free.
   const fixedByProfile = (await osPort()) - 2;
   const b = await reserve({ exclude: [fixedByProfile], pickBase: (attempt) => (attempt === 0 ? fixedByProfile - 1 : 20000 + Math.floor(Math.random() * 10000)) });
@@ -145,9 +145,10 @@ test('a port another process took meanwhile is skipped and never handed out agai
 
 describe('geisa-adm run --port-base', () => {
   const CLI = resolve('dist/bin/geisa-adm.js');
-  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'run', '--cases', 'TC-BS-01', '--out', mkdtempSync(join(tmpdir(), 'geisa-port-base-')), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [CLI, 'run', '--cases', 'TC-BS-01', '--out', mkdtempSync(join(tmpdir(), 'geisa-port-base-')), ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
 
-  test("a free base: every server of the run listens in the block from it, plaintext below, DTLS above, and the run note names it", async () => {
+  test('a free base: every server of the run listens in the block from it, plaintext below, DTLS above, and the run note names it', async () => {
     // A range free a moment ago: found by reserving a block, then letting it go.
     const probe = await PortBlock.reserve({ address: HOST, perLane: portsPerLane(2) });
     const base = probe.first;

@@ -62,7 +62,12 @@ describe('planning and judging', () => {
   test('shards cover every defect once, in equal work', () => {
     const many: MatrixDefect[] = Array.from({ length: 9 }, (_, i) => ({ name: `d${i}`, breaks: ['x'], leavesAlone: Array.from({ length: i % 4 }, () => 'y') }));
     const shards = [0, 1, 2].map((i) => shardDefects(many, 3, i));
-    expect(shards.flat().map((d) => d.name).sort()).toEqual(many.map((d) => d.name).sort());
+    expect(
+      shards
+        .flat()
+        .map((d) => d.name)
+        .sort(),
+    ).toEqual(many.map((d) => d.name).sort());
     const work = shards.map((s) => s.reduce((n, d) => n + d.breaks.length + d.leavesAlone.length, 0));
     expect(Math.max(...work) - Math.min(...work)).toBeLessThanOrEqual(2);
     expect(shardDefects(many, 3, 1)).toEqual(shardDefects(many, 3, 1));

@@ -118,7 +118,7 @@ describe('Bootstrap-Pack served by the fake Bootstrap-Server', () => {
     expect(await bs.expectBootstrapPackRequest(0)).toBeUndefined();
   });
 
-  test('the block size the request asks for (early negotiation) is used when smaller than the server\'s', async () => {
+  test("the block size the request asks for (early negotiation) is used when smaller than the server's", async () => {
     bs.armBootstrapPack(bootstrapPackRecords(account));
     const whole = bs.packBytes(CF.SENML_CBOR)!;
     // Block2 num 0, SZX 2 = 64 bytes.

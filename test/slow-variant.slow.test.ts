@@ -26,12 +26,16 @@ const budgets = cases.map((c) => caseBudgetMs(c.budget, slow.ixit)).sort((a, b) 
 // Bounded by the budgets: the pool can take no longer than the longest budgets run back to back, one per round.
 const boundMs = budgets.filter((_, i) => i % CONCURRENCY === 0).reduce((a, b) => a + b, 0);
 
-test(`a default run with the manual meter's timers, spec-default CoAP parameters and a 10 s hold-off ends with no error and no fail verdict (${cases.length} cases)`, async () => {
-  const result = await runMatrix({ cases, defects: [], reference: true, profile: slow, concurrency: CONCURRENCY });
-  const errors = result.cells.filter((c) => c.verdict === 'error').map((c) => `${c.caseId}: ${c.reason}`);
-  expect(errors).toEqual([]);
-  // The reference device is conformant whatever timers it is given: a fail here would be a false FAIL.
-  const fails = result.cells.filter((c) => c.verdict === 'fail').map((c) => `${c.caseId}: ${c.reason}`);
-  expect(fails).toEqual([]);
-  expect(result.cells.length).toBe(cases.length);
-}, boundMs + 60_000);
+test(
+  `a default run with the manual meter's timers, spec-default CoAP parameters and a 10 s hold-off ends with no error and no fail verdict (${cases.length} cases)`,
+  async () => {
+    const result = await runMatrix({ cases, defects: [], reference: true, profile: slow, concurrency: CONCURRENCY });
+    const errors = result.cells.filter((c) => c.verdict === 'error').map((c) => `${c.caseId}: ${c.reason}`);
+    expect(errors).toEqual([]);
+    // The reference device is conformant whatever timers it is given: a fail here would be a false FAIL.
+    const fails = result.cells.filter((c) => c.verdict === 'fail').map((c) => `${c.caseId}: ${c.reason}`);
+    expect(fails).toEqual([]);
+    expect(result.cells.length).toBe(cases.length);
+  },
+  boundMs + 60_000,
+);

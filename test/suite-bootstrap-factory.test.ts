@@ -28,25 +28,35 @@ async function runCase(c: ConformanceCase, createAdapter: () => ExecAdapter): Pr
 }
 
 describe('TC-BS-18 factory bootstrap', () => {
-  test('the reference device (its simulator profile claims bootstrap.factory) registers with the provisioned account first: pass, the reason names the Register', async () => {
-    expect(tcBs18.meta.strength).toBe('MAY');
-    expect(tcBs18.meta.ics).toBe('bootstrap.factory');
-    const run = await matrixRun([ID]);
-    const v = run.verdicts.get(ID);
-    expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
-    expect(v!.reason).toMatch(/^factory-bootstrapped: the device's first request was the Register CON POST \/rd\?ep=urn:dev:ops:geisa-ref-0001.* to coap:\/\/127\.0\.0\.1:\d+, with no Bootstrap-Request before it$/);
-    // The wire agrees: a Register reached the LwM2M Server and nothing reached the Bootstrap-Server.
-    const inbound = run.events.flatMap((e) => (e.type === 'datagram' && e.direction === 'in' ? [e] : []));
-    expect(inbound.some((e) => e.endpoint === 'lwm2m-server' && 'uriPath' in e.decoded && e.decoded.uriPath === '/rd')).toBe(true);
-    expect(inbound.filter((e) => e.endpoint !== 'lwm2m-server')).toEqual([]);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'the reference device (its simulator profile claims bootstrap.factory) registers with the provisioned account first: pass, the reason names the Register',
+    async () => {
+      expect(tcBs18.meta.strength).toBe('MAY');
+      expect(tcBs18.meta.ics).toBe('bootstrap.factory');
+      const run = await matrixRun([ID]);
+      const v = run.verdicts.get(ID);
+      expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
+      expect(v!.reason).toMatch(/^factory-bootstrapped: the device's first request was the Register CON POST \/rd\?ep=urn:dev:ops:geisa-ref-0001.* to coap:\/\/127\.0\.0\.1:\d+, with no Bootstrap-Request before it$/);
+      // The wire agrees: a Register reached the LwM2M Server and nothing reached the Bootstrap-Server.
+      const inbound = run.events.flatMap((e) => (e.type === 'datagram' && e.direction === 'in' ? [e] : []));
+      expect(inbound.some((e) => e.endpoint === 'lwm2m-server' && 'uriPath' in e.decoded && e.decoded.uriPath === '/rd')).toBe(true);
+      expect(inbound.filter((e) => e.endpoint !== 'lwm2m-server')).toEqual([]);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
-  test(`defect ${DEFECT}: the device bootstraps despite its factory account, and the case fails naming the Bootstrap-Request`, async () => {
-    const run = await matrixRun([ID], DEFECT);
-    const v = run.verdicts.get(ID);
-    expect(v?.verdict).toBe('fail');
-    expect(v!.reason).toMatch(/with a valid LwM2M Server account for coap:\/\/127\.0\.0\.1:\d+ provisioned, the device's first request was the Bootstrap-Request CON POST \/bs\?ep=.*; expected a Register \(POST \/rd\) to the provisioned server first/);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    `defect ${DEFECT}: the device bootstraps despite its factory account, and the case fails naming the Bootstrap-Request`,
+    async () => {
+      const run = await matrixRun([ID], DEFECT);
+      const v = run.verdicts.get(ID);
+      expect(v?.verdict).toBe('fail');
+      expect(v!.reason).toMatch(
+        /with a valid LwM2M Server account for coap:\/\/127\.0\.0\.1:\d+ provisioned, the device's first request was the Bootstrap-Request CON POST \/bs\?ep=.*; expected a Register \(POST \/rd\) to the provisioned server first/,
+      );
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
   test('not applicable when the ICS does not claim bootstrap.factory', async () => {
     const run = await runOnSimulator([ID], null, {}, { 'bootstrap.factory': false });
@@ -56,11 +66,13 @@ describe('TC-BS-18 factory bootstrap', () => {
   test('inconclusive, not fail, when the provision action cannot take a server account (no {serverUri})', async () => {
     const cli = simulatorCommandPrefix();
     const state = '{stateDir}/device-state.json';
-    const { v, events } = await runCase(tcBs18, () =>
-      new ExecAdapter({
-        provision: { type: 'exec', command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}`, timeoutS: 30, background: false },
-        start: { type: 'exec', command: `exec ${cli} run --state ${state}`, timeoutS: 30, background: true, readyLine: '^READY ' },
-      }),
+    const { v, events } = await runCase(
+      tcBs18,
+      () =>
+        new ExecAdapter({
+          provision: { type: 'exec', command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}`, timeoutS: 30, background: false },
+          start: { type: 'exec', command: `exec ${cli} run --state ${state}`, timeoutS: 30, background: true, readyLine: '^READY ' },
+        }),
     );
     expect(v?.verdict).toBe('inconclusive');
     expect(v!.reason).toContain("the DUT profile's provision action cannot be given a server account: name {serverUri}");

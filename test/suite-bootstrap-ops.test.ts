@@ -27,16 +27,20 @@ const DEFECTS: { defect: string; caseId: string; reason: RegExp }[] = [
 ];
 
 describe('bootstrap operation cases against the reference device', () => {
-  test('every case passes without advisory, its reason naming the exchange', async () => {
-    const ids = Object.keys(CASES);
-    const run = await matrixRun(ids);
-    for (const id of ids) {
-      const v = run.verdicts.get(id);
-      expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
-      expect(v?.advisory).toBeUndefined();
-      for (const re of CASES[id]!) expect(`${id}: ${v!.reason}`).toMatch(re);
-    }
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'every case passes without advisory, its reason naming the exchange',
+    async () => {
+      const ids = Object.keys(CASES);
+      const run = await matrixRun(ids);
+      for (const id of ids) {
+        const v = run.verdicts.get(id);
+        expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
+        expect(v?.advisory).toBeUndefined();
+        for (const re of CASES[id]!) expect(`${id}: ${v!.reason}`).toMatch(re);
+      }
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
   test('TC-BS-06 writes in every format the ICS claims', async () => {
     const ics = { 'content-format.tlv': true, 'content-format.senml-json': true, 'content-format.senml-cbor': true, 'content-format.lwm2m-cbor': false };
@@ -62,12 +66,16 @@ describe('bootstrap operation cases against the reference device', () => {
     expect(notes.filter((n) => /^Bootstrap-Write \/[01]\/\d+ answered 2\.04/.test(n)).length).toBe(2);
   }, 120_000);
 
-  test.each(DEFECTS)('defect $defect is caught by $caseId with a reason naming the exchange', async ({ defect, caseId, reason }) => {
-    const run = await matrixRun([caseId], defect);
-    const v = run.verdicts.get(caseId);
-    const strength = caseId === 'TC-BS-08' ? 'SHOULD' : 'MUST';
-    expect(`${caseId} broken: ${isBroken(v, strength)} — ${explain(v)}`).toMatch(new RegExp(`^${caseId} broken: true`));
-    // A SHOULD-level miss leaves a pass whose advisory carries the check.
-    expect(`${v!.reason} ${v!.advisory ?? ''}`).toMatch(reason);
-  }, SHARED_MATRIX_BOUND_MS);
+  test.each(DEFECTS)(
+    'defect $defect is caught by $caseId with a reason naming the exchange',
+    async ({ defect, caseId, reason }) => {
+      const run = await matrixRun([caseId], defect);
+      const v = run.verdicts.get(caseId);
+      const strength = caseId === 'TC-BS-08' ? 'SHOULD' : 'MUST';
+      expect(`${caseId} broken: ${isBroken(v, strength)} — ${explain(v)}`).toMatch(new RegExp(`^${caseId} broken: true`));
+      // A SHOULD-level miss leaves a pass whose advisory carries the check.
+      expect(`${v!.reason} ${v!.advisory ?? ''}`).toMatch(reason);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 });

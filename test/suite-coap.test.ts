@@ -52,34 +52,48 @@ async function runRetransmissionOnce(declared: Profile, actual: Profile, defect:
 }
 
 describe('CoAP message-layer cases against the reference device', () => {
-  test('TC-COAP-01, -03, -04, -05 pass without advisory and name the exchange they judged', async () => {
-    const run = await matrixRun(QUICK_CASES);
-    for (const id of QUICK_CASES) {
-      const v = run.verdicts.get(id);
-      expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
-      expect(v?.advisory).toBeUndefined();
-    }
-    expect(run.verdicts.get('TC-COAP-01')!.reason).toMatch(/CON mid=\d+ \/bs.*Bootstrap-Finish: piggy-backed 2\.04 in ACK mid=\d+/);
-    expect(run.verdicts.get('TC-COAP-03')!.reason).toMatch(/Execute \/1\/\d+\/8 mid=\d+ sent twice.*one Update CON POST \/rd\//);
-    expect(run.verdicts.get('TC-COAP-04')!.reason).toMatch(/2\d new messages to the LwM2M Server/);
-    expect(run.verdicts.get('TC-COAP-05')!.reason).toMatch(/next request CON DELETE .* after the ACK/);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'TC-COAP-01, -03, -04, -05 pass without advisory and name the exchange they judged',
+    async () => {
+      const run = await matrixRun(QUICK_CASES);
+      for (const id of QUICK_CASES) {
+        const v = run.verdicts.get(id);
+        expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
+        expect(v?.advisory).toBeUndefined();
+      }
+      expect(run.verdicts.get('TC-COAP-01')!.reason).toMatch(/CON mid=\d+ \/bs.*Bootstrap-Finish: piggy-backed 2\.04 in ACK mid=\d+/);
+      expect(run.verdicts.get('TC-COAP-03')!.reason).toMatch(/Execute \/1\/\d+\/8 mid=\d+ sent twice.*one Update CON POST \/rd\//);
+      expect(run.verdicts.get('TC-COAP-04')!.reason).toMatch(/2\d new messages to the LwM2M Server/);
+      expect(run.verdicts.get('TC-COAP-05')!.reason).toMatch(/next request CON DELETE .* after the ACK/);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
-  test('TC-COAP-01 reaches the Update through the heartbeat (no Registration Update Trigger) and reads /3/0', async () => {
-    const run = await matrixRun(['TC-COAP-01']);
-    const v = run.verdicts.get('TC-COAP-01');
-    expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
-    expect(v!.reason).toMatch(/CON mid=\d+ \/rd\/[^,]+, .*DM-Read \/3\/0: piggy-backed 2\.05 in ACK mid=\d+; Execute \/1\/\d+\/4: piggy-backed 2\.04/);
-    expect(v!.reason).not.toMatch(/\/1\/\d+\/8/);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'TC-COAP-01 reaches the Update through the heartbeat (no Registration Update Trigger) and reads /3/0',
+    async () => {
+      const run = await matrixRun(['TC-COAP-01']);
+      const v = run.verdicts.get('TC-COAP-01');
+      expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
+      expect(v!.reason).toMatch(/CON mid=\d+ \/rd\/[^,]+, .*DM-Read \/3\/0: piggy-backed 2\.05 in ACK mid=\d+; Execute \/1\/\d+\/4: piggy-backed 2\.04/);
+      expect(v!.reason).not.toMatch(/\/1\/\d+\/8/);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
-  test('silent-to-con: TC-COAP-01 fails on the DM-Read /3/0 the device never acknowledges, naming transmissions and time; TC-COAP-03 is left alone', async () => {
-    const run = await matrixRun(['TC-COAP-01', 'TC-COAP-03'], 'silent-to-con');
-    const v = run.verdicts.get('TC-COAP-01');
-    expect(explain(v)).toMatch(/^fail: DM-Read \/3\/0: CON GET mid=\d+ token=[0-9a-f]+ \/3\/0 sent [2-9] time\(s\) over \d+\.\d{3} s, the harness's whole retransmission schedule \(MAX_TRANSMIT_WAIT \d+\.\d{3} s at most\), got no ACK, no RST and no response/);
-    const alone = run.verdicts.get('TC-COAP-03');
-    expect(`${explain(alone)}`).toBe(`pass: ${alone?.reason}`);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'silent-to-con: TC-COAP-01 fails on the DM-Read /3/0 the device never acknowledges, naming transmissions and time; TC-COAP-03 is left alone',
+    async () => {
+      const run = await matrixRun(['TC-COAP-01', 'TC-COAP-03'], 'silent-to-con');
+      const v = run.verdicts.get('TC-COAP-01');
+      expect(explain(v)).toMatch(
+        /^fail: DM-Read \/3\/0: CON GET mid=\d+ token=[0-9a-f]+ \/3\/0 sent [2-9] time\(s\) over \d+\.\d{3} s, the harness's whole retransmission schedule \(MAX_TRANSMIT_WAIT \d+\.\d{3} s at most\), got no ACK, no RST and no response/,
+      );
+      const alone = run.verdicts.get('TC-COAP-03');
+      expect(`${explain(alone)}`).toBe(`pass: ${alone?.reason}`);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
   test('a device whose Registration Update Trigger does nothing: TC-COAP-01 still passes (heartbeat), TC-COAP-03 is inconclusive naming the trigger and TC-REG-07', async () => {
     const run = await runOnSimulator(['TC-COAP-01', 'TC-COAP-03'], 'update-trigger-ignored');
@@ -102,14 +116,18 @@ describe('CoAP message-layer cases against the reference device', () => {
     expect(decoded.some((d) => d?.type === 'CON' && d.code === '2.04')).toBe(true);
   }, 120_000);
 
-  test('TC-COAP-06 (MAY, ICS coap.block1): passes on the reference device (its simulator profile claims Block1), not applicable when the ICS disclaims it', async () => {
-    const claimed = await matrixRun(['TC-COAP-06']);
-    const v = claimed.verdicts.get('TC-COAP-06');
-    expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
-    expect(v!.reason).toMatch(/a gap answered 4\.08 .* Block1 blocks answered 2\.31 .* 2\.04 .*after 4\.13: \d+ Block1 blocks of 1024 bytes.* registered/);
-    const unclaimed = await runOnSimulator(['TC-COAP-06'], null, {}, { 'coap.block1': false });
-    expect(unclaimed.verdicts.get('TC-COAP-06')?.verdict).toBe('not-applicable');
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'TC-COAP-06 (MAY, ICS coap.block1): passes on the reference device (its simulator profile claims Block1), not applicable when the ICS disclaims it',
+    async () => {
+      const claimed = await matrixRun(['TC-COAP-06']);
+      const v = claimed.verdicts.get('TC-COAP-06');
+      expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
+      expect(v!.reason).toMatch(/a gap answered 4\.08 .* Block1 blocks answered 2\.31 .* 2\.04 .*after 4\.13: \d+ Block1 blocks of 1024 bytes.* registered/);
+      const unclaimed = await runOnSimulator(['TC-COAP-06'], null, {}, { 'coap.block1': false });
+      expect(unclaimed.verdicts.get('TC-COAP-06')?.verdict).toBe('not-applicable');
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
   test('TC-COAP-02 with short declared CoAP parameters: passes on the reference device in seconds', async () => {
     const profile = profileWith(SHORT_COAP);

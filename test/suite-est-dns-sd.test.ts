@@ -35,6 +35,8 @@ describe('EST cases with the registration authority found by DNS-SD', () => {
     const run = await runOnSimulator(['TC-EST-02'], 'est-psk-auth', {}, {}, dnsSd);
     const v = run.verdicts.get('TC-EST-02');
     expect(v?.verdict).toBe('fail');
-    expect(v!.reason).toMatch(/no EST request \(crts or sen\) reached the EST server on the RA found by DNS-SD \(coaps:\/\/127\.0\.0\.1:\d+\) within [\d.]+ s of Bootstrap-Finish; DNS queries at 127\.0\.0\.1:\d+: SRV _est-coaps\._udp\.geisa-adm\.test → rcode 0, 1 answer\(s\); A est\.geisa-adm\.test → rcode 0, 1 answer\(s\) — .*TLS_PSK_WITH_AES_128_CCM_8/);
+    expect(v!.reason).toMatch(
+      /no EST request \(crts or sen\) reached the EST server on the RA found by DNS-SD \(coaps:\/\/127\.0\.0\.1:\d+\) within [\d.]+ s of Bootstrap-Finish; DNS queries at 127\.0\.0\.1:\d+: SRV _est-coaps\._udp\.geisa-adm\.test → rcode 0, 1 answer\(s\); A est\.geisa-adm\.test → rcode 0, 1 answer\(s\) — .*TLS_PSK_WITH_AES_128_CCM_8/,
+    );
   }, 90_000);
 });

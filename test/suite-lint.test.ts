@@ -44,7 +44,6 @@ describe('suite metadata', () => {
   });
 });
 
-
 describe('catalog traceability', () => {
   const catalog = catalogIds;
   const cited = () => new Set(ALL_CASES.flatMap((c) => c.meta.requirements.map((r) => r.id)));

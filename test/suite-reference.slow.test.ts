@@ -8,22 +8,26 @@ import { explainCell, runMatrix } from '../harness/selftest/matrix.js';
 import { ALL_CASES } from '../suites/index.js';
 import { SLOW_TIER_REFERENCE } from './support/shared-matrix.js';
 
-test(`${SLOW_TIER_REFERENCE.join(', ')} pass on the reference device with the spec-default timers, with wire evidence`, async () => {
-  const withDatagrams = new Set<string>();
-  const result = await runMatrix({
-    cases: ALL_CASES.filter((c) => SLOW_TIER_REFERENCE.includes(c.meta.id)),
-    defects: [],
-    slowReference: 'all',
-    concurrency: SLOW_TIER_REFERENCE.length,
-    onEvent: (_defect, e) => {
-      if (e.type === 'datagram') withDatagrams.add(e.caseId);
-    },
-  });
-  expect(result.cells.map((c) => c.caseId)).toEqual(SLOW_TIER_REFERENCE);
-  for (const c of result.cells) {
-    expect(explainCell(c)).toContain(`reference × ${c.caseId} (reference, ${c.strength}): pass — pass: `);
-    expect(`${c.caseId} wire evidence: ${withDatagrams.has(c.caseId)}`).toBe(`${c.caseId} wire evidence: true`);
-  }
-  expect(result.cells.find((c) => c.caseId === 'TC-RETRY-07')?.reason).toMatch(/^with \/1\/x\/17-20 absent, 3 rejected Register attempts spaced 60\.\d+ s, 120\.\d+ s/);
-  expect(result.ok).toBe(true);
-}, 8 * 60_000);
+test(
+  `${SLOW_TIER_REFERENCE.join(', ')} pass on the reference device with the spec-default timers, with wire evidence`,
+  async () => {
+    const withDatagrams = new Set<string>();
+    const result = await runMatrix({
+      cases: ALL_CASES.filter((c) => SLOW_TIER_REFERENCE.includes(c.meta.id)),
+      defects: [],
+      slowReference: 'all',
+      concurrency: SLOW_TIER_REFERENCE.length,
+      onEvent: (_defect, e) => {
+        if (e.type === 'datagram') withDatagrams.add(e.caseId);
+      },
+    });
+    expect(result.cells.map((c) => c.caseId)).toEqual(SLOW_TIER_REFERENCE);
+    for (const c of result.cells) {
+      expect(explainCell(c)).toContain(`reference × ${c.caseId} (reference, ${c.strength}): pass — pass: `);
+      expect(`${c.caseId} wire evidence: ${withDatagrams.has(c.caseId)}`).toBe(`${c.caseId} wire evidence: true`);
+    }
+    expect(result.cells.find((c) => c.caseId === 'TC-RETRY-07')?.reason).toMatch(/^with \/1\/x\/17-20 absent, 3 rejected Register attempts spaced 60\.\d+ s, 120\.\d+ s/);
+    expect(result.ok).toBe(true);
+  },
+  8 * 60_000,
+);

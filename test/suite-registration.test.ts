@@ -75,24 +75,28 @@ describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
 });
 
 describe('Registration-interface cases against the reference device', () => {
-  test('TC-REG-03 … -07, -09, -11, -12 pass without advisory and name the exchange they judged', async () => {
-    const run = await matrixRun(QUICK_CASES);
-    for (const id of QUICK_CASES) {
-      const v = run.verdicts.get(id);
-      expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
-      expect(v?.advisory).toBeUndefined();
-    }
-    const reason = (id: string) => run.verdicts.get(id)!.reason;
-    expect(reason('TC-REG-03')).toMatch(/^Register CON POST \/rd\?.*lwm2m=1\.2.* with Content-Format 40 .* lists \/1\/\d+ and \/3$/);
-    expect(reason('TC-REG-04')).toMatch(/^Register CON POST \/rd\?.* none of the Security or OSCORE objects/);
-    expect(reason('TC-REG-05')).toMatch(/Update CON POST (\/rd\/[0-9a-f]{4}\/[0-9a-f]{6}) .*De-register CON DELETE \1 .*exactly the location \1/);
-    expect(reason('TC-REG-06')).toMatch(/heartbeat CON POST \/rd\/\S+ \(mid \d+\) had no parameters.*Update CON POST \/rd\/\S+\?lt=20 .*carried only lt=20/);
-    expect(reason('TC-REG-07')).toMatch(/^Execute \/1\/\d+\/8 answered 2\.04 Changed and the Update CON POST \/rd\/\S+ .* followed/);
-    expect(reason('TC-REG-09')).toMatch(/^Update CON POST \/rd\/\S+ .*answered 4\.04 was followed .* by Register CON POST \/rd\?/);
-    expect(reason('TC-REG-11')).toMatch(/^Execute \/1\/\d+\/4 answered 2\.04 Changed and De-register CON DELETE \/rd\/\S+ .*answered 2\.02/);
-    expect(reason('TC-REG-12')).toMatch(/renewed its registration only with Updates \(CON POST \/rd\/.*and sent no new Register/);
-    expect(run.exitCode).toBe(0);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'TC-REG-03 … -07, -09, -11, -12 pass without advisory and name the exchange they judged',
+    async () => {
+      const run = await matrixRun(QUICK_CASES);
+      for (const id of QUICK_CASES) {
+        const v = run.verdicts.get(id);
+        expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
+        expect(v?.advisory).toBeUndefined();
+      }
+      const reason = (id: string) => run.verdicts.get(id)!.reason;
+      expect(reason('TC-REG-03')).toMatch(/^Register CON POST \/rd\?.*lwm2m=1\.2.* with Content-Format 40 .* lists \/1\/\d+ and \/3$/);
+      expect(reason('TC-REG-04')).toMatch(/^Register CON POST \/rd\?.* none of the Security or OSCORE objects/);
+      expect(reason('TC-REG-05')).toMatch(/Update CON POST (\/rd\/[0-9a-f]{4}\/[0-9a-f]{6}) .*De-register CON DELETE \1 .*exactly the location \1/);
+      expect(reason('TC-REG-06')).toMatch(/heartbeat CON POST \/rd\/\S+ \(mid \d+\) had no parameters.*Update CON POST \/rd\/\S+\?lt=20 .*carried only lt=20/);
+      expect(reason('TC-REG-07')).toMatch(/^Execute \/1\/\d+\/8 answered 2\.04 Changed and the Update CON POST \/rd\/\S+ .* followed/);
+      expect(reason('TC-REG-09')).toMatch(/^Update CON POST \/rd\/\S+ .*answered 4\.04 was followed .* by Register CON POST \/rd\?/);
+      expect(reason('TC-REG-11')).toMatch(/^Execute \/1\/\d+\/4 answered 2\.04 Changed and De-register CON DELETE \/rd\/\S+ .*answered 2\.02/);
+      expect(reason('TC-REG-12')).toMatch(/renewed its registration only with Updates \(CON POST \/rd\/.*and sent no new Register/);
+      expect(run.exitCode).toBe(0);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
   test('a device that answers Execute and Write with an empty ACK and a separate response passes TC-REG-06, -07 and -11', async () => {
     const ids = ['TC-REG-06', 'TC-REG-07', 'TC-REG-11'];
@@ -103,19 +107,27 @@ describe('Registration-interface cases against the reference device', () => {
     }
   }, 180_000);
 
-  test('defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass', async () => {
-    const run = await matrixRun(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
-    const v = run.verdicts.get('TC-REG-07');
-    expect(v?.verdict).toBe('fail');
-    expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
-    for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass',
+    async () => {
+      const run = await matrixRun(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
+      const v = run.verdicts.get('TC-REG-07');
+      expect(v?.verdict).toBe('fail');
+      expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
+      for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
-  test('TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)', async () => {
-    const run = await matrixRun(['TC-REG-10']);
-    const v = run.verdicts.get('TC-REG-10');
-    expect(explain(v)).toMatch(/^pass: after the DM dropped the DTLS session, the device made a new handshake and its first request over it was Register CON POST \/rd\?/);
-  }, SHARED_MATRIX_BOUND_MS);
+  test(
+    'TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)',
+    async () => {
+      const run = await matrixRun(['TC-REG-10']);
+      const v = run.verdicts.get('TC-REG-10');
+      expect(explain(v)).toMatch(/^pass: after the DM dropped the DTLS session, the device made a new handshake and its first request over it was Register CON POST \/rd\?/);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
 
   test('TC-REG-08 with short CoAP parameters: Updates dropped until the lifetime passes, then a Register', async () => {
     const v = await runWithProfile('TC-REG-08', shortCoapProfile());

@@ -10,7 +10,11 @@ import ts from 'typescript';
 import { ALL_CASES } from '../suites/index.js';
 
 const AREAS = ['bootstrap', 'registration', 'retry', 'coap', 'security', 'est'];
-const files = AREAS.flatMap((a) => readdirSync(join('suites', a)).filter((f) => /^TC-.*\.ts$/.test(f)).map((f) => join('suites', a, f)));
+const files = AREAS.flatMap((a) =>
+  readdirSync(join('suites', a))
+    .filter((f) => /^TC-.*\.ts$/.test(f))
+    .map((f) => join('suites', a, f)),
+);
 
 /**
  * The row ids a `req` expression names: a string literal, { row: '...' }, a const holding
@@ -86,7 +90,9 @@ describe('check-level requirements in the case files', () => {
     const { findings } = scan(file);
     const id = /TC-[A-Z]+-\d{2}/.exec(file)![0];
     const cited = new Set(ALL_CASES.find((c) => c.meta.id === id)!.meta.requirements.map((r) => r.id));
-    const bad = findings.filter((f) => f.row === undefined || !f.row.split('|').every((r) => cited.has(r))).map((f) => `${f.file}:${f.line} ${f.call} ${f.row === undefined ? 'names no row' : `names ${f.row}, not cited by ${id} (${[...cited].join(', ')})`}`);
+    const bad = findings
+      .filter((f) => f.row === undefined || !f.row.split('|').every((r) => cited.has(r)))
+      .map((f) => `${f.file}:${f.line} ${f.call} ${f.row === undefined ? 'names no row' : `names ${f.row}, not cited by ${id} (${[...cited].join(', ')})`}`);
     expect(bad).toEqual([]);
   });
 

@@ -17,7 +17,9 @@ describe('the suite accepts what the spec allows', () => {
     const v = run.verdicts.get('TC-REG-01');
     expect(v?.verdict).toBe('pass');
     expect(v?.reason).toMatch(/^after restart the device registered afresh after a renewed bootstrap \(CON POST \/bs\?\S*ep=urn:dev:ops:geisa-ref-0001\S* \(mid \d+\), served again\): CON POST \/rd\?\S*ep=urn:dev:ops:geisa-ref-0001/);
-    expect(v?.advisory).toMatch(/had lost what the Bootstrap-Server wrote \(its Bootstrap-Discover lists no account for coap:\/\/127\.0\.0\.1:\d+\) and bootstrapped again .*no LwM2M 1\.2 or GEISA SHALL requires bootstrapped accounts to survive a restart/);
+    expect(v?.advisory).toMatch(
+      /had lost what the Bootstrap-Server wrote \(its Bootstrap-Discover lists no account for coap:\/\/127\.0\.0\.1:\d+\) and bootstrapped again .*no LwM2M 1\.2 or GEISA SHALL requires bootstrapped accounts to survive a restart/,
+    );
     const finishes = run.events.filter((e) => e.type === 'note' && e.caseId === 'TC-REG-01' && e.source === 'harness' && /^Bootstrap-Finish /.test(e.text));
     expect(finishes.map((e) => (e.type === 'note' ? e.text : ''))).toEqual([expect.stringMatching(/2\.04/), expect.stringMatching(/2\.04/)]);
     expect(run.exitCode).toBe(0);
@@ -64,19 +66,25 @@ describe('the suite accepts what the spec allows', () => {
     }
   }, 120_000);
 
-  test.each(['4.00', '4.01'] as const)('a device that refuses a Bootstrap-Read of /0 with %s: TC-BS-05 passes and names the code', async (code) => {
-    const run = await runOnSimulator(['TC-BS-05'], null, { bootstrapReadSecurityCode: code });
-    const v = run.verdicts.get('TC-BS-05');
-    expect(explain(v)).toMatch(new RegExp(`^pass: .*Bootstrap-Read /0 was refused with ${code.replace('.', '\\.')} \\(4\\.05 preferred, accepted\\)$`));
-    expect(run.exitCode).toBe(0);
-  }, 60_000);
+  test.each(['4.00', '4.01'] as const)(
+    'a device that refuses a Bootstrap-Read of /0 with %s: TC-BS-05 passes and names the code',
+    async (code) => {
+      const run = await runOnSimulator(['TC-BS-05'], null, { bootstrapReadSecurityCode: code });
+      const v = run.verdicts.get('TC-BS-05');
+      expect(explain(v)).toMatch(new RegExp(`^pass: .*Bootstrap-Read /0 was refused with ${code.replace('.', '\\.')} \\(4\\.05 preferred, accepted\\)$`));
+      expect(run.exitCode).toBe(0);
+    },
+    60_000,
+  );
 
   test('a device that sends its heartbeat at 90 % of the lifetime: TC-REG-02 passes (SHALL met) with the 50 % SHOULD as advisory', async () => {
     const run = await runOnSimulator(['TC-REG-02'], null, { updateAtFraction: 0.9 });
     const v = run.verdicts.get('TC-REG-02');
     expect(v?.verdict).toBe('pass');
     // Under load the reason also says how far off the Update was against the loop stall it allowed for.
-    expect(v?.advisory).toMatch(/^SHOULD not met \(GEISA-ADM-REG-04, advisory\): first Update at 50 % of the lifetime: expected 4\.000 s to 6\.000 s \(GEISA: should at 50 % of the 10 s lifetime, accepted 40–60 %\), observed (8\.[5-9]|9\.\d)\d* s (\(off by [^)]*\) )?\(tolerance ±200\.0 ms\)/);
+    expect(v?.advisory).toMatch(
+      /^SHOULD not met \(GEISA-ADM-REG-04, advisory\): first Update at 50 % of the lifetime: expected 4\.000 s to 6\.000 s \(GEISA: should at 50 % of the 10 s lifetime, accepted 40–60 %\), observed (8\.[5-9]|9\.\d)\d* s (\(off by [^)]*\) )?\(tolerance ±200\.0 ms\)/,
+    );
     expect(v?.reason).toMatch(/^Update CON POST \/rd\/.* arrived .* after the Register, before the \d+ s lifetime/);
   }, 60_000);
 });

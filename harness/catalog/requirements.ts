@@ -27,11 +27,4 @@ export const GEISA_COMMIT = 'db1ce01';
 /** Bump when a row is added, removed, or changes level or text. */
 export const CATALOG_VERSION = '2026-12-02.3';
 
-export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [
-  ...GEISA_ADM_ROWS,
-  ...BOOTSTRAP_ROWS,
-  ...REGISTRATION_ROWS,
-  ...RETRY_ROWS,
-  ...SECURITY_ROWS,
-  ...COAP_ROWS,
-];
+export const REQUIREMENT_ROWS: readonly CatalogRowData[] = [...GEISA_ADM_ROWS, ...BOOTSTRAP_ROWS, ...REGISTRATION_ROWS, ...RETRY_ROWS, ...SECURITY_ROWS, ...COAP_ROWS];

@@ -31,24 +31,13 @@ export function listCases(cases: readonly ConformanceCase[] = ALL_CASES, opts: {
       2,
     );
   }
-  const rows = cases.map((c) => [
-    c.meta.id,
-    c.meta.strength,
-    c.meta.ics ?? '-',
-    c.meta.requirements.map((r) => r.id).join(','),
-    c.meta.tags.join(','),
-    ...(profile ? [applies(c)!, fmtDuration(budgetOf(c)!)] : []),
-    c.meta.title,
-  ]);
+  const rows = cases.map((c) => [c.meta.id, c.meta.strength, c.meta.ics ?? '-', c.meta.requirements.map((r) => r.id).join(','), c.meta.tags.join(','), ...(profile ? [applies(c)!, fmtDuration(budgetOf(c)!)] : []), c.meta.title]);
   const head = ['CASE', 'STRENGTH', 'ICS', 'REQUIREMENTS', 'TAGS', ...(profile ? ['FOR THIS DUT', 'BUDGET'] : []), 'TITLE'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ');
   const lines = [fmt(head), ...rows.map(fmt)];
   if (profile) {
-    lines.push(
-      '',
-      `budget of the ${cases.filter(runs).length} cases that run for this DUT: ${fmtDuration(totalMs)} at most (each case's budget comes from the profile's IXIT timers plus a margin; manual actions are not counted)`,
-    );
+    lines.push('', `budget of the ${cases.filter(runs).length} cases that run for this DUT: ${fmtDuration(totalMs)} at most (each case's budget comes from the profile's IXIT timers plus a margin; manual actions are not counted)`);
   }
   return lines.join('\n');
 }

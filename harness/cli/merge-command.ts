@@ -61,7 +61,10 @@ export async function mergeCommand(args: MergeArgs, out: NodeJS.WriteStream = pr
     }
     if (seen.has(resolve(args.out))) throw new UsageError(`--out ${args.out} is one of the shards: merged reports would overwrite that shard's; give another folder`);
     const shards = args.dirs.map(readShard);
-    merged = mergeResults(shards, ALL_CASES.map((c) => c.meta.id));
+    merged = mergeResults(
+      shards,
+      ALL_CASES.map((c) => c.meta.id),
+    );
     outDir = prepareOutDir(args.out);
   } catch (e) {
     if (e instanceof UsageError || e instanceof MergeError || e instanceof ResultsError) {

@@ -55,5 +55,9 @@ function kindOf(path: string): 'dir' | 'other' | 'none' | { error: string } {
 
 function errText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  return err.code ? `${err.code}: ${String(err.message).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : String(err?.message ?? e);
+  return err.code
+    ? `${err.code}: ${String(err.message)
+        .replace(/^[A-Z]+: /, '')
+        .replace(/, \w+ '.*'$/, '')}`
+    : String(err?.message ?? e);
 }

@@ -77,7 +77,12 @@ export async function reportCommand(args: ReportArgs, out: NodeJS.WriteStream = 
 function checkAgainstManifest(dir: string, name: string): string | null {
   const manifest = join(dir, MANIFEST_NAME);
   if (!existsSync(manifest)) return null;
-  if (!readFileSync(manifest, 'utf8').split('\n').some((l) => l.endsWith(`  ${name}`))) return `${name} is not listed in ${manifest}`;
+  if (
+    !readFileSync(manifest, 'utf8')
+      .split('\n')
+      .some((l) => l.endsWith(`  ${name}`))
+  )
+    return `${name} is not listed in ${manifest}`;
   try {
     const r = verifyManifest(dir);
     if (r.changed.includes(name)) return `${name} differs from the run's ${MANIFEST_NAME}: it was changed after the run, so these reports do not show what the run recorded`;

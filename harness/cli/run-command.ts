@@ -100,7 +100,11 @@ interface DeviceRun {
  * endpoint too): only characters safe in a path and a URL, never hidden, never a clash.
  */
 export function deviceFolders(profiles: readonly Profile[]): string[] {
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80) || 'device';
+  const clean = (s: string) =>
+    s
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 80) || 'device';
   const base = profiles.map((p) => clean(basename(p.source).replace(/\.(ya?ml|json)$/i, '')));
   const named = base.map((b, i) => (base.filter((x) => x === b).length > 1 ? clean(`${b}-${profiles[i]!.dut.endpoint}`) : b));
   const taken = new Set<string>();
@@ -161,7 +165,11 @@ export async function runCommand(args: RunArgs, out: NodeJS.WriteStream = proces
       cases = picked;
     }
     slowNotRun = selection.slowNotRun.map((c) => c.meta.id);
-    if (args.expectedFailures) expectedFailures = loadExpectedFailures(args.expectedFailures, ALL_CASES.map((c) => c.meta.id));
+    if (args.expectedFailures)
+      expectedFailures = loadExpectedFailures(
+        args.expectedFailures,
+        ALL_CASES.map((c) => c.meta.id),
+      );
     // Checked before any case runs: a missing browser must not cost a whole run.
     if (args.pdf && !findChromium()) throw new UsageError(CHROMIUM_MISSING);
     outDir = prepareOutDir(args.out);
@@ -467,9 +475,7 @@ export async function writeRunReports(input: RunReportInput): Promise<RunReportO
   };
   const keylogFile = await attempt(join(outDir, KEYLOG_NAME), () => keylog?.write(outDir));
   // After the key log: the script decrypts with it when there is one.
-  const decodeScript = capture?.decodeArgs.length
-    ? await attempt(join(outDir, DECODE_SCRIPT_NAME), () => writeDecodeScript(outDir, capture.decodeArgs, keylogFile ? basename(keylogFile) : undefined))
-    : undefined;
+  const decodeScript = capture?.decodeArgs.length ? await attempt(join(outDir, DECODE_SCRIPT_NAME), () => writeDecodeScript(outDir, capture.decodeArgs, keylogFile ? basename(keylogFile) : undefined)) : undefined;
   const listed = [input.eventLogFile, wrote.results, wrote.junit, wrote.html, wrote.pdf, capture?.file, decodeScript, keylogFile].filter((f): f is string => f !== undefined && existsSync(f));
   const manifest = await attempt(join(outDir, MANIFEST_NAME), () => writeManifest(outDir, listed));
 

@@ -23,7 +23,10 @@ export class UsageError extends Error {
 export const SLOW_TAG = 'slow';
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -34,7 +37,10 @@ export interface Patterns {
 
 /** `a,!b, c` → include [a, c], exclude [b]; accepts a list of such strings too. */
 export function parsePatterns(spec: string | readonly string[] | undefined): Patterns {
-  const parts = (typeof spec === 'string' ? [spec] : (spec ?? [])).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const parts = (typeof spec === 'string' ? [spec] : (spec ?? []))
+    .flatMap((s) => s.split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const include: string[] = [];
   const exclude: string[] = [];
   for (const p of parts) {
@@ -74,7 +80,10 @@ function filterByTags(all: readonly ConformanceCase[], tags: string | readonly s
 
 /** Selects by --cases and --tags, slow cases included (for list and self-test). */
 export function selectCases(all: readonly ConformanceCase[], casesGlob?: string, tags?: string | readonly string[]): ConformanceCase[] {
-  return filterByTags(filterByGlobs(all, (c) => c.meta.id, casesGlob, '--cases'), tags);
+  return filterByTags(
+    filterByGlobs(all, (c) => c.meta.id, casesGlob, '--cases'),
+    tags,
+  );
 }
 
 export interface RunSelection {
@@ -87,7 +96,11 @@ export interface RunSelection {
 export function selectRun(all: readonly ConformanceCase[], opts: { cases?: string; tags?: string | readonly string[]; slow?: boolean }): RunSelection {
   const selected = selectCases(all, opts.cases, opts.tags);
   const { include: tagInclude } = parsePatterns(opts.tags);
-  const named = new Set(parsePatterns(opts.cases).include.filter((p) => !/[*?]/.test(p)).map((p) => p.toUpperCase()));
+  const named = new Set(
+    parsePatterns(opts.cases)
+      .include.filter((p) => !/[*?]/.test(p))
+      .map((p) => p.toUpperCase()),
+  );
   const wanted = (c: ConformanceCase) => opts.slow === true || tagInclude.includes(SLOW_TAG) || named.has(c.meta.id.toUpperCase());
   const cases: ConformanceCase[] = [];
   const slowNotRun: ConformanceCase[] = [];

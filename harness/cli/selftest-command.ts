@@ -70,7 +70,15 @@ export async function selftestCommand(args: SelftestArgs, out: NodeJS.WriteStrea
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'matrix.json'), JSON.stringify(result, null, 2) + '\n');
   }
-  out.write(args.json ? JSON.stringify(result, null, 2) + '\n' : '\n' + renderMatrix(result, ALL_CASES.map((c) => c.meta.id)));
+  out.write(
+    args.json
+      ? JSON.stringify(result, null, 2) + '\n'
+      : '\n' +
+          renderMatrix(
+            result,
+            ALL_CASES.map((c) => c.meta.id),
+          ),
+  );
   if (result.interrupted) return EXIT.ERROR;
   return result.ok ? EXIT.OK : EXIT.FAILED;
 }

@@ -48,7 +48,10 @@ export function shardIds(ids: readonly string[], shard: Shard): Set<string> {
  * matrix that wide is a mistake worth hearing about.
  */
 export function shardCases<T extends ConformanceCase>(cases: readonly T[], shard: Shard): T[] {
-  const keep = shardIds(cases.map((c) => c.meta.id), shard);
+  const keep = shardIds(
+    cases.map((c) => c.meta.id),
+    shard,
+  );
   const picked = cases.filter((c) => keep.has(c.meta.id));
   if (picked.length === 0) throw new UsageError(`--shard ${shard.index}/${shard.count} holds no case: only ${cases.length} ${cases.length === 1 ? 'case is' : 'cases are'} selected; use at most ${cases.length} shards`);
   return picked;

@@ -8,45 +8,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import {
-  type CoapMessage,
-  type CoapOption,
-  CoapFormatError,
-  METHOD_CODES,
-  OPTION,
-  decodeCoap,
-  encodeCoap,
-  encodeUint,
-  isRequestCode,
-  pathOptions,
-  queryOptions,
-} from './message.js';
+import { type CoapMessage, type CoapOption, CoapFormatError, METHOD_CODES, OPTION, decodeCoap, encodeCoap, encodeUint, isRequestCode, pathOptions, queryOptions } from './message.js';
 import { type TransmissionParams, RFC7252_DEFAULTS, exchangeLifetimeMs, retransmitTimeoutsMs } from './params.js';
 import { type Address, type DatagramTransport, type TransportMessage, UdpTransport } from './transport.js';
-import {
-  CoapResetError,
-  CoapTimeoutError,
-  EndpointClosedError,
-  type EndpointOptions,
-  type InboundRequest,
-  type InboundResponse,
-  type OutboundRequest,
-  type ResponseOptions,
-} from './endpoint-types.js';
+import { CoapResetError, CoapTimeoutError, EndpointClosedError, type EndpointOptions, type InboundRequest, type InboundResponse, type OutboundRequest, type ResponseOptions } from './endpoint-types.js';
 
 export type { Address } from './transport.js';
-export {
-  CoapResetError,
-  CoapTimeoutError,
-  EndpointClosedError,
-  type DatagramTap,
-  type EndpointOptions,
-  type InboundRequest,
-  type InboundResponse,
-  type OutboundRequest,
-  type RawDatagram,
-  type ResponseOptions,
-} from './endpoint-types.js';
+export { CoapResetError, CoapTimeoutError, EndpointClosedError, type DatagramTap, type EndpointOptions, type InboundRequest, type InboundResponse, type OutboundRequest, type RawDatagram, type ResponseOptions } from './endpoint-types.js';
 
 interface PendingExchange {
   request: CoapMessage;

@@ -49,7 +49,13 @@ export const OPTION = {
 } as const;
 
 const OPTION_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(OPTION).map(([k, v]) => [v, k.toLowerCase().replace(/_(\w)/g, (_m, c: string) => '-' + c.toUpperCase()).replace(/^\w/, (c) => c.toUpperCase())]),
+  Object.entries(OPTION).map(([k, v]) => [
+    v,
+    k
+      .toLowerCase()
+      .replace(/_(\w)/g, (_m, c: string) => '-' + c.toUpperCase())
+      .replace(/^\w/, (c) => c.toUpperCase()),
+  ]),
 );
 
 export function optionName(n: number): string {
@@ -231,7 +237,12 @@ export function encodeUint(n: number): Buffer {
 }
 
 export function uriPath(msg: CoapMessage): string {
-  return '/' + optionValues(msg, OPTION.URI_PATH).map((v) => v.toString('utf8')).join('/');
+  return (
+    '/' +
+    optionValues(msg, OPTION.URI_PATH)
+      .map((v) => v.toString('utf8'))
+      .join('/')
+  );
 }
 
 export function locationPath(msg: CoapMessage): string[] {

@@ -177,9 +177,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     }
     const sends = this.session ? this.transmit(this.session.shutdown().out) : [];
     // Bounded: a close_notify is a courtesy, not worth hanging on.
-    this.closing = Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 500).unref())]).then(() =>
-      this.finish('client-close'),
-    );
+    this.closing = Promise.race([Promise.all(sends), new Promise((r) => setTimeout(r, 500).unref())]).then(() => this.finish('client-close'));
     return this.closing;
   }
 
@@ -279,15 +277,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
     const list = (as: NativeAlert[]) => as.map((a) => `${a.level} "${a.description}" (${a.code})`).join(', ');
     if (peer.length > 0) message += `; alert from the server: ${list(peer)}`;
     if (ours.length > 0) message += `; alert sent: ${list(ours)}`;
-    const e = new DtlsClientHandshakeError(
-      message,
-      this.remote,
-      alerts,
-      info?.verifyResult ?? null,
-      info?.verifyResultText ?? null,
-      info?.peerCertChainDer ?? [],
-      info?.state ?? null,
-    );
+    const e = new DtlsClientHandshakeError(message, this.remote, alerts, info?.verifyResult ?? null, info?.verifyResultText ?? null, info?.peerCertChainDer ?? [], info?.state ?? null);
     const settle = this.settle;
     this.settle = undefined;
     settle?.reject(e);

@@ -164,7 +164,9 @@ function meaningOf(code: number, by: Direction, answered: Flight | undefined, f:
       return { text: `the PSK identity ${f.pskIdentity !== null ? `"${f.pskIdentity}" ` : ''}is not one ${server} holds` };
     case 20:
     case 51:
-      return has('Finished') ? { text: `the device's Finished did not authenticate: it holds another key than ours${f.pskIdentity !== null ? ` for PSK identity "${f.pskIdentity}" (/0/x/5 differs)` : ''}` } : { text: 'a signature or key exchange value from the device did not verify' };
+      return has('Finished')
+        ? { text: `the device's Finished did not authenticate: it holds another key than ours${f.pskIdentity !== null ? ` for PSK identity "${f.pskIdentity}" (/0/x/5 differs)` : ''}` }
+        : { text: 'a signature or key exchange value from the device did not verify' };
     default:
       if (CERTIFICATE_ALERTS.has(code) || code === 41) return { text: `we refused the device's certificate`, peerCertificate: true };
       return { text: `we ended the handshake` };
@@ -183,9 +185,7 @@ function ourCertificateDetails(view: HandshakeWireView, code: number, ctx: Failu
   if (e) {
     const usage = `Certificate Usage ${e.usage}${e.usage === 3 ? ' (domain-issued certificate: matched byte for byte, no chain, no expiry)' : ''}`;
     details.push(
-      same
-        ? `it is byte for byte the certificate the device was given as ${e.resource} under ${usage}`
-        : `it is not the certificate the device was given as ${e.resource} under ${usage} (that one: ${describeCert(e.der, false)})`,
+      same ? `it is byte for byte the certificate the device was given as ${e.resource} under ${usage}` : `it is not the certificate the device was given as ${e.resource} under ${usage} (that one: ${describeCert(e.der, false)})`,
     );
   }
   if (same === false) {
@@ -254,11 +254,7 @@ export function explainHandshakeFailure(f: DtlsHandshakeFailedEvent, ctx: Failur
     // An encrypted alert shows only its content type; OpenSSL, which decrypted it, names it.
     const decoded = alertRecord!.alert ?? fromOpenSsl(f, by);
     const code = decoded?.code ?? -1;
-    const alertText = alertRecord!.alert
-      ? `${decoded!.level} alert ${decoded!.description}`
-      : decoded
-        ? `an encrypted alert (OpenSSL read it as ${decoded.level} ${decoded.description})`
-        : 'an encrypted alert';
+    const alertText = alertRecord!.alert ? `${decoded!.level} alert ${decoded!.description}` : decoded ? `an encrypted alert (OpenSSL read it as ${decoded.level} ${decoded.description})` : 'an encrypted alert';
     const answered = flightBefore(alertAt, by);
     const meaning = meaningOf(code, by, answered, f, ctx, server);
     const afterWhat = answered ? afterText(answered, by, meaning.ourCertificate || meaning.peerCertificate ? 'Certificate' : undefined) : 'before anything from the other side';

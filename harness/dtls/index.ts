@@ -1,15 +1,6 @@
 /** The harness's DTLS 1.2 server (coaps://) and client, over an OpenSSL addon. See README.md. */
 export { DtlsServer } from './server.js';
-export {
-  DtlsNoSessionError,
-  type DtlsCloseReason,
-  type DtlsDroppedEvent,
-  type DtlsHandshakeEvent,
-  type DtlsHandshakeFailedEvent,
-  type DtlsServerEvents,
-  type DtlsServerOptions,
-  type DtlsSessionClosedEvent,
-} from './server-types.js';
+export { DtlsNoSessionError, type DtlsCloseReason, type DtlsDroppedEvent, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from './server-types.js';
 export { keyFingerprint, peerLabel, type Address, type DtlsAlert, type DtlsMessageEvent, type DtlsRecordEvent } from './types.js';
 export { DtlsTransport } from './dtls-transport.js';
 export { cipherSuiteName, cipherSuiteId, cipherSuiteFamily, describeCipherList, SIGNALLING_SUITE_IDS } from './cipher-suites.js';

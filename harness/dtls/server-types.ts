@@ -80,14 +80,7 @@ export interface DtlsHandshakeFailedEvent {
   wire: HandshakeWireView;
 }
 
-export type DtlsCloseReason =
-  | 'peer-close-notify'
-  | 'peer-alert'
-  | 'idle'
-  | 'evicted'
-  | 'replaced'
-  | 'server-close'
-  | 'error';
+export type DtlsCloseReason = 'peer-close-notify' | 'peer-alert' | 'idle' | 'evicted' | 'replaced' | 'server-close' | 'error';
 
 export interface DtlsSessionClosedEvent {
   remote: Address;

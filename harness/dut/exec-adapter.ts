@@ -11,14 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { ExecAction } from '../profile/load.js';
-import {
-  AdapterError,
-  type ActionHooks,
-  type ActionParams,
-  type ActionSecrets,
-  type DutAction,
-  type DutAdapter,
-} from './adapter.js';
+import { AdapterError, type ActionHooks, type ActionParams, type ActionSecrets, type DutAction, type DutAdapter } from './adapter.js';
 import { groupAlive, signalGroup, trackAtExit, untrackAtExit, waitGroupGone } from './process-groups.js';
 import { actionEnv, createSecretDir, removeSecretDir, secretScrubber, writeSecretFiles } from './secrets.js';
 import { expandTemplate, templateTakesServerAccount } from './template.js';
@@ -108,14 +101,7 @@ export class ExecAdapter implements DutAdapter {
     this.backgroundStart = undefined;
   }
 
-  private async runToCompletion(
-    action: DutAction,
-    spec: ExecAction,
-    command: string,
-    params: ActionParams,
-    secrets: ActionSecrets,
-    hooks: ActionHooks,
-  ): Promise<void> {
+  private async runToCompletion(action: DutAction, spec: ExecAction, command: string, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
     const secretDir = await this.prepareSecrets(secrets);
     try {
       const running = await this.start(action, command, params, secrets, secretDir, () => hooks);
@@ -131,14 +117,7 @@ export class ExecAdapter implements DutAdapter {
     }
   }
 
-  private async runBackground(
-    action: DutAction,
-    spec: ExecAction,
-    command: string,
-    params: ActionParams,
-    secrets: ActionSecrets,
-    hooks: ActionHooks,
-  ): Promise<void> {
+  private async runBackground(action: DutAction, spec: ExecAction, command: string, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
     if (this.backgroundStart) {
       hooks.note('adapter', `[${action}] the previous background ${action} is still running; stopping it first`);
       await this.stopBackground(hooks);
@@ -149,9 +128,17 @@ export class ExecAdapter implements DutAdapter {
     const ready = spec.readyLine === undefined ? undefined : new RegExp(spec.readyLine);
     let markReady: () => void = () => {};
     const readyLineSeen = new Promise<void>((resolve) => (markReady = resolve));
-    const running = await this.start(action, command, params, secrets, secretDir, () => this.latestHooks, (line) => {
-      if (ready?.test(line)) markReady();
-    });
+    const running = await this.start(
+      action,
+      command,
+      params,
+      secrets,
+      secretDir,
+      () => this.latestHooks,
+      (line) => {
+        if (ready?.test(line)) markReady();
+      },
+    );
     this.backgroundStart = running;
     const noted = running.exited.then((exit) => {
       if (this.backgroundStart === running) this.backgroundStart = undefined;
@@ -161,22 +148,13 @@ export class ExecAdapter implements DutAdapter {
     void noted.finally(() => this.exitNotes.delete(noted));
     if (!ready) return;
 
-    const outcome = await withTimeout(
-      Promise.race([readyLineSeen.then(() => 'ready' as const), running.exited]),
-      spec.timeoutS * 1000,
-    );
+    const outcome = await withTimeout(Promise.race([readyLineSeen.then(() => 'ready' as const), running.exited]), spec.timeoutS * 1000);
     if (outcome === 'ready') return;
     if (outcome === 'timeout') {
       await this.killGroup(running.pgid);
-      throw new AdapterError(
-        action,
-        `no output line matched /${spec.readyLine}/ within ${spec.timeoutS} s${lastLines(running.recent)}`,
-      );
+      throw new AdapterError(action, `no output line matched /${spec.readyLine}/ within ${spec.timeoutS} s${lastLines(running.recent)}`);
     }
-    throw new AdapterError(
-      action,
-      `background process ${describeExit(outcome)} before an output line matched /${spec.readyLine}/${lastLines(running.recent)}`,
-    );
+    throw new AdapterError(action, `background process ${describeExit(outcome)} before an output line matched /${spec.readyLine}/${lastLines(running.recent)}`);
   }
 
   private async stopBackground(hooks: ActionHooks): Promise<void> {
@@ -192,15 +170,7 @@ export class ExecAdapter implements DutAdapter {
   }
 
   /** Spawns the shell in a new process group; resolves once the process exists. */
-  private async start(
-    action: DutAction,
-    command: string,
-    params: ActionParams,
-    secrets: ActionSecrets,
-    secretDir: string | undefined,
-    hooks: () => ActionHooks | undefined,
-    onLine?: (line: string) => void,
-  ): Promise<Running> {
+  private async start(action: DutAction, command: string, params: ActionParams, secrets: ActionSecrets, secretDir: string | undefined, hooks: () => ActionHooks | undefined, onLine?: (line: string) => void): Promise<Running> {
     const scrubBootstrap = secretScrubber(secrets.pskKey, secrets.certificates?.keyPem);
     const scrubServer = secretScrubber(secrets.serverPskKey);
     const scrub = (text: string) => scrubServer(scrubBootstrap(text));

@@ -5,14 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { ManualAction } from '../profile/load.js';
-import {
-  AdapterError,
-  type ActionHooks,
-  type ActionParams,
-  type ActionSecrets,
-  type DutAction,
-  type DutAdapter,
-} from './adapter.js';
+import { AdapterError, type ActionHooks, type ActionParams, type ActionSecrets, type DutAction, type DutAdapter } from './adapter.js';
 import { expandTemplate, templateTakesServerAccount } from './template.js';
 import { fingerprint } from '../profile/fingerprint.js';
 
@@ -60,18 +53,12 @@ export class ManualAdapter implements DutAdapter {
     const spec = this.actions[action];
     if (!spec) throw new AdapterError(action, 'the profile defines no manual instruction for this action');
     if (!this.isTTY) {
-      throw new AdapterError(
-        action,
-        'needs an operator at a terminal, but standard input is not a TTY; run interactively or use exec actions',
-      );
+      throw new AdapterError(action, 'needs an operator at a terminal, but standard input is not a TTY; run interactively or use exec actions');
     }
     const instruction = expandTemplate(spec.instruction, params, action, 'text');
     // The operator has to type the key into the vendor tool: it is shown here, on the
     // terminal only, once — the evidence records just the identity and a fingerprint.
-    const credentials =
-      action === 'provision' && secrets.pskIdentity !== undefined && secrets.pskKey
-        ? `    PSK identity: ${secrets.pskIdentity}\n    PSK key (hex): ${secrets.pskKey.toString('hex')}\n`
-        : '';
+    const credentials = action === 'provision' && secrets.pskIdentity !== undefined && secrets.pskKey ? `    PSK identity: ${secrets.pskIdentity}\n    PSK key (hex): ${secrets.pskKey.toString('hex')}\n` : '';
     const serverPsk = action === 'provision' && secrets.serverPskIdentity !== undefined && secrets.serverPskKey ? { identity: secrets.serverPskIdentity, key: secrets.serverPskKey } : undefined;
     const serverAccount =
       action === 'provision' && params.serverUri !== undefined

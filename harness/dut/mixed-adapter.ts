@@ -4,14 +4,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { ExecAction, ManualAction, Profile } from '../profile/load.js';
-import {
-  AdapterError,
-  type ActionHooks,
-  type ActionParams,
-  type ActionSecrets,
-  type DutAction,
-  type DutAdapter,
-} from './adapter.js';
+import { AdapterError, type ActionHooks, type ActionParams, type ActionSecrets, type DutAction, type DutAdapter } from './adapter.js';
 import { ExecAdapter, type ExecAdapterOptions } from './exec-adapter.js';
 import { ManualAdapter, type ManualAdapterOptions } from './manual-adapter.js';
 

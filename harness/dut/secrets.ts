@@ -36,16 +36,28 @@ export async function removeSecretDir(dir: string): Promise<void> {
 }
 
 /** The environment of an action: the harness's own plus the GEISA_* variables. */
-export function actionEnv(
-  action: DutAction,
-  params: ActionParams,
-  secrets: ActionSecrets,
-  secretDir: string | undefined,
-): NodeJS.ProcessEnv {
+export function actionEnv(action: DutAction, params: ActionParams, secrets: ActionSecrets, secretDir: string | undefined): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Stale values inherited from the caller's shell must not pass for this run's secrets.
-  for (const name of ['GEISA_PSK_IDENTITY', 'GEISA_PSK_FILE', 'GEISA_PSK_HEX', 'GEISA_CERT_FILE', 'GEISA_KEY_FILE', 'GEISA_TRUST_FILE', 'GEISA_CERTIFICATE_USAGE',
-    'GEISA_SERVER_URI', 'GEISA_SERVER_SSID', 'GEISA_SERVER_LIFETIME', 'GEISA_SERVER_PSK_IDENTITY', 'GEISA_SERVER_PSK_FILE', 'GEISA_SERVER_PSK_HEX', 'GEISA_EST_DNS_SERVER', 'GEISA_EST_DOMAIN', 'GEISA_EST_TRUST_FILE']) delete env[name];
+  for (const name of [
+    'GEISA_PSK_IDENTITY',
+    'GEISA_PSK_FILE',
+    'GEISA_PSK_HEX',
+    'GEISA_CERT_FILE',
+    'GEISA_KEY_FILE',
+    'GEISA_TRUST_FILE',
+    'GEISA_CERTIFICATE_USAGE',
+    'GEISA_SERVER_URI',
+    'GEISA_SERVER_SSID',
+    'GEISA_SERVER_LIFETIME',
+    'GEISA_SERVER_PSK_IDENTITY',
+    'GEISA_SERVER_PSK_FILE',
+    'GEISA_SERVER_PSK_HEX',
+    'GEISA_EST_DNS_SERVER',
+    'GEISA_EST_DOMAIN',
+    'GEISA_EST_TRUST_FILE',
+  ])
+    delete env[name];
   Object.assign(env, {
     GEISA_ACTION: action,
     GEISA_BS_URI: params.bsUri,
@@ -98,7 +110,10 @@ export function secretScrubber(key: Buffer | undefined, privateKeyPem?: string):
   }
   if (privateKeyPem) {
     // Output comes line by line, so each base64 line of the key is a form of its own.
-    const body = privateKeyPem.split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && !l.startsWith('-----'));
+    const body = privateKeyPem
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 16 && !l.startsWith('-----'));
     const replacement = `<private key ${fingerprint(Buffer.from(privateKeyPem))}>`;
     if (body.length) {
       const pattern = new RegExp(body.map(escapeRegExp).join('|'), 'g');

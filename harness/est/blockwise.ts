@@ -46,9 +46,7 @@ export interface Block1Progress {
 }
 
 export type Block1Step =
-  | { kind: 'continue'; option: CoapOption; progress: Block1Progress }
-  | { kind: 'complete'; payload: Buffer; option: CoapOption; progress: Block1Progress }
-  | { kind: 'error'; code: string; reason: string; options?: CoapOption[] };
+  { kind: 'continue'; option: CoapOption; progress: Block1Progress } | { kind: 'complete'; payload: Buffer; option: CoapOption; progress: Block1Progress } | { kind: 'error'; code: string; reason: string; options?: CoapOption[] };
 
 /**
  * Block1 reassembly per peer+resource. A block must start exactly where the previous

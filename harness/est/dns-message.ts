@@ -41,11 +41,7 @@ export interface DnsQuery extends DnsHeader {
 }
 
 export type DnsRecordData =
-  | { type: 'A'; address: string }
-  | { type: 'AAAA'; address: string }
-  | { type: 'PTR'; target: string }
-  | { type: 'SRV'; priority: number; weight: number; port: number; target: string }
-  | { type: 'TXT'; strings: string[] };
+  { type: 'A'; address: string } | { type: 'AAAA'; address: string } | { type: 'PTR'; target: string } | { type: 'SRV'; priority: number; weight: number; port: number; target: string } | { type: 'TXT'; strings: string[] };
 
 export interface DnsRecord {
   name: string;
@@ -119,7 +115,10 @@ export function decodeQuery(buf: Buffer): DnsQuery {
 }
 
 function encodeName(name: string): Buffer {
-  const labels = name.replace(/\.$/, '').split('.').filter((l) => l.length > 0);
+  const labels = name
+    .replace(/\.$/, '')
+    .split('.')
+    .filter((l) => l.length > 0);
   const parts: Buffer[] = [];
   for (const l of labels) {
     const b = Buffer.from(l, 'utf8');
@@ -249,7 +248,7 @@ export function decodeResponse(buf: Buffer): { header: DnsHeader; rcode: number;
       answers.push({ name, ttl, data: { type: 'SRV', priority: raw.readUInt16BE(0), weight: raw.readUInt16BE(2), port: raw.readUInt16BE(4), target: readName(buf, at + 6).name } });
     } else if (type === DNS_TYPE.TXT) {
       const strings: string[] = [];
-      for (let i2 = 0; i2 < raw.length; ) {
+      for (let i2 = 0; i2 < raw.length;) {
         const l = raw[i2]!;
         strings.push(raw.subarray(i2 + 1, i2 + 1 + l).toString('utf8'));
         i2 += 1 + l;

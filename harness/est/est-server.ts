@@ -92,16 +92,21 @@ export class EstServer {
       opts.tap,
     );
     const endpoint = await CoapEndpoint.open({ name, params: opts.params, transport: dtls, ...(opts.tap ? { tap: opts.tap } : {}) });
-    return new EstServer(endpoint, dtls, opts.advertiseHost, anchors, (server) =>
-      new EstService({
-        via: name,
-        ca: opts.ca,
-        authOf: (remote) => server.authenticationOf(remote),
-        local: () => endpoint.local,
-        ...(opts.shortRoot ? { shortRoot: opts.shortRoot } : {}),
-        ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
-        ...(opts.maxRequestBytes ? { maxRequestBytes: opts.maxRequestBytes } : {}),
-      }),
+    return new EstServer(
+      endpoint,
+      dtls,
+      opts.advertiseHost,
+      anchors,
+      (server) =>
+        new EstService({
+          via: name,
+          ca: opts.ca,
+          authOf: (remote) => server.authenticationOf(remote),
+          local: () => endpoint.local,
+          ...(opts.shortRoot ? { shortRoot: opts.shortRoot } : {}),
+          ...(opts.blockSize ? { blockSize: opts.blockSize } : {}),
+          ...(opts.maxRequestBytes ? { maxRequestBytes: opts.maxRequestBytes } : {}),
+        }),
     );
   }
 

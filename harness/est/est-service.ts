@@ -264,13 +264,7 @@ export class EstService {
     if (!slice.more) this.representations.delete(key);
   }
 
-  private answer(
-    r: InboundRequest,
-    ex: EstExchange,
-    key: string,
-    code: string,
-    o: { contentFormat?: number; payload?: Buffer; extra?: CoapOption[]; refusal?: string; requestedSzx?: number | undefined },
-  ): void {
+  private answer(r: InboundRequest, ex: EstExchange, key: string, code: string, o: { contentFormat?: number; payload?: Buffer; extra?: CoapOption[]; refusal?: string; requestedSzx?: number | undefined }): void {
     if (!key.includes('|')) key = `${peerKey(r.remote)}|${key}`;
     const options = [...(o.extra ?? [])];
     let payload = o.payload ?? Buffer.alloc(0);
@@ -353,7 +347,6 @@ function blockNum0Szx(msg: CoapMessage): number | undefined {
   const b = blockOption(msg, OPTION.BLOCK2);
   return b && b !== 'reserved-szx' && b.num === 0 ? b.szx : undefined;
 }
-
 
 /** RFC 6690 §4.1 query filtering, for the attributes our links carry (rt, ct, href); a trailing * is a prefix match. */
 function parseFilter(q: string): { matches: (op: string, root: string) => boolean } {

@@ -209,15 +209,7 @@ export interface RunEndEvent {
   exitCode: number;
 }
 
-export type ResultEvent =
-  | RunStartEvent
-  | CaseStartEvent
-  | DatagramEvent
-  | CheckEvent
-  | NoteEvent
-  | DeviceIdentityEvent
-  | VerdictEvent
-  | RunEndEvent;
+export type ResultEvent = RunStartEvent | CaseStartEvent | DatagramEvent | CheckEvent | NoteEvent | DeviceIdentityEvent | VerdictEvent | RunEndEvent;
 
 export function monoNow(): bigint {
   return process.hrtime.bigint();

@@ -40,9 +40,7 @@ export function contentFormatName(cf: number | undefined): string {
   return name ? `${cf} (${name})` : String(cf);
 }
 
-export type DecodedContent =
-  | { ok: true; format: string; records?: ResourceRecord[]; links?: Link[]; text?: string }
-  | { ok: false; error: CodecError };
+export type DecodedContent = { ok: true; format: string; records?: ResourceRecord[]; links?: Link[]; text?: string } | { ok: false; error: CodecError };
 
 function isResourceLevel(p: Lwm2mPath): boolean {
   const level = pathLevel(p);
@@ -64,9 +62,7 @@ function decodeOrThrow(cf: number | undefined, payload: Buffer, base: Lwm2mPath 
     case CF.TEXT: {
       const text = decodeUtf8(payload, 'text', 'the payload');
       const b = singleValueBase('text', base);
-      return b === undefined
-        ? { ok: true, format: 'text', text }
-        : { ok: true, format: 'text', text, records: [{ path: b, value: decodeText(payload, typeOf(b)) }] };
+      return b === undefined ? { ok: true, format: 'text', text } : { ok: true, format: 'text', text, records: [{ path: b, value: decodeText(payload, typeOf(b)) }] };
     }
     case CF.OPAQUE: {
       const b = singleValueBase('opaque', base);
@@ -93,12 +89,7 @@ function decodeOrThrow(cf: number | undefined, payload: Buffer, base: Lwm2mPath 
  * finding to report, not a harness crash. `base` is the path of the request the payload
  * answers (needed by TLV, text and opaque; SenML, LwM2M CBOR and link-format ignore it).
  */
-export function decodeContent(
-  cf: number | undefined,
-  payload: Buffer,
-  base: Lwm2mPath | undefined,
-  typeOf: TypeLookup = resourceType,
-): DecodedContent {
+export function decodeContent(cf: number | undefined, payload: Buffer, base: Lwm2mPath | undefined, typeOf: TypeLookup = resourceType): DecodedContent {
   try {
     return decodeOrThrow(cf, payload, base, typeOf);
   } catch (e) {
@@ -113,12 +104,7 @@ export function decodeContent(
  * records come from test code, so a value that cannot be encoded is a harness bug.
  * Link format has no records; use formatLinkFormat for it.
  */
-export function encodeContent(
-  cf: number,
-  records: ResourceRecord[],
-  base: Lwm2mPath,
-  typeOf: TypeLookup = resourceType,
-): Buffer {
+export function encodeContent(cf: number, records: ResourceRecord[], base: Lwm2mPath, typeOf: TypeLookup = resourceType): Buffer {
   const single = (format: 'text' | 'opaque'): ResourceRecord => {
     singleValueBase(format, base);
     if (records.length !== 1) throw new CodecError(format, `${CF_NAMES[format === 'text' ? 0 : 42]} carries exactly one value, ${records.length} given`);

@@ -1,14 +1,5 @@
 /** Which decoder or encoder found the problem; verdicts quote it as the message prefix. */
-export type CodecFormat =
-  | 'TLV'
-  | 'SenML-JSON'
-  | 'SenML-CBOR'
-  | 'LwM2M-CBOR'
-  | 'link-format'
-  | 'text'
-  | 'opaque'
-  | 'path'
-  | 'content-format';
+export type CodecFormat = 'TLV' | 'SenML-JSON' | 'SenML-CBOR' | 'LwM2M-CBOR' | 'link-format' | 'text' | 'opaque' | 'path' | 'content-format';
 
 /**
  * The only error the codecs throw. `detail` is a full sentence meant to be quoted in a

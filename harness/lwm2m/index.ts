@@ -1,18 +1,5 @@
 export { CodecError, isCodecError, type CodecFormat } from './errors.js';
-export {
-  ROOT_PATH,
-  childPath,
-  formatPath,
-  isPrefixOf,
-  isRoot,
-  parsePath,
-  pathEquals,
-  pathIds,
-  pathLevel,
-  validatePath,
-  type Lwm2mPath,
-  type PathLevel,
-} from './path.js';
+export { ROOT_PATH, childPath, formatPath, isPrefixOf, isRoot, parsePath, pathEquals, pathIds, pathLevel, validatePath, type Lwm2mPath, type PathLevel } from './path.js';
 export {
   coerceValue,
   describeValue,

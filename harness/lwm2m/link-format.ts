@@ -127,7 +127,12 @@ export function formatLinkFormat(links: Link[]): string {
   return links
     .map((l) => {
       if (l.target.includes('>')) throw new CodecError(FORMAT, `link target "${l.target}" contains ">"`);
-      return `<${l.target}>` + Object.entries(l.attributes).map(([n, v]) => formatAttribute(n, v)).join('');
+      return (
+        `<${l.target}>` +
+        Object.entries(l.attributes)
+          .map(([n, v]) => formatAttribute(n, v))
+          .join('')
+      );
     })
     .join(',');
 }

@@ -3,19 +3,7 @@ import { CborReader, describeItem, type CborItem as Item } from './cbor-reader.j
 import { CodecError } from './errors.js';
 import { resourceType } from './objects.js';
 import { formatPath, isPrefixOf, pathLevel, type Lwm2mPath } from './path.js';
-import {
-  coerceValue,
-  formatObjectLink,
-  inferType,
-  normalizeInteger,
-  parseObjectLink,
-  withArticle,
-  type Lwm2mValue,
-  type ObjectLink,
-  type ResourceRecord,
-  type ResourceType,
-  type TypeLookup,
-} from './values.js';
+import { coerceValue, formatObjectLink, inferType, normalizeInteger, parseObjectLink, withArticle, type Lwm2mValue, type ObjectLink, type ResourceRecord, type ResourceType, type TypeLookup } from './values.js';
 
 /**
  * LwM2M CBOR (Core 1.2 §7.4, content format 11544): one CBOR map whose keys are path
@@ -314,9 +302,6 @@ export function encodeLwm2mCbor(records: ResourceRecord[], base?: Lwm2mPath, typ
       }
     }
   }
-  const emit = (tree: Tree): Buffer[] => [
-    head(5, BigInt(tree.size)),
-    ...[...tree].flatMap(([id, sub]) => [integerItem(id), ...(sub instanceof Map ? emit(sub) : [valueItem(sub, typeOf)])]),
-  ];
+  const emit = (tree: Tree): Buffer[] => [head(5, BigInt(tree.size)), ...[...tree].flatMap(([id, sub]) => [integerItem(id), ...(sub instanceof Map ? emit(sub) : [valueItem(sub, typeOf)])])];
   return Buffer.concat(emit(root));
 }

@@ -24,13 +24,7 @@ export interface ObjectDefinition {
 
 type Row = [id: number, name: string, type: ResourceType, operations: Operations, instances: 'single' | 'multiple', presence: 'mandatory' | 'optional'];
 
-function defineObject(
-  id: number,
-  name: string,
-  version: string,
-  instances: 'single' | 'multiple',
-  rows: Row[],
-): ObjectDefinition {
+function defineObject(id: number, name: string, version: string, instances: 'single' | 'multiple', rows: Row[]): ObjectDefinition {
   const resources = new Map<number, ResourceDefinition>();
   for (const [rid, rname, type, operations, multi, presence] of rows) {
     resources.set(rid, { id: rid, name: rname, type, operations, multiple: multi === 'multiple', mandatory: presence === 'mandatory' });
@@ -191,7 +185,5 @@ export function isSecretPath(p: Lwm2mPath): boolean {
 export function mayContainSecret(p: Lwm2mPath): boolean {
   const level = pathLevel(p);
   if (level === 'root') return SECRET_RESOURCES.length > 0;
-  return SECRET_RESOURCES.some(
-    (s) => s.objectId === p.objectId && (p.resourceId === undefined || s.resourceId === p.resourceId),
-  );
+  return SECRET_RESOURCES.some((s) => s.objectId === p.objectId && (p.resourceId === undefined || s.resourceId === p.resourceId));
 }

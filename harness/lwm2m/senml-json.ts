@@ -135,7 +135,14 @@ function jsonValue(v: unknown): string {
 export function encodeSenmlJson(records: ResourceRecord[], base?: Lwm2mPath, typeOf: TypeLookup = resourceType): Buffer {
   const pack = recordsToSenml(records, base, FORMAT, typeOf);
   const body = pack
-    .map((r) => '{' + Object.entries(r).map(([k, v]) => `${JSON.stringify(k)}:${jsonValue(v)}`).join(',') + '}')
+    .map(
+      (r) =>
+        '{' +
+        Object.entries(r)
+          .map(([k, v]) => `${JSON.stringify(k)}:${jsonValue(v)}`)
+          .join(',') +
+        '}',
+    )
     .join(',');
   return Buffer.from(`[${body}]`, 'utf8');
 }

@@ -1,17 +1,6 @@
 import { CodecError } from './errors.js';
 import { formatPath, isPrefixOf, parsePath, pathEquals, pathLevel, type Lwm2mPath } from './path.js';
-import {
-  coerceValue,
-  formatObjectLink,
-  inferType,
-  normalizeInteger,
-  parseObjectLink,
-  type Lwm2mValue,
-  type ObjectLink,
-  type ResourceRecord,
-  type ResourceType,
-  type TypeLookup,
-} from './values.js';
+import { coerceValue, formatObjectLink, inferType, normalizeInteger, parseObjectLink, type Lwm2mValue, type ObjectLink, type ResourceRecord, type ResourceType, type TypeLookup } from './values.js';
 
 /**
  * The subset of RFC 8428 SenML that LwM2M uses (Core §7.4.4/§7.4.5), independent of the

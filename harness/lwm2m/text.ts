@@ -1,15 +1,5 @@
 import { CodecError } from './errors.js';
-import {
-  coerceValue,
-  decodeUtf8,
-  formatObjectLink,
-  inferType,
-  normalizeInteger,
-  parseObjectLink,
-  type Lwm2mValue,
-  type ObjectLink,
-  type ResourceType,
-} from './values.js';
+import { coerceValue, decodeUtf8, formatObjectLink, inferType, normalizeInteger, parseObjectLink, type Lwm2mValue, type ObjectLink, type ResourceType } from './values.js';
 
 /** text/plain (0) and application/octet-stream (42) for a single resource value. */
 

@@ -66,10 +66,7 @@ export function readTlvEntries(buf: Buffer, start = 0, end = buf.length, parent?
     if (parent) {
       const allowed = ALLOWED_CHILDREN[parent.kind] ?? [];
       if (!allowed.includes(kind)) {
-        throw err(
-          `a ${KIND_LABEL[kind]} TLV at byte ${offset} sits inside a ${KIND_LABEL[parent.kind]} TLV, which may only contain ${allowed.map((k) => KIND_LABEL[k]).join(' or ')} TLVs`,
-          offset,
-        );
+        throw err(`a ${KIND_LABEL[kind]} TLV at byte ${offset} sits inside a ${KIND_LABEL[parent.kind]} TLV, which may only contain ${allowed.map((k) => KIND_LABEL[k]).join(' or ')} TLVs`, offset);
       }
     }
 
@@ -147,9 +144,7 @@ function encodeResource(resourceId: number, leaves: Leaf[], typeOf: TypeLookup, 
 }
 
 function encodeResources(leaves: Leaf[], typeOf: TypeLookup): Buffer {
-  const parts = [...groupBy(leaves, (l) => l.record.path.resourceId!)].map(([rid, group]) =>
-    encodeResource(rid, group, typeOf, false),
-  );
+  const parts = [...groupBy(leaves, (l) => l.record.path.resourceId!)].map(([rid, group]) => encodeResource(rid, group, typeOf, false));
   return Buffer.concat(parts);
 }
 
@@ -175,11 +170,7 @@ export function encodeTlv(records: ResourceRecord[], base: Lwm2mPath, typeOf: Ty
   });
   switch (level) {
     case 'object':
-      return Buffer.concat(
-        [...groupBy(leaves, (l) => l.record.path.instanceId!)].map(([iid, group]) =>
-          tlv('objectInstance', iid, encodeResources(group, typeOf), `object instance ${iid}`),
-        ),
-      );
+      return Buffer.concat([...groupBy(leaves, (l) => l.record.path.instanceId!)].map(([iid, group]) => tlv('objectInstance', iid, encodeResources(group, typeOf), `object instance ${iid}`)));
     case 'instance':
       return encodeResources(leaves, typeOf);
     case 'resource':
@@ -206,10 +197,7 @@ function resourceRecords(entry: TlvEntry, instance: Lwm2mPath, typeOf: TypeLooku
 function expectKinds(entries: TlvEntry[], kinds: TlvKind[], base: Lwm2mPath): void {
   for (const e of entries) {
     if (!kinds.includes(e.kind)) {
-      throw err(
-        `a ${KIND_LABEL[e.kind]} TLV at byte ${e.offset} cannot appear at the top of a payload for ${formatPath(base)}; expected ${kinds.map((k) => KIND_LABEL[k]).join(' or ')}`,
-        e.offset,
-      );
+      throw err(`a ${KIND_LABEL[e.kind]} TLV at byte ${e.offset} cannot appear at the top of a payload for ${formatPath(base)}; expected ${kinds.map((k) => KIND_LABEL[k]).join(' or ')}`, e.offset);
     }
   }
 }
@@ -232,9 +220,7 @@ export function decodeTlv(buf: Buffer, base: Lwm2mPath, typeOf: TypeLookup = res
   switch (level) {
     case 'object':
       expectKinds(entries, ['objectInstance'], base);
-      return entries.flatMap((oi) =>
-        oi.children!.flatMap((r) => resourceRecords(r, { objectId: base.objectId, instanceId: oi.id }, typeOf)),
-      );
+      return entries.flatMap((oi) => oi.children!.flatMap((r) => resourceRecords(r, { objectId: base.objectId, instanceId: oi.id }, typeOf)));
     case 'instance': {
       let top = entries;
       if (entries.length === 1 && entries[0]!.kind === 'objectInstance') {

@@ -2,17 +2,7 @@ import { CodecError, type CodecFormat } from './errors.js';
 import type { Lwm2mPath } from './path.js';
 
 /** LwM2M data types (Core Appendix C), lower-cased. */
-export type ResourceType =
-  | 'string'
-  | 'integer'
-  | 'unsigned'
-  | 'float'
-  | 'boolean'
-  | 'opaque'
-  | 'time'
-  | 'objlnk'
-  | 'corelnk'
-  | 'none';
+export type ResourceType = 'string' | 'integer' | 'unsigned' | 'float' | 'boolean' | 'opaque' | 'time' | 'objlnk' | 'corelnk' | 'none';
 
 export interface ObjectLink {
   objectId: number;
@@ -39,13 +29,7 @@ const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 export function isObjectLink(v: unknown): v is ObjectLink {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    !(v instanceof Uint8Array) &&
-    typeof (v as ObjectLink).objectId === 'number' &&
-    typeof (v as ObjectLink).instanceId === 'number'
-  );
+  return typeof v === 'object' && v !== null && !(v instanceof Uint8Array) && typeof (v as ObjectLink).objectId === 'number' && typeof (v as ObjectLink).instanceId === 'number';
 }
 
 export function normalizeInteger(v: bigint): number | bigint {
@@ -232,13 +216,7 @@ export function decodeUtf8(raw: Buffer, format: CodecFormat, where: string, offs
 }
 
 /** Inverse of valueToBytes. An unknown type yields the raw bytes as an opaque Buffer. */
-export function valueFromBytes(
-  raw: Buffer,
-  type: ResourceType | undefined,
-  format: CodecFormat = 'TLV',
-  where = 'value',
-  offset?: number,
-): Lwm2mValue {
+export function valueFromBytes(raw: Buffer, type: ResourceType | undefined, format: CodecFormat = 'TLV', where = 'value', offset?: number): Lwm2mValue {
   const wrongLength = (allowed: string): never => {
     throw new CodecError(format, `${where} is ${withArticle(type!)} of ${raw.length} bytes; ${type} values are ${allowed} bytes long`, offset);
   };

@@ -70,7 +70,10 @@ export interface IssueOptions {
 
 async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  const b64 = pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').trim();
+  const b64 = pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trim();
   return `-----BEGIN PRIVATE KEY-----\n${b64}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -96,11 +99,7 @@ export async function createCa(commonName: string, validDays = 30): Promise<Cert
     notAfter: new Date(now + validDays * DAY_MS),
     keys,
     signingAlgorithm: ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
   });
   const certPem = cert.toString('pem');
   return { certPem, keyPem: await exportKey(keys.privateKey), cert: new X509Certificate(certPem), keys };

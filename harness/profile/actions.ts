@@ -74,13 +74,10 @@ export function templateProblems(template: string, mode: TemplateMode): string[]
   const problems: string[] = [];
   for (const use of findPlaceholders(template, mode)) {
     if (!isPlaceholder(use.name)) {
-      problems.push(
-        `unknown placeholder {${use.name}} (known: ${KNOWN_LIST}; write "{ ${use.name} }" with spaces for literal braces)`,
-      );
+      problems.push(`unknown placeholder {${use.name}} (known: ${KNOWN_LIST}; write "{ ${use.name} }" with spaces for literal braces)`);
     } else if (mode === 'shell' && use.insideQuotes) {
       problems.push(`placeholder {${use.name}} is inside quotes; remove them, the harness quotes the value itself`);
     }
   }
   return problems;
 }
-

@@ -147,7 +147,5 @@ export function claims(ics: Readonly<Record<string, boolean>>, key: string): boo
 
 /** Mandatory keys the profile explicitly declares false: a conformance finding, not a load error. */
 export function missingMandatory(ics: Readonly<Record<string, boolean>>): string[] {
-  return ICS_REGISTRY.filter((entry) => entry.status === 'mandatory' && ics[entry.key] === false).map(
-    (entry) => entry.key,
-  );
+  return ICS_REGISTRY.filter((entry) => entry.status === 'mandatory' && ics[entry.key] === false).map((entry) => entry.key);
 }

@@ -67,9 +67,7 @@ export function parseProfile(text: string, fileName: string): Profile {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
     const alias = firstAlias(doc, lineCounter);
-    const what = /alias/i.test((err as Error).message)
-      ? 'YAML aliases expand to too many nodes (an alias bomb?); a profile needs no more than a few plain aliases'
-      : `the YAML cannot be read as data: ${firstLine((err as Error).message)}`;
+    const what = /alias/i.test((err as Error).message) ? 'YAML aliases expand to too many nodes (an alias bomb?); a profile needs no more than a few plain aliases' : `the YAML cannot be read as data: ${firstLine((err as Error).message)}`;
     throw new ProfileError(fileName, [{ ...(alias ?? {}), path: '', text: what }]);
   }
   if (data === null || data === undefined) {

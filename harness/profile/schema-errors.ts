@@ -35,17 +35,7 @@ export function validateAgainstSchema(data: unknown, where: Locator): ProfilePro
   return problems;
 }
 
-const VALUE_KEYWORDS = new Set([
-  'type',
-  'const',
-  'enum',
-  'minimum',
-  'maximum',
-  'exclusiveMinimum',
-  'exclusiveMaximum',
-  'minLength',
-  'pattern',
-]);
+const VALUE_KEYWORDS = new Set(['type', 'const', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'pattern']);
 
 function describeError(error: ErrorObject, data: unknown, where: Locator): ProfileProblem | undefined {
   // Branch failures inside oneOf are summarised by the oneOf error itself, and an `if`
@@ -88,10 +78,7 @@ function describeError(error: ErrorObject, data: unknown, where: Locator): Profi
       const shown = displayPath(path);
       const branches = (parentSchema.oneOf ?? []) as SchemaNode[];
       const alternatives = branches.map((b) => (b.required as string[] | undefined)?.[0]).filter(Boolean);
-      const text =
-        alternatives.length === branches.length
-          ? `${shown} must have exactly one of ${alternatives.map((a) => JSON.stringify(a)).join(' or ')}`
-          : `${shown} does not match any allowed form`;
+      const text = alternatives.length === branches.length ? `${shown} must have exactly one of ${alternatives.map((a) => JSON.stringify(a)).join(' or ')}` : `${shown} does not match any allowed form`;
       return { ...where.value(path), path: shown, text };
     }
     case 'dependencies': {
@@ -146,10 +133,7 @@ function expectation(schema: SchemaNode): string {
 
 function gotSuffix(path: string[], value: unknown, schema: SchemaNode): string {
   if (path[0] === 'secrets') return '';
-  const quoteHint =
-    schema.type === 'string' && (typeof value === 'number' || typeof value === 'boolean')
-      ? '; YAML read it as a ' + typeof value + ', put it in quotes'
-      : '';
+  const quoteHint = schema.type === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? '; YAML read it as a ' + typeof value + ', put it in quotes' : '';
   return ` (got ${renderValue(value)}${quoteHint})`;
 }
 
@@ -175,11 +159,7 @@ function pointerToSegments(pointer: string): string[] {
 
 /** `ixit.coap.ackTimeoutS`; keys that are not identifiers (ICS keys) in brackets. */
 export function displayPath(path: readonly string[]): string {
-  return path.reduce(
-    (acc, seg) =>
-      /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg) ? (acc ? `${acc}.${seg}` : seg) : `${acc}[${JSON.stringify(seg)}]`,
-    '',
-  );
+  return path.reduce((acc, seg) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(seg) ? (acc ? `${acc}.${seg}` : seg) : `${acc}[${JSON.stringify(seg)}]`), '');
 }
 
 function closest(word: string, candidates: readonly string[]): string | undefined {

@@ -40,11 +40,9 @@ export const PROFILE_DEFAULTS = {
 /** keyHex; the error sentences name it in words rather than as a regular expression. */
 export const HEX_PATTERN = '^([0-9a-fA-F]{2})+$';
 
-const positiveNumber = (description: string, dflt: number) =>
-  Type.Optional(Type.Number({ exclusiveMinimum: 0, default: dflt, description }));
+const positiveNumber = (description: string, dflt: number) => Type.Optional(Type.Number({ exclusiveMinimum: 0, default: dflt, description }));
 
-const wholeSeconds = (description: string, minimum: number, dflt: number) =>
-  Type.Optional(Type.Integer({ minimum, default: dflt, description }));
+const wholeSeconds = (description: string, minimum: number, dflt: number) => Type.Optional(Type.Integer({ minimum, default: dflt, description }));
 
 const port = (description: string) => Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, default: 0, description }));
 
@@ -69,9 +67,7 @@ export const ACTION_SCHEMA = Type.Object(
         description: 'Limit for an exec action (for a background start: the limit to become ready).',
       }),
     ),
-    background: Type.Optional(
-      Type.Boolean({ default: false, description: 'start only: the command keeps running (a device process); stopped on stop or at the end.' }),
-    ),
+    background: Type.Optional(Type.Boolean({ default: false, description: 'start only: the command keeps running (a device process); stopped on stop or at the end.' })),
     readyLine: Type.Optional(nonEmpty('Regular expression; a background start is ready when an output line matches it.')),
   },
   {
@@ -114,16 +110,11 @@ const EST_SCHEMA = Type.Object(
         description: 'The CSR carries the Endpoint Client Name in its subject CN (LwM2M Transport §5.2.9.3: client certificates SHOULD).',
       }),
     ),
-    certificateLifetimeS: wholeSeconds(
-      'Lifetime in seconds of the short-lived certificate the harness issues to watch a re-enrollment (sren); the shortest the device accepts.',
-      5,
-      ixitDefaults.est.certificateLifetimeS,
-    ),
+    certificateLifetimeS: wholeSeconds('Lifetime in seconds of the short-lived certificate the harness issues to watch a re-enrollment (sren); the shortest the device accepts.', 5, ixitDefaults.est.certificateLifetimeS),
     raDiscovery: Type.Optional(
       Type.Enum(['bootstrap-server', 'dns-sd'], {
         default: ixitDefaults.est.raDiscovery,
-        description:
-          "Where the device finds its EST server: the Bootstrap-Server's own endpoint after Bootstrap-Finish, or a registration authority found by DNS-SD (_est-coaps._udp).",
+        description: "Where the device finds its EST server: the Bootstrap-Server's own endpoint after Bootstrap-Finish, or a registration authority found by DNS-SD (_est-coaps._udp).",
       }),
     ),
   },
@@ -146,11 +137,7 @@ export const PROFILE_SCHEMA = Type.Object(
         kind: Type.Enum(ADAPTER_KINDS, {
           description: 'simulator: the bundled reference device; exec: shell commands; manual: an operator; mixed: both, per action.',
         }),
-        actions: Type.Optional(
-          Type.Unsafe<Partial<Record<DutAction, RawAction>>>(
-            Type.Object(Object.fromEntries(DUT_ACTIONS.map((action) => [action, actionRef])), closed),
-          ),
-        ),
+        actions: Type.Optional(Type.Unsafe<Partial<Record<DutAction, RawAction>>>(Type.Object(Object.fromEntries(DUT_ACTIONS.map((action) => [action, actionRef])), closed))),
         parallel: Type.Optional(
           Type.Integer({
             minimum: 1,
@@ -167,14 +154,8 @@ export const PROFILE_SCHEMA = Type.Object(
     harness: Type.Optional(
       Type.Object(
         {
-          listenAddress: Type.Optional(
-            Type.String({ minLength: 1, default: PROFILE_DEFAULTS.harness.listenAddress, description: 'IP address the fake servers bind to.' }),
-          ),
-          advertiseHost: Type.Optional(
-            nonEmpty(
-              'Host the device must contact (written into URIs); defaults to listenAddress, and is required when that is 0.0.0.0 or ::.',
-            ),
-          ),
+          listenAddress: Type.Optional(Type.String({ minLength: 1, default: PROFILE_DEFAULTS.harness.listenAddress, description: 'IP address the fake servers bind to.' })),
+          advertiseHost: Type.Optional(nonEmpty('Host the device must contact (written into URIs); defaults to listenAddress, and is required when that is 0.0.0.0 or ::.')),
           bootstrapPort: port('UDP port of the fake Bootstrap-Server; 0: a port of the port block of the run (random, or from --port-base).'),
           serverPort: port('UDP port of the fake LwM2M Server; 0: a port of the port block of the run (random, or from --port-base).'),
         },
@@ -198,23 +179,15 @@ export const PROFILE_SCHEMA = Type.Object(
       ),
     ),
     ics: Type.Optional(
-      Type.Object(
-        Object.fromEntries(
-          ICS_REGISTRY.map((entry) => [entry.key, Type.Optional(Type.Boolean({ description: `${entry.description} [${entry.status}, ${entry.requirement}]` }))]),
-        ),
-        {
-          ...closed,
-          description:
-            'Features the device claims (true) or disclaims (false). Undeclared mandatory features count as claimed, undeclared optional ones as not.',
-        },
-      ),
+      Type.Object(Object.fromEntries(ICS_REGISTRY.map((entry) => [entry.key, Type.Optional(Type.Boolean({ description: `${entry.description} [${entry.status}, ${entry.requirement}]` }))])), {
+        ...closed,
+        description: 'Features the device claims (true) or disclaims (false). Undeclared mandatory features count as claimed, undeclared optional ones as not.',
+      }),
     ),
     certificates: Type.Optional(
       Type.Object(
         {
-          manufacturerCaFile: Type.Optional(
-            nonEmpty("PEM file (relative to the profile) of the CA the device's IDevID chains to; certificate-mode cases verify the device against it."),
-          ),
+          manufacturerCaFile: Type.Optional(nonEmpty("PEM file (relative to the profile) of the CA the device's IDevID chains to; certificate-mode cases verify the device against it.")),
         },
         { ...closed, description: 'Certificate-mode trust material (public: certificates only, never keys).' },
       ),
@@ -239,8 +212,7 @@ export const PROFILE_SCHEMA = Type.Object(
   {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'GEISA ADM conformance suite: DUT profile',
-    description:
-      "Describes one device under test: how the suite acts on it (adapter), where the fake servers listen (harness), the device's implementation parameters (ixit), the features it claims (ics) and test credentials (secrets).",
+    description: "Describes one device under test: how the suite acts on it (adapter), where the fake servers listen (harness), the device's implementation parameters (ixit), the features it claims (ics) and test credentials (secrets).",
     ...closed,
     definitions: { action: ACTION_SCHEMA },
   },

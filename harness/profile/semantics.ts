@@ -48,7 +48,10 @@ export function checkSemantics(raw: RawProfile, where: Locator): ProfileProblem[
   if (parallel !== undefined && parallel > 1) {
     // An operator (or a shared physical device) can serve one case at a time.
     if (kind === 'manual' || kind === 'mixed') {
-      at(['adapter', 'parallel'], `adapter.parallel must be 1 when adapter.kind is "${kind}" (got ${parallel}): an operator and a physical device serve one case at a time; only a device that can be instantiated once per case (exec actions starting a simulator) may run several`);
+      at(
+        ['adapter', 'parallel'],
+        `adapter.parallel must be 1 when adapter.kind is "${kind}" (got ${parallel}): an operator and a physical device serve one case at a time; only a device that can be instantiated once per case (exec actions starting a simulator) may run several`,
+      );
     }
     for (const key of ['bootstrapPort', 'serverPort'] as const) {
       const fixed = raw.harness?.[key];
@@ -62,11 +65,7 @@ export function checkSemantics(raw: RawProfile, where: Locator): ProfileProblem[
   if (isIP(listen) === 0) {
     at(['harness', 'listenAddress'], `harness.listenAddress must be an IPv4 or IPv6 address (got ${JSON.stringify(listen)})`);
   } else if (UNSPECIFIED_ADDRESSES.has(listen) && raw.harness?.advertiseHost === undefined) {
-    at(
-      ['harness', 'listenAddress'],
-      `harness.advertiseHost is required when harness.listenAddress is ${listen}: the device cannot be told to contact the unspecified address`,
-      true,
-    );
+    at(['harness', 'listenAddress'], `harness.advertiseHost is required when harness.listenAddress is ${listen}: the device cannot be told to contact the unspecified address`, true);
   }
   const advertise = raw.harness?.advertiseHost;
   if (advertise !== undefined && UNSPECIFIED_ADDRESSES.has(advertise)) {

@@ -177,9 +177,7 @@ export function capturePlan(events: readonly ResultEvent[]): { packets: CaptureP
     // The socket's scheme, not a claim about the payload: a device may send plaintext to a coaps port.
     let comment = `${e.caseId} ${e.direction}: ${who} (${scheme})`;
     if (e.redacted) {
-      comment +=
-        `; REDACTED: ${e.redacted} secret value${e.redacted === 1 ? '' : 's'} overwritten with zero bytes of the same length,` +
-        ' so this payload is not the bytes on the wire (the fingerprint is in events.jsonl)';
+      comment += `; REDACTED: ${e.redacted} secret value${e.redacted === 1 ? '' : 's'} overwritten with zero bytes of the same length,` + ' so this payload is not the bytes on the wire (the fingerprint is in events.jsonl)';
     }
     packets.push({ event: e, wallNs, src, dst, scheme, comment });
   }
@@ -210,17 +208,12 @@ export function renderCapture(events: readonly ResultEvent[], opts: CaptureOptio
     redactedPackets > 0
       ? `${redactedPackets} packet(s) marked REDACTED in their comment carry a plaintext secret (e.g. a NoSec Bootstrap-Write of /0/x/5) overwritten with zeros; every other payload is byte for byte what was on the wire.`
       : 'No packet was redacted: every payload is byte for byte what was on the wire.',
-    ...(plan.insideDtls > 0
-      ? [`${plan.insideDtls} CoAP message(s) travelled inside DTLS: they are here as encrypted DTLS records only. A run with --keylog writes the key log Wireshark needs to decrypt them.`]
-      : []),
+    ...(plan.insideDtls > 0 ? [`${plan.insideDtls} CoAP message(s) travelled inside DTLS: they are here as encrypted DTLS records only. A run with --keylog writes the key log Wireshark needs to decrypt them.`] : []),
     ...plan.notes,
   ];
   const idbComments = plan.ports.map((p) => `${p.caseId} ${p.endpoint}: ${p.scheme}://${p.address}:${p.port}`);
   const blocks: Buffer[] = [
-    block(BLOCK_SHB, Buffer.concat([u32(BYTE_ORDER_MAGIC), u16(1), u16(0), u64(0xffffffffffffffffn)]), [
-      ...shbComments.map((c) => option(OPT_COMMENT, c)),
-      ...(application ? [option(SHB_USERAPPL, application)] : []),
-    ]),
+    block(BLOCK_SHB, Buffer.concat([u32(BYTE_ORDER_MAGIC), u16(1), u16(0), u64(0xffffffffffffffffn)]), [...shbComments.map((c) => option(OPT_COMMENT, c)), ...(application ? [option(SHB_USERAPPL, application)] : [])]),
     block(BLOCK_IDB, Buffer.concat([u16(LINKTYPE_RAW), u16(0), u32(0)]), [
       option(IF_NAME, 'geisa-adm-harness'),
       option(IF_DESCRIPTION, 'UDP sockets of the fake LwM2M servers (IPv4/IPv6 + UDP headers synthesised)'),

@@ -8,13 +8,7 @@ import { fingerprint } from '../profile/fingerprint.js';
 
 /** The encodings under which a secret may travel inside a CoAP payload. */
 function encodings(secret: Buffer): Buffer[] {
-  const forms = [
-    secret,
-    Buffer.from(secret.toString('base64url'), 'ascii'),
-    Buffer.from(secret.toString('base64'), 'ascii'),
-    Buffer.from(secret.toString('hex'), 'ascii'),
-    Buffer.from(secret.toString('hex').toUpperCase(), 'ascii'),
-  ];
+  const forms = [secret, Buffer.from(secret.toString('base64url'), 'ascii'), Buffer.from(secret.toString('base64'), 'ascii'), Buffer.from(secret.toString('hex'), 'ascii'), Buffer.from(secret.toString('hex').toUpperCase(), 'ascii')];
   // Very short secrets would match by chance and blank innocent bytes; 4 bytes is the floor.
   return forms.filter((f) => f.length >= 4);
 }

@@ -13,19 +13,7 @@
  */
 import type { DatagramEvent, DecodedCoap } from '../events/events.js';
 import type { RawDatagram } from '../coap/endpoint.js';
-import {
-  type CoapMessage,
-  codeName,
-  contentFormat,
-  decodeCoap,
-  isRequestCode,
-  locationPath,
-  optionName,
-  OPTION,
-  uintOption,
-  uriPath,
-  uriQuery,
-} from '../coap/message.js';
+import { type CoapMessage, codeName, contentFormat, decodeCoap, isRequestCode, locationPath, optionName, OPTION, uintOption, uriPath, uriQuery } from '../coap/message.js';
 import { decodeContent, isSecretPath, parsePath, formatPath, type ResourceRecord } from '../lwm2m/index.js';
 import { SecretScrubber, redactedValue } from './redact.js';
 import { decodeDtlsDatagram } from './dtls-records.js';
@@ -168,12 +156,13 @@ export class WireRecorder {
     const secretsFound: Buffer[] = [];
     if (d.layer === 'dtls') {
       decoded = decodeDtlsDatagram(d.bytes);
-    } else try {
-      const msg = decodeCoap(d.bytes);
-      decoded = this.decode(msg, `${d.remote.address}|${d.remote.port}`, secretsFound);
-    } catch (e) {
-      decoded = { error: this.scrubber.scrubText((e as Error).message) };
-    }
+    } else
+      try {
+        const msg = decodeCoap(d.bytes);
+        decoded = this.decode(msg, `${d.remote.address}|${d.remote.port}`, secretsFound);
+      } catch (e) {
+        decoded = { error: this.scrubber.scrubText((e as Error).message) };
+      }
     const { bytes, count: redacted } = this.scrubber.scrub(d.bytes, secretsFound);
     const event: DatagramEvent = {
       type: 'datagram',

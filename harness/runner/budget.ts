@@ -104,4 +104,3 @@ export function exchangesMs(k: DeviceTimers, exchanges: number): number {
 export function bootstrapAndRegisterMs(k: DeviceTimers, exchanges = 8): number {
   return k.firstRequestMs + exchangesMs(k, exchanges) + k.startupMs;
 }
-

@@ -64,7 +64,6 @@ export interface EstRegistrationAuthority {
   domain: string;
 }
 
-
 export class CaseContext {
   readonly device: DeviceControl;
   readonly failures: string[] = [];

@@ -117,8 +117,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const note = (text: string) => harnessNote(scrub(text));
     const common = { listenAddress: h.listenAddress, advertiseHost: h.advertiseHost, params, tap: recorder.tap, note };
     const laneOf = (s: ServerSecurity): PortLane => (s.mode === 'nosec' ? 'plain' : 'dtls');
-    const onPort = <S extends { close(): Promise<void> }>(fixed: number, lane: PortLane, open: (port: number) => Promise<S>): Promise<S> =>
-      fixed !== 0 || !opts.ports ? open(fixed) : opts.ports.withPort(lane, open);
+    const onPort = <S extends { close(): Promise<void> }>(fixed: number, lane: PortLane, open: (port: number) => Promise<S>): Promise<S> => (fixed !== 0 || !opts.ports ? open(fixed) : opts.ports.withPort(lane, open));
     // DTLS cases: the device is provisioned with fresh Bootstrap-Server credentials (or the
     // fixed ones a profile declares), the LwM2M Server learns what the Bootstrap-Server writes.
     let bootstrapPsk: PskCredentials | undefined;
@@ -175,9 +174,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
       if (!pki) throw new Error('an EST registration authority needs the case PKI (a certificate-mode case)');
       // The SRV target's A/AAAA record carries the advertised host: it must be an address.
       if (isIP(h.advertiseHost) === 0) throw new Error(`the DNS-SD responder names the EST server by address, but harness.advertiseHost ${JSON.stringify(h.advertiseHost)} is not an IP address`);
-      const server = await onPort(0, 'dtls', (port) =>
-        EstServer.open({ ...common, port, ca: o.ca, manufacturerCaPem: pki.manufacturerCaPem, name: 'est-server', ...(o.blockSize ? { blockSize: o.blockSize } : {}) }),
-      );
+      const server = await onPort(0, 'dtls', (port) => EstServer.open({ ...common, port, ca: o.ca, manufacturerCaPem: pki.manufacturerCaPem, name: 'est-server', ...(o.blockSize ? { blockSize: o.blockSize } : {}) }));
       estRas.push(server);
       told(server.endpoint);
       const dns = await onPort(0, 'plain', (port) => DnsSdResponder.start({ address: h.listenAddress, port, domain: o.domain, targetAddresses: [h.advertiseHost], estPort: server.port }));
@@ -228,11 +225,7 @@ export async function runCase(c: ConformanceCase, opts: CaseRunOptions): Promise
     const outcome = await Promise.race([
       c.run(ctx).then(() => undefined),
       timeout.expired.then(
-        () =>
-          new CaseStop(
-            'error',
-            `case exceeded its budget of ${budgetMs / 1000} s for this profile's timers (harness/runner/budget.ts): the harness's own bound, not the device's; each wait inside has its own window`,
-          ),
+        () => new CaseStop('error', `case exceeded its budget of ${budgetMs / 1000} s for this profile's timers (harness/runner/budget.ts): the harness's own bound, not the device's; each wait inside has its own window`),
       ),
       // The case's own signal follows the run's (listener removed in finally), so no
       // listener of ours outlives the case on the run-wide signal.

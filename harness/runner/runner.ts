@@ -122,7 +122,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
       const c = opts.cases[i]!;
       opts.onCaseStart?.(c);
       try {
-        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}), onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting) });
+        const v = await runCase(c, {
+          profile: opts.profile,
+          createAdapter: opts.createAdapter,
+          emit,
+          signal: opts.signal,
+          workDir: opts.workDir,
+          ...(opts.ports ? { ports: opts.ports } : {}),
+          onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting),
+        });
         return resultOf(c, v);
       } catch (e) {
         if (e instanceof CaseStop) {
@@ -156,7 +164,15 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
         });
       };
       try {
-        const v = await runCase(c, { profile: opts.profile, createAdapter: opts.createAdapter, emit: rerunEmit, signal: opts.signal, workDir: opts.workDir, ...(opts.ports ? { ports: opts.ports } : {}), onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting) });
+        const v = await runCase(c, {
+          profile: opts.profile,
+          createAdapter: opts.createAdapter,
+          emit: rerunEmit,
+          signal: opts.signal,
+          workDir: opts.workDir,
+          ...(opts.ports ? { ports: opts.ports } : {}),
+          onPause: (awaiting) => opts.onCasePause?.(c.meta.id, awaiting),
+        });
         ran[i] = resultOf(c, v);
       } catch (e) {
         if (!(e instanceof CaseStop)) throw e;

@@ -28,7 +28,9 @@ export function sourcesDirty(root: string): boolean {
 /** HEAD's commit, with `-dirty` when the sources that judged differ from it; null outside a git checkout. */
 export function gitCommit(root: string = packageRoot()): string | null {
   try {
-    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const out = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
     let dirty = false;
     try {
       dirty = sourcesDirty(root);

@@ -38,7 +38,14 @@ export function renderMatrix(result: MatrixResult, caseOrder: readonly string[])
 
   const lines: string[] = [];
   for (let i = 0; i < height; i++) {
-    lines.push(' '.repeat(labelWidth) + '  ' + short.map((s) => s[i] ?? ' ').join(' ').trimEnd());
+    lines.push(
+      ' '.repeat(labelWidth) +
+        '  ' +
+        short
+          .map((s) => s[i] ?? ' ')
+          .join(' ')
+          .trimEnd(),
+    );
   }
   const byKey = new Map(cells.map((c) => [`${c.defect ?? ''}\u0000${c.caseId}`, c]));
   for (const r of rows) {

@@ -5,13 +5,7 @@
  */
 import type { Address, CoapEndpoint, InboundResponse } from '../coap/endpoint.js';
 import { type CoapMessage, OPTION, contentFormat, codeName, encodeUint, uintOption } from '../coap/message.js';
-import {
-  CF,
-  decodeContent,
-  encodeContent,
-  parsePath,
-  type ResourceRecord,
-} from '../lwm2m/index.js';
+import { CF, decodeContent, encodeContent, parsePath, type ResourceRecord } from '../lwm2m/index.js';
 
 /** RFC 7959: SZX 0..6 stands for 16..1024 bytes. */
 function szxOf(size: number): number {

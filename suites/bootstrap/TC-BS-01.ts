@@ -41,7 +41,12 @@ export default defineCase(
     });
     const pct = req.query.get('pct');
     if (pct) {
-      t.check('LWM2M-CORE-BS-01', 'pct, when present, names a format LwM2M allows for bootstrap', pct.every((v) => ALLOWED_PCT.includes(v)), { expected: `pct in {${ALLOWED_PCT.join(', ')}}`, observed: `pct=${pct.join(',')}` });
+      t.check(
+        'LWM2M-CORE-BS-01',
+        'pct, when present, names a format LwM2M allows for bootstrap',
+        pct.every((v) => ALLOWED_PCT.includes(v)),
+        { expected: `pct in {${ALLOWED_PCT.join(', ')}}`, observed: `pct=${pct.join(',')}` },
+      );
     }
 
     // BS -> device: Discover, Write /0/x, Write /1/y, Finish
@@ -53,7 +58,7 @@ export default defineCase(
     const early = t.lwm2mServer.messages.all.filter((m) => m.kind === 'register' && m.monoNs < plan.finishMonoNs);
     t.check('LWM2M-CORE-BS-15', 'no Register before Bootstrap-Finish completed', early.length === 0, {
       expected: 'first Register after the 2.04 to Bootstrap-Finish',
-      observed: early.length === 0 ? 'none before Finish' : `Register ${describeRequest(early[0]!)} arrived ${(CaseContext.elapsedMs(early[0]!.monoNs, plan.finishMonoNs)).toFixed(1)} ms before the Finish response`,
+      observed: early.length === 0 ? 'none before Finish' : `Register ${describeRequest(early[0]!)} arrived ${CaseContext.elapsedMs(early[0]!.monoNs, plan.finishMonoNs).toFixed(1)} ms before the Finish response`,
     });
     t.check('LWM2M-CORE-BS-15', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
       expected: `ep=${t.endpoint}`,

@@ -39,7 +39,8 @@ export default defineCase(
       {
         id: 'LWM2M-CORE-BS-04',
         section: 'OMA 0.xml res 11 (Client Hold Off Time)',
-        quote: 'The number of seconds to wait before initiating a Client Initiated Bootstrap once the LwM2M Client has determined it should initiate this bootstrap mode. In case client initiated bootstrap is supported by the LwM2M Client, this resource MUST be supported.',
+        quote:
+          'The number of seconds to wait before initiating a Client Initiated Bootstrap once the LwM2M Client has determined it should initiate this bootstrap mode. In case client initiated bootstrap is supported by the LwM2M Client, this resource MUST be supported.',
       },
     ],
     ics: 'bootstrap.client-initiated',
@@ -118,6 +119,8 @@ export default defineCase(
       toleranceMs: TOLERANCE_MS,
       window: `/0/${bsIid}/11 = ${WRITTEN_HOLD_OFF_S} s, measured from the ${lastRefused.answeredWith} to ${describeRequest(lastRefused)} (no upper bound judged)`,
     });
-    t.pass(`${describeRequest(again)} came ${fmtMs(waitedMs)} after the refused ${describeRequest(lastRefused)}, with /0/${bsIid}/11 = ${WRITTEN_HOLD_OFF_S} s (window: no sooner than ${WRITTEN_HOLD_OFF_S} s, tolerance ${fmtMs(TOLERANCE_MS)})`);
+    t.pass(
+      `${describeRequest(again)} came ${fmtMs(waitedMs)} after the refused ${describeRequest(lastRefused)}, with /0/${bsIid}/11 = ${WRITTEN_HOLD_OFF_S} s (window: no sooner than ${WRITTEN_HOLD_OFF_S} s, tolerance ${fmtMs(TOLERANCE_MS)})`,
+    );
   },
 );

@@ -25,7 +25,12 @@ type Link = NonNullable<OperationResult['links']>[number];
 
 function linksText(links: Link[] | undefined): string {
   if (!links) return 'no links';
-  const shown = links.slice(0, 8).map((l) => `<${l.target}>${Object.entries(l.attributes).map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`)).join('')}`);
+  const shown = links.slice(0, 8).map(
+    (l) =>
+      `<${l.target}>${Object.entries(l.attributes)
+        .map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`))
+        .join('')}`,
+  );
   return shown.join(',') + (links.length > 8 ? `,... (${links.length} links)` : '');
 }
 

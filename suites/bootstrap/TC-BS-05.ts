@@ -59,7 +59,10 @@ export default defineCase(
         observed: `2.05 Content with ${leaked.length ? `${leaked.length} Security resources (${leaked.slice(0, 6).join(', ')}${leaked.length > 6 ? ', ...' : ''})` : `${security.response.msg.payload.length} payload bytes`}`,
       });
     } else {
-      t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /0 (Security) is refused with an error code', security.code.startsWith('4.') || security.code.startsWith('5.'), { expected: `one of ${REJECTIONS.join(', ')}`, observed: describeResult(security) });
+      t.check('LWM2M-CORE-BS-06', 'Bootstrap-Read /0 (Security) is refused with an error code', security.code.startsWith('4.') || security.code.startsWith('5.'), {
+        expected: `one of ${REJECTIONS.join(', ')}`,
+        observed: describeResult(security),
+      });
       t.check('LWM2M-CORE-BS-06', 'the refusal of Bootstrap-Read /0 carries no Security resources', leaked.length === 0, { expected: 'no records', observed: leaked.length ? leaked.join(', ') : 'none' });
       if (!REJECTIONS.includes(security.code)) {
         t.advisory(`Bootstrap-Read /0 was refused with ${security.code}, where ${REJECTIONS.join(', ')} is expected (4.05 Method Not Allowed preferred; catalog LWM2M-CORE-BS-06)`);

@@ -59,7 +59,9 @@ export default defineCase(
     const written = { remote: opened.request.remote, securityIid: opened.securityIid, serverIid: opened.serverIid };
     const bsIid = bootstrapAccountIid(before, bs.uri);
     if (bsIid === undefined) {
-      t.inconclusive(`the first Bootstrap-Discover / (${linkList(before)}) does not single out the Bootstrap-Server Security instance (by uri, or as the only /0 instance no Server instance shares an ssid with), so what must survive the Delete cannot be told apart`);
+      t.inconclusive(
+        `the first Bootstrap-Discover / (${linkList(before)}) does not single out the Bootstrap-Server Security instance (by uri, or as the only /0 instance no Server instance shares an ssid with), so what must survive the Delete cannot be told apart`,
+      );
     }
     const bsAccount = `/0/${bsIid}`;
     const heldBefore = instancesListed(before);
@@ -72,9 +74,7 @@ export default defineCase(
     // BS -> device: Bootstrap-Discover / shows what survived (Discover is only the window here: TC-BS-04 judges it).
     const after = await usingTool(t, 'the Bootstrap-Discover / after the Delete', 'TC-BS-04', () => bs.discover(written.remote, '/'));
     if (after.code !== '2.05' || !after.links) {
-      t.inconclusive(
-        `Bootstrap-Discover / after the Delete answered ${describeResult(after)}${after.payloadError ? ` (${after.payloadError})` : ''}, so what survived cannot be seen; TC-BS-04 judges Bootstrap-Discover`,
-      );
+      t.inconclusive(`Bootstrap-Discover / after the Delete answered ${describeResult(after)}${after.payloadError ? ` (${after.payloadError})` : ''}, so what survived cannot be seen; TC-BS-04 judges Bootstrap-Discover`);
     }
     const shown = linkList(after);
     const survivors = instancesListed(after);

@@ -58,7 +58,9 @@ export default defineCase(
     // own timer (EL), its hold-off and its bound for acting have all run out.
     const windowMs = watchMs(k);
     const endNs = last.response.monoNs + BigInt(Math.round(windowMs * 1e6));
-    t.note(`Bootstrap-Finish withheld after ${describeResult(last)}; watching ${t.lwm2mServer.uri} for ${fmtMs(windowMs)} (${elWindow} + Client Hold Off Time ${k.holdOffMs / 1000} s + IXIT startupBoundS ${k.startupMs / 1000} s + ${fmtMs(TOLERANCE_MS)})`);
+    t.note(
+      `Bootstrap-Finish withheld after ${describeResult(last)}; watching ${t.lwm2mServer.uri} for ${fmtMs(windowMs)} (${elWindow} + Client Hold Off Time ${k.holdOffMs / 1000} s + IXIT startupBoundS ${k.startupMs / 1000} s + ${fmtMs(TOLERANCE_MS)})`,
+    );
     const remaining = CaseContext.elapsedMs(process.hrtime.bigint(), endNs);
     const used = remaining > 0 ? await nextRegistrationMessage(t, remaining) : t.lwm2mServer.messages.all[0];
     t.check('LWM2M-CORE-BS-14', 'the device does not register with, or otherwise use, the configuration of a bootstrap that was never finished', used === undefined, {
@@ -73,11 +75,14 @@ export default defineCase(
     if (again) {
       const gapMs = CaseContext.elapsedMs(last.response.monoNs, again.monoNs);
       retry = `a new Bootstrap-Request ${describeRequest(again)} came ${fmtMs(gapMs)} after the last exchange`;
-      if (gapMs < k.exchangeLifetimeMs - TOLERANCE_MS) t.note(`the device gave the session up ${fmtMs(gapMs)} after the last exchange, before ${elWindow}: a slow Bootstrap-Server could be cut off (not judged: the row bounds only when the bootstrap counts as failed)`);
+      if (gapMs < k.exchangeLifetimeMs - TOLERANCE_MS)
+        t.note(`the device gave the session up ${fmtMs(gapMs)} after the last exchange, before ${elWindow}: a slow Bootstrap-Server could be cut off (not judged: the row bounds only when the bootstrap counts as failed)`);
     } else {
       retry = `no new Bootstrap-Request within ${fmtMs(windowMs)} (not judged: the text fixes neither whether nor when the device bootstraps again)`;
     }
     t.note(retry);
-    t.pass(`after ${describeResult(last)} and no Bootstrap-Finish, nothing reached the LwM2M Server of the unfinished session within ${fmtMs(windowMs)} (${elWindow} + hold-off ${k.holdOffMs / 1000} s + startupBoundS ${k.startupMs / 1000} s, tolerance ${fmtMs(TOLERANCE_MS)}); ${retry}`);
+    t.pass(
+      `after ${describeResult(last)} and no Bootstrap-Finish, nothing reached the LwM2M Server of the unfinished session within ${fmtMs(windowMs)} (${elWindow} + hold-off ${k.holdOffMs / 1000} s + startupBoundS ${k.startupMs / 1000} s, tolerance ${fmtMs(TOLERANCE_MS)}); ${retry}`,
+    );
   },
 );

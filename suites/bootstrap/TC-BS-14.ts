@@ -62,6 +62,8 @@ export default defineCase(
       toleranceMs,
     });
     t.check('LWM2M-CORE-BS-15', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: describeRequest(register) });
-    t.pass(`Register ${describeRequest(register)} reached ${account.serverUri} (the URI written to /0/${plan.securityIid}/0) ${fmtMs(afterMs)} after the 2.04 to Bootstrap-Finish, honouring the Initial Registration Delay of ${INITIAL_DELAY_S} s`);
+    t.pass(
+      `Register ${describeRequest(register)} reached ${account.serverUri} (the URI written to /0/${plan.securityIid}/0) ${fmtMs(afterMs)} after the 2.04 to Bootstrap-Finish, honouring the Initial Registration Delay of ${INITIAL_DELAY_S} s`,
+    );
   },
 );

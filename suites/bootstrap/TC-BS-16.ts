@@ -28,7 +28,7 @@ export default defineCase(
     requirements: [
       {
         id: 'LWM2M-CORE-BS-18',
-        section: 'LwM2M Core 1.2 §6.1.7 (Bootstrap interface operations are the Bootstrap-Server\'s); Leshan BootstrapHandler (inferred row)',
+        section: "LwM2M Core 1.2 §6.1.7 (Bootstrap interface operations are the Bootstrap-Server's); Leshan BootstrapHandler (inferred row)",
         quote: 'Bootstrap-Finish is an operation of the LwM2M Bootstrap-Server; one from a non-bootstrap peer or outside a bootstrap session is rejected',
       },
     ],

@@ -63,10 +63,7 @@ export default defineCase(
     let register: RegistrationMessage | undefined;
     let bootstrapRequest: DeviceRequest | undefined;
     try {
-      await Promise.race([
-        t.lwm2mServer.expectRegister(windowMs, race.signal).then((m) => (register = m)),
-        t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((m) => (bootstrapRequest = m)),
-      ]);
+      await Promise.race([t.lwm2mServer.expectRegister(windowMs, race.signal).then((m) => (register = m)), t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((m) => (bootstrapRequest = m))]);
     } finally {
       race.abort();
       t.signal.removeEventListener('abort', endRace);

@@ -92,7 +92,9 @@ export default defineCase(
     });
     if (register.answeredWith === '2.01') await noteDeviceIdentity(t, register);
     const afterMs = transfer.lastMonoNs === undefined ? undefined : CaseContext.elapsedMs(transfer.lastMonoNs, register.monoNs);
-    t.pass(`the device asked ${seen}, took the pack (${transfer.summary}) and registered at ${t.lwm2mServer.uri} with ${describeRequest(register)}${afterMs === undefined ? '' : ` ${fmtMs(afterMs)} after the last block`}, with no Bootstrap-Finish`);
+    t.pass(
+      `the device asked ${seen}, took the pack (${transfer.summary}) and registered at ${t.lwm2mServer.uri} with ${describeRequest(register)}${afterMs === undefined ? '' : ` ${fmtMs(afterMs)} after the last block`}, with no Bootstrap-Finish`,
+    );
   },
 );
 
@@ -104,7 +106,10 @@ function packTransfer(all: readonly BootstrapPackRequest[], first: BootstrapPack
   const { totalBytes, contentFormat } = last.served;
   const fetched = new Set(blocks.map((b) => b.served!.offset));
   const complete = !last.served.more;
-  const summary = blocks.length === 1 && !first.block2 && !last.served.more && last.served.bytes === totalBytes ? `${totalBytes} bytes ${contentFormatName(contentFormat)} in one response` : `${totalBytes} bytes ${contentFormatName(contentFormat)} in ${fetched.size} Block2 block${fetched.size > 1 ? 's' : ''}`;
+  const summary =
+    blocks.length === 1 && !first.block2 && !last.served.more && last.served.bytes === totalBytes
+      ? `${totalBytes} bytes ${contentFormatName(contentFormat)} in one response`
+      : `${totalBytes} bytes ${contentFormatName(contentFormat)} in ${fetched.size} Block2 block${fetched.size > 1 ? 's' : ''}`;
   const text = complete ? `pack served: ${summary}` : `pack transfer stopped after ${fetched.size} Block2 block(s) of ${totalBytes} bytes: the last block served said more were to come`;
   return { complete, text, summary, lastMonoNs: last.monoNs };
 }

@@ -68,10 +68,7 @@ export default defineCase(
     let register: RegistrationMessage | undefined;
     let fallback: DeviceRequest | undefined;
     try {
-      await Promise.race([
-        t.lwm2mServer.expectRegister(settleMs, race.signal).then((m) => (register = m)),
-        t.bootstrapServer.expectBootstrapRequest(settleMs, race.signal).then((m) => (fallback = m)),
-      ]);
+      await Promise.race([t.lwm2mServer.expectRegister(settleMs, race.signal).then((m) => (register = m)), t.bootstrapServer.expectBootstrapRequest(settleMs, race.signal).then((m) => (fallback = m))]);
     } finally {
       race.abort();
       t.signal.removeEventListener('abort', endRace);
@@ -94,12 +91,9 @@ export default defineCase(
       const again = t.bootstrapServer.bootstrapPackRequests.all.filter((r) => r.monoNs > first.monoNs && (r.block2?.num ?? 0) === 0).length;
       t.fail(
         'LWM2M-CORE-BSPACK-04',
-        `no Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${fmtMs(settleMs)} of the unusable pack` +
-          (again ? ` (the device asked for the pack ${again} more time${again > 1 ? 's' : ''})` : ''),
+        `no Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${fmtMs(settleMs)} of the unusable pack` + (again ? ` (the device asked for the pack ${again} more time${again > 1 ? 's' : ''})` : ''),
       );
     }
-    t.pass(
-      `the device did not register with the unusable pack and fell back to ${describeRequest(fallback)} ${fmtMs(CaseContext.elapsedMs(first.monoNs, fallback.monoNs))} after its Bootstrap-Pack-Request ${describeRequest(first)}`,
-    );
+    t.pass(`the device did not register with the unusable pack and fell back to ${describeRequest(fallback)} ${fmtMs(CaseContext.elapsedMs(first.monoNs, fallback.monoNs))} after its Bootstrap-Pack-Request ${describeRequest(first)}`);
   },
 );

@@ -40,10 +40,7 @@ export default defineCase(
     let pack: BootstrapPackRequest | undefined;
     let classic: DeviceRequest | undefined;
     try {
-      await Promise.race([
-        t.bootstrapServer.expectBootstrapPackRequest(windowMs, race.signal).then((m) => (pack = m)),
-        t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((m) => (classic = m)),
-      ]);
+      await Promise.race([t.bootstrapServer.expectBootstrapPackRequest(windowMs, race.signal).then((m) => (pack = m)), t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((m) => (classic = m))]);
     } finally {
       race.abort();
       t.signal.removeEventListener('abort', endRace);
@@ -54,9 +51,14 @@ export default defineCase(
     const claimed = claims(t.profile.ics, 'bootstrap.pack-request');
     if (!pack) {
       if (!classic) {
-        t.fail('GEISA-ADM-BS-01', `neither a Bootstrap-Pack-Request (GET /bspack) nor a Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${windowMs / 1000} s of device start (IXIT startupBoundS + holdOffS)${dtlsTrouble(t.bootstrapServer.dtls)}`);
+        t.fail(
+          'GEISA-ADM-BS-01',
+          `neither a Bootstrap-Pack-Request (GET /bspack) nor a Bootstrap-Request (POST /bs) reached ${t.bootstrapServer.uri} within ${windowMs / 1000} s of device start (IXIT startupBoundS + holdOffS)${dtlsTrouble(t.bootstrapServer.dtls)}`,
+        );
       }
-      t.notApplicable(`the device opened bootstrap with the Bootstrap-Request ${describeRequest(classic)} and never asked for a pack, so there was no refused pack to recover from${claimed ? ' (although the ICS claims bootstrap.pack-request: TC-BS-19 judges that)' : ''}`);
+      t.notApplicable(
+        `the device opened bootstrap with the Bootstrap-Request ${describeRequest(classic)} and never asked for a pack, so there was no refused pack to recover from${claimed ? ' (although the ICS claims bootstrap.pack-request: TC-BS-19 judges that)' : ''}`,
+      );
     }
     if (classic && classic.monoNs < pack.monoNs) {
       t.notApplicable(`the device opened bootstrap with the Bootstrap-Request ${describeRequest(classic)}; its Bootstrap-Pack-Request ${describeRequest(pack)} came later, so it did not depend on the pack`);

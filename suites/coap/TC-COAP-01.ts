@@ -47,8 +47,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const answers: string[] = [];
-    const checkCon = (name: string, m: DeviceRequest) =>
-      t.check('COAP-01', `${name} is Confirmable`, m.msg.type === 'CON', { expected: 'CON', observed: `${m.msg.type} in ${describeRequest(m)}` });
+    const checkCon = (name: string, m: DeviceRequest) => t.check('COAP-01', `${name} is Confirmable`, m.msg.type === 'CON', { expected: 'CON', observed: `${m.msg.type} in ${describeRequest(m)}` });
 
     await provisionAndStart(t);
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)');

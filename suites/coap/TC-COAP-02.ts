@@ -141,6 +141,8 @@ export default defineCase(
       t.inconclusive(`retransmissions keep MID and token and double, but the timing fits none of the declared parameters (${p.text}): ${mismatches.join('; ')} (${seen}${after})`);
     }
     const backoff = t.advisories.length > 0 ? 'not every gap double the one before (SHOULD, see the advisory)' : 'each gap double the one before';
-    t.pass(`${seen}: MID and token kept, first timeout within [${fmtMs(p.ackTimeoutMs)}, ${fmtMs(p.ackTimeoutMs * p.ackRandomFactor)}], ${backoff}, ${retransmissions} retransmissions = MAX_RETRANSMIT, nothing more within MAX_TRANSMIT_WAIT ${fmtMs(wait)} (tolerance 100 ms or 10 % of the gap; ${p.text})`);
+    t.pass(
+      `${seen}: MID and token kept, first timeout within [${fmtMs(p.ackTimeoutMs)}, ${fmtMs(p.ackTimeoutMs * p.ackRandomFactor)}], ${backoff}, ${retransmissions} retransmissions = MAX_RETRANSMIT, nothing more within MAX_TRANSMIT_WAIT ${fmtMs(wait)} (tolerance 100 ms or 10 % of the gap; ${p.text})`,
+    );
   },
 );

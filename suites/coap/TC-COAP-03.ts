@@ -27,8 +27,7 @@ export default defineCase(
       {
         id: 'COAP-03',
         section: 'RFC 7252 §4.5',
-        quote:
-          'The recipient SHOULD acknowledge each duplicate copy of a Confirmable message using the same Acknowledgement or Reset message but SHOULD process any request or response in the message only once',
+        quote: 'The recipient SHOULD acknowledge each duplicate copy of a Confirmable message using the same Acknowledgement or Reset message but SHOULD process any request or response in the message only once',
       },
     ],
     // Bootstrap and Register; the Execute; its Update (startup bound); the duplicate's ACK;
@@ -52,7 +51,9 @@ export default defineCase(
     if (!firstAck) t.inconclusive(`the ACK to Execute ${path} mid=${request.mid} was not seen on the wire`);
     const update = await dm.expect(['update', 'register'], t.timers.startupMs, t.signal);
     if (!update || update.kind !== 'update') {
-      t.inconclusive(`after the 2.04 to Execute ${path} the device sent ${update ? describeRequest(update) : 'nothing'} within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS), not an Update: the Registration Update Trigger, this case's tool, did not work (TC-REG-07 judges it)`);
+      t.inconclusive(
+        `after the 2.04 to Execute ${path} the device sent ${update ? describeRequest(update) : 'nothing'} within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS), not an Update: the Registration Update Trigger, this case's tool, did not work (TC-REG-07 judges it)`,
+      );
     }
     const reactionMs = CaseContext.elapsedMs(original.response.monoNs, update.monoNs);
 
@@ -71,8 +72,6 @@ export default defineCase(
       expected: `no request to ${dm.uri} within ${fmtMs(windowMs)} of the duplicate (ACK_TIMEOUT·ACK_RANDOM_FACTOR + 2 × the ${fmtMs(reactionMs)} the first Update took, at least 1 s)`,
       observed: second ? `${describeRequest(second)} ${fmtMs(CaseContext.elapsedMs(dup?.sentMonoNs ?? update.monoNs, second.monoNs))} after the duplicate` : 'none',
     });
-    t.pass(
-      `Execute ${path} mid=${request.mid} sent twice: ${how}; the copy got ${dup ? describe(dup.msg) : '-'} and the device sent one Update ${describeRequest(update)}, none after the copy within ${fmtMs(windowMs)}`,
-    );
+    t.pass(`Execute ${path} mid=${request.mid} sent twice: ${how}; the copy got ${dup ? describe(dup.msg) : '-'} and the device sent one Update ${describeRequest(update)}, none after the copy within ${fmtMs(windowMs)}`);
   },
 );

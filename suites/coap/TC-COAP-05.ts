@@ -29,8 +29,7 @@ export default defineCase(
       {
         id: 'COAP-05',
         section: 'RFC 7252 §4.7',
-        quote:
-          'clients (including proxies) MUST strictly limit the number of simultaneous outstanding interactions that they maintain to a given server (including proxies) to NSTART ... NSTART has a default value of 1',
+        quote: 'clients (including proxies) MUST strictly limit the number of simultaneous outstanding interactions that they maintain to a given server (including proxies) to NSTART ... NSTART has a default value of 1',
       },
     ],
     // The catalog row: NSTART's value is a SHOULD-level default (RFC 7252 §4.8 allows another).
@@ -53,7 +52,9 @@ export default defineCase(
     if (first.code !== '2.04') t.inconclusive(`Execute ${trigger} (Registration Update Trigger, judged by TC-REG-07) was answered ${first.code}, so no Update could be held open`);
     const update = await dm.expect(['update', 'register'], t.timers.startupMs, t.signal);
     if (!update || update.kind !== 'update') {
-      t.inconclusive(`after the 2.04 to Execute ${trigger} the device sent ${update ? describeRequest(update) : 'nothing'} within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS), not an Update to hold open: the Registration Update Trigger, this case's tool, did not work (TC-REG-07 judges it)`);
+      t.inconclusive(
+        `after the 2.04 to Execute ${trigger} the device sent ${update ? describeRequest(update) : 'nothing'} within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS), not an Update to hold open: the Registration Update Trigger, this case's tool, did not work (TC-REG-07 judges it)`,
+      );
     }
     const ackLeavesNs = update.monoNs + BigInt(Math.round(holdMs * 1e6));
 
@@ -67,14 +68,12 @@ export default defineCase(
     }
 
     const waitMs = Number(ackLeavesNs - process.hrtime.bigint()) / 1e6 + t.timers.startupMs;
-    const second = await watch.next(
-      (m) => m.server === dm.endpoint.name && isNewMessage(m) && m.msg.code.startsWith('0.') && m.msg.mid !== update.msg.mid && m.monoNs > update.monoNs,
-      waitMs,
-      t.signal,
-    );
+    const second = await watch.next((m) => m.server === dm.endpoint.name && isNewMessage(m) && m.msg.code.startsWith('0.') && m.msg.mid !== update.msg.mid && m.monoNs > update.monoNs, waitMs, t.signal);
     dm.updatePolicy = ACCEPT;
     if (!second) {
-      t.inconclusive(`${reason}, but the device sent no other request within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS) of the held ACK, so NSTART was not exercised (Disable and the Registration Update Trigger are this case's tools; TC-REG-07 judges the trigger)`);
+      t.inconclusive(
+        `${reason}, but the device sent no other request within ${fmtMs(t.timers.startupMs)} (IXIT startupBoundS) of the held ACK, so NSTART was not exercised (Disable and the Registration Update Trigger are this case's tools; TC-REG-07 judges the trigger)`,
+      );
     }
     const afterAckMs = Number(second.monoNs - ackLeavesNs) / 1e6;
     t.check('COAP-05', 'no second CON while Update #1 awaits its ACK', afterAckMs >= 0, {

@@ -115,7 +115,7 @@ export async function answered<T>(t: CaseContext, endpoint: CoapEndpoint, what: 
 
 /** A CON the device never acknowledged: which, how many transmissions, over how long. */
 export function unansweredText(e: CoapTimeoutError, maxTransmitWaitMs?: number): string {
-  const bound = maxTransmitWaitMs === undefined ? 'the harness\'s whole retransmission schedule' : `the harness's whole retransmission schedule (MAX_TRANSMIT_WAIT ${fmtMs(maxTransmitWaitMs)} at most)`;
+  const bound = maxTransmitWaitMs === undefined ? "the harness's whole retransmission schedule" : `the harness's whole retransmission schedule (MAX_TRANSMIT_WAIT ${fmtMs(maxTransmitWaitMs)} at most)`;
   return `${describe(e.request)} sent ${e.transmissions} time(s) over ${fmtMs(e.waitedMs)}, ${bound}, got no ACK, no RST and no response (RFC 7252 §4.2: a Confirmable message always elicits an Acknowledgement or a Reset)`;
 }
 

@@ -18,7 +18,11 @@ export default defineCase(
     title: 'The device accepts Security Mode 4 (Certificate mode with EST) at bootstrap',
     area: 'security',
     requirements: [
-      { id: 'LWM2M-TRANS-EST-01', section: 'OMA 0.xml res 2; LwM2M Transport 1.2 §5.2.4', quote: 'Security Mode 4: Certificate mode with EST; "the Security Mode Resource MUST be set to value 4 and the certificate of the TLS/DTLS server MUST be provisioned to the Server Public Key Resource"' },
+      {
+        id: 'LWM2M-TRANS-EST-01',
+        section: 'OMA 0.xml res 2; LwM2M Transport 1.2 §5.2.4',
+        quote: 'Security Mode 4: Certificate mode with EST; "the Security Mode Resource MUST be set to value 4 and the certificate of the TLS/DTLS server MUST be provisioned to the Server Public Key Resource"',
+      },
       { id: 'GEISA-ADM-LWM2M-04', section: 'GEISA adm/lwm2m.rst', quote: 'ADM conformant platforms SHALL support Certificate mode with EST as per LwM2M Transport 5.2.4' },
     ],
     ics: 'transport.est',

@@ -31,7 +31,11 @@ export default defineCase(
     requirements: [
       { id: 'GEISA-ADM-LWM2M-05', section: 'GEISA adm/lwm2m.rst; RFC 9148 §4.2, RFC 7030 §4.2.1', quote: 'SHALL support EST over CoAP per RFC 9148: sen carries a PKCS#10 whose signature proves possession of the private key' },
       { id: 'GEISA-ADM-LWM2M-04', section: 'LwM2M Transport 1.2 §5.2.4, §5.2.9.3', quote: 'Certificate mode with EST; X.509: "The curve secp256r1 SHALL be supported. Elliptic curve groups of less than 255 bits SHALL NOT be supported"' },
-      { id: 'LWM2M-TRANS-EST-03', section: 'LwM2M Transport 1.2 §5.2.4, §5.2.9.3', quote: 'LwM2M Clients SHOULD ... generate the public/private key pair locally; client certificates SHOULD contain the endpoint client name in the subject CN' },
+      {
+        id: 'LWM2M-TRANS-EST-03',
+        section: 'LwM2M Transport 1.2 §5.2.4, §5.2.9.3',
+        quote: 'LwM2M Clients SHOULD ... generate the public/private key pair locally; client certificates SHOULD contain the endpoint client name in the subject CN',
+      },
     ],
     ics: 'transport.est',
     budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs),
@@ -55,10 +59,15 @@ export default defineCase(
     const want = KEY_TYPES[est.ixit.keyType];
     const key = csr.key;
     const strongEnough = (key.type === 'ec' && (key.bits ?? 0) >= 255) || (key.type === 'rsa' && (key.bits ?? 0) >= 2048);
-    t.check('GEISA-ADM-LWM2M-04', `the CSR key is of the type the IXIT declares (${est.ixit.keyType}) and of an allowed size`, strongEnough && key.type === want.type && (want.curve === undefined || key.curve === want.curve) && (want.bits === undefined || key.bits === want.bits), {
-      expected: `${est.ixit.keyType} (EC curves of at least 255 bits; RSA of at least 2048)`,
-      observed: key.description,
-    });
+    t.check(
+      'GEISA-ADM-LWM2M-04',
+      `the CSR key is of the type the IXIT declares (${est.ixit.keyType}) and of an allowed size`,
+      strongEnough && key.type === want.type && (want.curve === undefined || key.curve === want.curve) && (want.bits === undefined || key.bits === want.bits),
+      {
+        expected: `${est.ixit.keyType} (EC curves of at least 255 bits; RSA of at least 2048)`,
+        observed: key.description,
+      },
+    );
     if (est.ixit.endpointNameInSubject) {
       t.check('LWM2M-TRANS-EST-03', 'the CSR subject CN is the Endpoint Client Name (the IXIT says the device puts it there)', csr.commonName === t.endpoint, {
         expected: `CN=${t.endpoint}`,

@@ -19,7 +19,11 @@ export default defineCase(
     title: 'Certificate mode with EST: the device refuses a LwM2M Server whose certificate comes from another CA',
     area: 'security',
     requirements: [
-      { id: 'GEISA-ADM-LWM2M-04', section: 'LwM2M Transport 1.2 §5.2.4, §5.2.9.3', quote: '"the certificate of the TLS/DTLS server MUST be provisioned to the Server Public Key Resource"; the server identity check "MUST be implemented and used by the TLS/DTLS client"' },
+      {
+        id: 'GEISA-ADM-LWM2M-04',
+        section: 'LwM2M Transport 1.2 §5.2.4, §5.2.9.3',
+        quote: '"the certificate of the TLS/DTLS server MUST be provisioned to the Server Public Key Resource"; the server identity check "MUST be implemented and used by the TLS/DTLS client"',
+      },
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,

@@ -19,7 +19,11 @@ export default defineCase(
     title: 'The device re-enrolls (sren) with its current certificate before that certificate expires',
     area: 'security',
     requirements: [
-      { id: 'GEISA-ADM-LWM2M-05', section: 'GEISA adm/lwm2m.rst; RFC 9148 §4.2 (sren), RFC 7030 §4.2.2', quote: 'SHALL support EST over CoAP per RFC 9148: simple re-enrollment renews the certificate, authenticated with the certificate being renewed' },
+      {
+        id: 'GEISA-ADM-LWM2M-05',
+        section: 'GEISA adm/lwm2m.rst; RFC 9148 §4.2 (sren), RFC 7030 §4.2.2',
+        quote: 'SHALL support EST over CoAP per RFC 9148: simple re-enrollment renews the certificate, authenticated with the certificate being renewed',
+      },
       { id: 'EST-COAPS-02', section: 'RFC 9148 §3', quote: 'the client authenticates with a previously issued client certificate for re-enrollment' },
       { id: 'GEISA-ADM-LWM2M-04', section: 'LwM2M Transport 1.2 §5.2.4', quote: 'once the certificate has been obtained it behaves like the Certificate mode' },
     ],
@@ -43,7 +47,10 @@ export default defineCase(
     const sren = await est.service.expect('sren', Math.max(0, leftMs), t.signal);
     if (!sren) {
       const other = est.service.exchanges.all.filter((e) => e.operation !== 'crts' && e.monoNs > first.monoNs);
-      t.fail('GEISA-ADM-LWM2M-05', `no re-enrollment (POST …/sren) before the certificate expired at ${first.notAfter.toISOString()}${other.length ? `; EST requests meanwhile: ${other.map((e) => `${e.path} → ${e.answeredWith}`).join(', ')}` : ''}`);
+      t.fail(
+        'GEISA-ADM-LWM2M-05',
+        `no re-enrollment (POST …/sren) before the certificate expired at ${first.notAfter.toISOString()}${other.length ? `; EST requests meanwhile: ${other.map((e) => `${e.path} → ${e.answeredWith}`).join(', ')}` : ''}`,
+      );
     }
     t.note(`sren ${sren.answeredWith}: ${describeAuthentication(sren.auth)}`);
     t.check('EST-COAPS-02', 'the sren session is authenticated with the certificate being renewed', sren.auth.kind === 'certificate' && sameCertificate(sren.auth.chainDer[0], first.der), {
@@ -62,6 +69,6 @@ export default defineCase(
       expected: describeDer(sren.issued.der),
       observed: describeDer(presented),
     });
-    t.pass(`re-enrolled ${((Number(sren.monoNs - first.monoNs) / 1e9)).toFixed(1)} s after the first enrollment, before expiry; then ${describeRequest(next)} with the renewed certificate`);
+    t.pass(`re-enrolled ${(Number(sren.monoNs - first.monoNs) / 1e9).toFixed(1)} s after the first enrollment, before expiry; then ${describeRequest(next)} with the renewed certificate`);
   },
 );

@@ -19,9 +19,7 @@ export default defineCase(
     id: 'TC-EST-08',
     title: 'An EST 5.03 with Max-Age: the device waits that long before asking again',
     area: 'security',
-    requirements: [
-      { id: 'EST-COAPS-04', section: 'RFC 7252 §5.9.3.4; RFC 9148 §4.7', quote: '5.03 uses the Max-Age Option in place of the Retry-After header field to indicate the number of seconds after which to retry' },
-    ],
+    requirements: [{ id: 'EST-COAPS-04', section: 'RFC 7252 §5.9.3.4; RFC 9148 §4.7', quote: '5.03 uses the Max-Age Option in place of the Retry-After header field to indicate the number of seconds after which to retry' }],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs + MAX_AGE_S * 1000,
     tags: ['security', 'dtls', 'certificate', 'est', 'timing'],

@@ -16,7 +16,11 @@ export default defineCase(
     title: 'An enrollment refused 4.03: the device does not register with its IDevID instead',
     area: 'security',
     requirements: [
-      { id: 'GEISA-ADM-LWM2M-04', section: 'LwM2M Transport 1.2 §5.2.4', quote: 'Security Mode 4 triggers the client "to initiate an EST over CoAP protocol exchange to obtain a certificate. Once the certificate has been obtained it behaves like the Certificate mode"' },
+      {
+        id: 'GEISA-ADM-LWM2M-04',
+        section: 'LwM2M Transport 1.2 §5.2.4',
+        quote: 'Security Mode 4 triggers the client "to initiate an EST over CoAP protocol exchange to obtain a certificate. Once the certificate has been obtained it behaves like the Certificate mode"',
+      },
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,

@@ -22,9 +22,7 @@ export default defineCase(
     id: 'TC-EST-10',
     title: 'Two-pass EST: the LDevID replaces the IDevID toward the LwM2M Server and at the next bootstrap',
     area: 'security',
-    requirements: [
-      { id: 'GEISA-ADM-BS-07', section: 'GEISA security/certificates.rst', quote: 'the client supports replacement of the IDevID by an operator long-lived LDevID used for later re-authentication (two-pass EST)' },
-    ],
+    requirements: [{ id: 'GEISA-ADM-BS-07', section: 'GEISA security/certificates.rst', quote: 'the client supports replacement of the IDevID by an operator long-lived LDevID used for later re-authentication (two-pass EST)' }],
     ics: 'transport.est',
     budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs) + k.lifetimeMs,
     tags: ['security', 'dtls', 'certificate', 'est', 'open-point'],

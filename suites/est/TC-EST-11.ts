@@ -19,9 +19,7 @@ export default defineCase(
     id: 'TC-EST-11',
     title: 'EST responses larger than a block: the device fetches every Block2 block of crts and sen',
     area: 'security',
-    requirements: [
-      { id: 'EST-COAPS-03', section: 'RFC 9148 §4.6; RFC 7959', quote: 'EST-coaps payloads larger than a block are carried block-wise (Block2 for responses, Block1 for requests)' },
-    ],
+    requirements: [{ id: 'EST-COAPS-03', section: 'RFC 9148 §4.6; RFC 7959', quote: 'EST-coaps payloads larger than a block are carried block-wise (Block2 for responses, Block1 for requests)' }],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,
     tags: ['security', 'dtls', 'certificate', 'est', 'blockwise'],

@@ -133,7 +133,10 @@ export async function expectEst(t: CaseContext, est: EstSetup, op: EstOperation 
   const ex = await est.service.expect(op, withinMs, t.signal);
   if (!ex) {
     const seen = est.service.exchanges.all.map((e) => `${e.method} ${e.path} → ${e.answeredWith ?? 'no answer'}`);
-    t.fail(row, `no EST ${[op].flat().join('/')} request reached the EST server on ${est.where.text} within ${withinMs / 1000} s of ${after}${seen.length ? `; EST requests seen: ${seen.join(', ')}` : ''}${discoveryTrace(est)}${dtlsTrouble(est.where.dtls)}`);
+    t.fail(
+      row,
+      `no EST ${[op].flat().join('/')} request reached the EST server on ${est.where.text} within ${withinMs / 1000} s of ${after}${seen.length ? `; EST requests seen: ${seen.join(', ')}` : ''}${discoveryTrace(est)}${dtlsTrouble(est.where.dtls)}`,
+    );
   }
   t.note(describeExchange(ex));
   return ex;

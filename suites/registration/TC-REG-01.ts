@@ -52,7 +52,14 @@ function heldAccount(discover: OperationResult | undefined, serverUri: string): 
   const links = discover?.links ?? [];
   const server = links.find((l) => /^\/1\/\d+$/.test(l.target) && String(l.attributes.ssid) === String(SSID));
   const security = links.find((l) => /^\/0\/\d+$/.test(l.target) && l.attributes.uri === serverUri);
-  const held = [server, security].filter((l) => l !== undefined).map((l) => `<${l!.target}>${Object.entries(l!.attributes).map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`)).join('')}`);
+  const held = [server, security]
+    .filter((l) => l !== undefined)
+    .map(
+      (l) =>
+        `<${l!.target}>${Object.entries(l!.attributes)
+          .map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`))
+          .join('')}`,
+    );
   return held.length ? held.join(', ') : undefined;
 }
 

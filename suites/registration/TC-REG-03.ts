@@ -35,7 +35,11 @@ export default defineCase(
     title: 'Register carries ep, lt, lwm2m=1.2, b and the object list in link-format',
     area: 'registration',
     requirements: [
-      { id: 'LWM2M-CORE-REG-01', section: 'LwM2M Core 1.2 §6.2.1, Transport 1.2 §6.4.3', quote: 'Register is CON POST /rd with Uri-Query ep, lt (omitted: 86400), lwm2m, b (omitted: U); Content-Format application/link-format; payload the Objects and Object Instances' },
+      {
+        id: 'LWM2M-CORE-REG-01',
+        section: 'LwM2M Core 1.2 §6.2.1, Transport 1.2 §6.4.3',
+        quote: 'Register is CON POST /rd with Uri-Query ep, lt (omitted: 86400), lwm2m, b (omitted: U); Content-Format application/link-format; payload the Objects and Object Instances',
+      },
       { id: 'GEISA-ADM-LWM2M-01', section: 'GEISA adm/lwm2m.rst', quote: 'GEISA ADM devices SHALL implement LwM2M 1.2; later versions MAY be used if they keep the baseline' },
       { id: 'GEISA-ADM-LWM2M-02', section: 'GEISA adm/lwm2m.rst', quote: 'LwM2M SHALL run over CoAP over UDP' },
       { id: 'GEISA-ADM-REG-06', section: 'GEISA adm/registration.rst', quote: 'the registration reports the supported objects and the instantiated object instances' },
@@ -96,13 +100,23 @@ export default defineCase(
     t.note(`Register payload: ${text}`);
     const listed = (oid: number) => links.some((l) => objectOf(l) === oid);
     t.check('LWM2M-CORE-REG-01', 'Register payload lists the Server object (/1)', listed(1), { expected: '</1> or </1/x>', observed: text || '(empty payload)' });
-    t.check('LWM2M-CORE-REG-01', `Register payload lists the Server instance written at bootstrap (/1/${serverIid})`, links.some((l) => l.target === `/1/${serverIid}`), {
-      expected: `</1/${serverIid}>`,
-      observed: text || '(empty payload)',
-    });
+    t.check(
+      'LWM2M-CORE-REG-01',
+      `Register payload lists the Server instance written at bootstrap (/1/${serverIid})`,
+      links.some((l) => l.target === `/1/${serverIid}`),
+      {
+        expected: `</1/${serverIid}>`,
+        observed: text || '(empty payload)',
+      },
+    );
     t.check('LWM2M-CORE-REG-01', 'Register payload lists the Device object (/3)', listed(3), { expected: '</3> or </3/0>', observed: text || '(empty payload)' });
     const root = links.find((l) => l.target === '/');
-    if (root) t.note(`the Register payload has a root link </>${Object.entries(root.attributes).map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`)).join('')} (optional)`);
+    if (root)
+      t.note(
+        `the Register payload has a root link </>${Object.entries(root.attributes)
+          .map(([k, v]) => (v === true ? `;${k}` : `;${k}=${v}`))
+          .join('')} (optional)`,
+      );
 
     // ver= rules are not pinned (catalog GEISA-ADM-LWM2M-07 "I", O-5): only a version of
     // the Server object other than the GEISA baseline is worth flagging, never failing.

@@ -22,9 +22,7 @@ export default defineCase(
     id: 'TC-REG-04',
     title: 'Register payload does not list the Security (or OSCORE) object',
     area: 'registration',
-    requirements: [
-      { id: 'LWM2M-CORE-REG-04', section: 'LwM2M Core 1.2 §6.2.1 (inferred)', quote: 'the Security object /0 and the OSCORE object /21 are not part of the Objects and Object Instances of the Register' },
-    ],
+    requirements: [{ id: 'LWM2M-CORE-REG-04', section: 'LwM2M Core 1.2 §6.2.1 (inferred)', quote: 'the Security object /0 and the OSCORE object /21 are not part of the Objects and Object Instances of the Register' }],
     budget: registeredMs,
     tags: ['registration'],
   },

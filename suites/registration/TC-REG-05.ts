@@ -20,7 +20,11 @@ export default defineCase(
     title: 'Update and De-register go to exactly the multi-segment location the server returned',
     area: 'registration',
     requirements: [
-      { id: 'LWM2M-CORE-REG-02', section: 'LwM2M Transport 1.2 §6.4.3, Core §6.2.2-6.2.3', quote: 'the server answers 2.01 Created with the location in Location-Path (possibly several segments); the client uses exactly that location for Update and De-register' },
+      {
+        id: 'LWM2M-CORE-REG-02',
+        section: 'LwM2M Transport 1.2 §6.4.3, Core §6.2.2-6.2.3',
+        quote: 'the server answers 2.01 Created with the location in Location-Path (possibly several segments); the client uses exactly that location for Update and De-register',
+      },
     ],
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + toolRequestMs(k) + k.startupMs,
     tags: ['registration'],

@@ -25,7 +25,11 @@ export default defineCase(
     title: 'Update carries only the registration parameters that changed, and no payload when the objects did not',
     area: 'registration',
     requirements: [
-      { id: 'LWM2M-CORE-REG-05', section: 'LwM2M Core 1.2 §6.2.2', quote: 'Update is CON POST to the location with only the parameters that changed (lt, b, sms, Q); the object list only if it changed; nothing changed means no parameters and no payload' },
+      {
+        id: 'LWM2M-CORE-REG-05',
+        section: 'LwM2M Core 1.2 §6.2.2',
+        quote: 'Update is CON POST to the location with only the parameters that changed (lt, b, sms, Q); the object list only if it changed; nothing changed means no parameters and no payload',
+      },
       { id: 'GEISA-ADM-REG-02', section: 'GEISA adm/registration.rst', quote: 'Registration Update is used as the periodic heartbeat (no payload when nothing changed)' },
     ],
     // Heartbeat within the lifetime; the Write; then the change, at once or with the next heartbeat.
@@ -51,7 +55,9 @@ export default defineCase(
 
     const newLifetimeS = account.lifetimeS * 2;
     const lifetimePath = `/1/${serverIid}/1`;
-    const write = await toolRequest(t, `a DM Write of the Lifetime ${lifetimePath}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () => t.lwm2mServer.write(heartbeat.remote, lifetimePath, [{ path: parsePath(lifetimePath), value: newLifetimeS }], CF.TEXT));
+    const write = await toolRequest(t, `a DM Write of the Lifetime ${lifetimePath}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () =>
+      t.lwm2mServer.write(heartbeat.remote, lifetimePath, [{ path: parsePath(lifetimePath), value: newLifetimeS }], CF.TEXT),
+    );
     if (write.code !== '2.04') t.inconclusive(`${describeResult(write)}: the Lifetime did not change, so no Update with lt can be expected`);
     const writtenAt = write.response.monoNs;
 

@@ -20,9 +20,7 @@ export default defineCase(
     id: 'TC-REG-07',
     title: 'Execute Registration Update Trigger (/1/x/8) is answered 2.04 and followed by an Update',
     area: 'registration',
-    requirements: [
-      { id: 'LWM2M-CORE-REG-06', section: 'OMA 1.xml resource 8; LwM2M Core 1.2 §6.2.2', quote: 'Registration Update Trigger (mandatory): if executed, the LwM2M Client MUST perform an Update Registration to the server' },
-    ],
+    requirements: [{ id: 'LWM2M-CORE-REG-06', section: 'OMA 1.xml resource 8; LwM2M Core 1.2 §6.2.2', quote: 'Registration Update Trigger (mandatory): if executed, the LwM2M Client MUST perform an Update Registration to the server' }],
     budget: (k) => registeredMs(k) + toolRequestMs(k) + k.startupMs,
     tags: ['registration'],
   },

@@ -22,7 +22,11 @@ export default defineCase(
     title: 'Re-registration with Register after the lifetime expired without a successful Update',
     area: 'registration',
     requirements: [
-      { id: 'LWM2M-CORE-REG-07', section: 'LwM2M Core 1.2 §6.2 (1.0 §5.3 quoted in leshan #688)', quote: 'if the lifetime expires without an Update, the server removes the registration and the client MUST register again; an Update is not sufficient' },
+      {
+        id: 'LWM2M-CORE-REG-07',
+        section: 'LwM2M Core 1.2 §6.2 (1.0 §5.3 quoted in leshan #688)',
+        quote: 'if the lifetime expires without an Update, the server removes the registration and the client MUST register again; an Update is not sufficient',
+      },
     ],
     // The last Update may leave just before expiry and be waited out for MAX_TRANSMIT_WAIT.
     budget: (k) => {

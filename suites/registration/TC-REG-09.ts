@@ -16,9 +16,7 @@ export default defineCase(
     id: 'TC-REG-09',
     title: 'An Update answered 4.04 Not Found is followed promptly by a full Register',
     area: 'registration',
-    requirements: [
-      { id: 'LWM2M-CORE-REG-08', section: 'LwM2M Core 1.2 §6.2.2; ETS LightweightM2M-1.1-int-105', quote: 'when an Update is answered 4.04 (the server has no such registration) the client performs a full Register' },
-    ],
+    requirements: [{ id: 'LWM2M-CORE-REG-08', section: 'LwM2M Core 1.2 §6.2.2; ETS LightweightM2M-1.1-int-105', quote: 'when an Update is answered 4.04 (the server has no such registration) the client performs a full Register' }],
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + k.startupMs,
     tags: ['registration'],
   },

@@ -19,9 +19,7 @@ export default defineCase(
     id: 'TC-REG-10',
     title: 'After a new DTLS security context the device registers again instead of updating',
     area: 'registration',
-    requirements: [
-      { id: 'LWM2M-CORE-REG-09', section: 'LwM2M Transport 1.2 §6.4.3 (1.1.1 text quoted in OMA #506)', quote: 'when a new (D)TLS security context is established with the LwM2M Server, the LwM2M Client MUST register again' },
-    ],
+    requirements: [{ id: 'LWM2M-CORE-REG-09', section: 'LwM2M Transport 1.2 §6.4.3 (1.1.1 text quoted in OMA #506)', quote: 'when a new (D)TLS security context is established with the LwM2M Server, the LwM2M Client MUST register again' }],
     ics: 'transport.dtls-psk',
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + k.maxTransmitWaitMs,
     tags: ['registration', 'dtls'],

@@ -23,7 +23,11 @@ export default defineCase(
     title: 'Execute Disable (/1/x/4) is answered 2.04 and followed by a De-register (CON DELETE) to the location',
     area: 'registration',
     requirements: [
-      { id: 'LWM2M-CORE-REG-10', section: 'LwM2M Core 1.2 §6.2.3; OMA 1.xml resource 4', quote: 'De-register is CON DELETE to the registration location, answered 2.02; on Disable the client de-registers and stays offline for the Disable Timeout' },
+      {
+        id: 'LWM2M-CORE-REG-10',
+        section: 'LwM2M Core 1.2 §6.2.3; OMA 1.xml resource 4',
+        quote: 'De-register is CON DELETE to the registration location, answered 2.02; on Disable the client de-registers and stays offline for the Disable Timeout',
+      },
     ],
     budget: (k) => registeredMs(k) + toolRequestMs(k) + k.startupMs,
     tags: ['registration'],

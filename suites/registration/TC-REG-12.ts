@@ -39,9 +39,7 @@ export default defineCase(
     const edgeMs = lifetimeToleranceMs(account.lifetimeS);
 
     const path = `/1/${serverIid}/3`;
-    const write = await toolRequest(t, `a DM Write of ${path}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () =>
-      t.lwm2mServer.write(register.remote, path, [{ path: parsePath(path), value: DEFAULT_MAXIMUM_PERIOD_S }], CF.TEXT),
-    );
+    const write = await toolRequest(t, `a DM Write of ${path}`, 'TC-COAP-01 (Confirmable requests acknowledged)', () => t.lwm2mServer.write(register.remote, path, [{ path: parsePath(path), value: DEFAULT_MAXIMUM_PERIOD_S }], CF.TEXT));
     t.note(`${path} (Default Maximum Period) is a Server resource that is no registration parameter`);
 
     const endNs = register.monoNs + (lifetimeNs * 3n) / 2n + BigInt(Math.round(edgeMs * 1e6));

@@ -14,18 +14,4 @@ import TcReg11 from './TC-REG-11.js';
 import TcReg12 from './TC-REG-12.js';
 import TcReg13 from './TC-REG-13.js';
 
-export const REGISTRATION_CASES: readonly ConformanceCase[] = [
-  TcReg01,
-  TcReg02,
-  TcReg03,
-  TcReg04,
-  TcReg05,
-  TcReg06,
-  TcReg07,
-  TcReg08,
-  TcReg09,
-  TcReg10,
-  TcReg11,
-  TcReg12,
-  TcReg13,
-];
+export const REGISTRATION_CASES: readonly ConformanceCase[] = [TcReg01, TcReg02, TcReg03, TcReg04, TcReg05, TcReg06, TcReg07, TcReg08, TcReg09, TcReg10, TcReg11, TcReg12, TcReg13];

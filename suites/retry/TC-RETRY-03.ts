@@ -38,7 +38,8 @@ export default defineCase(
       {
         id: ROW,
         section: 'LwM2M Core 1.2 §6.2.1.1; OMA 1.xml res 19, 20',
-        quote: 'Communication Sequence Delay Timer: the delay, in seconds, between successive communication sequences; Communication Sequence Retry Count: the number of successive communication sequences before which a registration attempt is considered as failed',
+        quote:
+          'Communication Sequence Delay Timer: the delay, in seconds, between successive communication sequences; Communication Sequence Retry Count: the number of successive communication sequences before which a registration attempt is considered as failed',
       },
       { id: 'LWM2M-CORE-RETRY-03', section: 'OMA 1.xml res 16', quote: 'If set to false, the LwM2M Client will continue with the registration attempts as dictated by the other resource settings' },
     ],
@@ -57,7 +58,11 @@ export default defineCase(
     const attemptGap = { minMs: retryTimerMs, maxMs: slowDeviceBoundMs(retryTimerMs) };
     const sequenceGap = { minMs: delayMs, maxMs: sequenceGapMaxMs(delayMs, retryTimerMs, RETRY_COUNT) };
 
-    await registered(t, account, { until: 'finish', what: `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count ${SEQUENCES}, Sequence Delay Timer ${delayMs / 1000} s`, tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
+    await registered(t, account, {
+      until: 'finish',
+      what: `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count ${SEQUENCES}, Sequence Delay Timer ${delayMs / 1000} s`,
+      tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' },
+    });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
     const lastOfFirst = await t.precondition(`sequence 1: Register #2 ${fmtMs(retryTimerMs)} after #1 was rejected (TC-RETRY-01 judges its timing)`, () =>
       expectRegister(t, nextAttemptWaitMs(retryTimerMs, 1), `Register #1 ${describeRequest(first)} was rejected 4.03`),

@@ -41,7 +41,11 @@ export default defineCase(
     const settings = { retryCount: RETRY_COUNT, retryTimerMs: k.retryTimerMs, sequenceDelayMs: k.sequenceDelayMs, sequenceRetryCount: 1 };
     const account = serverAccount(t, { bootstrapOnRegistrationFailure: false, ...writtenSettings(settings) });
     t.lwm2mServer.registerPolicy = reject('4.03');
-    await registered(t, account, { until: 'finish', what: `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count 1, Sequence Delay Timer ${k.sequenceDelayMs / 1000} s`, tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
+    await registered(t, account, {
+      until: 'finish',
+      what: `device bootstrapped with Retry Count ${RETRY_COUNT}, Sequence Retry Count 1, Sequence Delay Timer ${k.sequenceDelayMs / 1000} s`,
+      tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' },
+    });
     const first = await t.precondition('the device registers after Bootstrap-Finish (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
     const last = await t.precondition(`the one sequence: Register #2 after #1 was rejected (TC-RETRY-01 judges its timing)`, () =>
       expectRegister(t, nextAttemptWaitMs(k.retryTimerMs, 1), `Register #1 ${describeRequest(first)} was rejected 4.03`),

@@ -83,6 +83,8 @@ export default defineCase(
     }
     // Only the first attempts of the default five are seen: every Bootstrap-Request so far came while retries remained.
     judgeBootstrapWhileFalse(t, first, undefined, `the default ${DEFAULT_RETRY_COUNT} attempts`);
-    t.pass(`with /1/x/17-20 absent, ${attempts.length} rejected Register attempts spaced ${gaps.join(', ')}: the default Retry Timer of ${DEFAULT_RETRY_TIMER_MS / 1000} s, doubling (tolerance −${RETRY_TOLERANCE_MS} ms, +50 % +1 s); the later gaps and the Sequence Delay are not waited for`);
+    t.pass(
+      `with /1/x/17-20 absent, ${attempts.length} rejected Register attempts spaced ${gaps.join(', ')}: the default Retry Timer of ${DEFAULT_RETRY_TIMER_MS / 1000} s, doubling (tolerance −${RETRY_TOLERANCE_MS} ms, +50 % +1 s); the later gaps and the Sequence Delay are not waited for`,
+    );
   },
 );

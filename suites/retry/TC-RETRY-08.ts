@@ -66,7 +66,10 @@ export default defineCase(
         const next = await t.lwm2mServer.expectRegister(upper, t.signal);
         if (!next) {
           if (n === 1) {
-            t.fail(ROW, `after Register #1 ${describeRequest(attempts[0]!)} was answered 4.03 inside the DTLS session, no Register #2 within ${fmtMs(upper)}: the error response was not counted as a failed attempt to retry (Retry Count ${retryCount}, Bootstrap on Registration Failure false)`);
+            t.fail(
+              ROW,
+              `after Register #1 ${describeRequest(attempts[0]!)} was answered 4.03 inside the DTLS session, no Register #2 within ${fmtMs(upper)}: the error response was not counted as a failed attempt to retry (Retry Count ${retryCount}, Bootstrap on Registration Failure false)`,
+            );
           }
           t.note(`no Register #${n + 1} within ${fmtMs(upper)} (TC-RETRY-01 judges the attempt count and spacing)`);
           break;

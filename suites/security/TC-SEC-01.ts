@@ -62,9 +62,7 @@ export default defineCase(
     }
 
     // The operations are TC-BS-*'s to judge; here they only show the session carries CoAP.
-    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () =>
-      t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, serverAccount(t))),
-    );
+    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, serverAccount(t))));
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher} and PSK identity "${hs.pskIdentity}" in ${hs.durationMs.toFixed(0)} ms, then bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );

@@ -54,9 +54,7 @@ export default defineCase(
       });
     }
     const { account } = await certificateServerAccount(t);
-    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () =>
-      t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, account)),
-    );
+    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, account)));
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher}, client certificate ${leaf ? describeCertificate(leaf) : ''} verified; bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );

@@ -81,7 +81,11 @@ export default defineCase(
       const prev = copies[copies.length - 1]!;
       const next = await hellos.next(() => true, MAX_TIMER_MS + toleranceFor(MAX_TIMER_MS), t.signal);
       if (!next) {
-        if (n === 2) t.fail(ROW, `${describeHello(first)} got no answer and was not sent again within ${fmtMs(MAX_TIMER_MS)} (the longest retransmission timer RFC 6347 §4.2.4.1 allows, tolerance ${fmtMs(toleranceFor(MAX_TIMER_MS))}): no ClientHello at all followed`);
+        if (n === 2)
+          t.fail(
+            ROW,
+            `${describeHello(first)} got no answer and was not sent again within ${fmtMs(MAX_TIMER_MS)} (the longest retransmission timer RFC 6347 §4.2.4.1 allows, tolerance ${fmtMs(toleranceFor(MAX_TIMER_MS))}): no ClientHello at all followed`,
+          );
         t.fail(ROW, `${describeHello(first)} was sent again once, then no more within ${fmtMs(MAX_TIMER_MS)} of copy #${n - 1} although still unanswered (tolerance ${fmtMs(toleranceFor(MAX_TIMER_MS))})`);
       }
       const afterMs = CaseContext.elapsedMs(prev.monoNs, next.monoNs);
@@ -120,8 +124,6 @@ export default defineCase(
       t.note(`bootstrap after the retransmitted flight: ${describeRequest(req)}, ${plan.steps.length} operations, Finish answered`);
     });
     const timing = t.advisories.length > 0 ? 'timer values off the RFC 6347 §4.2.4.1 recommendation (see the advisory)' : 'first after 1 s, then doubling';
-    t.pass(
-      `${seen}: the unanswered flight was sent again on the retransmission timer (${timing}; tolerance 300 ms or 20 % of the interval); once a copy was answered the handshake completed and the device bootstrapped`,
-    );
+    t.pass(`${seen}: the unanswered flight was sent again on the retransmission timer (${timing}; tolerance 300 ms or 20 % of the interval); once a copy was answered the handshake completed and the device bootstrapped`);
   },
 );

@@ -53,7 +53,10 @@ export class ManualClock implements Clock {
 
   /** The delays of the timers still waiting, shortest first. */
   waiting(): number[] {
-    return [...this.pending.values()].filter((p) => p.delayMs > 0).map((p) => p.dueMs - this.nowMs).sort((a, b) => a - b);
+    return [...this.pending.values()]
+      .filter((p) => p.delayMs > 0)
+      .map((p) => p.dueMs - this.nowMs)
+      .sort((a, b) => a - b);
   }
 
   /** Moves time on by `ms`, firing every timer that falls due on the way, earliest first. */

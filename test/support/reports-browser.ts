@@ -81,7 +81,11 @@ export function caseRowsOf(dom: string): [string, string][] {
 }
 
 export function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** Every case id in the PDF's text, each on a line that also carries its verdict label (the cases table). */
@@ -98,4 +102,3 @@ export function expectPdfListsCases(text: string, results: Results): void {
     expect(`${c.id} ${VERDICT_LABEL[c.verdict]}: ${row !== undefined}`).toBe(`${c.id} ${VERDICT_LABEL[c.verdict]}: true`);
   }
 }
-

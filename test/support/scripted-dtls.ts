@@ -93,7 +93,9 @@ function prf(secret: Buffer, label: string, seed: Buffer, length: number): Buffe
   let have = 0;
   while (have < length) {
     a = createHmac('sha256', secret).update(a).digest();
-    const block = createHmac('sha256', secret).update(Buffer.concat([a, labelSeed])).digest();
+    const block = createHmac('sha256', secret)
+      .update(Buffer.concat([a, labelSeed]))
+      .digest();
     out.push(block);
     have += block.length;
   }
