@@ -14,9 +14,16 @@ describe('TC-SEC-10 against the reference device', () => {
       const run = await matrixRun(['TC-SEC-10']);
       const v = run.verdicts.get('TC-SEC-10');
       expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
-      expect(v!.reason).toMatch(
-        /^3 copies of ClientHello message_seq 0 random [0-9a-f]{64} from port \d+, gaps (9\d\d\.\d ms|1\.\d{3} s), (1\.9\d\d|2\.\d{3}) s: the unanswered flight was sent again .*first after 1 s, then doubling; tolerance 300 ms/,
-      );
+      const shape = /^3 copies of ClientHello message_seq 0 random [0-9a-f]{64} from port \d+, gaps (\d+\.\d+) (ms|s), (\d+\.\d+) s: the unanswered flight was sent again .*first after 1 s, then doubling; tolerance 300 ms/;
+      expect(v!.reason).toMatch(shape);
+      // The gaps, within the tolerance the case states (300 ms here): each arrival's
+      // timestamp can be late by the harness's own scheduling, which shortens the next gap
+      // as much as it lengthens this one (seen: 1.078 s then 1.889 s with cases in parallel).
+      const [, first, unit, second] = shape.exec(v!.reason)!;
+      const firstS = Number(first) / (unit === 'ms' ? 1000 : 1);
+      expect(Math.abs(firstS - 1)).toBeLessThanOrEqual(0.3);
+      expect(Math.abs(Number(second) - 2)).toBeLessThanOrEqual(0.3);
+      expect(Math.abs(firstS + Number(second) - 3)).toBeLessThanOrEqual(0.3);
       // The evidence: both withheld copies are on the wire record and named in the notes.
       const notes = run.events.filter((e) => e.type === 'note' && e.caseId === 'TC-SEC-10').map((e) => (e.type === 'note' ? e.text : ''));
       expect(notes.filter((n) => /^withheld ClientHello message_seq 0/.test(n))).toHaveLength(2);
