@@ -59,7 +59,7 @@ export function judgeTiming(c: TimingCheck, loop: LoopMonitor): TimingJudgement 
     expected,
     observed: `${observed} (not judged: harness event loop stalled ${fmtMs(stalled)} ${where})`,
     tolerance,
-    untrusted: `${c.name}: observed ${observed} outside ${expected}, (tolerance ${tolerance}), but ${HARNESS_STALL} ${fmtMs(stalled)} ${where}, which can account for the miss`,
+    untrusted: `${c.name}: observed ${observed} outside ${expected} (tolerance ${tolerance}), but ${HARNESS_STALL} ${fmtMs(stalled)} ${where}, which can account for the miss`,
   };
 }
 
