@@ -20,7 +20,7 @@ const env = { ...process.env, NO_COLOR: '1' };
 const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
 
 function fake(id: string, tags: string[]): ConformanceCase {
-  return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 1000, tags }, async () => {});
+  return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 1000, floor: () => 0, tags }, async () => {});
 }
 
 const SUITE = [fake('TC-BS-01', ['bootstrap']), fake('TC-BS-02', ['bootstrap', 'dtls']), fake('TC-BS-13', ['bootstrap', 'timing', 'slow']), fake('TC-SEC-01', ['dtls']), fake('TC-SEC-02', ['dtls', 'timing'])];

@@ -49,7 +49,7 @@ class Terminal extends EventEmitter {
 const liveFor = (term: Terminal) => new LiveStatus(term as unknown as NodeJS.WriteStream, (_v, s) => s);
 
 const operatedCase = defineCase(
-  { id: 'TC-LIVE-01', title: 'an operator provisions the device', area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 60_000, tags: [] },
+  { id: 'TC-LIVE-01', title: 'an operator provisions the device', area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 60_000, floor: () => 0, tags: [] },
   async (t: CaseContext) => {
     await t.device.provision();
     t.check('GEISA-ADM-BS-01', 'the operator confirmed', true, { expected: 'confirmed', observed: 'confirmed' });

@@ -185,7 +185,7 @@ describe('a write that fails mid-run ends the run like an interrupt', () => {
 
 describe('counts and reasons', () => {
   const row = 'GEISA-ADM-BS-01';
-  const meta = (id: string): CaseDefinition => ({ id, title: 'synthetic', area: 'bootstrap', requirements: [{ id: row, section: 'test', quote: 'test' }], budget: () => 20_000, tags: [] });
+  const meta = (id: string): CaseDefinition => ({ id, title: 'synthetic', area: 'bootstrap', requirements: [{ id: row, section: 'test', quote: 'test' }], budget: () => 20_000, floor: () => 0, tags: [] });
   const inert: DutAdapter = { kind: 'exec', supports: () => true, run: async () => {}, dispose: async () => {} };
 
   test('after an interrupt the run-end counts are those of results.json: the unfinished case is an error in both', async () => {

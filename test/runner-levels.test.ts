@@ -38,6 +38,7 @@ function synthetic(over: Omit<Partial<CaseMeta>, 'strength'> & { strength?: keyo
       area: 'bootstrap',
       requirements: [ref(ROW[strength]), ...rows.map(ref)],
       budget: () => 5000,
+      floor: () => 0,
       tags: [],
       ...rest,
     },

@@ -40,6 +40,7 @@ function meta(over: Partial<CaseDefinition> = {}): CaseDefinition {
     area: 'bootstrap',
     requirements: [{ id: SHALL_ROW, section: 'test', quote: 'test' }],
     budget: () => 5000,
+    floor: () => 0,
     tags: [],
     ...over,
   };

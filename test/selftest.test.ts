@@ -19,7 +19,7 @@ const CLI = resolve('dist/bin/geisa-adm.js');
 function fake(id: string, opts: { tags?: string[]; strength?: Strength } = {}, body: (t: CaseContext) => Promise<void> = async (t) => t.pass('synthetic pass')): ConformanceCase {
   // A row of the strength asked for: the case's strength is derived from the rows it cites.
   const row = { SHALL: 'GEISA-ADM-BS-01', MUST: 'LWM2M-CORE-BS-01', SHOULD: 'LWM2M-CORE-BS-02', MAY: 'GEISA-ADM-BS-03' }[opts.strength ?? 'SHALL'];
-  return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: row, section: 's', quote: 'q' }], budget: () => 5000, tags: opts.tags ?? [] }, body);
+  return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: row, section: 's', quote: 'q' }], budget: () => 5000, floor: () => 0, tags: opts.tags ?? [] }, body);
 }
 
 describe('planning and judging', () => {

@@ -104,3 +104,42 @@ export function exchangesMs(k: DeviceTimers, exchanges: number): number {
 export function bootstrapAndRegisterMs(k: DeviceTimers, exchanges = 8): number {
   return k.firstRequestMs + exchangesMs(k, exchanges) + k.startupMs;
 }
+
+/**
+ * A case's floor: the least time a device that does everything the case checks (its SHOULDs
+ * included) lets the case finish in, from the timers the case writes or waits out. A lower
+ * bound, where the budget is an upper one: the runner orders parallel cases by it, and the
+ * bench divides the suite's wall time by it.
+ */
+export type Floor = (k: DeviceTimers) => number;
+
+/**
+ * The floor of the common opening (bootstrapAndRegisterMs): a device may start, take the
+ * session and register at once, but it waits its Client Hold Off Time before the
+ * Bootstrap-Request.
+ */
+export function bootstrapAndRegisterFloorMs(k: DeviceTimers): number {
+  return k.holdOffMs;
+}
+
+/**
+ * The earliest a device gives up on a CON nobody acknowledges: every timeout at its least
+ * (ACK_RANDOM_FACTOR 1), ACK_TIMEOUT × (2^(MAX_RETRANSMIT+1) − 1), as MAX_TRANSMIT_WAIT is
+ * the latest.
+ */
+export function leastGiveUpMs(k: DeviceTimers): number {
+  return k.coap.ackTimeoutMs * (2 ** (k.coap.maxRetransmit + 1) - 1);
+}
+
+/** The back-offs of `attempts` registration attempts each rejected at once: Retry Timer × 2^(n−1) after attempt n, the last excepted. */
+export function retryBackoffsMs(retryTimerMs: number, attempts: number): number {
+  return retryTimerMs * (2 ** Math.max(0, attempts - 1) - 1);
+}
+
+/**
+ * The earliest heartbeat Update of a device that keeps GEISA's "should at 50 % of the
+ * lifetime" (TC-REG-02 accepts 40–60 %): 40 % of the lifetime written.
+ */
+export function heartbeatFloorMs(lifetimeMs: number): number {
+  return lifetimeMs * 0.4;
+}

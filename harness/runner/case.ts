@@ -5,13 +5,15 @@
  */
 import type { CaseMeta, Strength } from '../events/events.js';
 import type { CaseContext } from './context.js';
-import type { Budget } from './budget.js';
+import type { Budget, Floor } from './budget.js';
 import { catalogRow, strongestLevel } from '../catalog/index.js';
 
 export interface ConformanceCase {
   meta: CaseMeta;
   /** How long the case may run, from the device's timers (harness/runner/budget.ts). */
   budget: Budget;
+  /** The least time a device that does all the case checks lets it finish in, from the same timers (harness/runner/budget.ts). */
+  floor: Floor;
   /**
    * Runs with no other case in flight when a run runs cases in parallel (`--jobs`): for a
    * case whose verdict rests on timing too tight to share the machine with other cases.
@@ -21,13 +23,13 @@ export interface ConformanceCase {
 }
 
 /** What a case file declares: its strength is not declared but derived from the rows it cites. */
-export type CaseDefinition = Omit<CaseMeta, 'strength' | 'timeoutMs'> & { budget: Budget; alone?: boolean };
+export type CaseDefinition = Omit<CaseMeta, 'strength' | 'timeoutMs'> & { budget: Budget; floor: Floor; alone?: boolean };
 
 const CASE_ID = /^TC-[A-Z]+-\d{2}$/;
 
 /** Checks the metadata a report depends on, so a malformed case fails the build, not a run. */
 export function defineCase(def: CaseDefinition, run: (t: CaseContext) => Promise<void>): ConformanceCase {
-  const { budget, alone, ...rest } = def;
+  const { budget, floor, alone, ...rest } = def;
   const problems: string[] = [];
   if (!CASE_ID.test(def.id)) problems.push(`id '${def.id}' is not of the form TC-AREA-NN`);
   if (!def.title.trim()) problems.push('title is empty');
@@ -37,9 +39,10 @@ export function defineCase(def: CaseDefinition, run: (t: CaseContext) => Promise
     else if (!catalogRow(r.id)) problems.push(`requirement ${r.id} is not a catalog row (harness/catalog/requirements.ts)`);
   }
   if (typeof budget !== 'function') problems.push('budget must be a function of the device timers');
+  if (typeof floor !== 'function') problems.push('floor must be a function of the device timers');
   if (problems.length) throw new Error(`case ${def.id}: ${problems.join('; ')}`);
   const level = strongestLevel(def.requirements.map((r) => r.id));
   // A case citing only open rows is listed at MAY: nothing it sees can fail the device.
   const strength: Strength = level === 'OPEN' ? 'MAY' : level;
-  return { meta: { ...rest, strength }, budget, ...(alone ? { alone: true } : {}), run };
+  return { meta: { ...rest, strength }, budget, floor, ...(alone ? { alone: true } : {}), run };
 }

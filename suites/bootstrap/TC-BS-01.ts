@@ -6,7 +6,7 @@
  *   device -> DM   CON POST /rd?ep=<endpoint>&lt=L...   (only after Finish)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, noteDeviceIdentity, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
@@ -26,6 +26,7 @@ export default defineCase(
     ics: 'bootstrap.client-initiated',
     // The bootstrap session, the Register, then one DM-Read of /3/0 (evidence only).
     budget: (k) => bootstrapAndRegisterMs(k, 9),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

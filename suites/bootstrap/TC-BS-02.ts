@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { BootstrapServer } from '../../harness/servers/bootstrap-server.js';
 import type { PskCredentials } from '../../harness/servers/security.js';
 import { describeRequest, expectBootstrapRequest, handshakeOf, startupWindowMs } from '../steps.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -34,6 +35,7 @@ export default defineCase(
     ics: 'bootstrap.out-of-band-provisioning',
     // Two provision-and-restart cycles, each waiting out the device's first-request window.
     budget: (k) => 2 * k.firstRequestMs,
+    floor: (k) => 2 * bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'provisioning', 'dtls'],
     security: 'psk',
   },

@@ -9,7 +9,7 @@
  * again (a SHOULD, TC-RETRY-02): if it never does, the hold-off cannot be seen (inconclusive).
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { type DeviceTimers, exchangesMs } from '../../harness/runner/budget.js';
+import { type DeviceTimers, exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { parsePath } from '../../harness/lwm2m/index.js';
 import { reject } from '../../harness/servers/policy.js';
@@ -47,6 +47,7 @@ export default defineCase(
     // First request; Discover, Write /0/b/11 and the bootstrap session; the refused Register;
     // then the fallback Bootstrap-Request (the same window the case waits, see windowMsOf).
     budget: (k) => k.firstRequestMs + exchangesMs(k, 8) + k.startupMs + fallbackWindowMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + WRITTEN_HOLD_OFF_S * 1000,
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {

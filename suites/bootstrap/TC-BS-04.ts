@@ -10,7 +10,7 @@
  *   BS -> device   Bootstrap-Finish          -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormat } from '../../harness/coap/message.js';
 import { CF, contentFormatName } from '../../harness/lwm2m/index.js';
@@ -48,6 +48,7 @@ export default defineCase(
     ],
     // First request, then Discover /, Discover /0, the account writes (with their Discover), Discover / and /0/x, Finish.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 9),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'discover'],
   },
   async (t: CaseContext) => {

@@ -7,7 +7,7 @@
  *   BS -> device   Bootstrap-Finish                                     -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, formatPath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -29,6 +29,7 @@ export default defineCase(
     ],
     // First request, then Discover and two writes, Bootstrap-Read /1 and /0, Finish.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 6),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'read'],
   },
   async (t: CaseContext) => {

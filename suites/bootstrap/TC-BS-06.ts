@@ -9,7 +9,7 @@
  *   device -> DM   Register with lt = the Lifetime of the last good Write (Fn)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, decodeContent, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
@@ -39,6 +39,7 @@ export default defineCase(
     ],
     // First request, Discover, two writes per claimed format (four at most), the 4.15 and 4.00 writes, Finish, then the Register.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 12) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'write', 'content-format'],
   },
   async (t: CaseContext) => {

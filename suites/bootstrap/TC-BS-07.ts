@@ -8,7 +8,7 @@
  * Either way the device never ends a bootstrap holding two Bootstrap-Server accounts.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { parsePath, type ResourceRecord } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover } from '../../harness/servers/bootstrap-plan.js';
@@ -31,6 +31,7 @@ export default defineCase(
     ],
     // First request, Discover and two writes, the second account, Discover /0, Finish.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 6),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'write'],
   },
   async (t: CaseContext) => {

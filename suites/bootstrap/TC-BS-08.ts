@@ -9,6 +9,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 /** The catalog's floor for the next Bootstrap-Request after an error response. */
 const MIN_BACKOFF_MS = 1000;
@@ -29,6 +30,7 @@ export default defineCase(
     ],
     // First request, then the window the case watches for a second one (the same formula as windowMs).
     budget: (k) => k.firstRequestMs + Math.max(k.firstRequestMs, 2 * MIN_BACKOFF_MS),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + MIN_BACKOFF_MS,
     tags: ['bootstrap', 'retry'],
   },
   async (t: CaseContext) => {

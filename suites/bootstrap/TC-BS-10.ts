@@ -9,7 +9,7 @@
  *                                              any object; object-level links without an instance (</4>) are fine
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeResult, type OperationResult } from '../../harness/servers/operations.js';
 import { bootstrapAccountIid, bootstrapWrites, serverAccount } from '../steps.js';
@@ -47,6 +47,7 @@ export default defineCase(
     ],
     // First request, Discover and two writes, the Delete, the Discover that shows what survived.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 5),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

@@ -8,7 +8,7 @@
  *   and no Register reaches the DM server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { CF } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
@@ -30,6 +30,7 @@ export default defineCase(
     ],
     // First request, Discover, two writes, Finish.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 4),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

@@ -8,7 +8,7 @@
  * does not undo it, so the case judges the Finish answer alone and waits for nothing more.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
@@ -33,6 +33,7 @@ export default defineCase(
     ],
     // First request, the Delete, the Finish: the Finish answer is the verdict.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 2),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

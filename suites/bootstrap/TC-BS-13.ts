@@ -14,7 +14,7 @@
  * short parameters (MAX_RETRANSMIT 2, MAX_LATENCY 1 s on loopback), which make EL 7.5 s.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { type DeviceTimers, exchangesMs } from '../../harness/runner/budget.js';
+import { type DeviceTimers, exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { bootstrapWrites, describeRequest, nextRegistrationMessage, serverAccount } from '../steps.js';
@@ -41,6 +41,7 @@ export default defineCase(
     ],
     // First request, Discover and two writes, then the watch of the LwM2M Server.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 3) + watchMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + watchMs(k),
     tags: ['bootstrap', 'timing', 'slow'],
   },
   async (t: CaseContext) => {

@@ -6,7 +6,7 @@
  *   device -> DM   CON POST /rd?ep=...   no sooner than D after the 2.04 to Finish, at the URI of /0/x/0
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
 
@@ -27,6 +27,7 @@ export default defineCase(
     ],
     // First request, the bootstrap session, then the Register: the written delay plus the device's bound for acting.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 4) + INITIAL_DELAY_S * 1000 + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + INITIAL_DELAY_S * 1000,
     tags: ['bootstrap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {

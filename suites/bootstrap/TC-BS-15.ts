@@ -6,7 +6,7 @@
  *   device -> BS   CON POST /bs?ep=<endpoint>                 within IXIT startupBoundS + holdOffS
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
@@ -27,6 +27,7 @@ export default defineCase(
     ics: 'server.bootstrap-request-trigger',
     // Bootstrap and Register, the Execute, then the new Bootstrap-Request (bound for acting + hold-off).
     budget: (k) => bootstrapAndRegisterMs(k, 5) + k.firstRequestMs,
+    floor: (k) => 2 * bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {

@@ -11,7 +11,7 @@
  * CoAP cases (TC-COAP-*) judge, not this one.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { type CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CoapResetError, CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -34,6 +34,7 @@ export default defineCase(
     ],
     // Bootstrap and Register, then the POST /bs, which a device may leave unanswered for MAX_TRANSMIT_WAIT.
     budget: (k) => bootstrapAndRegisterMs(k, 4) + k.maxTransmitWaitMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {

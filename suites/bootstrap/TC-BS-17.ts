@@ -10,7 +10,7 @@
  *   and no Bootstrap-Request within IXIT startupBoundS + holdOffS: the account was purged
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { claims } from '../../harness/profile/ics-registry.js';
@@ -35,6 +35,7 @@ export default defineCase(
     ],
     // First request, Discover, Write /0/b/12 and the session, the Register, the account timeout, the Execute, then the window for a Bootstrap-Request.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 8) + k.startupMs + ACCOUNT_TIMEOUT_S * 1000 + 1000 + k.firstRequestMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + ACCOUNT_TIMEOUT_S * 1000 + 1000 + k.firstRequestMs,
     tags: ['bootstrap', 'timing'],
   },
   async (t: CaseContext) => {

@@ -32,6 +32,7 @@ export default defineCase(
     ics: 'bootstrap.factory',
     // The device's first request, then one DM-Read of /3/0 (evidence only).
     budget: (k) => k.firstRequestMs + exchangesMs(k, 1),
+    floor: () => 0,
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

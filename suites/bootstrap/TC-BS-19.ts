@@ -8,7 +8,7 @@
  * No Bootstrap-Finish is sent: the pack stands for the writes and the Finish.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { bootstrapPackRecords } from '../../harness/servers/bootstrap-plan.js';
 import { describePackRequest, type BootstrapPackRequest } from '../../harness/servers/bootstrap-server.js';
@@ -39,6 +39,7 @@ export default defineCase(
     ics: 'bootstrap.pack-request',
     // The pack block by block, the Register, one DM-Read of /3/0.
     budget: (k) => bootstrapAndRegisterMs(k, PACK_BLOCKS_BUDGETED + 1),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

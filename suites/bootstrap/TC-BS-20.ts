@@ -8,7 +8,7 @@
  *   device -> BS   CON POST /bs?ep=<endpoint>  (the fallback: Core 1.2 leaves it open)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { unusableBootstrapPackRecords } from '../../harness/servers/bootstrap-plan.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
@@ -38,6 +38,7 @@ export default defineCase(
     ics: 'bootstrap.pack-request',
     // The first request, the pack block by block, then a window for the Register or the fallback.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 16) + k.firstRequestMs,
+    floor: (k) => 2 * bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

@@ -10,6 +10,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { claims } from '../../harness/profile/ics-registry.js';
 import type { BootstrapPackRequest, DeviceRequest } from '../../harness/servers/bootstrap-server.js';
 import { describeRequest, dtlsTrouble, packRequestsSeen, provisionAndStart, startupWindowMs } from '../steps.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -26,6 +27,7 @@ export default defineCase(
     ],
     // The first request, then the fallback in the same window again.
     budget: (k) => 2 * k.firstRequestMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['bootstrap'],
   },
   async (t: CaseContext) => {

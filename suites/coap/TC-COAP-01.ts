@@ -21,7 +21,7 @@
  * not exercised: inconclusive or a note, never a fail of the message layer.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, bootstrapAndRegisterFloorMs, heartbeatFloorMs } from '../../harness/runner/budget.js';
 import { type CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, lifetimeToleranceMs, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
@@ -43,6 +43,7 @@ export default defineCase(
     // Bootstrap (Delete /1 and the session) and Register; the Read and the Disable; the
     // heartbeat Update within the lifetime; the De-register within the startup bound.
     budget: (k) => bootstrapAndRegisterMs(k, 9) + exchangesMs(k, 2) + k.lifetimeMs + lifetimeToleranceMs(k.lifetimeMs / 1000) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + heartbeatFloorMs(k.lifetimeMs),
     tags: ['coap', 'bootstrap', 'registration'],
   },
   async (t: CaseContext) => {

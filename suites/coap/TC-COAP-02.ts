@@ -31,6 +31,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { provisionAndStart, startupWindowMs } from '../steps.js';
 import { describeWire, isRequestTo, watchDevice, type WireMessage } from './wire.js';
+import { bootstrapAndRegisterFloorMs, leastGiveUpMs } from '../../harness/runner/budget.js';
 
 /**
  * Each gap is the difference of two arrival times, so it carries the scheduling of both
@@ -58,6 +59,7 @@ export default defineCase(
     // Start-up, then the device's whole retransmission schedule, then a quiet MAX_TRANSMIT_WAIT
     // in which no sixth copy may come.
     budget: (k) => k.firstRequestMs + 2 * (k.maxTransmitWaitMs * 1.25),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + leastGiveUpMs(k),
     tags: ['coap', 'timing'],
   },
   async (t: CaseContext) => {

@@ -10,7 +10,7 @@
  *   device -> DM   no second Update                   (SHOULD process the request once)
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { type CoapMessage, describe } from '../../harness/coap/message.js';
 import { describeRequest, registered, serverAccount } from '../steps.js';
@@ -33,6 +33,7 @@ export default defineCase(
     // Bootstrap and Register; the Execute; its Update (startup bound); the duplicate's ACK;
     // then the window for a second Update (ACK wait + twice the first Update's delay).
     budget: (k) => bootstrapAndRegisterMs(k) + exchangesMs(k, 1) + k.startupMs + 2 * k.coap.ackTimeoutMs * k.coap.ackRandomFactor + Math.max(1000, 2 * k.startupMs),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + k.coap.ackTimeoutMs * k.coap.ackRandomFactor + 1000,
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {

@@ -12,7 +12,7 @@
  * exchange after its precondition.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { encodeCoap } from '../../harness/coap/message.js';
 import { registered, serverAccount } from '../steps.js';
@@ -36,6 +36,7 @@ export default defineCase(
     // Bootstrap and Register, then triggers for at most EXCHANGE_LIFETIME, the last one
     // overrunning it by one exchange and one startup bound for its Update.
     budget: (k) => bootstrapAndRegisterMs(k) + k.exchangeLifetimeMs + exchangesMs(k, 1) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['coap', 'registration'],
   },
   async (t: CaseContext) => {

@@ -14,7 +14,7 @@
  *   device -> DM   CON DELETE /rd/a/b (or POST)    only now
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, bootstrapAndRegisterFloorMs, leastGiveUpMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { ACCEPT } from '../../harness/servers/policy.js';
 import { describeRequest, registered, serverAccount } from '../steps.js';
@@ -36,6 +36,7 @@ export default defineCase(
     // Bootstrap and Register; the trigger and its Update; Disable (or a second trigger); the
     // held ACK; then the startup bound for the device's next request.
     budget: (k) => bootstrapAndRegisterMs(k) + exchangesMs(k, 3) + k.startupMs + 2 * k.coap.ackTimeoutMs * k.coap.ackRandomFactor + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + Math.min(2 * k.coap.ackTimeoutMs * k.coap.ackRandomFactor, leastGiveUpMs(k)),
     tags: ['coap', 'registration', 'timing'],
   },
   async (t: CaseContext) => {

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { OPTION, encodeUint, uintOption } from '../../harness/coap/message.js';
 import { CF, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
@@ -54,6 +54,7 @@ export default defineCase(
     // Start-up; Discover, two probes, the block-wise write (down to 128-byte blocks if the
     // device asks: 25), the unblocked write and its fallback, /1/y and Finish; the Register.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 60) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['coap', 'bootstrap', 'blockwise'],
   },
   async (t: CaseContext) => {

@@ -5,7 +5,7 @@
  *   device -> BS   2.04 to the Write (never 4.00); 2.04 to Write /1/y and to Bootstrap-Finish
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
@@ -27,6 +27,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est', 'bootstrap'],
     security: 'certificate',
   },

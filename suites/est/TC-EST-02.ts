@@ -6,7 +6,7 @@
  *   device -> BS   (in DTLS) GET /.well-known/est/crts, POST /.well-known/est/sen
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeAuthentication } from '../../harness/est/peer-auth.js';
 import { dtlsTrouble, registered } from '../steps.js';
@@ -24,6 +24,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est'],
     security: 'certificate',
   },

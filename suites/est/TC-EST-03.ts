@@ -6,7 +6,7 @@
  *   device -> DM   DTLS: it validates the LwM2M Server's certificate (signed by that CA) and registers
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest } from '../steps.js';
 import { describeExchange, expectRegisterAfterEnrollment, modeFourEnrolment, mountEst } from './est.js';
@@ -22,6 +22,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est'],
     security: 'certificate',
   },

@@ -8,7 +8,7 @@
  *   device -> BS   POST …/sen with another public key than the first
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeCsrFindings } from '../../harness/pki/csr.js';
 import type { EstIxit } from '../../harness/profile/load.js';
@@ -39,6 +39,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs),
+    floor: (k) => 2 * bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est'],
     security: 'certificate',
   },

@@ -6,7 +6,7 @@
  *   and no Register ever reaches that server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { createCa } from '../../harness/pki/certificates.js';
 import { derOfCertificate } from '../../harness/pki/case-pki.js';
@@ -27,6 +27,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + k.startupMs,
     tags: ['security', 'dtls', 'certificate', 'est', 'negative'],
     security: 'certificate',
   },

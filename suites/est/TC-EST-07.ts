@@ -6,7 +6,7 @@
  *   device -> DM   the next registration message travels over DTLS presenting L2
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeAuthentication } from '../../harness/est/peer-auth.js';
 import { estIxit } from '../../harness/profile/load.js';
@@ -29,6 +29,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs + k.estCertificateLifetimeMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est', 'timing'],
     security: 'certificate',
   },

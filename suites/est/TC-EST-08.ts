@@ -6,7 +6,7 @@
  *   device -> BS   POST …/sen again, no sooner than N s later -> 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { estAccount, estWindowMs, expectEst, mountEst } from './est.js';
 import { registered } from '../steps.js';
@@ -22,6 +22,7 @@ export default defineCase(
     requirements: [{ id: 'EST-COAPS-04', section: 'RFC 7252 §5.9.3.4; RFC 9148 §4.7', quote: '5.03 uses the Max-Age Option in place of the Retry-After header field to indicate the number of seconds after which to retry' }],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs + MAX_AGE_S * 1000,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + MAX_AGE_S * 1000,
     tags: ['security', 'dtls', 'certificate', 'est', 'timing'],
     security: 'certificate',
   },

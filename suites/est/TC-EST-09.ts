@@ -5,7 +5,7 @@
  *   and no Register reaches the LwM2M Server, in particular none over a session with the IDevID
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest } from '../steps.js';
 import { clientCertificateOf, describeDer, estWindowMs, modeFourEnrolment, mountEst } from './est.js';
@@ -24,6 +24,7 @@ export default defineCase(
     ],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + k.startupMs,
     tags: ['security', 'dtls', 'certificate', 'est', 'negative'],
     security: 'certificate',
   },

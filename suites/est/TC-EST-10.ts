@@ -8,7 +8,7 @@
  *                  clause, and the second, short-lived LDevID of the GEISA figure is not judged
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { authenticationFromHandshake, describeAuthentication } from '../../harness/est/peer-auth.js';
 import { claims } from '../../harness/profile/ics-registry.js';
@@ -25,6 +25,7 @@ export default defineCase(
     requirements: [{ id: 'GEISA-ADM-BS-07', section: 'GEISA security/certificates.rst', quote: 'the client supports replacement of the IDevID by an operator long-lived LDevID used for later re-authentication (two-pass EST)' }],
     ics: 'transport.est',
     budget: (k) => 2 * (bootstrapAndRegisterMs(k) + k.startupMs) + k.lifetimeMs,
+    floor: (k) => 2 * bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est', 'open-point'],
     security: 'certificate',
   },

@@ -6,7 +6,7 @@
  *   device -> DM   Register with the certificate so reassembled
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeRequest, registered } from '../steps.js';
 import { clientCertificateOf, describeDer, estAccount, estWindowMs, expectEst, expectRegisterAfterEnrollment, mountEst, sameCertificate } from './est.js';
@@ -22,6 +22,7 @@ export default defineCase(
     requirements: [{ id: 'EST-COAPS-03', section: 'RFC 9148 §4.6; RFC 7959', quote: 'EST-coaps payloads larger than a block are carried block-wise (Block2 for responses, Block1 for requests)' }],
     ics: 'transport.est',
     budget: (k) => bootstrapAndRegisterMs(k) + 2 * k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'est', 'blockwise'],
     security: 'certificate',
   },

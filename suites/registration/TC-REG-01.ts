@@ -21,6 +21,7 @@ import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js'
 import type { OperationResult } from '../../harness/servers/operations.js';
 import { describeRequest, expectRegister, registered, runBootstrapPlan, serverAccount, SSID } from '../steps.js';
 import { registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 /** Whichever comes first: a Register/Update within `registerMs`, a Bootstrap-Request within `bootstrapMs`. */
 async function firstAfterRestart(t: CaseContext, registerMs: number, bootstrapMs: number): Promise<RegistrationMessage | DeviceRequest | undefined> {
@@ -76,6 +77,7 @@ export default defineCase(
     ],
     // Twice the opening: once before the restart, and once more for a device that bootstraps again after it.
     budget: (k) => 2 * registeredMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration', 'restart'],
   },
   async (t: CaseContext) => {

@@ -8,6 +8,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, registered, serverAccount } from '../steps.js';
 import { lifetimeSlackMs, lifetimeWindowMs, registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs, heartbeatFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -20,6 +21,7 @@ export default defineCase(
       { id: 'LWM2M-CORE-REG-02', section: 'LwM2M Transport 1.2 §6.4.3', quote: 'the client uses exactly the location the server returned for Update' },
     ],
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + heartbeatFloorMs(k.lifetimeMs),
     tags: ['registration', 'timing'],
   },
   async (t: CaseContext) => {

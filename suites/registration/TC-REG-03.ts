@@ -14,6 +14,7 @@ import { contentFormat } from '../../harness/coap/message.js';
 import { CF, parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
 import { describeRequest, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 const DEFAULT_LIFETIME_S = 86400;
 const BASELINE_VERSION = '1.2';
@@ -46,6 +47,7 @@ export default defineCase(
       { id: 'GEISA-ADM-LWM2M-07', section: 'GEISA adm/lwm2m.rst, object-version baseline', quote: 'objects /0 and /1 at version 1.2; the required platform objects are present' },
     ],
     budget: registeredMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

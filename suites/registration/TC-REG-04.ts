@@ -11,6 +11,7 @@ import type { CaseContext } from '../../harness/runner/context.js';
 import { parseLinkFormat, type Link } from '../../harness/lwm2m/index.js';
 import { describeRequest, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 const HIDDEN_OBJECTS: ReadonlyMap<number, string> = new Map([
   [0, 'Security'],
@@ -24,6 +25,7 @@ export default defineCase(
     area: 'registration',
     requirements: [{ id: 'LWM2M-CORE-REG-04', section: 'LwM2M Core 1.2 §6.2.1 (inferred)', quote: 'the Security object /0 and the OSCORE object /21 are not part of the Objects and Object Instances of the Register' }],
     budget: registeredMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

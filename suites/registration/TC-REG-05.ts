@@ -13,6 +13,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs, heartbeatFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -27,6 +28,7 @@ export default defineCase(
       },
     ],
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + toolRequestMs(k) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + heartbeatFloorMs(k.lifetimeMs),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -13,6 +13,7 @@ import { describeResult } from '../../harness/servers/operations.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { lifetimeSlackMs, lifetimeWindowMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs, heartbeatFloorMs } from '../../harness/runner/budget.js';
 
 function queryText(m: RegistrationMessage): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
@@ -34,6 +35,7 @@ export default defineCase(
     ],
     // Heartbeat within the lifetime; the Write; then the change, at once or with the next heartbeat.
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + toolRequestMs(k) + Math.max(k.startupMs, k.lifetimeMs) + lifetimeSlackMs(k.lifetimeMs),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + heartbeatFloorMs(k.lifetimeMs),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

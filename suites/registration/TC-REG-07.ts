@@ -11,6 +11,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { registeredMs, toolRequestMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 /** LwM2M's default lifetime: the heartbeat is half a day away. */
 const LONG_LIFETIME_S = 86400;
@@ -22,6 +23,7 @@ export default defineCase(
     area: 'registration',
     requirements: [{ id: 'LWM2M-CORE-REG-06', section: 'OMA 1.xml resource 8; LwM2M Core 1.2 §6.2.2', quote: 'Registration Update Trigger (mandatory): if executed, the LwM2M Client MUST perform an Update Registration to the server' }],
     budget: (k) => registeredMs(k) + toolRequestMs(k) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

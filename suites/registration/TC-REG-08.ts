@@ -15,6 +15,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs, heartbeatFloorMs, leastGiveUpMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -33,6 +34,7 @@ export default defineCase(
       const dueMs = lifetimeWindowMs(k) + k.maxTransmitWaitMs;
       return registeredMs(k) + dueMs + Math.max(1000, dueMs * 0.02);
     },
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + Math.min(heartbeatFloorMs(k.lifetimeMs) + leastGiveUpMs(k), k.lifetimeMs),
     tags: ['registration', 'timing', 'slow'],
   },
   async (t: CaseContext) => {

@@ -10,6 +10,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs, heartbeatFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -18,6 +19,7 @@ export default defineCase(
     area: 'registration',
     requirements: [{ id: 'LWM2M-CORE-REG-08', section: 'LwM2M Core 1.2 §6.2.2; ETS LightweightM2M-1.1-int-105', quote: 'when an Update is answered 4.04 (the server has no such registration) the client performs a full Register' }],
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + heartbeatFloorMs(k.lifetimeMs),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

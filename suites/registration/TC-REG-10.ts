@@ -13,6 +13,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, dtlsTrouble, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeWindowMs, registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
   {
@@ -22,6 +23,7 @@ export default defineCase(
     requirements: [{ id: 'LWM2M-CORE-REG-09', section: 'LwM2M Transport 1.2 §6.4.3 (1.1.1 text quoted in OMA #506)', quote: 'when a new (D)TLS security context is established with the LwM2M Server, the LwM2M Client MUST register again' }],
     ics: 'transport.dtls-psk',
     budget: (k) => registeredMs(k) + lifetimeWindowMs(k) + k.maxTransmitWaitMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration', 'dtls'],
     security: 'psk',
   },

@@ -13,6 +13,7 @@ import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { registeredMs, toolRequestMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 /** Lifetime long enough that no heartbeat falls into the window. */
 const LONG_LIFETIME_S = 86400;
@@ -30,6 +31,7 @@ export default defineCase(
       },
     ],
     budget: (k) => registeredMs(k) + toolRequestMs(k) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -14,6 +14,7 @@ import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { describeRequest, lifetimeToleranceMs, nextRegistrationMessage, registered, serverAccount } from '../steps.js';
 import { lifetimeSlackMs, registeredMs, toolRequest, toolRequestMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 const DEFAULT_MAXIMUM_PERIOD_S = 60;
 
@@ -30,6 +31,7 @@ export default defineCase(
       },
     ],
     budget: (k) => registeredMs(k) + toolRequestMs(k) + k.lifetimeMs * 1.5 + lifetimeSlackMs(k.lifetimeMs),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + k.lifetimeMs * 1.5 + lifetimeSlackMs(k.lifetimeMs),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

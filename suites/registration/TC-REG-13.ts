@@ -14,6 +14,7 @@ import type { Address } from '../../harness/events/events.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { describeRequest, nextRegistrationMessage, reactionWindowMs, registered, serverAccount } from '../steps.js';
 import { registeredMs } from './timers.js';
+import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 /** LwM2M's default lifetime: the heartbeat at half of it falls far outside the case. */
 const LONG_LIFETIME_S = 86400;
@@ -37,6 +38,7 @@ export default defineCase(
       },
     ],
     budget: (k) => registeredMs(k) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['registration'],
   },
   async (t: CaseContext) => {

@@ -9,7 +9,7 @@
  *   specified: a Bootstrap-Request then is noted, never judged.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs, retryBackoffsMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
@@ -28,6 +28,7 @@ export default defineCase(
     ],
     ics: 'server.communication-retry',
     budget: (k) => bootstrapAndRegisterMs(k) + sequenceWaitsMs(k.retryTimerMs, k.retryCount),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + retryBackoffsMs(k.retryTimerMs, k.retryCount),
     tags: ['retry', 'timing'],
   },
   async (t: CaseContext) => {

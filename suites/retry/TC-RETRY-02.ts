@@ -6,7 +6,7 @@
  * Resource 16 says "should re-bootstrap": a missing fallback is an advisory, not a fail.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, registered, serverAccount } from '../steps.js';
@@ -28,6 +28,7 @@ export default defineCase(
     ],
     ics: 'server.communication-retry',
     budget: (k) => bootstrapAndRegisterMs(k) + windowOf(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['retry', 'bootstrap'],
   },
   async (t: CaseContext) => {

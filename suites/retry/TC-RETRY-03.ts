@@ -15,7 +15,7 @@
  * run out before the Sequence Delay starts, so the upper bound of the gap includes it.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers, bootstrapAndRegisterFloorMs, retryBackoffsMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { reject } from '../../harness/servers/policy.js';
@@ -45,6 +45,7 @@ export default defineCase(
     ],
     ics: 'server.communication-retry',
     budget: (k) => bootstrapAndRegisterMs(k) + waitsMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + 2 * retryBackoffsMs(k.retryTimerMs, RETRY_COUNT) + k.sequenceDelayMs + sequenceGapMaxMs(k.sequenceDelayMs, k.retryTimerMs, RETRY_COUNT) + RETRY_TOLERANCE_MS,
     tags: ['retry', 'timing'],
   },
   async (t: CaseContext) => {

@@ -10,7 +10,7 @@
  * specified: a Bootstrap-Request then is noted, never judged.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs, retryBackoffsMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
@@ -34,6 +34,7 @@ export default defineCase(
     ],
     ics: 'server.communication-retry',
     budget: (k) => bootstrapAndRegisterMs(k) + nextAttemptWaitMs(k.retryTimerMs, 1) + sequenceGapMaxMs(k.sequenceDelayMs, k.retryTimerMs, RETRY_COUNT),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + retryBackoffsMs(k.retryTimerMs, RETRY_COUNT) + sequenceGapMaxMs(k.sequenceDelayMs, k.retryTimerMs, RETRY_COUNT),
     tags: ['retry', 'timing', 'negative'],
   },
   async (t: CaseContext) => {

@@ -13,7 +13,7 @@
  * Catalog row LWM2M-CORE-RETRY-06 is implied, not quoted: judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers, bootstrapAndRegisterFloorMs, leastGiveUpMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { describeResult } from '../../harness/servers/operations.js';
@@ -43,6 +43,7 @@ export default defineCase(
     ],
     // The Update comes at the latest as the heartbeat, before the lifetime runs out.
     budget: (k) => bootstrapAndRegisterMs(k) + lifetimeSOf(k) * 1000 + giveUpWindowMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + leastGiveUpMs(k),
     tags: ['retry', 'registration', 'timing'],
   },
   async (t: CaseContext) => {

@@ -11,7 +11,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers, bootstrapAndRegisterFloorMs, leastGiveUpMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
 import { describeRequest, expectRegister, registered, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
@@ -40,6 +40,7 @@ export default defineCase(
     ],
     // First bootstrap, the fallback window, the second bootstrap (Delete / and the plan), its Register.
     budget: (k) => bootstrapAndRegisterMs(k) + windowOf(k) + exchangesMs(k, 9) + k.startupMs,
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + leastGiveUpMs(k) + k.holdOffMs,
     tags: ['retry', 'bootstrap', 'timing'],
   },
   async (t: CaseContext) => {

@@ -10,7 +10,7 @@
  * judges the first two gaps, which show the default Retry Timer and its doubling.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs, retryBackoffsMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectRegister, registered, serverAccount } from '../steps.js';
@@ -39,6 +39,7 @@ export default defineCase(
     ],
     ics: 'server.communication-retry',
     budget: (k) => bootstrapAndRegisterMs(k) + sequenceWaitsMs(DEFAULT_RETRY_TIMER_MS, GAPS_JUDGED + 1),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + retryBackoffsMs(DEFAULT_RETRY_TIMER_MS, GAPS_JUDGED + 1),
     tags: ['retry', 'timing', 'slow'],
   },
   async (t: CaseContext) => {

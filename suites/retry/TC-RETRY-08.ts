@@ -10,7 +10,7 @@
  * handshake is reported, never judged. Only the retry itself is judged, at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers, bootstrapAndRegisterFloorMs, retryBackoffsMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { inspectClientHello } from '../../harness/dtls/records.js';
 import type { DtlsRecordEvent } from '../../harness/dtls/types.js';
@@ -37,6 +37,7 @@ export default defineCase(
     ],
     ics: 'transport.dtls-psk',
     budget: (k) => bootstrapAndRegisterMs(k) + sequenceWaitsMs(k.retryTimerMs, retryCountOf(k)),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + retryBackoffsMs(k.retryTimerMs, retryCountOf(k)),
     tags: ['retry', 'security', 'dtls'],
     security: 'psk',
   },

@@ -12,7 +12,7 @@
  * (LWM2M-CORE-RETRY-04, judged by TC-RETRY-07 on the Retry Timer default it can observe).
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, type DeviceTimers, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
 import { describeRequest, expectBootstrapRequest, expectRegister, registered, serverAccount } from '../steps.js';
@@ -38,6 +38,7 @@ export default defineCase(
     ],
     ics: 'server.communication-retry',
     budget: (k) => bootstrapAndRegisterMs(k) + windowOf(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['retry', 'bootstrap'],
   },
   async (t: CaseContext) => {

@@ -6,7 +6,7 @@
  *   device -> BS   2.05, 2.04, 2.04, 2.04
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
@@ -29,6 +29,7 @@ export default defineCase(
     ics: 'transport.dtls-psk',
     // The device's first request, then a bootstrap session of Discover, two Writes and Finish.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 4),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'bootstrap'],
     security: 'psk',
   },

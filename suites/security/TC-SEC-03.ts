@@ -5,7 +5,7 @@
  *   and never a plaintext CoAP datagram to the LwM2M Server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describePlaintext, describeRequest, registered, serverAccount } from '../steps.js';
 
@@ -20,6 +20,7 @@ export default defineCase(
     ],
     ics: 'transport.dtls-psk',
     budget: (k) => bootstrapAndRegisterMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'negative'],
     security: 'psk',
   },

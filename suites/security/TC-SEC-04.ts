@@ -6,7 +6,7 @@
  *   BS -> device   2.04; Discover; Write /0/x (certificate-mode account); Write /1/y; Finish
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
@@ -27,6 +27,7 @@ export default defineCase(
     ics: 'transport.dtls-certificate',
     // The device's first request, then a bootstrap session of Discover, two Writes and Finish.
     budget: (k) => k.firstRequestMs + exchangesMs(k, 4),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'bootstrap'],
     security: 'certificate',
   },

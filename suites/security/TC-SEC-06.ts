@@ -6,7 +6,7 @@
  *   and no Register ever reaches that server
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { issueCertificate } from '../../harness/pki/certificates.js';
 import { certificateServerAccount, describeRequest, registered } from '../steps.js';
@@ -25,6 +25,7 @@ export default defineCase(
     ],
     ics: 'transport.dtls-certificate',
     budget: (k) => bootstrapAndRegisterMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + k.startupMs,
     tags: ['security', 'dtls', 'certificate', 'negative'],
     security: 'certificate',
   },

@@ -8,7 +8,7 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { expectProposedSuites, registered, serverAccount } from '../steps.js';
@@ -27,6 +27,7 @@ export default defineCase(
     ],
     ics: 'transport.dtls-psk',
     budget: (k) => bootstrapAndRegisterMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'registration'],
     security: 'psk',
   },

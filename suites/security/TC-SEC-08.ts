@@ -10,7 +10,7 @@
  * Catalog row LWM2M-TRANS-DTLS-06 is inferred and resource 16 says "should": judged at SHOULD level.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeRequest, dtlsTrouble, expectBootstrapRequest, provisionAndStart, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
 import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from '../retry/windows.js';
@@ -42,6 +42,7 @@ export default defineCase(
     ics: 'transport.dtls-psk',
     // Bootstrap, the fallback window, then one Bootstrap-Read of /1/x/11 (MAX_TRANSMIT_WAIT if unanswered).
     budget: (k) => bootstrapAndRegisterMs(k) - k.startupMs + windowOf(k) + exchangesMs(k, 1),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + k.holdOffMs,
     tags: ['security', 'dtls', 'retry', 'negative'],
     security: 'psk',
   },

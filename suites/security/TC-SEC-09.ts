@@ -7,7 +7,7 @@
  *   device -> DM   (in DTLS) CON POST /rd?ep=<endpoint>...
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { bootstrapAndRegisterMs } from '../../harness/runner/budget.js';
+import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { certificateServerAccount, expectProposedSuites, registered } from '../steps.js';
@@ -26,6 +26,7 @@ export default defineCase(
     ],
     ics: 'transport.dtls-certificate',
     budget: (k) => bootstrapAndRegisterMs(k),
+    floor: (k) => bootstrapAndRegisterFloorMs(k),
     tags: ['security', 'dtls', 'certificate', 'registration'],
     security: 'certificate',
   },

@@ -14,7 +14,7 @@
  * a retransmission: the flight was never sent again, which fails the MUST.
  */
 import { defineCase } from '../../harness/runner/case.js';
-import { exchangesMs } from '../../harness/runner/budget.js';
+import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { inspectClientHello } from '../../harness/dtls/records.js';
 import { Inbox } from '../../harness/coap/inbox.js';
@@ -55,6 +55,7 @@ export default defineCase(
     // Start-up and hold-off to the first ClientHello; each withheld copy's retransmission
     // within the longest timer the RFC allows; then the handshake and the bootstrap session.
     budget: (k) => k.firstRequestMs + WITHHELD * MAX_TIMER_MS + k.startupMs + exchangesMs(k, 6),
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + INITIAL_TIMER_MS * (2 ** WITHHELD - 1),
     tags: ['security', 'dtls', 'bootstrap', 'timing'],
     security: 'psk',
   },
