@@ -38,19 +38,22 @@ class Stage {
   private waiters: (() => void)[] = [];
 
   make(id: string, opts: { alone?: boolean } = {}): ConformanceCase {
-    return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, tags: [], ...(opts.alone ? { alone: true } : {}) }, async (t: CaseContext) => {
-      this.company.set(id, [...this.inFlight]);
-      this.inFlight.add(id);
-      this.peak = Math.max(this.peak, this.inFlight.size);
-      this.started.push(id);
-      t.note(`${id} running`);
-      const released = new Promise<void>((resolve) => this.gates.set(id, resolve));
-      this.changed();
-      await released;
-      this.inFlight.delete(id);
-      t.check('GEISA-ADM-BS-01', 'synthetic', true, { expected: 'x', observed: 'x' });
-      t.pass(`${id} done`);
-    });
+    return defineCase(
+      { id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, floor: () => 0, tags: [], ...(opts.alone ? { alone: true } : {}) },
+      async (t: CaseContext) => {
+        this.company.set(id, [...this.inFlight]);
+        this.inFlight.add(id);
+        this.peak = Math.max(this.peak, this.inFlight.size);
+        this.started.push(id);
+        t.note(`${id} running`);
+        const released = new Promise<void>((resolve) => this.gates.set(id, resolve));
+        this.changed();
+        await released;
+        this.inFlight.delete(id);
+        t.check('GEISA-ADM-BS-01', 'synthetic', true, { expected: 'x', observed: 'x' });
+        t.pass(`${id} done`);
+      },
+    );
   }
 
   /** Resolves once `ready` holds; re-checked whenever a case starts. */
@@ -172,7 +175,7 @@ describe('runSuite with --jobs', () => {
 test('a timing the stalled harness could not judge with other cases in flight is run again alone; the reports show that attempt, the log keeps both', async () => {
   const stage = new Stage();
   let attempts = 0;
-  const stalls = defineCase({ id: 'TC-PAR-09', title: 'stalls', area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, tags: [] }, async (t: CaseContext) => {
+  const stalls = defineCase({ id: 'TC-PAR-09', title: 'stalls', area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 30_000, floor: () => 0, tags: [] }, async (t: CaseContext) => {
     attempts += 1;
     await new Promise((r) => setImmediate(r));
     // The first time, the harness's own loop is blocked: its timestamps cannot be trusted.
@@ -263,6 +266,14 @@ describe('runPool longest first', () => {
     expect(taken).toEqual(['L', 'd', 'b', 'c', 'a']);
     expect(out).toEqual(['A', 'B', 'L', 'C', 'D']);
     expect(takeOrder(['a', 'b', 'c'], {})).toEqual([0, 1, 2]);
+  });
+
+  test('equal weights are taken by the tie-break, heaviest first, then in job order', () => {
+    // A floor as the weight ties every job that waits out no timer of its own; the budget then orders them.
+    const floors: Record<string, number> = { a: 0, b: 0, c: 4, d: 0, e: 0 };
+    const budgets: Record<string, number> = { a: 10, b: 30, c: 5, d: 30, e: 20 };
+    expect(takeOrder(['a', 'b', 'c', 'd', 'e'], { weight: (j) => floors[j]!, tieBreak: (j) => budgets[j]! })).toEqual([2, 1, 3, 4, 0]);
+    expect(takeOrder(['a', 'b', 'c', 'd', 'e'], { tieBreak: (j) => budgets[j]! })).toEqual([0, 1, 2, 3, 4]);
   });
 
   test('longest first shortens a run whose long job comes last in job order', async () => {

@@ -5,9 +5,9 @@
  *
  * Jobs are taken strictly in one order, so whatever a job does first (a case-start event)
  * happens in that order too: job order, or with `weight` longest first (LPT), so that a
- * long job is not the last one still running while the other lanes idle. Results stay in
- * job order either way. A job `alone` says so is started only once nothing else is in
- * flight, and nothing else starts until it is done: its timing is then judged with no
+ * long job is not the last one still running while the other lanes idle (equal weights
+ * by `tieBreak`, then job order). Results stay in job order either way. A job `alone` says
+ * so is started only once nothing else is in flight, and nothing else starts until it is done: its timing is then judged with no
  * other case loading the machine. Lone jobs are taken first when there is a `weight`, so
  * none waits for a full pool to drain.
  */
@@ -21,17 +21,23 @@ export interface PoolOptions<J> {
    * heaviest first, ties in job order.
    */
   weight?: (job: J) => number;
+  /**
+   * Orders jobs of equal weight, heaviest first, before job order: a weight that is a lower
+   * bound leaves many jobs tied (every case that waits out no timer of its own).
+   */
+  tieBreak?: (job: J) => number;
 }
 
 /** The order jobs are taken in: job order, or lone jobs first then heaviest first. */
-export function takeOrder<J>(jobs: readonly J[], opts: Pick<PoolOptions<J>, 'alone' | 'weight'> = {}): number[] {
+export function takeOrder<J>(jobs: readonly J[], opts: Pick<PoolOptions<J>, 'alone' | 'weight' | 'tieBreak'> = {}): number[] {
   const indices = jobs.map((_, i) => i);
-  const { weight, alone } = opts;
+  const { weight, tieBreak, alone } = opts;
   if (!weight) return indices;
   const lone = indices.map((i) => (alone?.(jobs[i]!) ? 1 : 0));
   const w = indices.map((i) => weight(jobs[i]!));
-  // Array.prototype.sort is stable: equal weights keep job order.
-  return indices.sort((a, b) => lone[b]! - lone[a]! || w[b]! - w[a]!);
+  const tie = indices.map((i) => tieBreak?.(jobs[i]!) ?? 0);
+  // Array.prototype.sort is stable: equal weights and tie-breaks keep job order.
+  return indices.sort((a, b) => lone[b]! - lone[a]! || w[b]! - w[a]! || tie[b]! - tie[a]!);
 }
 
 export async function runPool<J, R>(jobs: readonly J[], concurrency: number, work: (job: J, index: number) => Promise<R>, opts: PoolOptions<J> = {}): Promise<(R | undefined)[]> {

@@ -20,7 +20,7 @@ import { countResults, exitCodeFor, expectationOf, INTERRUPTED_REASON, type Case
 import { gitCommit, toolVersion } from './tool-info.js';
 import { runPool } from './pool.js';
 import type { PortSource } from './port-block.js';
-import { caseBudgetMs } from './budget.js';
+import { deviceTimers, type DeviceTimers } from './budget.js';
 import { HARNESS_STALL } from './context.js';
 
 export interface RunOptions {
@@ -103,14 +103,17 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   }
   let interrupted = false;
   // In parallel, cases that must run alone go first, before the pool fills, so none waits
-  // for it to drain; the rest longest first by budget (the only duration a case declares,
-  // from the device's own timers), so the long cases do not end up last with the other
-  // lanes idle. Serially, selection order. Reports list cases in selection order.
+  // for it to drain; the rest longest first by floor (the least time the case takes on a
+  // conformant device, from the timers it writes or waits out), so the long cases do not
+  // end up last with the other lanes idle. The budget, an upper bound with every
+  // retransmission, ranked cases that wait out little ahead of ones that wait out a lifetime;
+  // it only breaks ties between equal floors (most cases floor at the hold-off alone).
+  // Serially, selection order. Reports list cases in selection order.
   const indices = opts.cases.map((_, i) => i);
-  const budgetOf = (i: number) => {
-    // Only an order: a budget that cannot be computed is the case's own error, when it runs.
+  // Only an order: a floor or budget that cannot be computed counts as none; the case meets its own error when it runs.
+  const orderBy = (of: (c: ConformanceCase, k: DeviceTimers) => number) => (i: number) => {
     try {
-      return caseBudgetMs(opts.cases[i]!.budget, opts.profile.ixit);
+      return of(opts.cases[i]!, deviceTimers(opts.profile.ixit));
     } catch {
       return 0;
     }
@@ -142,7 +145,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
         throw e;
       }
     },
-    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true, ...(jobs > 1 ? { weight: budgetOf } : {}) },
+    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true, ...(jobs > 1 ? { weight: orderBy((c, k) => c.floor(k)), tieBreak: orderBy((c, k) => c.budget(k)) } : {}) },
   );
   // A timing the harness could not judge because its own loop stalled (other cases loading
   // the machine) is tried once more with nothing else in flight, as the self-test does.
