@@ -3,11 +3,14 @@
  * profile's short timers make them quick), with a reason that names the exchange it
  * judged and wire evidence. The reference row of the shared self-test run
  * (test/support/shared-matrix.ts); the cases whose floor is minutes even on those timers
- * are in suite-reference.slow.test.ts.
+ * are in suite-reference.slow.test.ts. No case's floor is above what the reference device
+ * takes: a floor is the least a conformant device lets the case finish in.
  */
 import { ALL_CASES } from '../suites/index.js';
 import { explainCell } from '../harness/selftest/matrix.js';
-import { SHARED_MATRIX_BOUND_MS, SLOW_TIER_REFERENCE, cellKey, sharedMatrix } from './support/shared-matrix.js';
+import { deviceTimers } from '../harness/runner/budget.js';
+import { defaultSimulatorProfile } from '../harness/profile/load.js';
+import { FLOOR_TOLERANCE_MS, SHARED_MATRIX_BOUND_MS, SLOW_TIER_REFERENCE, belowFloor, cellKey, cellsOf, sharedMatrix } from './support/shared-matrix.js';
 
 describe('the suite against the conformant reference device', () => {
   test(
@@ -26,6 +29,21 @@ describe('the suite against the conformant reference device', () => {
         expect(`${c.caseId} wire evidence: ${withDatagrams}`).toBe(`${c.caseId} wire evidence: true`);
       }
       expect(cells.every((c) => c.ok)).toBe(true);
+    },
+    SHARED_MATRIX_BOUND_MS,
+  );
+
+  test(
+    `every case takes at least its floor on the reference device (tolerance ${FLOOR_TOLERANCE_MS} ms)`,
+    async () => {
+      const cells = [...cellsOf(await sharedMatrix(), null).values()];
+      const k = deviceTimers(defaultSimulatorProfile().ixit);
+      const floors = new Map(ALL_CASES.map((c) => [c.meta.id, c.floor(k)]));
+      const sum = (ms: number[]) => (ms.reduce((a, b) => a + b, 0) / 1000).toFixed(1);
+      process.stdout.write(`reference row: Σ durations ${sum(cells.map((c) => c.durationMs))} s, Σ floors ${sum(cells.map((c) => floors.get(c.caseId)!))} s\n`);
+      // Not vacuous: the row holds the cases that wait out lifetimes, retry timers and silent windows.
+      expect(cells.filter((c) => floors.get(c.caseId)! >= 3000).length).toBeGreaterThanOrEqual(20);
+      expect(belowFloor(cells)).toEqual([]);
     },
     SHARED_MATRIX_BOUND_MS,
   );

@@ -17,6 +17,8 @@ import { DEFECTS } from '../../fixtures/device/defects.js';
 import { ALL_CASES } from '../../suites/index.js';
 import { runMatrix, type MatrixCell, type MatrixResult } from '../../harness/selftest/matrix.js';
 import { exitCodeFor } from '../../harness/runner/exit-code.js';
+import { deviceTimers } from '../../harness/runner/budget.js';
+import { defaultSimulatorProfile } from '../../harness/profile/load.js';
 
 /** Reference-row cases whose floor is minutes of real time: test/suite-reference.slow.test.ts runs them. */
 export const SLOW_TIER_REFERENCE = ['TC-RETRY-07'];
@@ -162,4 +164,27 @@ export async function matrixRun(caseIds: readonly string[], defect: string | nul
     if (v) verdicts.set(id, v);
   }
   return { verdicts, events, exitCode: exitCodeFor(judged, false) };
+}
+
+/**
+ * How far a reference cell may come in under its case's floor: the device's timers run in
+ * its own process and a Node timer may fire a millisecond early; the cases' own lower bounds
+ * allow 100 ms of scheduling (RETRY_TOLERANCE_MS) and so does this.
+ */
+export const FLOOR_TOLERANCE_MS = 100;
+
+/**
+ * The reference cells that took less than their case's floor (under the simulator profile
+ * the matrix runs with) minus the tolerance, each as "id took x ms, floor y ms". A floor is
+ * the least a conformant device lets the case finish in: the reference device coming in
+ * under it shows the floor wrong, not the device fast.
+ */
+export function belowFloor(cells: readonly MatrixCell[]): string[] {
+  const k = deviceTimers(defaultSimulatorProfile().ixit);
+  const byId = new Map(ALL_CASES.map((c) => [c.meta.id, c]));
+  return cells
+    .filter((c) => c.defect === null)
+    .map((c) => ({ id: c.caseId, tookMs: c.durationMs, floorMs: byId.get(c.caseId)!.floor(k) }))
+    .filter((c) => c.tookMs < c.floorMs - FLOOR_TOLERANCE_MS)
+    .map((c) => `${c.id} took ${Math.round(c.tookMs)} ms, floor ${Math.round(c.floorMs)} ms`);
 }
