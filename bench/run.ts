@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'bin', 'geisa-adm.js');
 
 const USAGE = `usage: npm run bench -- [--quick] [--out DIR] [--devices 100,1000] [--window 100] [--dtls N] [--suite-cases IDS] [--no-suite]
-  --quick        a few seconds: 20 devices, 20 DTLS handshakes, 100 rounds, the suite figure on TC-BS-01
+  --quick        a few seconds: 20 devices, 20 DTLS handshakes, 100 rounds, the suite figure on TC-BS-14
   --out DIR      where the results JSON goes (default bench/results)
   --devices      simulated device counts, comma-separated (default 100,1000)
   --window       devices in flight at once (default 100)
@@ -75,7 +75,7 @@ function options() {
     devices,
     window: whole('window', parsed.window ?? (quick ? '10' : '100')),
     dtls: whole('dtls', parsed.dtls ?? String(Math.max(...devices))),
-    suiteCases: parsed['no-suite'] ? null : (parsed['suite-cases'] ?? (quick ? 'TC-BS-01' : undefined)),
+    suiteCases: parsed['no-suite'] ? null : (parsed['suite-cases'] ?? (quick ? 'TC-BS-14' : undefined)),
     rounds: quick ? 100 : 2000,
     warmup: quick ? 20 : 200,
     stampCount: quick ? 200 : 2000,
@@ -159,7 +159,7 @@ async function main(): Promise<number> {
     say(`\n4. suite wall time / Σ protocol waits (geisa-adm run${o.suiteCases ? ` --cases ${o.suiteCases}` : ''}, bundled reference device)`);
     suite = await measureSuiteRatio(CLI, ROOT, o.suiteCases);
     say(
-      `   ${suite.cases} cases (${suite.notApplicable} not applicable), wall ${suite.wallS} s, Σ budgets ${suite.sumBudgetsS} s, ratio ${suite.ratio}  [exit ${suite.exitCode}: ${Object.entries(suite.verdicts)
+      `   ${suite.cases} cases (${suite.notApplicable} not applicable), wall ${suite.wallS} s, Σ floors ${suite.sumFloorsS} s, ratio ${suite.ratio ?? '- (no floor)'}; Σ budgets ${suite.sumBudgetsS} s, ratio ${suite.budgetRatio}  [exit ${suite.exitCode}: ${Object.entries(suite.verdicts)
         .map(([v, n]) => `${n} ${v}`)
         .join(', ')}]`,
     );
