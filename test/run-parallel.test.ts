@@ -276,6 +276,17 @@ describe('runPool longest first', () => {
     expect(takeOrder(['a', 'b', 'c', 'd', 'e'], { tieBreak: (j) => budgets[j]! })).toEqual([0, 1, 2, 3, 4]);
   });
 
+  test('the lightest jobs, spread: after each heavier job, an even share of them, in tie-break order; lone jobs still first', () => {
+    const floors: Record<string, number> = { a: 0, b: 5, c: 0, d: 0, e: 9, f: 0, g: 0, L: 0 };
+    const budgets: Record<string, number> = { a: 1, c: 3, d: 2, f: 5, g: 4 };
+    const jobs = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'L'];
+    const order = takeOrder(jobs, { alone: (j) => j === 'L', weight: (j) => floors[j]!, tieBreak: (j) => budgets[j] ?? 0, spreadLightest: true });
+    // Five lightest over two heavier jobs: three after the first, the other two after the second.
+    expect(order.map((i) => jobs[i])).toEqual(['L', 'e', 'f', 'g', 'c', 'b', 'd', 'a']);
+    // All of equal weight: nothing heavier to spread them between, so tie-break order.
+    expect(takeOrder(['a', 'c', 'f'], { weight: () => 0, tieBreak: (j) => budgets[j]!, spreadLightest: true }).map((i) => ['a', 'c', 'f'][i])).toEqual(['f', 'c', 'a']);
+  });
+
   test('longest first shortens a run whose long job comes last in job order', async () => {
     // Three lanes, durations in virtual ticks: in job order the 6-tick job starts last.
     const ticks = [2, 2, 2, 2, 2, 2, 6];

@@ -26,10 +26,17 @@ export interface PoolOptions<J> {
    * bound leaves many jobs tied (every case that waits out no timer of its own).
    */
   tieBreak?: (job: J) => number;
+  /**
+   * Spread the lightest jobs (those tied at the least weight) evenly between the others
+   * instead of leaving them to the end. For cases: those that wait out no timer of their
+   * own are mostly CPU (a device start-up) where the others mostly wait; taken last, they
+   * run in every lane at once and contend for fewer cores than lanes.
+   */
+  spreadLightest?: boolean;
 }
 
 /** The order jobs are taken in: job order, or lone jobs first then heaviest first. */
-export function takeOrder<J>(jobs: readonly J[], opts: Pick<PoolOptions<J>, 'alone' | 'weight' | 'tieBreak'> = {}): number[] {
+export function takeOrder<J>(jobs: readonly J[], opts: Pick<PoolOptions<J>, 'alone' | 'weight' | 'tieBreak' | 'spreadLightest'> = {}): number[] {
   const indices = jobs.map((_, i) => i);
   const { weight, tieBreak, alone } = opts;
   if (!weight) return indices;
@@ -37,7 +44,19 @@ export function takeOrder<J>(jobs: readonly J[], opts: Pick<PoolOptions<J>, 'alo
   const w = indices.map((i) => weight(jobs[i]!));
   const tie = indices.map((i) => tieBreak?.(jobs[i]!) ?? 0);
   // Array.prototype.sort is stable: equal weights and tie-breaks keep job order.
-  return indices.sort((a, b) => lone[b]! - lone[a]! || w[b]! - w[a]! || tie[b]! - tie[a]!);
+  const sorted = indices.sort((a, b) => lone[b]! - lone[a]! || w[b]! - w[a]! || tie[b]! - tie[a]!);
+  if (!opts.spreadLightest) return sorted;
+  const least = Math.min(...w);
+  const lightest = sorted.filter((i) => !lone[i] && w[i] === least);
+  const others = sorted.filter((i) => lone[i] || w[i] !== least);
+  const heavy = others.filter((i) => !lone[i]).length;
+  const perHeavy = heavy ? Math.ceil(lightest.length / heavy) : lightest.length;
+  const order: number[] = [];
+  for (const i of others) {
+    order.push(i);
+    if (!lone[i]) order.push(...lightest.splice(0, perHeavy));
+  }
+  return [...order, ...lightest];
 }
 
 export async function runPool<J, R>(jobs: readonly J[], concurrency: number, work: (job: J, index: number) => Promise<R>, opts: PoolOptions<J> = {}): Promise<(R | undefined)[]> {

@@ -107,7 +107,10 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
   // conformant device, from the timers it writes or waits out), so the long cases do not
   // end up last with the other lanes idle. The budget, an upper bound with every
   // retransmission, ranked cases that wait out little ahead of ones that wait out a lifetime;
-  // it only breaks ties between equal floors (most cases floor at the hold-off alone).
+  // it only breaks ties between equal floors (most cases floor at the hold-off alone). Those
+  // cases are spread between the others rather than left to the end: they are mostly a
+  // device start-up (CPU), all six lanes of them at once contend for two cores, and some
+  // take far longer than their floor on a given device (its own DTLS handshake timeout).
   // Serially, selection order. Reports list cases in selection order.
   const indices = opts.cases.map((_, i) => i);
   // Only an order: a floor or budget that cannot be computed counts as none; the case meets its own error when it runs.
@@ -145,7 +148,7 @@ export async function runSuite(opts: RunOptions): Promise<RunSummary> {
         throw e;
       }
     },
-    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true, ...(jobs > 1 ? { weight: orderBy((c, k) => c.floor(k)), tieBreak: orderBy((c, k) => c.budget(k)) } : {}) },
+    { signal: opts.signal, alone: (i) => opts.cases[i]!.alone === true, ...(jobs > 1 ? { weight: orderBy((c, k) => c.floor(k)), tieBreak: orderBy((c, k) => c.budget(k)), spreadLightest: true } : {}) },
   );
   // A timing the harness could not judge because its own loop stalled (other cases loading
   // the machine) is tried once more with nothing else in flight, as the self-test does.
