@@ -159,7 +159,9 @@ async function main(): Promise<number> {
     say(`\n4. suite wall time / Σ protocol waits (geisa-adm run${o.suiteCases ? ` --cases ${o.suiteCases}` : ''}, bundled reference device)`);
     suite = await measureSuiteRatio(CLI, ROOT, o.suiteCases);
     say(
-      `   ${suite.cases} cases (${suite.notApplicable} not applicable), wall ${suite.wallS} s, Σ floors ${suite.sumFloorsS} s, ratio ${suite.ratio ?? '- (no floor)'}; Σ budgets ${suite.sumBudgetsS} s, ratio ${suite.budgetRatio}  [exit ${suite.exitCode}: ${Object.entries(suite.verdicts)
+      `   ${suite.cases} cases (${suite.notApplicable} not applicable), wall ${suite.wallS} s, Σ floors ${suite.sumFloorsS} s, ratio ${suite.ratio ?? '- (no floor)'}; Σ budgets ${suite.sumBudgetsS} s, ratio ${suite.budgetRatio}  [exit ${suite.exitCode}: ${Object.entries(
+        suite.verdicts,
+      )
         .map(([v, n]) => `${n} ${v}`)
         .join(', ')}]`,
     );
