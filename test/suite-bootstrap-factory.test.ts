@@ -4,11 +4,15 @@
  * the ICS does not claim it, and is inconclusive when the DUT's provision action has no way
  * to take a server account. A DTLS variant proves the server PSK path end to end.
  */
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
+import type { DutAdapter } from '../harness/dut/adapter.js';
 import { ExecAdapter } from '../harness/dut/exec-adapter.js';
 import { ManualAdapter } from '../harness/dut/manual-adapter.js';
-import { createSimulatorAdapter, simulatorCommandPrefix } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { packageRoot } from '../harness/dut/package-root.js';
+import { shellQuote } from '../harness/dut/template.js';
 import { fingerprint } from '../harness/profile/fingerprint.js';
 import { runSuite } from '../harness/runner/runner.js';
 import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
@@ -21,7 +25,7 @@ const ID = 'TC-BS-18';
 const DEFECT = 'bootstrap-despite-factory-account';
 const tcBs18 = ALL_CASES.find((c) => c.meta.id === ID)!;
 
-async function runCase(c: ConformanceCase, createAdapter: () => ExecAdapter): Promise<{ v: VerdictEvent | undefined; events: ResultEvent[] }> {
+async function runCase(c: ConformanceCase, createAdapter: () => DutAdapter): Promise<{ v: VerdictEvent | undefined; events: ResultEvent[] }> {
   const events: ResultEvent[] = [];
   await runSuite({ cases: [c], profile: defaultSimulatorProfile(), defect: null, createAdapter, emit: (e) => events.push(e), signal: new AbortController().signal, strict: false });
   return { v: events.find((e): e is VerdictEvent => e.type === 'verdict' && e.caseId === ID), events };
@@ -64,7 +68,7 @@ describe('TC-BS-18 factory bootstrap', () => {
   }, 30_000);
 
   test('inconclusive, not fail, when the provision action cannot take a server account (no {serverUri})', async () => {
-    const cli = simulatorCommandPrefix();
+    const cli = `${shellQuote(process.execPath)} ${shellQuote(join(packageRoot(), 'dist', 'bin', 'geisa-adm.js'))} device`;
     const state = '{stateDir}/device-state.json';
     const { v, events } = await runCase(
       tcBs18,

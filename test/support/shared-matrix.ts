@@ -23,12 +23,13 @@ export const SLOW_TIER_REFERENCE = ['TC-RETRY-07'];
 
 /**
  * Cells in flight in the one worker that runs the matrix. They wait on protocol timers far
- * more than they compute (each has its own device process); GEISA_SELFTEST_CONCURRENCY
- * overrides it (e.g. 1 to debug a flaky cell).
+ * more than they compute (their devices share one device host process: the whole matrix
+ * takes about 20 s of CPU); GEISA_SELFTEST_CONCURRENCY overrides it (e.g. 1 to debug a
+ * flaky cell).
  */
 export function sharedConcurrency(): number {
   const env = Number(process.env['GEISA_SELFTEST_CONCURRENCY']);
-  return Number.isInteger(env) && env >= 1 ? env : 8;
+  return Number.isInteger(env) && env >= 1 ? env : 16;
 }
 
 /**
