@@ -7,26 +7,22 @@
  */
 import { ALL_CASES } from '../suites/index.js';
 import { explainCell } from '../harness/selftest/matrix.js';
-import { SHARED_MATRIX_BOUND_MS, SLOW_TIER_REFERENCE, cellKey, sharedMatrix } from './support/shared-matrix.js';
+import { SLOW_TIER_REFERENCE, cellKey, sharedMatrix, matrixTest } from './support/shared-matrix.js';
 
 describe('the suite against the conformant reference device', () => {
-  test(
-    'every case passes, without advisory, with wire evidence',
-    async () => {
-      const { result, events } = await sharedMatrix();
-      const cells = result.cells.filter((c) => c.defect === null);
-      const slowest = [...cells].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5);
-      process.stdout.write(`reference row: ${cells.length} cases; longest ${slowest.map((c) => `${c.caseId} ${(c.durationMs / 1000).toFixed(1)} s`).join(', ')}\n`);
-      expect(result.interrupted).toBe(false);
-      expect(cells.map((c) => c.caseId)).toEqual(ALL_CASES.map((c) => c.meta.id).filter((id) => !SLOW_TIER_REFERENCE.includes(id)));
-      for (const c of cells) {
-        const withDatagrams = (events[cellKey(null, c.caseId)] ?? []).some((e) => e.type === 'datagram');
-        expect(explainCell(c)).toContain(`reference × ${c.caseId} (reference, ${c.strength}): pass — pass: `);
-        expect(`${c.caseId} reason: ${c.reason.length > 20}`).toBe(`${c.caseId} reason: true`);
-        expect(`${c.caseId} wire evidence: ${withDatagrams}`).toBe(`${c.caseId} wire evidence: true`);
-      }
-      expect(cells.every((c) => c.ok)).toBe(true);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('every case passes, without advisory, with wire evidence', async () => {
+    const { result, events } = await sharedMatrix();
+    const cells = result.cells.filter((c) => c.defect === null);
+    const slowest = [...cells].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5);
+    process.stdout.write(`reference row: ${cells.length} cases; longest ${slowest.map((c) => `${c.caseId} ${(c.durationMs / 1000).toFixed(1)} s`).join(', ')}\n`);
+    expect(result.interrupted).toBe(false);
+    expect(cells.map((c) => c.caseId)).toEqual(ALL_CASES.map((c) => c.meta.id).filter((id) => !SLOW_TIER_REFERENCE.includes(id)));
+    for (const c of cells) {
+      const withDatagrams = (events[cellKey(null, c.caseId)] ?? []).some((e) => e.type === 'datagram');
+      expect(explainCell(c)).toContain(`reference × ${c.caseId} (reference, ${c.strength}): pass — pass: `);
+      expect(`${c.caseId} reason: ${c.reason.length > 20}`).toBe(`${c.caseId} reason: true`);
+      expect(`${c.caseId} wire evidence: ${withDatagrams}`).toBe(`${c.caseId} wire evidence: true`);
+    }
+    expect(cells.every((c) => c.ok)).toBe(true);
+  });
 });

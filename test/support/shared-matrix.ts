@@ -164,3 +164,13 @@ export async function matrixRun(caseIds: readonly string[], defect: string | nul
   }
   return { verdicts, events, exitCode: exitCodeFor(judged, false) };
 }
+
+/** A test that reads the shared run: bounded by the run it may wait for, not jest's default. */
+export function matrixTest(name: string, fn: () => Promise<void>): void {
+  test(name, fn, SHARED_MATRIX_BOUND_MS);
+}
+
+/** The verdict of one cell of the shared run. */
+export async function matrixVerdict(caseId: string, defect: string | null = null): Promise<VerdictEvent | undefined> {
+  return (await matrixRun([caseId], defect)).verdicts.get(caseId);
+}
