@@ -4,29 +4,14 @@
  * device and still writes the report.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { parseEventLog } from '../harness/reports/event-log.js';
-
-const CLI = resolve('dist/bin/geisa-adm.js');
-const env = { ...process.env, NO_COLOR: '1' };
+import { CLI, cliEnv as env, cliSync as cli, scratchFolders } from './support/cli-child.js';
 
 // Some hold a device's private key (the certificate test): all go after the tests.
-const scratchDirs: string[] = [];
-afterAll(() => {
-  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
-
-function cli(args: string[], cwd = process.cwd()) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-}
+const scratch = scratchFolders();
 
 describe('geisa-adm command line', () => {
   test('list shows each case with requirement ids, strength and ICS key', () => {

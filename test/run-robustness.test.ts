@@ -5,9 +5,8 @@
  * `run` then `verify` passes time after time.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { DutAdapter } from '../harness/dut/adapter.js';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { defineCase, type CaseDefinition } from '../harness/runner/case.js';
@@ -22,22 +21,10 @@ import { CoapTimeoutError } from '../harness/coap/endpoint.js';
 import type { CoapMessage } from '../harness/coap/message.js';
 import { usingTool } from '../suites/retry/windows.js';
 import { RUN_VERIFY_OK, runThenVerify } from './support/run-verify.js';
+import { CLI, cliEnv as env, cliSync, scratchFolders } from './support/cli-child.js';
 
-const CLI = resolve('dist/bin/geisa-adm.js');
-const env = { ...process.env, NO_COLOR: '1' };
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
-}
+const scratch = scratchFolders();
+const cli = (args: string[]) => cliSync(args, { timeoutMs: 60_000 });
 
 describe('--out is checked before the run starts', () => {
   // Each would otherwise hang (Node's recursive mkdir loops under /proc) or fail with a bare

@@ -7,27 +7,18 @@
  * every encoding, and for the key log's own secrets.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
 import { CAPTURE_NAME } from '../harness/recorder/pcapng.js';
 import { derOfPrivateKey } from '../harness/pki/case-pki.js';
 import { hasTool } from './support/tools.js';
+import { CLI, scratchFolders } from './support/cli-child.js';
 
-const CLI = resolve('dist/bin/geisa-adm.js');
 const NODE = process.execPath;
 
 // The folders hold PSKs, a device's private key and state files full of keys: gone after the tests.
-const scratchDirs: string[] = [];
-afterAll(() => {
-  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
+const scratch = scratchFolders();
 
 /** Every form a key could take in an output: raw bytes, hex, base64, and a PEM body's lines. */
 function forms(key: Buffer): Buffer[] {

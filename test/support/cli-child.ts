@@ -2,7 +2,7 @@
  * The built CLI (dist/bin/geisa-adm.js: rebuild first) as a child process, for tests of
  * what a user sees, and scratch folders removed after the file's tests.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,4 +46,16 @@ export function scratchFolders(): (prefix: string) => string {
     dirs.push(dir);
     return dir;
   };
+}
+
+export interface CliSyncOptions {
+  cwd?: string;
+  /** Added to the environment (which already says NO_COLOR). */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** The CLI run to its end: for a command that ends by itself, killed after `timeoutMs`. */
+export function cliSync(args: string[], { cwd, env = {}, timeoutMs = 120_000 }: CliSyncOptions = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...cliEnv, ...env }, encoding: 'utf8', timeout: timeoutMs });
 }
