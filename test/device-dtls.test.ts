@@ -16,21 +16,15 @@ import { CF, encodeTlv, parsePath } from '../harness/lwm2m/index.js';
 import { FACTORY_BOOTSTRAP_URI } from '../fixtures/device/defects.js';
 import { provisionDevice } from '../fixtures/device/provision.js';
 import { loadState } from '../fixtures/device/state.js';
-import { DeviceBench, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords } from './support/device-bench.js';
+import { DeviceBench, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords, benchPerTest } from './support/device-bench.js';
 import { DtlsPskPeer, TLS_PSK_WITH_AES_128_CBC_SHA256, TLS_PSK_WITH_AES_128_CCM_8, clientHelloSuites } from './support/scripted-dtls.js';
 import { type ScriptedPeer, isBootstrapRequest, isRegister, openBootstrapServer, openLwm2mServer } from './support/scripted-peers.js';
 
 const TLS_PSK_WITH_AES_128_CCM = 0xc0a4;
 
-const benches: DeviceBench[] = [];
+const bench = benchPerTest({ dtls: true });
 const cleanups: (() => Promise<void> | void)[] = [];
-async function bench(opts: Parameters<typeof DeviceBench.create>[0] = {}): Promise<DeviceBench> {
-  const b = await DeviceBench.create({ dtls: true, ...opts });
-  benches.push(b);
-  return b;
-}
 afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
