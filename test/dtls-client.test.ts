@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { DtlsClient, DtlsClientHandshakeError, DtlsServer, loadNative, type Address, type DtlsClientEvents, type DtlsClientOptions, type DtlsHandshakeEvent, type DtlsServerEvents, type DtlsServerOptions } from '../harness/dtls/index.js';
 
 import { hasIpv6Loopback, testIf } from './support/tools.js';
+import { listenPskServer } from './support/psk-server.js';
 
 const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const HAVE_OPENSSL = has('openssl');
@@ -83,13 +84,7 @@ async function connectFails(options: DtlsClientOptions): Promise<DtlsClientHands
 }
 
 async function startServer(over: Partial<DtlsServerOptions> = {}): Promise<DtlsServer> {
-  const server = await DtlsServer.listen({
-    address: '127.0.0.1',
-    port: 0,
-    cipherSuites: ['PSK-AES128-CCM8'],
-    pskLookup: (identity) => (identity === IDENTITY ? KEY : null),
-    ...over,
-  });
+  const server = await listenPskServer(IDENTITY, KEY, over);
   servers.push(server);
   server.on('message', (m) => server.send(Buffer.concat([Buffer.from('echo:'), m.bytes]), m.remote));
   return server;
@@ -118,6 +113,8 @@ async function roundTrip(c: DtlsClient, text: string): Promise<string> {
   return (await reply).bytes.toString();
 }
 
+/** A PSK handshake with this file's identity and key toward 127.0.0.1:`port`; `over` changes any option. */
+const pskTo = (port: number, over: Partial<DtlsClientOptions> = {}): DtlsClientOptions => ({ remote: { address: '127.0.0.1', port }, cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY }, ...over });
 const local = (s: DtlsServer): Address => ({ address: '127.0.0.1', port: s.local.port });
 
 /** A plain UDP socket on 127.0.0.1 the test drives by hand (fake servers, relays). */
@@ -217,7 +214,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
   test('handshake, application data both ways, records seen, close_notify', async () => {
     const server = await startServer();
     const hs = serverEvent(server, 'handshake');
-    const c = await connect({ remote: local(server), cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY } });
+    const c = await connect(pskTo(server.local.port));
     const e: DtlsHandshakeEvent = await hs;
     expect(e.pskIdentity).toBe(IDENTITY);
     expect(e.cipherId).toBe(0xc0a8);
@@ -260,7 +257,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
 
   test('the server closing is seen as a close event', async () => {
     const server = await startServer();
-    const c = await connect({ remote: local(server), cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY } });
+    const c = await connect(pskTo(server.local.port));
     const closed = clientEvent(c, 'close');
     await server.close();
     expect(await closed).toMatchObject({ reason: 'peer-close-notify' });
@@ -295,12 +292,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
     const seen: Buffer[] = [];
     silent.on('message', (d) => seen.push(d));
     const started = Date.now();
-    const e = await connectFails({
-      remote: { address: '127.0.0.1', port: silent.address().port },
-      cipherSuites: ['PSK-AES128-CCM8'],
-      psk: { identity: IDENTITY, key: KEY },
-      handshakeTimeoutMs: 1500,
-    });
+    const e = await connectFails(pskTo(silent.address().port, { handshakeTimeoutMs: 1500 }));
     expect(Date.now() - started).toBeLessThan(3000);
     expect(e.message).toMatch(/not completed within 1500 ms \(OpenSSL state: .*no usable answer from the server/);
     // the ClientHello was retransmitted once the first 1 s timer ran out (RFC 6347 §4.2.4)
@@ -312,12 +304,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
     const port = gone.address().port;
     gone.close();
     sockets.splice(sockets.indexOf(gone), 1);
-    const e = await connectFails({
-      remote: { address: '127.0.0.1', port },
-      cipherSuites: ['PSK-AES128-CCM8'],
-      psk: { identity: IDENTITY, key: KEY },
-      handshakeTimeoutMs: 1500,
-    });
+    const e = await connectFails(pskTo(port, { handshakeTimeoutMs: 1500 }));
     expect(e.message).toMatch(/not completed within 1500 ms.*ECONNREFUSED/);
   });
 
@@ -326,7 +313,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
     const { front, dropNext } = await relay(server.local.port);
     dropNext('toClient', 1); // the HelloVerifyRequest
     const started = Date.now();
-    const c = await connect({ remote: { address: '127.0.0.1', port: front }, cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY } });
+    const c = await connect(pskTo(front));
     // the first retransmission is due after 1 s (RFC 6347 §4.2.4.1)
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(await roundTrip(c, 'after a loss')).toBe('echo:after a loss');
@@ -335,14 +322,14 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
   test('keylog lines are handed to the callback only', async () => {
     const server = await startServer();
     const lines: string[] = [];
-    const c = await connect({ remote: local(server), cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY }, keylog: (l) => lines.push(l) });
+    const c = await connect(pskTo(server.local.port, { keylog: (l) => lines.push(l) }));
     expect(lines.some((l) => l.startsWith('CLIENT_RANDOM '))).toBe(true);
     await roundTrip(c, 'x');
   });
 
   test('a datagram too large for one record is refused by send(), the session survives', async () => {
     const server = await startServer();
-    const c = await connect({ remote: local(server), cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY } });
+    const c = await connect(pskTo(server.local.port));
     expect(() => c.send(Buffer.alloc(20_000))).toThrow(/DTLS write to 127\.0\.0\.1:\d+ failed/);
     expect(await roundTrip(c, 'small')).toBe('echo:small');
   });
@@ -360,12 +347,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
     const ac = new AbortController();
     silent.once('message', () => ac.abort());
     const started = Date.now();
-    const e = await connectFails({
-      remote: { address: '127.0.0.1', port: silent.address().port },
-      cipherSuites: ['PSK-AES128-CCM8'],
-      psk: { identity: IDENTITY, key: KEY },
-      signal: ac.signal,
-    });
+    const e = await connectFails(pskTo(silent.address().port, { signal: ac.signal }));
     expect(Date.now() - started).toBeLessThan(1000);
     expect(e.message).toMatch(/aborted by the caller/);
   });
@@ -620,12 +602,7 @@ describe('malformed datagrams from the server side', () => {
       for (const d of datagrams) fake.send(d, rinfo.port, rinfo.address);
     });
     const started = Date.now();
-    const e = await connectFails({
-      remote: { address: '127.0.0.1', port: fake.address().port },
-      cipherSuites: ['PSK-AES128-CCM8'],
-      psk: { identity: IDENTITY, key: KEY },
-      handshakeTimeoutMs: 2500,
-    });
+    const e = await connectFails(pskTo(fake.address().port, { handshakeTimeoutMs: 2500 }));
     expect(Date.now() - started).toBeLessThan(4000);
     expect(e.message).toMatch(/DTLS handshake with 127\.0\.0\.1:\d+ failed/);
   });
@@ -635,19 +612,14 @@ describe('malformed datagrams from the server side', () => {
     fake.on('message', (_d, rinfo) => {
       for (let i = 0; i < 20; i++) fake.send(randomBytes(1000), rinfo.port, rinfo.address);
     });
-    const e = await connectFails({
-      remote: { address: '127.0.0.1', port: fake.address().port },
-      cipherSuites: ['PSK-AES128-CCM8'],
-      psk: { identity: IDENTITY, key: KEY },
-      maxHandshakeBytes: 8000,
-    });
+    const e = await connectFails(pskTo(fake.address().port, { maxHandshakeBytes: 8000 }));
     expect(e.message).toMatch(/more than 8000 bytes before the handshake completed/);
   });
 
   test('junk injected into an established session from the server’s address is dropped; the session goes on', async () => {
     const server = await startServer();
     const { front, inject } = await relay(server.local.port);
-    const c = await connect({ remote: { address: '127.0.0.1', port: front }, cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY } });
+    const c = await connect(pskTo(front));
     const closes: unknown[] = [];
     c.on('close', (e) => closes.push(e));
     const datagrams = junk();
@@ -943,7 +915,7 @@ describe('no secret in anything the client emits', () => {
     // One more run of each failure kind, so the check never depends on test order.
     const server = await startServer();
     await connectFails({ remote: local(server), cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: WRONG_KEY } }).catch(() => undefined);
-    const ok = await connect({ remote: local(server), cipherSuites: ['PSK-AES128-CCM8'], psk: { identity: IDENTITY, key: KEY }, keylog: () => undefined });
+    const ok = await connect(pskTo(server.local.port, { keylog: () => undefined }));
     await roundTrip(ok, 'x');
     emitted.push({ what: 'info', payload: ok.info() });
     await ok.close();

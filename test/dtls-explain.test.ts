@@ -11,7 +11,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DtlsClient, DtlsClientHandshakeError, DtlsServer, DtlsTransport, type DtlsClientOptions, type DtlsHandshakeFailedEvent } from '../harness/dtls/index.js';
+import { DtlsClient, DtlsClientHandshakeError, DtlsServer, DtlsTransport, type DtlsClientOptions, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from '../harness/dtls/index.js';
 import { cipherSuiteName, describeCipherList } from '../harness/dtls/cipher-suites.js';
 import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { createCa, issueCertificate, type CertificateMaterial } from '../harness/pki/certificates.js';
@@ -55,6 +55,22 @@ async function certBootstrapServer(): Promise<BootstrapServer> {
   });
   closers.push(() => bs.close());
   return bs;
+}
+
+/** The Bootstrap-Server's DTLS server in certificate mode, asking for the device's certificate; closed after the test. */
+async function certServer(over: Partial<DtlsServerOptions> = {}): Promise<DtlsTransport> {
+  const server = await DtlsServer.listen({
+    address: '127.0.0.1',
+    port: 0,
+    cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
+    certPem: bsCert.certPem,
+    keyPem: bsCert.keyPem,
+    caPem: manufacturer.certPem,
+    requestClientCert: true,
+    ...over,
+  });
+  closers.push(() => server.close());
+  return DtlsTransport.over(server, 'bootstrap-server');
 }
 
 /** The harness's DTLS client as the device; its handshake is expected to be refused by itself. */
@@ -156,21 +172,6 @@ describe('a device refusing the Bootstrap-Server certificate', () => {
 });
 
 describe('what the wire shows when there is no simple answer', () => {
-  async function certServer(over: { mtu?: number; handshakeTimeoutMs?: number } = {}): Promise<DtlsTransport> {
-    const server = await DtlsServer.listen({
-      address: '127.0.0.1',
-      port: 0,
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: bsCert.certPem,
-      keyPem: bsCert.keyPem,
-      caPem: manufacturer.certPem,
-      requestClientCert: true,
-      ...over,
-    });
-    closers.push(() => server.close());
-    return DtlsTransport.over(server, 'bootstrap-server');
-  }
-
   test('our Certificate fragmented over several datagrams (MTU 300) is reassembled: the refused certificate is still described', async () => {
     const dtls = await certServer({ mtu: 300 });
     const fromServer: Buffer[] = [];
@@ -349,21 +350,9 @@ const LONG_OFFER = [
 
 describe('a flood of failed handshakes and stray records: the "nothing arrived" reason stays bounded', () => {
   test('300 ClientHellos from 300 new ports, each also sending a record of no association, plus 2 refusals: counted, first/last, distinct outcomes', async () => {
-    const server = await DtlsServer.listen({
-      address: '127.0.0.1',
-      port: 0,
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: bsCert.certPem,
-      keyPem: bsCert.keyPem,
-      caPem: manufacturer.certPem,
-      requestClientCert: true,
-      // A handshake whose cookie never comes back is given up quickly, so 300 of them fail within the test.
-      handshakeTimeoutMs: 300,
-      maxSessions: 400,
-    });
-    const dtls = DtlsTransport.over(server, 'bootstrap-server');
-    closers.push(() => server.close());
-    const port = server.local.port;
+    // A handshake whose cookie never comes back is given up quickly, so 300 of them fail within the test.
+    const dtls = await certServer({ handshakeTimeoutMs: 300, maxSessions: 400 });
+    const port = dtls.local.port;
 
     // A real ClientHello to replay: the first datagram a DtlsClient sends.
     let hello: Buffer | undefined;

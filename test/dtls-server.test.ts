@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { dtls } from 'node-dtls-client';
 import { hasIpv6Loopback, testIf } from './support/tools.js';
 import { DtlsNoSessionError, DtlsServer, type Address, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from '../harness/dtls/index.js';
+import { listenPskServer } from './support/psk-server.js';
 
 const IDENTITY = 'urn:dev:os:geisa-0001';
 const KEY = Buffer.from('3c1f9a0b7e2d4c6f8a1b3d5e7f901234', 'hex');
@@ -21,13 +22,7 @@ const clients: dtls.Socket[] = [];
 const sockets: dgram.Socket[] = [];
 
 async function startServer(over: Partial<DtlsServerOptions> = {}): Promise<DtlsServer> {
-  const server = await DtlsServer.listen({
-    address: '127.0.0.1',
-    port: 0,
-    cipherSuites: ['PSK-AES128-CCM8'],
-    pskLookup: (identity) => (identity === IDENTITY ? KEY : null),
-    ...over,
-  });
+  const server = await listenPskServer(IDENTITY, KEY, over);
   servers.push(server);
   const events: (keyof DtlsServerEvents)[] = ['record', 'handshake', 'handshake-failed', 'message', 'session-closed', 'dropped', 'error'];
   for (const event of events) server.on(event, (payload: unknown) => emitted.push({ event, payload }));
