@@ -8,18 +8,10 @@ import { runCases, runOnSimulator, SHORT_COAP, profileWithCoap, explain, expectP
 import { matrixRun, matrixTest, matrixVerdict } from './support/shared-matrix.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { describePlaintext, dtlsTrouble } from '../suites/steps.js';
+import { dtlsRecord } from './support/dtls-wire.js';
 
-/** A DTLS 1.2 record header (RFC 6347 §4.1) and a body of `length` bytes. */
-function dtlsRecord(contentType: number, epoch: number, sequence: number, length: number): Buffer {
-  const h = Buffer.alloc(13);
-  h[0] = contentType;
-  h[1] = 0xfe;
-  h[2] = 0xfd;
-  h.writeUInt16BE(epoch, 3);
-  h.writeUIntBE(sequence, 5, 6);
-  h.writeUInt16BE(length, 11);
-  return Buffer.concat([h, Buffer.alloc(length, 0xa5)]);
-}
+/** An application_data record of epoch 1 (sealed: its 43 bytes are never read). */
+const sealed = (sequence: number): Buffer => dtlsRecord(23, 1, sequence, Buffer.alloc(43, 0xa5));
 
 const QUICK_CASES = ['TC-REG-03', 'TC-REG-04', 'TC-REG-05', 'TC-REG-06', 'TC-REG-07', 'TC-REG-09', 'TC-REG-11', 'TC-REG-12'];
 
@@ -33,8 +25,8 @@ describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
     }) as unknown as DtlsTransport;
 
   test('application_data of a closed association is described as DTLS: content type, version, epoch, sequence and the reason', () => {
-    expect(describePlaintext(dtlsRecord(23, 1, 7, 43))).toBe('DTLS application_data record (DTLS 1.2, epoch 1, sequence 7, 43 bytes encrypted)');
-    const text = dtlsTrouble(fakeDtls([dtlsRecord(23, 1, 7, 43), dtlsRecord(23, 1, 8, 43), dtlsRecord(23, 1, 9, 43)], 1));
+    expect(describePlaintext(sealed(7))).toBe('DTLS application_data record (DTLS 1.2, epoch 1, sequence 7, 43 bytes encrypted)');
+    const text = dtlsTrouble(fakeDtls([sealed(7), sealed(8), sealed(9)], 1));
     expect(text).toBe(' — DTLS application_data record (DTLS 1.2, epoch 1, 43 bytes encrypted) from 127.0.0.1:40000 dropped: no session with this peer and not a ClientHello (sequence 7, 8, 9) (3 times)');
     expect(text).not.toMatch(/not DTLS|neither DTLS nor CoAP/);
   });
