@@ -77,11 +77,12 @@ export function explain(v: VerdictEvent | undefined): string {
 }
 
 /**
- * A pass without advisory: `explain` names any advisory, so comparing it whole shows the
+ * A pass without advisory. `explain` names any advisory, so comparing it whole shows the
  * verdict, the reason and the advisory when it is not one.
  */
 export function expectPass(caseId: string, v: VerdictEvent | undefined): void {
   expect(`${caseId}: ${explain(v)}`).toBe(`${caseId}: pass: ${v?.reason}`);
+  expect(v?.advisory).toBeUndefined();
 }
 
 /** What reached the harness in one case, as `endpoint uri-path` (e.g. `bootstrap-server /bs`), in order. */
