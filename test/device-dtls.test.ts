@@ -5,7 +5,7 @@
  * and libcoap's coap-server-openssl, an independent DTLS implementation, for the
  * handshake itself (identity, key, suites) toward a Bootstrap-Server and an LwM2M Server.
  */
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -241,7 +241,7 @@ describe('the first datagram toward a coaps:// server is a ClientHello', () => {
 // ---- against libcoap's coap-server-openssl ------------------------------------------------
 
 const COAP_SERVER = '/usr/bin/coap-server-openssl';
-const describeLibcoap = hasTool(COAP_SERVER) ? describe : describe.skip;
+const describeLibcoap = describeIf(hasTool(COAP_SERVER), `no ${COAP_SERVER} (Debian libcoap3-bin)`);
 
 /** Two adjacent free UDP ports (coap-server listens on p for CoAP and p+1 for DTLS). */
 async function freePortPair(): Promise<number> {

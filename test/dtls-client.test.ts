@@ -9,19 +9,20 @@
  * the libcoap tests without libcoap3-bin.
  */
 import { X509Certificate, randomBytes } from 'node:crypto';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DtlsClient, DtlsClientHandshakeError, DtlsServer, loadNative, type Address, type DtlsClientEvents, type DtlsClientOptions, type DtlsHandshakeEvent, type DtlsServerEvents, type DtlsServerOptions } from '../harness/dtls/index.js';
 
-import { hasIpv6Loopback, testIf } from './support/tools.js';
+import { hasIpv6Loopback, testIf, describeIf, onPath } from './support/tools.js';
 import { listenPskServer } from './support/psk-server.js';
 
-const has = (bin: string) => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
-const HAVE_OPENSSL = has('openssl');
-const COAP_SERVERS = ['coap-server-openssl', 'coap-server-gnutls'].filter(has);
+const HAVE_OPENSSL = onPath('openssl');
+const COAP_SERVERS = ['coap-server-openssl', 'coap-server-gnutls'].filter(onPath);
+const NO_OPENSSL = 'no openssl on PATH to make the test PKI';
+const NO_COAP_SERVER = 'neither coap-server-openssl nor coap-server-gnutls (Debian libcoap3-bin)';
 
 const IDENTITY = 'urn:dev:os:geisa-client-0001';
 const KEY = Buffer.from('5b2e8c1d9f0a4b3c6d7e8f9012a3b4c5', 'hex');
@@ -355,7 +356,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
 
 // ---- certificates against the harness's own server ----
 
-(HAVE_OPENSSL ? describe : describe.skip)('certificates (ECDHE-ECDSA-AES128-CCM8) against DtlsServer', () => {
+describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) against DtlsServer', () => {
   test('mutual authentication: each side reports the other’s chain and verify result 0', async () => {
     const server = await certServer();
     const hs = serverEvent(server, 'handshake');
@@ -469,7 +470,7 @@ describe('PSK (TLS_PSK_WITH_AES_128_CCM_8) against DtlsServer', () => {
 
 // ---- LwM2M Certificate Usage ----
 
-(HAVE_OPENSSL ? describe : describe.skip)('LwM2M Certificate Usage (Security /0/x/15) via OpenSSL DANE', () => {
+describeIf(HAVE_OPENSSL, NO_OPENSSL)('LwM2M Certificate Usage (Security /0/x/15) via OpenSSL DANE', () => {
   test('3 (domain-issued certificate): the exact server certificate passes, no CA needed', async () => {
     const server = await certServer();
     const c = await connect(certClient(server, { certificateUsage: 3, caPem: pem('server.pem') }));
@@ -818,7 +819,7 @@ async function getWellKnownCore(c: DtlsClient): Promise<{ code: number; payload:
   return { code: b[1]!, payload: marker >= 0 ? b.subarray(marker + 1).toString() : '' };
 }
 
-(COAP_SERVERS.length > 0 ? describe : describe.skip)('libcoap servers, PSK', () => {
+describeIf(COAP_SERVERS.length > 0, NO_COAP_SERVER)('libcoap servers, PSK', () => {
   const KEY_TEXT = 'libcoap-client-k'; // libcoap's -k takes the key as text
 
   test.each(COAP_SERVERS)('%s: handshake and a CoAP GET answered', async (bin) => {
@@ -859,7 +860,7 @@ async function getWellKnownCore(c: DtlsClient): Promise<{ code: number; payload:
   });
 });
 
-(COAP_SERVERS.length > 0 && HAVE_OPENSSL ? describe : describe.skip)('libcoap servers, certificates (mutual)', () => {
+describeIf(COAP_SERVERS.length > 0 && HAVE_OPENSSL, HAVE_OPENSSL ? NO_COAP_SERVER : NO_OPENSSL)('libcoap servers, certificates (mutual)', () => {
   const pkiArgs = (name: string) => ['-c', join(dir, `${name}.pem`), '-j', join(dir, `${name}.key`), '-C', join(dir, 'ca.pem')];
 
   test.each(COAP_SERVERS)('%s: ECDHE-ECDSA-AES128-CCM8 with our client certificate, a CoAP GET answered', async (bin) => {

@@ -17,7 +17,7 @@ import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { createCa, issueCertificate, type CertificateMaterial } from '../harness/pki/certificates.js';
 import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
 import { DTLS_TROUBLE_MAX_CHARS, dtlsTrouble } from '../suites/steps.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, testIf } from './support/tools.js';
 
 const DEVICE_EP = 'urn:dev:ops:explain-1';
 /** A raw code in a reason: what a lab cannot read. */
@@ -148,7 +148,7 @@ describe('a device refusing the Bootstrap-Server certificate', () => {
   }, 30_000);
 
   const COAP_CLIENT = 'coap-client-openssl';
-  (hasTool(COAP_CLIENT) ? test : test.skip)(
+  testIf(hasTool(COAP_CLIENT), `no ${COAP_CLIENT} (Debian libcoap3-bin)`)(
     'libcoap coap-client-openssl trusting another CA: its alert, after our Certificate, explained',
     async () => {
       const bs = await certBootstrapServer();

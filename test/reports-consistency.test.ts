@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { parseEventLog } from '../harness/reports/event-log.js';
 import { readResults, type Results } from '../harness/reports/results.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, testIf } from './support/tools.js';
 import { caseRowsOf, dumpDom, expectPdfListsCases, pdfText } from './support/reports-browser.js';
 import { CLI, cliEnv, cliSync } from './support/cli-child.js';
 
@@ -108,7 +108,7 @@ describe('every report of one run agrees', () => {
     expect(v.status).toBe(0);
   });
 
-  (haveChromium && havePdftotext ? test : test.skip)('run --pdf wrote report.pdf with every case id and verdict', () => {
+  testIf(haveChromium && havePdftotext, haveChromium ? 'no pdftotext (Debian poppler-utils)' : 'no chromium (Debian chromium)')('run --pdf wrote report.pdf with every case id and verdict', () => {
     expectPdfListsCases(pdfText(join(out, 'report.pdf')), results);
   });
 

@@ -22,6 +22,7 @@ import type { CoapMessage } from '../harness/coap/message.js';
 import { usingTool } from '../suites/retry/windows.js';
 import { RUN_VERIFY_OK, runThenVerify } from './support/run-verify.js';
 import { CLI, cliEnv as env, cliSync, scratchFolders } from './support/cli-child.js';
+import { testIf } from './support/tools.js';
 
 const scratch = scratchFolders();
 const cli = (args: string[]) => cliSync(args, { timeoutMs: 60_000 });
@@ -99,9 +100,8 @@ async function goneWithin(pid: number, boundMs: number): Promise<boolean> {
 }
 
 describe('a write that fails mid-run ends the run like an interrupt', () => {
-  const withDevFull = existsSync('/dev/full') ? test : test.skip;
-  withDevFull(
-    `events.jsonl hits ENOSPC (/dev/full) during a PSK case: the case stops, the device is stopped, no key file is left, the other reports written, exit 3 naming the file${existsSync('/dev/full') ? '' : ' (skipped: no /dev/full on this machine)'}`,
+  testIf(existsSync('/dev/full'), 'no /dev/full on this machine')(
+    'events.jsonl hits ENOSPC (/dev/full) during a PSK case: the case stops, the device is stopped, no key file is left, the other reports written, exit 3 naming the file',
     async () => {
       const dir = scratch('geisa-enospc-');
       const tmp = join(dir, 'tmp');

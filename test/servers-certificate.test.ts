@@ -12,11 +12,11 @@ import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { MANDATORY_CERT_SUITE_ID } from '../harness/servers/security.js';
 import { createCa, issueCertificate } from '../harness/pki/certificates.js';
 import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 
 const CLIENT = 'coap-client-openssl';
 
-(hasTool(CLIENT) ? describe : describe.skip)('Bootstrap-Server in certificate mode', () => {
+describeIf(hasTool(CLIENT), `no ${CLIENT} (Debian libcoap3-bin)`)('Bootstrap-Server in certificate mode', () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'geisa-certbs-'));
