@@ -13,7 +13,7 @@ import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
 import { CAPTURE_NAME } from '../harness/recorder/pcapng.js';
 import { derOfPrivateKey } from '../harness/pki/case-pki.js';
 import { hasTool, testIf } from './support/tools.js';
-import { CLI, scratchFolders } from './support/cli-child.js';
+import { CLI, referenceDeviceExecProfile, scratchFolders } from './support/cli-child.js';
 
 const NODE = process.execPath;
 
@@ -84,18 +84,7 @@ test('PSK cases with --keylog: neither PSK (provisioned or written at bootstrap)
   const provisioned = join(dir, 'provisioned.txt');
   // Each case's device state lives in the test's directory (named after the case's state dir), so it outlives the case.
   const state = `${dir}/state-$(basename {stateDir}).json`;
-  const profile = [
-    'schema: geisa-adm-profile/1',
-    'dut: { endpoint: "urn:dev:ops:secrets-psk-1" }',
-    'adapter:',
-    '  kind: exec',
-    '  actions:',
-    `    provision: { exec: "echo $GEISA_PSK_HEX >> ${provisioned} && ${NODE} ${CLI} device provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}" }`,
-    `    start: { exec: "exec ${NODE} ${CLI} device run --state ${state} --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
-    'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
-    'ics: { transport.dtls-psk: true }',
-    '',
-  ].join('\n');
+  const profile = referenceDeviceExecProfile({ endpoint: 'urn:dev:ops:secrets-psk-1', state, beforeProvision: `echo $GEISA_PSK_HEX >> ${provisioned}`, more: ['ics: { transport.dtls-psk: true }'] });
   const profileFile = join(dir, 'dut.yaml');
   writeFileSync(profileFile, profile);
   const run = runWithKeylog(profileFile, 'TC-SEC-01,TC-SEC-02', join(dir, 'out'));
@@ -133,19 +122,12 @@ test('certificate and EST cases with --keylog: neither the IDevID private key, t
   writeFileSync(join(dir, 'idevid.pem'), idevid.certPem);
   writeFileSync(join(dir, 'idevid.key'), idevid.keyPem, { mode: 0o600 });
   const state = `${dir}/state-$(basename {stateDir}).json`;
-  const profile = [
-    'schema: geisa-adm-profile/1',
-    'dut: { endpoint: "urn:dev:ops:secrets-cert-1" }',
-    'adapter:',
-    '  kind: exec',
-    '  actions:',
-    `    provision: { exec: "${NODE} ${CLI} device provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}" }`,
-    `    start: { exec: "exec ${NODE} ${CLI} device run --state ${state} --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
-    'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
-    'ics: { transport.dtls-certificate: true }',
-    'certificates: { manufacturerCaFile: ca.pem }',
-    '',
-  ].join('\n');
+  const profile = referenceDeviceExecProfile({
+    endpoint: 'urn:dev:ops:secrets-cert-1',
+    state,
+    provisionArgs: `--cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}`,
+    more: ['ics: { transport.dtls-certificate: true }', 'certificates: { manufacturerCaFile: ca.pem }'],
+  });
   const profileFile = join(dir, 'dut.yaml');
   writeFileSync(profileFile, profile);
   const run = (certRun = runWithKeylog(profileFile, 'TC-SEC-04,TC-SEC-05,TC-EST-05', join(dir, 'out')));

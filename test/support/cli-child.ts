@@ -59,3 +59,36 @@ export interface CliSyncOptions {
 export function cliSync(args: string[], { cwd, env = {}, timeoutMs = 120_000 }: CliSyncOptions = {}): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...cliEnv, ...env }, encoding: 'utf8', timeout: timeoutMs });
 }
+
+export interface ExecProfileOptions {
+  endpoint: string;
+  /** The device's state file, as the action's shell sees it (placeholders allowed). */
+  state: string;
+  /** More `device provision` arguments (e.g. the IDevID files). */
+  provisionArgs?: string;
+  /** A shell command run before provisioning, in the same action (e.g. to record what the action was given). */
+  beforeProvision?: string;
+  /** More top-level YAML lines (ICS, certificates). */
+  more?: string[];
+}
+
+/**
+ * A DUT profile (YAML) driving the bundled reference device through exec actions, as a
+ * user wires a real device's vendor tool: the CLI then treats it as any other device.
+ */
+export function referenceDeviceExecProfile(o: ExecProfileOptions): string {
+  const device = `${process.execPath} ${CLI} device`;
+  const provision = `${o.beforeProvision ? `${o.beforeProvision} && ` : ''}${device} provision --state ${o.state} --bs-uri {bsUri} --endpoint {endpoint}${o.provisionArgs ? ` ${o.provisionArgs}` : ''}`;
+  return [
+    'schema: geisa-adm-profile/1',
+    `dut: { endpoint: "${o.endpoint}" }`,
+    'adapter:',
+    '  kind: exec',
+    '  actions:',
+    `    provision: { exec: "${provision}" }`,
+    `    start: { exec: "exec ${device} run --state ${o.state} --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
+    'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
+    ...(o.more ?? []),
+    '',
+  ].join('\n');
+}
