@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { DtlsClient, DtlsClientHandshakeError, DtlsServer, loadNative, type Address, type DtlsClientEvents, type DtlsClientOptions, type DtlsHandshakeEvent, type DtlsServerEvents, type DtlsServerOptions } from '../harness/dtls/index.js';
 
 import { hasIpv6Loopback, testIf, describeIf, onPath } from './support/tools.js';
-import { listenPskServer } from './support/psk-server.js';
+import { listenPskServer } from './support/dtls-servers.js';
 
 const HAVE_OPENSSL = onPath('openssl');
 const COAP_SERVERS = ['coap-server-openssl', 'coap-server-gnutls'].filter(onPath);

@@ -15,9 +15,9 @@ import { DtlsClient, DtlsClientHandshakeError, DtlsServer, DtlsTransport, type D
 import { cipherSuiteName, describeCipherList } from '../harness/dtls/cipher-suites.js';
 import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { createCa, issueCertificate, type CertificateMaterial } from '../harness/pki/certificates.js';
-import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
 import { DTLS_TROUBLE_MAX_CHARS, dtlsTrouble } from '../suites/steps.js';
 import { hasTool, testIf } from './support/tools.js';
+import { openCertificateBootstrapServer } from './support/dtls-servers.js';
 
 const DEVICE_EP = 'urn:dev:ops:explain-1';
 /** A raw code in a reason: what a lab cannot read. */
@@ -46,13 +46,7 @@ afterEach(async () => {
 });
 
 async function certBootstrapServer(): Promise<BootstrapServer> {
-  const bs = await BootstrapServer.open({
-    listenAddress: '127.0.0.1',
-    advertiseHost: '127.0.0.1',
-    port: 0,
-    params: RFC7252_DEFAULTS,
-    security: { mode: 'certificate', certPem: bsCert.certPem, keyPem: bsCert.keyPem, trustedClientCaPem: manufacturer.certPem },
-  });
+  const bs = await openCertificateBootstrapServer(bsCert, manufacturer.certPem);
   closers.push(() => bs.close());
   return bs;
 }

@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { dtls } from 'node-dtls-client';
 import { hasIpv6Loopback, testIf } from './support/tools.js';
 import { DtlsNoSessionError, DtlsServer, type Address, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from '../harness/dtls/index.js';
-import { listenPskServer } from './support/psk-server.js';
+import { listenPskServer } from './support/dtls-servers.js';
 import { clientHelloBody, dtlsHandshake, dtlsRecord } from './support/dtls-wire.js';
 
 const IDENTITY = 'urn:dev:os:geisa-0001';
