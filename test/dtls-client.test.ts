@@ -200,8 +200,9 @@ const certServer = (name = 'server', over: Partial<DtlsServerOptions> = {}) =>
     ...over,
   });
 
-const certClient = (server: DtlsServer, over: Partial<DtlsClientOptions> = {}): DtlsClientOptions => ({
-  remote: local(server),
+/** Our client certificate toward 127.0.0.1:`port`, trusting the test CA; `over` changes any option. */
+const certClient = (port: number, over: Partial<DtlsClientOptions> = {}): DtlsClientOptions => ({
+  remote: { address: '127.0.0.1', port },
   cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
   certPem: pem('client.pem'),
   keyPem: pem('client.key'),
@@ -360,7 +361,7 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
   test('mutual authentication: each side reports the other’s chain and verify result 0', async () => {
     const server = await certServer();
     const hs = serverEvent(server, 'handshake');
-    const c = await connect(certClient(server, { expectedServerName: '127.0.0.1' }));
+    const c = await connect(certClient(server.local.port, { expectedServerName: '127.0.0.1' }));
     const e = await hs;
     expect(e.cipher).toBe('ECDHE-ECDSA-AES128-CCM8');
     expect(e.cipherId).toBe(0xc0ae);
@@ -382,7 +383,7 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
   test('a small MTU: our Certificate flight goes out in fragments the server reassembles', async () => {
     const server = await certServer();
     const out: Buffer[] = [];
-    const c = await connect({ ...certClient(server), mtu: 256, onRecord: (r) => r.direction === 'out' && out.push(r.bytes) });
+    const c = await connect({ ...certClient(server.local.port), mtu: 256, onRecord: (r) => r.direction === 'out' && out.push(r.bytes) });
     expect(await roundTrip(c, 'fragmented')).toBe('echo:fragmented');
     expect(c.info().verifyResult).toBe(0);
     expect(Math.max(...out.map((d) => d.length))).toBeLessThanOrEqual(256);
@@ -393,13 +394,13 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
 
   test('the server demanding a valid client certificate: ours passes', async () => {
     const server = await certServer('server', { requireValidClientCert: true });
-    const c = await connect(certClient(server));
+    const c = await connect(certClient(server.local.port));
     expect(await roundTrip(c, 'x')).toBe('echo:x');
   });
 
   test('no client certificate, the server demanding one: the server’s alert is in the error', async () => {
     const server = await certServer('server', { requireValidClientCert: true });
-    const e = await connectFails(certClient(server, { certPem: undefined, keyPem: undefined }));
+    const e = await connectFails(certClient(server.local.port, { certPem: undefined, keyPem: undefined }));
     expect(e.alerts.some((a) => !a.sent && a.level === 'fatal')).toBe(true);
     expect(e.message).toMatch(/alert from the server: fatal/);
   });
@@ -407,7 +408,7 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
   test('a server certificate from another CA fails with the verify result, the client sends unknown_ca', async () => {
     const server = await certServer('stranger');
     const failed = serverEvent(server, 'handshake-failed');
-    const e = await connectFails(certClient(server));
+    const e = await connectFails(certClient(server.local.port));
     expect(e.verifyResult).toBe(20);
     expect(e.verifyResultText).toBe('unable to get local issuer certificate');
     expect(e.message).toMatch(/server certificate verification failed: unable to get local issuer certificate \(X509 error 20 at depth 0\)/);
@@ -418,7 +419,7 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
 
   test('an expired server certificate fails with certificate_expired', async () => {
     const server = await certServer('expired');
-    const e = await connectFails(certClient(server));
+    const e = await connectFails(certClient(server.local.port));
     expect(e.verifyResult).toBe(10);
     expect(e.message).toMatch(/certificate has expired/);
     expect(e.alerts).toContainEqual(expect.objectContaining({ description: 'certificate expired', sent: true }));
@@ -433,10 +434,10 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
   ])('expectedServerName %s against SAN IP:127.0.0.1,DNS:localhost', async (name, error) => {
     const server = await certServer();
     if (error === null) {
-      const c = await connect(certClient(server, { expectedServerName: name }));
+      const c = await connect(certClient(server.local.port, { expectedServerName: name }));
       expect(c.info().verifyResult).toBe(0);
     } else {
-      const e = await connectFails(certClient(server, { expectedServerName: name }));
+      const e = await connectFails(certClient(server.local.port, { expectedServerName: name }));
       expect(e.verifyResult).toBe(error);
       expect(e.message).toMatch(error === 62 ? /hostname mismatch/ : /IP address mismatch/);
     }
@@ -444,7 +445,7 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
 
   test('verifyServer none: an untrusted server is let through, and what verification said is reported', async () => {
     const server = await certServer('stranger');
-    const c = await connect(certClient(server, { verifyServer: 'none' }));
+    const c = await connect(certClient(server.local.port, { verifyServer: 'none' }));
     expect(c.info().verifyResult).toBe(20);
     expect(await roundTrip(c, 'x')).toBe('echo:x');
   });
@@ -453,15 +454,15 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
     const server = await certServer();
     const offered: number[][] = [];
     server.on('handshake', (e) => offered.push(e.clientOfferedExtensions));
-    await connect(certClient(server));
-    await connect(certClient(server, { sni: 'lwm2m.example.com' }));
+    await connect(certClient(server.local.port));
+    await connect(certClient(server.local.port, { sni: 'lwm2m.example.com' }));
     expect(offered[0]).not.toContain(0); // server_name
     expect(offered[1]).toContain(0);
   });
 
   test('a client certificate chain with the key of another certificate is refused up front, the key not quoted', async () => {
     const server = await certServer();
-    const p = connect(certClient(server, { keyPem: pem('server.key') }));
+    const p = connect(certClient(server.local.port, { keyPem: pem('server.key') }));
     await expect(p).rejects.toThrow(/keyPem does not match certPem/);
     const msg = String(await p.catch((e: unknown) => e));
     expect(msg).not.toContain(pem('server.key').split('\n')[1]);
@@ -473,27 +474,27 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('certificates (ECDHE-ECDSA-AES128-CCM8) aga
 describeIf(HAVE_OPENSSL, NO_OPENSSL)('LwM2M Certificate Usage (Security /0/x/15) via OpenSSL DANE', () => {
   test('3 (domain-issued certificate): the exact server certificate passes, no CA needed', async () => {
     const server = await certServer();
-    const c = await connect(certClient(server, { certificateUsage: 3, caPem: pem('server.pem') }));
+    const c = await connect(certClient(server.local.port, { certificateUsage: 3, caPem: pem('server.pem') }));
     expect(c.info().verifyResult).toBe(0);
     expect(c.info().dane).toEqual({ usage: 3, depth: 0 });
   });
 
   test('3: another certificate of the same CA fails with "no matching DANE TLSA records"', async () => {
     const server = await certServer('server2');
-    const e = await connectFails(certClient(server, { certificateUsage: 3, caPem: pem('server.pem') }));
+    const e = await connectFails(certClient(server.local.port, { certificateUsage: 3, caPem: pem('server.pem') }));
     expect(e.verifyResult).toBe(65);
     expect(e.message).toMatch(/no matching DANE TLSA records \(X509 error 65 at depth 0\)/);
   });
 
   test('3: the pinned certificate is accepted even expired (RFC 7671 §5.1: no PKIX checks for DANE-EE)', async () => {
     const server = await certServer('expired');
-    const c = await connect(certClient(server, { certificateUsage: 3, caPem: pem('expired.pem') }));
+    const c = await connect(certClient(server.local.port, { certificateUsage: 3, caPem: pem('expired.pem') }));
     expect(c.info().dane).toEqual({ usage: 3, depth: 0 });
   });
 
   test('3 with expectedServerName: the name is still checked', async () => {
     const server = await certServer();
-    const e = await connectFails(certClient(server, { certificateUsage: 3, caPem: pem('server.pem'), expectedServerName: '127.0.0.2' }));
+    const e = await connectFails(certClient(server.local.port, { certificateUsage: 3, caPem: pem('server.pem'), expectedServerName: '127.0.0.2' }));
     expect(e.verifyResult).toBe(64);
   });
 
@@ -504,46 +505,46 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('LwM2M Certificate Usage (Security /0/x/15)
 
   test('a CA certificate given with usage 3 does not match the server (it is not a CA constraint)', async () => {
     const server = await certServer();
-    const e = await connectFails(certClient(server, { certificateUsage: 3 }));
+    const e = await connectFails(certClient(server.local.port, { certificateUsage: 3 }));
     expect(e.verifyResult).toBe(65);
   });
 
   test('2 (trust anchor assertion): the CA the server does not send is the anchor', async () => {
     // Without a CA store the server has no chain to build: it sends its certificate alone.
     const server = await certServer('server', { caPem: undefined, requestClientCert: false });
-    const c = await connect(certClient(server, { certificateUsage: 2, caPem: pem('ca.pem') }));
+    const c = await connect(certClient(server.local.port, { certificateUsage: 2, caPem: pem('ca.pem') }));
     expect(c.info().dane).toEqual({ usage: 2, depth: 1 });
     expect(c.info().peerCertChainDer).toHaveLength(1);
   });
 
   test('2: a server from another CA fails', async () => {
     const server = await certServer('stranger');
-    const e = await connectFails(certClient(server, { certificateUsage: 2, caPem: pem('ca.pem') }));
+    const e = await connectFails(certClient(server.local.port, { certificateUsage: 2, caPem: pem('ca.pem') }));
     expect(e.verifyResult).not.toBe(0);
     expect(e.message).toMatch(/server certificate verification failed/);
   });
 
   test('2: an expired server certificate under the anchor fails (the chain is still validated)', async () => {
     const server = await certServer('expired');
-    const e = await connectFails(certClient(server, { certificateUsage: 2, caPem: pem('ca.pem') }));
+    const e = await connectFails(certClient(server.local.port, { certificateUsage: 2, caPem: pem('ca.pem') }));
     expect(e.verifyResult).toBe(10);
   });
 
   test('0 (CA constraint): the CA must be in the validated chain', async () => {
     const server = await certServer();
-    const c = await connect(certClient(server, { certificateUsage: 0, caPem: pem('ca.pem') }));
+    const c = await connect(certClient(server.local.port, { certificateUsage: 0, caPem: pem('ca.pem') }));
     expect(c.info().dane).toEqual({ usage: 0, depth: 1 });
     const bad = await certServer('stranger');
-    const e = await connectFails(certClient(bad, { certificateUsage: 0, caPem: pem('ca.pem'), trustStorePem: pem('ca.pem') + pem('other-ca.pem') }));
+    const e = await connectFails(certClient(bad.local.port, { certificateUsage: 0, caPem: pem('ca.pem'), trustStorePem: pem('ca.pem') + pem('other-ca.pem') }));
     expect(e.verifyResult).toBe(65);
   });
 
   test('1 (service certificate constraint): the exact certificate, also valid under the trust store', async () => {
     const server = await certServer();
-    const c = await connect(certClient(server, { certificateUsage: 1, caPem: pem('server.pem'), trustStorePem: pem('ca.pem') }));
+    const c = await connect(certClient(server.local.port, { certificateUsage: 1, caPem: pem('server.pem'), trustStorePem: pem('ca.pem') }));
     expect(c.info().dane).toEqual({ usage: 1, depth: 0 });
     const other = await certServer('server2');
-    const e = await connectFails(certClient(other, { certificateUsage: 1, caPem: pem('server.pem'), trustStorePem: pem('ca.pem') }));
+    const e = await connectFails(certClient(other.local.port, { certificateUsage: 1, caPem: pem('server.pem'), trustStorePem: pem('ca.pem') }));
     expect(e.verifyResult).toBe(65);
   });
 
@@ -557,7 +558,7 @@ describeIf(HAVE_OPENSSL, NO_OPENSSL)('LwM2M Certificate Usage (Security /0/x/15)
     [{ certificateUsage: 2 as const, caPem: 'nope' }, /dane.certPem must hold exactly one certificate/],
   ])('bad verification options are refused before any datagram: %#', async (over, message) => {
     const server = await certServer();
-    await expect(DtlsClient.connect(certClient(server, over))).rejects.toThrow(message);
+    await expect(DtlsClient.connect(certClient(server.local.port, over))).rejects.toThrow(message);
   });
 });
 
@@ -865,14 +866,7 @@ describeIf(COAP_SERVERS.length > 0 && HAVE_OPENSSL, HAVE_OPENSSL ? NO_COAP_SERVE
 
   test.each(COAP_SERVERS)('%s: ECDHE-ECDSA-AES128-CCM8 with our client certificate, a CoAP GET answered', async (bin) => {
     const srv = await startCoapServer(bin, pkiArgs('server'));
-    const c = await connect({
-      remote: { address: '127.0.0.1', port: srv.port },
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: pem('client.pem'),
-      keyPem: pem('client.key'),
-      caPem: pem('ca.pem'),
-      expectedServerName: '127.0.0.1',
-    });
+    const c = await connect(certClient(srv.port, { expectedServerName: '127.0.0.1' }));
     const info = c.info();
     expect(info.cipherId).toBe(0xc0ae);
     expect(info.verifyResult).toBe(0);
@@ -883,27 +877,14 @@ describeIf(COAP_SERVERS.length > 0 && HAVE_OPENSSL, HAVE_OPENSSL ? NO_COAP_SERVE
 
   test.each(COAP_SERVERS)('%s: Certificate Usage 3 pinned to its certificate', async (bin) => {
     const srv = await startCoapServer(bin, pkiArgs('server'));
-    const c = await connect({
-      remote: { address: '127.0.0.1', port: srv.port },
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: pem('client.pem'),
-      keyPem: pem('client.key'),
-      caPem: pem('server.pem'),
-      certificateUsage: 3,
-    });
+    const c = await connect(certClient(srv.port, { caPem: pem('server.pem'), certificateUsage: 3 }));
     expect(c.info().dane).toEqual({ usage: 3, depth: 0 });
     expect((await getWellKnownCore(c)).code).toBe(0x45);
   });
 
   test.each(COAP_SERVERS)('%s with a certificate from another CA: our verification refuses it', async (bin) => {
     const srv = await startCoapServer(bin, ['-c', join(dir, 'stranger.pem'), '-j', join(dir, 'stranger.key'), '-C', join(dir, 'other-ca.pem'), '-n']);
-    const e = await connectFails({
-      remote: { address: '127.0.0.1', port: srv.port },
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: pem('client.pem'),
-      keyPem: pem('client.key'),
-      caPem: pem('ca.pem'),
-    });
+    const e = await connectFails(certClient(srv.port));
     expect([2, 19, 20]).toContain(e.verifyResult);
     expect(e.message).toMatch(/server certificate verification failed/);
   });
