@@ -16,23 +16,28 @@ export interface Ran {
   stderr: string;
 }
 
-/** The CLI as a child process, killed (and the test failed) if it outlives `limitMs`. */
-export function cli(args: string[], limitMs: number): Promise<Ran> {
+/** Node running `args` as a child process, its output collected; killed (and the promise rejected, naming `what`) if it outlives `limitMs`. */
+export function runNode(args: string[], limitMs: number, what: string, env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const limit = setTimeout(() => {
       child.kill('SIGKILL');
-      fail(new Error(`geisa-adm ${args.join(' ')} did not end within ${limitMs / 1000} s\n${stdout}\n${stderr}`));
+      fail(new Error(`${what} did not end within ${limitMs / 1000} s\n${stdout}\n${stderr}`));
     }, limitMs);
     child.on('close', (status) => {
       clearTimeout(limit);
       done({ status, stdout, stderr });
     });
   });
+}
+
+/** The CLI as a child process, killed (and the test failed) if it outlives `limitMs`. */
+export function cli(args: string[], limitMs: number): Promise<Ran> {
+  return runNode([CLI, ...args], limitMs, `geisa-adm ${args.join(' ')}`, cliEnv);
 }
 
 /** A `scratch(prefix)` whose folders go when the calling file's tests are done (call at top level). */
