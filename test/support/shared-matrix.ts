@@ -17,6 +17,7 @@ import { DEFECTS } from '../../fixtures/device/defects.js';
 import { ALL_CASES } from '../../suites/index.js';
 import { runMatrix, type MatrixCell, type MatrixResult } from '../../harness/selftest/matrix.js';
 import { exitCodeFor } from '../../harness/runner/exit-code.js';
+import { expectPass } from './simulator-run.js';
 
 /** Reference-row cases whose floor is minutes of real time: test/suite-reference.slow.test.ts runs them. */
 export const SLOW_TIER_REFERENCE = ['TC-RETRY-07'];
@@ -173,4 +174,15 @@ export function matrixTest(name: string, fn: () => Promise<void>): void {
 /** The verdict of one cell of the shared run. */
 export async function matrixVerdict(caseId: string, defect: string | null = null): Promise<VerdictEvent | undefined> {
   return (await matrixRun([caseId], defect)).verdicts.get(caseId);
+}
+
+/** Each case of `named` passes without advisory in the shared reference row, its reason matching every pattern given for it. */
+export async function expectReferencePasses(named: Record<string, RegExp | RegExp[]>): Promise<void> {
+  const ids = Object.keys(named);
+  const run = await matrixRun(ids);
+  for (const id of ids) {
+    const v = run.verdicts.get(id);
+    expectPass(id, v);
+    for (const re of [named[id]!].flat()) expect(v!.reason).toMatch(re);
+  }
 }
