@@ -25,7 +25,11 @@ export interface SimulatorRunOptions {
   device?: Profile;
 }
 
-/** Runs `caseIds` in order against the reference device. */
+/**
+ * Runs `caseIds` against the reference device, as many at once as the device's profile
+ * allows (adapter.parallel, as `geisa-adm run` does): each case has its own servers and
+ * device, so the verdicts are those of a serial run (test/run-jobs.test.ts compares them).
+ */
 export async function runCases(caseIds: readonly string[], { defect = null, variant = {}, profile = defaultSimulatorProfile(), device = profile }: SimulatorRunOptions = {}): Promise<SimulatorRun> {
   const cases = caseIds.map((id) => {
     const c = ALL_CASES.find((x) => x.meta.id === id);
@@ -41,6 +45,7 @@ export async function runCases(caseIds: readonly string[], { defect = null, vari
     emit: (e) => events.push(e),
     signal: new AbortController().signal,
     strict: false,
+    jobs: Math.max(1, Math.min(cases.length, device.adapter.parallel)),
   });
   const verdicts = new Map<string, VerdictEvent>();
   for (const e of events) if (e.type === 'verdict') verdicts.set(e.caseId, e);
