@@ -319,6 +319,31 @@ export async function expectProposedSuites(t: CaseContext, written: number[], bo
   t.pass(`the ClientHello toward the LwM2M Server proposed ${names(suites)}, exactly /0/x/16 as written${bootstrapSuites ? ` (toward the Bootstrap-Server, without /0/x/16: ${names(bootstrapSuites)})` : ''}${reg}`);
 }
 
+/** A feature a case only uses to reach what it judges, and the case(s) that judge that feature. */
+export interface Tool {
+  feature: string;
+  judgedBy: string;
+}
+
+/**
+ * Runs a step the case only uses as a tool (a bootstrap session, an Execute). A Confirmable
+ * request of it the device never acknowledged broke the requirement of that feature, which
+ * another case judges: here it leaves the case inconclusive, naming the feature and its judge.
+ */
+export async function usingTool<T>(t: CaseContext, tool: Tool, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (!(e instanceof CoapTimeoutError)) throw e;
+    t.inconclusive(`${tool.feature} was not acknowledged (${e.message}), so this case could not reach what it judges; ${tool.judgedBy} judges ${tool.feature}`);
+  }
+}
+
+/** t.precondition whose step is a tool: an unacknowledged request is inconclusive with the tool named, as a refused step is. */
+export function toolPrecondition<T>(t: CaseContext, what: string, tool: Tool, step: () => Promise<T>): Promise<T> {
+  return t.precondition(what, () => usingTool(t, tool, step));
+}
+
 /**
  * How a case's opening is judged. By default it is a precondition (`what` names it): a
  * refused step or a missing message makes the case inconclusive, for the case that owns
@@ -328,10 +353,16 @@ export async function expectProposedSuites(t: CaseContext, written: number[], bo
  */
 export interface OpeningOptions {
   what?: string;
-  tool?: { feature: string; judgedBy: string };
+  tool?: Tool;
   judge?: Req;
+}
+
+/** The options of an opening that runs a bootstrap session. */
+export interface SessionOptions extends OpeningOptions {
   /** The Bootstrap-Writes' record format (default TLV). */
   format?: number;
+  /** A Bootstrap-Request the case has already seen (and judged): the session answers it, with no new provisioning or start. */
+  request?: DeviceRequest;
 }
 
 export interface Opening {
@@ -355,18 +386,24 @@ export interface Registered extends Opening {
  */
 function opening<T>(t: CaseContext, opts: OpeningOptions, defaultWhat: string, step: () => Promise<T>): Promise<T> {
   if (opts.judge !== undefined) return step();
-  const tool = opts.tool;
-  const body = tool
-    ? async () => {
-        try {
-          return await step();
-        } catch (e) {
-          if (!(e instanceof CoapTimeoutError)) throw e;
-          t.inconclusive(`${tool.feature} was not acknowledged (${e.message}), so this case could not reach what it judges; ${tool.judgedBy} judges ${tool.feature}`);
-        }
-      }
-    : step;
-  return t.precondition(opts.what ?? defaultWhat, body);
+  const what = opts.what ?? defaultWhat;
+  return opts.tool ? toolPrecondition(t, what, opts.tool, step) : t.precondition(what, step);
+}
+
+/** Provision, start, and the device's Bootstrap-Request within its start-up window; `opts.request` when the case has it already. */
+async function requestOf(t: CaseContext, opts: SessionOptions): Promise<DeviceRequest> {
+  if (opts.request) return opts.request;
+  await provisionAndStart(t);
+  return expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)', t.bootstrapServer, opts.judge);
+}
+
+/**
+ * The first exchange of every opening: provision, start and see the device's
+ * Bootstrap-Request, for a case that judges that request or works on the device before the
+ * bootstrap session (a Discover of the fresh device, a Delete, an account of its own).
+ */
+export function bootstrapRequested(t: CaseContext, opts: OpeningOptions = {}): Promise<DeviceRequest> {
+  return opening(t, opts, 'device starts and sends its Bootstrap-Request', () => requestOf(t, opts));
 }
 
 /**
@@ -374,10 +411,9 @@ function opening<T>(t: CaseContext, opts: OpeningOptions, defaultWhat: string, s
  * provision, start, see the Bootstrap-Request and run Discover and the writes of `account`,
  * without Finish (the case sends it, or withholds it).
  */
-export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: OpeningOptions = {}): Promise<Opening> {
+export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: SessionOptions = {}): Promise<Opening> {
   return opening(t, opts, 'device bootstrapped up to the writes of an LwM2M Server account', async () => {
-    await provisionAndStart(t);
-    const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, opts.judge);
+    const request = await requestOf(t, opts);
     const plan = await provisionServerAccount(t.bootstrapServer, request.remote, account, { skipFinish: true, ...(opts.format !== undefined ? { format: opts.format } : {}) });
     if (plan.failedStep) t.fail(opts.judge ?? t.meta.requirements[0]!.id, `bootstrap could not go on: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
     return { request, plan, securityIid: plan.securityIid, serverIid: plan.serverIid };
@@ -390,13 +426,12 @@ export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: Op
  * Bootstrap-Finish, for a case that watches the registration itself (a refused Register,
  * the DTLS handshake before it).
  */
-export function registered(t: CaseContext, account: ServerAccount, opts?: OpeningOptions & { until?: 'register' }): Promise<Registered>;
-export function registered(t: CaseContext, account: ServerAccount, opts: OpeningOptions & { until: 'finish' }): Promise<Opening & { finishMonoNs: bigint }>;
-export function registered(t: CaseContext, account: ServerAccount, opts: OpeningOptions & { until?: 'register' | 'finish' } = {}): Promise<Registered | (Opening & { finishMonoNs: bigint })> {
+export function registered(t: CaseContext, account: ServerAccount, opts?: SessionOptions & { until?: 'register' }): Promise<Registered>;
+export function registered(t: CaseContext, account: ServerAccount, opts: SessionOptions & { until: 'finish' }): Promise<Opening & { finishMonoNs: bigint }>;
+export function registered(t: CaseContext, account: ServerAccount, opts: SessionOptions & { until?: 'register' | 'finish' } = {}): Promise<Registered | (Opening & { finishMonoNs: bigint })> {
   const finishOnly = opts.until === 'finish';
   return opening(t, opts, finishOnly ? 'device bootstrapped' : 'device bootstrapped and registered', async () => {
-    await provisionAndStart(t);
-    const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, opts.judge);
+    const request = await requestOf(t, opts);
     const plan = await runBootstrapPlan(t, request, account, { ...(opts.format !== undefined ? { format: opts.format } : {}), ...(opts.judge !== undefined ? { row: opts.judge } : {}) });
     const done = { request, plan, securityIid: plan.securityIid, serverIid: plan.serverIid, finishMonoNs: plan.finishMonoNs };
     if (finishOnly) return done;

@@ -8,7 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
 
 /** Long enough to tell from an immediate Register on a loaded machine, short enough for a quick case. */
 const INITIAL_DELAY_S = 3;
@@ -31,11 +31,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t, { initialRegistrationDelayS: INITIAL_DELAY_S });
-    const plan = await t.precondition('bootstrap with the Initial Registration Delay written', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      return runBootstrapPlan(t, req, account);
-    });
+    const plan = await registered(t, account, { until: 'finish', what: 'bootstrap with the Initial Registration Delay written' });
 
     // device -> DM: Register, not before D
     const delayMs = INITIAL_DELAY_S * 1000;

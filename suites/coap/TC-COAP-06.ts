@@ -20,7 +20,7 @@ import { OPTION, encodeUint, uintOption } from '../../harness/coap/message.js';
 import { CF, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapRequested, describeRequest, expectRegister, serverAccount } from '../steps.js';
 import { answered, codeText } from './wire.js';
 
 const BUNDLE_BYTES = 3072;
@@ -57,8 +57,7 @@ export default defineCase(
     tags: ['coap', 'bootstrap', 'blockwise'],
   },
   async (t: CaseContext) => {
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)');
+    const req = await bootstrapRequested(t);
     const bs = t.bootstrapServer;
     const peer = req.remote;
     const discover = await answered(t, bs.endpoint, 'Bootstrap-Discover /', () => bs.discover(peer, '/'), { tool: 'Bootstrap-Discover / (judged by the bootstrap cases)' });

@@ -19,8 +19,8 @@ import { SILENT } from '../../harness/servers/policy.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount } from '../steps.js';
-import { slowDeviceBoundMs, usingTool } from './windows.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
+import { slowDeviceBoundMs } from './windows.js';
 
 const ROW = 'LWM2M-CORE-RETRY-06';
 
@@ -50,14 +50,7 @@ export default defineCase(
     const mtwMs = k.maxTransmitWaitMs;
     const lifetimeS = lifetimeSOf(k);
     const account = serverAccount(t, { lifetimeS });
-    const plan = await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () =>
-      t.precondition('device bootstrapped and registered', async () => {
-        await provisionAndStart(t);
-        const req = await expectBootstrapRequest(t, k.firstRequestMs, 'device start');
-        return runBootstrapPlan(t, req, account);
-      }),
-    );
-    const register = await t.precondition('first Register accepted (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
+    const { register, serverIid } = await registered(t, account, { what: 'device bootstrapped and its first Register accepted (TC-REG-01 judges it)', tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
 
     t.lwm2mServer.updatePolicy = SILENT;
     const retransmissions: bigint[] = [];
@@ -66,7 +59,7 @@ export default defineCase(
     });
     // The first Update the server leaves unanswered, whether the trigger or the heartbeat brought it.
     const updateSeen = t.lwm2mServer.messages.next((m) => m.kind === 'update' && m.answeredWith === null, lifetimeS * 1000, t.signal);
-    const triggerPath = `/1/${plan.serverIid}/8`;
+    const triggerPath = `/1/${serverIid}/8`;
     let trigger = `Execute ${triggerPath} (Registration Update Trigger) not answered yet`;
     // The Execute may be given up on after the case has ended: its outcome is noted only while the case runs.
     let running = true;

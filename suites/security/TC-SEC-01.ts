@@ -10,8 +10,7 @@ import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { describeRequest, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { bootstrapRequested, describeRequest, handshakeOf, registered, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -34,8 +33,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const provisioned = t.bootstrapPsk!;
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, t.timers.firstRequestMs, 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8', t.bootstrapServer, 'GEISA-ADM-LWM2M-03');
+    const req = await bootstrapRequested(t, { judge: 'GEISA-ADM-LWM2M-03' });
 
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
     if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
@@ -62,7 +60,7 @@ export default defineCase(
     }
 
     // The operations are TC-BS-*'s to judge; here they only show the session carries CoAP.
-    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, serverAccount(t))));
+    await registered(t, serverAccount(t), { request: req, until: 'finish', what: 'the bootstrap operations over the DTLS session', tool: { feature: 'the bootstrap operations over the DTLS session', judgedBy: 'TC-BS-*' } });
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher} and PSK identity "${hs.pskIdentity}" in ${hs.durationMs.toFixed(0)} ms, then bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );
