@@ -281,6 +281,26 @@ export function nextRegistrationMessage(t: CaseContext, withinMs: number): Promi
   return t.lwm2mServer.expect(['register', 'update', 'deregister', 'other'], withinMs, t.signal);
 }
 
+/**
+ * Waits for two things side by side until the first of them settles, then calls the other
+ * off (both, if the case is stopped). Returns what each had brought by then; which came
+ * first is for arrival times to say, not for the order the waiters woke in.
+ */
+export async function firstOf<A, B>(t: CaseContext, a: (signal: AbortSignal) => Promise<A | undefined>, b: (signal: AbortSignal) => Promise<B | undefined>): Promise<[A | undefined, B | undefined]> {
+  const race = new AbortController();
+  const endRace = () => race.abort();
+  t.signal.addEventListener('abort', endRace);
+  let first: A | undefined;
+  let second: B | undefined;
+  try {
+    await Promise.race([a(race.signal).then((v) => (first = v)), b(race.signal).then((v) => (second = v))]);
+  } finally {
+    race.abort();
+    t.signal.removeEventListener('abort', endRace);
+  }
+  return [first, second];
+}
+
 /** Signalling cipher suite values (RFC 5746 renegotiation_info, RFC 7507 fallback): not suites a client offers to use. */
 const SIGNALLING_SUITES: ReadonlySet<number> = new Set([0x00ff, 0x5600]);
 
