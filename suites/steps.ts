@@ -6,7 +6,7 @@
 import type { CaseContext, Req } from '../harness/runner/context.js';
 import type { DeviceRequest } from '../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
-import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
+import { type ServerAccount, instancesFromDiscover, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../harness/servers/operations.js';
 import { CF } from '../harness/lwm2m/index.js';
 import { CoapTimeoutError } from '../harness/coap/endpoint.js';
@@ -231,6 +231,14 @@ const RECORD_FORMAT_ICS: readonly { key: string; cf: number }[] = [
 export function claimedRecordFormats(t: CaseContext): { formats: number[]; assumed: boolean } {
   const formats = RECORD_FORMAT_ICS.filter((f) => claims(t.profile.ics, f.key)).map((f) => f.cf);
   return formats.length ? { formats, assumed: false } : { formats: [CF.TLV], assumed: true };
+}
+
+/** The lowest id of object `oid` a Bootstrap-Discover answer does not list: where a case writes an instance of its own. */
+export function unusedInstanceId(discover: OperationResult, oid: number): number {
+  const used = instancesFromDiscover(discover, oid);
+  let id = 1;
+  while (used.includes(id)) id++;
+  return id;
 }
 
 /**
