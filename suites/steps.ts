@@ -146,6 +146,11 @@ export async function expectRegister(t: CaseContext, withinMs: number, after: st
   return reg;
 }
 
+/** Checks at `row` that `m` (`what`: "Register", "Bootstrap-Request") carries ep = the provisioned Endpoint Client Name. */
+export function checkEndpointName(t: CaseContext, row: Req, what: string, m: DeviceRequest): boolean {
+  return t.check(row, `${what} carries ep = the provisioned Endpoint Client Name`, m.query.get('ep')?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: describeRequest(m) });
+}
+
 export function describeRequest(m: DeviceRequest): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
   const method = ({ '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE' } as Record<string, string>)[m.msg.code] ?? m.msg.code;

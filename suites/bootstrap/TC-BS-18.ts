@@ -10,7 +10,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, type FactoryServerAccount } from '../../harness/runner/context.js';
-import { SSID, describeRequest, dtlsTrouble, firstOf, noteDeviceIdentity, startupWindowMs } from '../steps.js';
+import { checkEndpointName, describeRequest, dtlsTrouble, firstOf, noteDeviceIdentity, SSID, startupWindowMs } from '../steps.js';
 
 export default defineCase(
   {
@@ -78,10 +78,7 @@ export default defineCase(
       );
     }
 
-    t.check('GEISA-ADM-BS-03', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
-      expected: `ep=${t.endpoint}`,
-      observed: describeRequest(register),
-    });
+    checkEndpointName(t, 'GEISA-ADM-BS-03', 'Register', register);
     const lt = register.query.get('lt')?.[0];
     if (lt !== String(account.lifetimeS)) {
       t.note(`Register ${lt === undefined ? 'carries no lt (86400 s assumed)' : `carries lt=${lt}`}, not the factory account's lifetime ${account.lifetimeS} s (not judged: the provisioning tool may not set it)`);

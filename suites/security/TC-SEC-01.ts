@@ -10,7 +10,7 @@ import { exchangesMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { bootstrapRequested, describeRequest, handshakeOf, registered, serverAccount } from '../steps.js';
+import { bootstrapRequested, checkEndpointName, describeRequest, handshakeOf, registered, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -53,10 +53,7 @@ export default defineCase(
       // Over DTLS the PSK identity already names the device; GEISA's ToDo leaves ep optional then.
       t.specOpen('GEISA adm/bootstrap.rst note "ToDo" (GEISA-ADM-BS-04, catalog O-5)', `Bootstrap-Request ${describeRequest(req)} has no ep; the PSK identity "${hs.pskIdentity}" identifies the device`);
     } else {
-      t.check('LWM2M-CORE-BS-01', 'Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
-        expected: `ep=${t.endpoint}`,
-        observed: describeRequest(req),
-      });
+      checkEndpointName(t, 'LWM2M-CORE-BS-01', 'Bootstrap-Request', req);
     }
 
     // The operations are TC-BS-*'s to judge; here they only show the session carries CoAP.
