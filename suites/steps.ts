@@ -398,6 +398,12 @@ export interface SessionOptions extends OpeningOptions {
   request?: DeviceRequest;
 }
 
+/** The options of bootstrapRequested. */
+export interface RequestOptions extends OpeningOptions {
+  /** The start a missing Bootstrap-Request is counted from, as its reason says it (default: device start, with the IXIT window). */
+  after?: string;
+}
+
 export interface Opening {
   /** The device's Bootstrap-Request (its remote is where the Bootstrap-Server talks to). */
   request: DeviceRequest;
@@ -424,10 +430,10 @@ function opening<T>(t: CaseContext, opts: OpeningOptions, defaultWhat: string, s
 }
 
 /** Provision, start, and the device's Bootstrap-Request within its start-up window; `opts.request` when the case has it already. */
-async function requestOf(t: CaseContext, opts: SessionOptions): Promise<DeviceRequest> {
+async function requestOf(t: CaseContext, opts: SessionOptions & RequestOptions): Promise<DeviceRequest> {
   if (opts.request) return opts.request;
   await provisionAndStart(t);
-  return expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)', t.bootstrapServer, opts.judge);
+  return expectBootstrapRequest(t, startupWindowMs(t), opts.after ?? 'device start (IXIT startupBoundS + holdOffS)', t.bootstrapServer, opts.judge);
 }
 
 /**
@@ -435,7 +441,7 @@ async function requestOf(t: CaseContext, opts: SessionOptions): Promise<DeviceRe
  * Bootstrap-Request, for a case that judges that request or works on the device before the
  * bootstrap session (a Discover of the fresh device, a Delete, an account of its own).
  */
-export function bootstrapRequested(t: CaseContext, opts: OpeningOptions = {}): Promise<DeviceRequest> {
+export function bootstrapRequested(t: CaseContext, opts: RequestOptions = {}): Promise<DeviceRequest> {
   return opening(t, opts, 'device starts and sends its Bootstrap-Request', () => requestOf(t, opts));
 }
 

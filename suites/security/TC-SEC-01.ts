@@ -33,7 +33,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const provisioned = t.bootstrapPsk!;
-    const req = await bootstrapRequested(t, { judge: 'GEISA-ADM-LWM2M-03' });
+    const req = await bootstrapRequested(t, { judge: 'GEISA-ADM-LWM2M-03', after: 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8' });
 
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
     if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);

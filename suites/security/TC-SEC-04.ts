@@ -30,7 +30,10 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    const req = await bootstrapRequested(t, { judge: 'GEISA-ADM-LWM2M-03' });
+    const req = await bootstrapRequested(t, {
+      judge: 'GEISA-ADM-LWM2M-03',
+      after: 'device start, over DTLS in certificate mode offering only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
+    });
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
     if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
     t.check('LWM2M-TRANS-DTLS-03', 'handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
