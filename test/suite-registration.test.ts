@@ -1,10 +1,9 @@
 /**
- * The Registration-interface cases against the reference device: each passes without
- * advisory and its reason names the exchange it judged. TC-REG-08 waits out a full
- * MAX_TRANSMIT_WAIT, so here it runs with short declared CoAP parameters (the device uses
- * the same), which is what keeps it to seconds without bending its window.
+ * The Registration-interface cases against the reference device, read from the shared
+ * matrix (their runs of their own are in test/suite-registration-runs.test.ts): each
+ * passes without advisory and its reason names the exchange it judged.
  */
-import { runCases, runOnSimulator, SHORT_COAP, profileWithCoap, explain, expectPass } from './support/simulator-run.js';
+import { explain, expectPass } from './support/simulator-run.js';
 import { matrixRun, matrixTest, matrixVerdict } from './support/shared-matrix.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { describePlaintext, dtlsTrouble } from '../suites/steps.js';
@@ -55,12 +54,6 @@ describe('Registration-interface cases against the reference device', () => {
     expect(run.exitCode).toBe(0);
   });
 
-  test('a device that answers Execute and Write with an empty ACK and a separate response passes TC-REG-06, -07 and -11', async () => {
-    const ids = ['TC-REG-06', 'TC-REG-07', 'TC-REG-11'];
-    const run = await runOnSimulator(ids, null, { separateResponses: true });
-    for (const id of ids) expectPass(id, run.verdicts.get(id));
-  }, 180_000);
-
   matrixTest('defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass', async () => {
     const run = await matrixRun(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
     const v = run.verdicts.get('TC-REG-07');
@@ -73,16 +66,4 @@ describe('Registration-interface cases against the reference device', () => {
     const v = await matrixVerdict('TC-REG-10');
     expect(explain(v)).toMatch(/^pass: after the DM dropped the DTLS session, the device made a new handshake and its first request over it was Register CON POST \/rd\?/);
   });
-
-  test('TC-REG-08 with short CoAP parameters: Updates dropped until the lifetime passes, then a Register', async () => {
-    const v = (await runCases(['TC-REG-08'], { profile: profileWithCoap(SHORT_COAP) })).verdicts.get('TC-REG-08');
-    expect(explain(v)).toMatch(/^pass: the registration was renewed by Register CON POST \/rd\?.*Updates dropped: CON POST \/rd\//);
-    expect(v?.advisory).toBeUndefined();
-  }, 120_000);
-
-  test('TC-REG-08 with short CoAP parameters fails a device that sends a new Update after expiry, naming it', async () => {
-    const v = (await runCases(['TC-REG-08'], { profile: profileWithCoap(SHORT_COAP), defect: 'update-after-expiry' })).verdicts.get('TC-REG-08');
-    expect(v?.verdict).toBe('fail');
-    expect(v?.reason).toMatch(/when the lifetime of 10 s had expired .*the device sent CON POST \/rd\/\S+ \(mid \d+\) instead of a Register/);
-  }, 120_000);
 });
