@@ -72,7 +72,7 @@ const KNOWN_EXCEPTIONS = [
   {
     from: 'harness/dut',
     to: 'fixtures/device',
-    why: "the simulator adapter starts the bundled reference device and builds its command line from the device's own variants table (fixtures/device/variants.ts, data only), so a variant's flag is written once",
+    why: "the simulator adapter drives the bundled reference device: it builds the device's words from the device's own variants table (fixtures/device/variants.ts, data only), so a variant's flag is written once, and speaks the device host's line protocol (fixtures/device/host-protocol.ts, types and one encoder), written once for both ends",
   },
 ];
 

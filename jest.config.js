@@ -15,7 +15,9 @@ export default {
   // Every test uses real sockets and sometimes child processes: give each file room,
   // while each wait inside is bounded by protocol timers.
   testTimeout: 60000,
-  maxWorkers: 2,
+  // More workers than cores: most files wait on protocol timers (real sockets, the device
+  // host) far longer than they compute; the whole fast tier is about 200 s of CPU.
+  maxWorkers: 4,
   reporters: ['default', '<rootDir>/test/support/count-reporter.cjs'],
   testSequencer: '<rootDir>/test/support/sequencer.cjs',
   // A temp folder per run; the teardown fails the run if a test left secrets in it.

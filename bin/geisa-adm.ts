@@ -157,7 +157,7 @@ async function suiteCli(args: string[]): Promise<void> {
           .option('cases', { type: 'string', describe: 'only these cases (ids or globs, !GLOB excludes)' })
           .option('tags', { type: 'string', describe: 'only cases carrying all these tags (!TAG excludes)' })
           .option('defects', { type: 'string', describe: "only these defects (names or globs, !GLOB excludes, e.g. 'no-*,!no-ccm8')" })
-          .option('concurrency', { type: 'number', describe: 'cells run at once, each with its own servers and device process (default 6)' })
+          .option('concurrency', { type: 'number', describe: 'cells run at once, each with its own servers and device (default 6)' })
           .option('reference', { type: 'boolean', default: true, describe: 'run the conformant reference-device row (--no-reference skips it)' })
           .option('json', { type: 'boolean', default: false, describe: 'print the matrix as JSON' })
           .option('out', { type: 'string', describe: 'also write matrix.json into this directory' }),

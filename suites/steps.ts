@@ -6,7 +6,7 @@
 import type { CaseContext, Req } from '../harness/runner/context.js';
 import type { DeviceRequest } from '../harness/servers/bootstrap-server.js';
 import type { RegistrationMessage } from '../harness/servers/lwm2m-server.js';
-import { type ServerAccount, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
+import { type ServerAccount, instancesFromDiscover, provisionServerAccount, type PlanOutcome } from '../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../harness/servers/operations.js';
 import { CF } from '../harness/lwm2m/index.js';
 import { CoapTimeoutError } from '../harness/coap/endpoint.js';
@@ -146,6 +146,11 @@ export async function expectRegister(t: CaseContext, withinMs: number, after: st
   return reg;
 }
 
+/** Checks at `row` that `m` (`what`: "Register", "Bootstrap-Request") carries ep = the provisioned Endpoint Client Name. */
+export function checkEndpointName(t: CaseContext, row: Req, what: string, m: DeviceRequest): boolean {
+  return t.check(row, `${what} carries ep = the provisioned Endpoint Client Name`, m.query.get('ep')?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: describeRequest(m) });
+}
+
 export function describeRequest(m: DeviceRequest): string {
   const q = [...m.query.entries()].flatMap(([k, vs]) => vs.map((v) => (v === '' ? k : `${k}=${v}`)));
   const method = ({ '0.01': 'GET', '0.02': 'POST', '0.03': 'PUT', '0.04': 'DELETE' } as Record<string, string>)[m.msg.code] ?? m.msg.code;
@@ -233,6 +238,14 @@ export function claimedRecordFormats(t: CaseContext): { formats: number[]; assum
   return formats.length ? { formats, assumed: false } : { formats: [CF.TLV], assumed: true };
 }
 
+/** The lowest id of object `oid` a Bootstrap-Discover answer does not list: where a case writes an instance of its own. */
+export function unusedInstanceId(discover: OperationResult, oid: number): number {
+  const used = instancesFromDiscover(discover, oid);
+  let id = 1;
+  while (used.includes(id)) id++;
+  return id;
+}
+
 /**
  * The Bootstrap-Server account in a Bootstrap-Discover answer: the /0 instance whose uri is
  * this Bootstrap-Server's, else the only /0 instance no Server instance is bound to by ssid.
@@ -281,6 +294,26 @@ export function nextRegistrationMessage(t: CaseContext, withinMs: number): Promi
   return t.lwm2mServer.expect(['register', 'update', 'deregister', 'other'], withinMs, t.signal);
 }
 
+/**
+ * Waits for two things side by side until the first of them settles, then calls the other
+ * off (both, if the case is stopped). Returns what each had brought by then; which came
+ * first is for arrival times to say, not for the order the waiters woke in.
+ */
+export async function firstOf<A, B>(t: CaseContext, a: (signal: AbortSignal) => Promise<A | undefined>, b: (signal: AbortSignal) => Promise<B | undefined>): Promise<[A | undefined, B | undefined]> {
+  const race = new AbortController();
+  const endRace = () => race.abort();
+  t.signal.addEventListener('abort', endRace);
+  let first: A | undefined;
+  let second: B | undefined;
+  try {
+    await Promise.race([a(race.signal).then((v) => (first = v)), b(race.signal).then((v) => (second = v))]);
+  } finally {
+    race.abort();
+    t.signal.removeEventListener('abort', endRace);
+  }
+  return [first, second];
+}
+
 /** Signalling cipher suite values (RFC 5746 renegotiation_info, RFC 7507 fallback): not suites a client offers to use. */
 const SIGNALLING_SUITES: ReadonlySet<number> = new Set([0x00ff, 0x5600]);
 
@@ -319,6 +352,31 @@ export async function expectProposedSuites(t: CaseContext, written: number[], bo
   t.pass(`the ClientHello toward the LwM2M Server proposed ${names(suites)}, exactly /0/x/16 as written${bootstrapSuites ? ` (toward the Bootstrap-Server, without /0/x/16: ${names(bootstrapSuites)})` : ''}${reg}`);
 }
 
+/** A feature a case only uses to reach what it judges, and the case(s) that judge that feature. */
+export interface Tool {
+  feature: string;
+  judgedBy: string;
+}
+
+/**
+ * Runs a step the case only uses as a tool (a bootstrap session, an Execute). A Confirmable
+ * request of it the device never acknowledged broke the requirement of that feature, which
+ * another case judges: here it leaves the case inconclusive, naming the feature and its judge.
+ */
+export async function usingTool<T>(t: CaseContext, tool: Tool, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (!(e instanceof CoapTimeoutError)) throw e;
+    t.inconclusive(`${tool.feature} was not acknowledged (${e.message}), so this case could not reach what it judges; ${tool.judgedBy} judges ${tool.feature}`);
+  }
+}
+
+/** t.precondition whose step is a tool: an unacknowledged request is inconclusive with the tool named, as a refused step is. */
+export function toolPrecondition<T>(t: CaseContext, what: string, tool: Tool, step: () => Promise<T>): Promise<T> {
+  return t.precondition(what, () => usingTool(t, tool, step));
+}
+
 /**
  * How a case's opening is judged. By default it is a precondition (`what` names it): a
  * refused step or a missing message makes the case inconclusive, for the case that owns
@@ -328,10 +386,22 @@ export async function expectProposedSuites(t: CaseContext, written: number[], bo
  */
 export interface OpeningOptions {
   what?: string;
-  tool?: { feature: string; judgedBy: string };
+  tool?: Tool;
   judge?: Req;
+}
+
+/** The options of an opening that runs a bootstrap session. */
+export interface SessionOptions extends OpeningOptions {
   /** The Bootstrap-Writes' record format (default TLV). */
   format?: number;
+  /** A Bootstrap-Request the case has already seen (and judged): the session answers it, with no new provisioning or start. */
+  request?: DeviceRequest;
+}
+
+/** The options of bootstrapRequested. */
+export interface RequestOptions extends OpeningOptions {
+  /** The start a missing Bootstrap-Request is counted from, as its reason says it (default: device start, with the IXIT window). */
+  after?: string;
 }
 
 export interface Opening {
@@ -355,18 +425,24 @@ export interface Registered extends Opening {
  */
 function opening<T>(t: CaseContext, opts: OpeningOptions, defaultWhat: string, step: () => Promise<T>): Promise<T> {
   if (opts.judge !== undefined) return step();
-  const tool = opts.tool;
-  const body = tool
-    ? async () => {
-        try {
-          return await step();
-        } catch (e) {
-          if (!(e instanceof CoapTimeoutError)) throw e;
-          t.inconclusive(`${tool.feature} was not acknowledged (${e.message}), so this case could not reach what it judges; ${tool.judgedBy} judges ${tool.feature}`);
-        }
-      }
-    : step;
-  return t.precondition(opts.what ?? defaultWhat, body);
+  const what = opts.what ?? defaultWhat;
+  return opts.tool ? toolPrecondition(t, what, opts.tool, step) : t.precondition(what, step);
+}
+
+/** Provision, start, and the device's Bootstrap-Request within its start-up window; `opts.request` when the case has it already. */
+async function requestOf(t: CaseContext, opts: SessionOptions & RequestOptions): Promise<DeviceRequest> {
+  if (opts.request) return opts.request;
+  await provisionAndStart(t);
+  return expectBootstrapRequest(t, startupWindowMs(t), opts.after ?? 'device start (IXIT startupBoundS + holdOffS)', t.bootstrapServer, opts.judge);
+}
+
+/**
+ * The first exchange of every opening: provision, start and see the device's
+ * Bootstrap-Request, for a case that judges that request or works on the device before the
+ * bootstrap session (a Discover of the fresh device, a Delete, an account of its own).
+ */
+export function bootstrapRequested(t: CaseContext, opts: RequestOptions = {}): Promise<DeviceRequest> {
+  return opening(t, opts, 'device starts and sends its Bootstrap-Request', () => requestOf(t, opts));
 }
 
 /**
@@ -374,10 +450,9 @@ function opening<T>(t: CaseContext, opts: OpeningOptions, defaultWhat: string, s
  * provision, start, see the Bootstrap-Request and run Discover and the writes of `account`,
  * without Finish (the case sends it, or withholds it).
  */
-export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: OpeningOptions = {}): Promise<Opening> {
+export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: SessionOptions = {}): Promise<Opening> {
   return opening(t, opts, 'device bootstrapped up to the writes of an LwM2M Server account', async () => {
-    await provisionAndStart(t);
-    const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, opts.judge);
+    const request = await requestOf(t, opts);
     const plan = await provisionServerAccount(t.bootstrapServer, request.remote, account, { skipFinish: true, ...(opts.format !== undefined ? { format: opts.format } : {}) });
     if (plan.failedStep) t.fail(opts.judge ?? t.meta.requirements[0]!.id, `bootstrap could not go on: ${describeResult(plan.failedStep)}${plan.failedStep.payloadError ? ` (${plan.failedStep.payloadError})` : ''}`);
     return { request, plan, securityIid: plan.securityIid, serverIid: plan.serverIid };
@@ -390,13 +465,12 @@ export function bootstrapWrites(t: CaseContext, account: ServerAccount, opts: Op
  * Bootstrap-Finish, for a case that watches the registration itself (a refused Register,
  * the DTLS handshake before it).
  */
-export function registered(t: CaseContext, account: ServerAccount, opts?: OpeningOptions & { until?: 'register' }): Promise<Registered>;
-export function registered(t: CaseContext, account: ServerAccount, opts: OpeningOptions & { until: 'finish' }): Promise<Opening & { finishMonoNs: bigint }>;
-export function registered(t: CaseContext, account: ServerAccount, opts: OpeningOptions & { until?: 'register' | 'finish' } = {}): Promise<Registered | (Opening & { finishMonoNs: bigint })> {
+export function registered(t: CaseContext, account: ServerAccount, opts?: SessionOptions & { until?: 'register' }): Promise<Registered>;
+export function registered(t: CaseContext, account: ServerAccount, opts: SessionOptions & { until: 'finish' }): Promise<Opening & { finishMonoNs: bigint }>;
+export function registered(t: CaseContext, account: ServerAccount, opts: SessionOptions & { until?: 'register' | 'finish' } = {}): Promise<Registered | (Opening & { finishMonoNs: bigint })> {
   const finishOnly = opts.until === 'finish';
   return opening(t, opts, finishOnly ? 'device bootstrapped' : 'device bootstrapped and registered', async () => {
-    await provisionAndStart(t);
-    const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, opts.judge);
+    const request = await requestOf(t, opts);
     const plan = await runBootstrapPlan(t, request, account, { ...(opts.format !== undefined ? { format: opts.format } : {}), ...(opts.judge !== undefined ? { row: opts.judge } : {}) });
     const done = { request, plan, securityIid: plan.securityIid, serverIid: plan.serverIid, finishMonoNs: plan.finishMonoNs };
     if (finishOnly) return done;

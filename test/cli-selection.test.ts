@@ -2,10 +2,9 @@
  * CI use of the command line: case selection with exclusions, slow cases left out unless
  * asked for, and the expected-failures file (parsing, exit code, console and JUnit).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import { parsePatterns, selectCases, selectRun, UsageError } from '../harness/cli/select.js';
 import { parseExpectedFailures } from '../harness/cli/expected-failures.js';
@@ -14,10 +13,7 @@ import { foldEvents } from '../harness/reports/run-record.js';
 import type { CaseMeta, ResultEvent } from '../harness/events/events.js';
 import { ALL_CASES } from '../suites/index.js';
 import { buildResults } from '../harness/reports/results.js';
-
-const CLI = resolve('dist/bin/geisa-adm.js');
-const env = { ...process.env, NO_COLOR: '1' };
-const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+import { cliSync as cli } from './support/cli-child.js';
 
 function fake(id: string, tags: string[]): ConformanceCase {
   return defineCase({ id, title: id, area: 'bootstrap', requirements: [{ id: 'GEISA-ADM-BS-01', section: 's', quote: 'q' }], budget: () => 1000, floor: () => 0, tags }, async () => {});

@@ -4,29 +4,14 @@
  * device and still writes the report.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { parseEventLog } from '../harness/reports/event-log.js';
-
-const CLI = resolve('dist/bin/geisa-adm.js');
-const env = { ...process.env, NO_COLOR: '1' };
+import { CLI, cliEnv as env, cliSync as cli, referenceDeviceExecProfile, scratchFolders } from './support/cli-child.js';
 
 // Some hold a device's private key (the certificate test): all go after the tests.
-const scratchDirs: string[] = [];
-afterAll(() => {
-  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
-
-function cli(args: string[], cwd = process.cwd()) {
-  return spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-}
+const scratch = scratchFolders();
 
 describe('geisa-adm command line', () => {
   test('list shows each case with requirement ids, strength and ICS key', () => {
@@ -128,18 +113,12 @@ describe('geisa-adm command line', () => {
     writeFileSync(join(dir, 'idevid.pem'), idevid.certPem);
     writeFileSync(join(dir, 'idevid.key'), idevid.keyPem, { mode: 0o600 });
     const profile = (ca: string) =>
-      [
-        'schema: geisa-adm-profile/1',
-        'dut: { endpoint: "urn:dev:ops:acme-real-1" }',
-        'adapter:',
-        '  kind: exec',
-        '  actions:',
-        `    provision: { exec: "node ${resolve('dist/bin/geisa-adm.js')} device provision --state {stateDir}/s.json --bs-uri {bsUri} --endpoint {endpoint} --cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}" }`,
-        `    start: { exec: "exec node ${resolve('dist/bin/geisa-adm.js')} device run --state {stateDir}/s.json --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
-        'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
-        `certificates: { manufacturerCaFile: ${ca} }`,
-        '',
-      ].join('\n');
+      referenceDeviceExecProfile({
+        endpoint: 'urn:dev:ops:acme-real-1',
+        state: '{stateDir}/s.json',
+        provisionArgs: `--cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}`,
+        more: [`certificates: { manufacturerCaFile: ${ca} }`],
+      });
     writeFileSync(join(dir, 'good.yaml'), profile('acme-ca.pem'));
     writeFileSync(join(dir, 'bad.yaml'), profile('other-ca.pem'));
     const good = cli(['run', '--dut', join(dir, 'good.yaml'), '--cases', 'TC-SEC-04', '--out', join(dir, 'good')]);

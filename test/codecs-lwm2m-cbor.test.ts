@@ -1,22 +1,8 @@
-import { CF, CodecError, decodeContent, decodeLwm2mCbor, encodeContent, encodeLwm2mCbor, parsePath, type Lwm2mPath, type ResourceRecord, type ResourceType } from '../harness/lwm2m/index.js';
+import { CF, decodeContent, decodeLwm2mCbor, encodeContent, encodeLwm2mCbor, parsePath, type ResourceRecord } from '../harness/lwm2m/index.js';
+import { hex, codecError, testObjectType } from './support/codec-checks.js';
 
 const p = parsePath;
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const utf8hex = (s: string) => Buffer.from(s, 'utf8').toString('hex');
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError, nothing was thrown');
-}
-
-// One resource of every type under a test object, typed by resource id (as in codecs-senml).
-const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk'];
-const typeOf = (path: Lwm2mPath): ResourceType | undefined => (path.objectId === 9 && path.resourceId !== undefined ? TYPES[path.resourceId] : undefined);
 
 /*
  * Spec vector. LwM2M Core 1.2 (OMA-TS-LightweightM2M_Core-V1_2-20201110-A) §7.4.4.4 gives,
@@ -97,11 +83,11 @@ describe('LwM2M CBOR spec vector (Core 1.2 §7.4.4.4, Read /1)', () => {
 
 describe('LwM2M CBOR rule vectors', () => {
   it('encodes one resource of every type as the rules give', () => {
-    expect(encodeLwm2mCbor(EVERY_TYPE_RECORDS, p('/9/0'), typeOf).toString('hex')).toBe(hex(EVERY_TYPE_HEX).toString('hex'));
+    expect(encodeLwm2mCbor(EVERY_TYPE_RECORDS, p('/9/0'), testObjectType).toString('hex')).toBe(hex(EVERY_TYPE_HEX).toString('hex'));
   });
 
   it('round-trips every type, typed and untyped', () => {
-    expect(decodeLwm2mCbor(hex(EVERY_TYPE_HEX), typeOf)).toEqual(EVERY_TYPE_RECORDS);
+    expect(decodeLwm2mCbor(hex(EVERY_TYPE_HEX), testObjectType)).toEqual(EVERY_TYPE_RECORDS);
     const untyped = decodeLwm2mCbor(hex(EVERY_TYPE_HEX), () => undefined);
     // Without a model an objlnk is only a text string; every other value keeps its shape.
     expect(untyped.find((r) => r.path.resourceId === 7)?.value).toBe('3:0');
@@ -116,17 +102,17 @@ describe('LwM2M CBOR rule vectors', () => {
       { path: p('/9/0/5'), value: Buffer.from([1]) },
       { path: p('/9/0/7'), value: { objectId: 66, instanceId: 1 } },
     ];
-    expect(decodeLwm2mCbor(bytes, typeOf)).toEqual(records);
+    expect(decodeLwm2mCbor(bytes, testObjectType)).toEqual(records);
     // Written back in the nested single-id layout, which decodes to the same records.
-    const canonical = encodeLwm2mCbor(records, p('/9/0'), typeOf);
+    const canonical = encodeLwm2mCbor(records, p('/9/0'), testObjectType);
     expect(canonical.toString('hex')).toBe(hex(`A1 09 A1 00 A3 04 F5 05 41 01 07 64 ${utf8hex('66:1')}`).toString('hex'));
-    expect(decodeLwm2mCbor(canonical, typeOf)).toEqual(records);
+    expect(decodeLwm2mCbor(canonical, testObjectType)).toEqual(records);
   });
 
   it('reads indefinite-length maps and strings, half floats and tag 0 date/time', () => {
     // {_ 9: {_ 0: {_ 0: (_ "Op", "en"), 3: 1.5 (half), 6: 0("2013-05-02T10:40:15Z")}}}
     const bytes = hex(`BF 09 BF 00 BF 00 7F 62 ${utf8hex('Op')} 62 ${utf8hex('en')} FF 03 F9 3E00 06 C0 74 ${utf8hex('2013-05-02T10:40:15Z')} FF FF FF`);
-    expect(decodeLwm2mCbor(bytes, typeOf)).toEqual([
+    expect(decodeLwm2mCbor(bytes, testObjectType)).toEqual([
       { path: p('/9/0/0'), value: 'Open' },
       { path: p('/9/0/3'), value: 1.5 },
       { path: p('/9/0/6'), value: 1367491215 },
@@ -135,12 +121,12 @@ describe('LwM2M CBOR rule vectors', () => {
 
   it('takes an integral float for an integer, an integer or decimal fraction for a float, a bare integer for a time', () => {
     // {9: {0: {1: {0: 1.0 (half)}, 3: 2, 6: 1367491215}}} and {[9, 0, 3]: 4([-1, 45])}
-    expect(decodeLwm2mCbor(hex('A1 09 A1 00 A3 01 A1 00 F9 3C00 03 02 06 1A 5182428F'), typeOf)).toEqual([
+    expect(decodeLwm2mCbor(hex('A1 09 A1 00 A3 01 A1 00 F9 3C00 03 02 06 1A 5182428F'), testObjectType)).toEqual([
       { path: p('/9/0/1/0'), value: 1 },
       { path: p('/9/0/3'), value: 2 },
       { path: p('/9/0/6'), value: 1367491215 },
     ]);
-    expect(decodeLwm2mCbor(hex('A1 83 09 00 03 C4 82 20 18 2D'), typeOf)).toEqual([{ path: p('/9/0/3'), value: 4.5 }]);
+    expect(decodeLwm2mCbor(hex('A1 83 09 00 03 C4 82 20 18 2D'), testObjectType)).toEqual([{ path: p('/9/0/3'), value: 4.5 }]);
   });
 
   it('decodes an empty map as no records and resource instances of a multiple resource in order', () => {
@@ -217,7 +203,7 @@ describe('LwM2M CBOR malformed input', () => {
     ['a date/time string that is no date', `A1 83 09 00 06 C0 63 ${utf8hex('now')}`, 'tag 0 carries "now", which is not an RFC 3339 date/time'],
     ['a text string for an opaque resource', `A1 83 09 00 05 61 ${utf8hex('A')}`, 'which LwM2M CBOR carries as a byte string'],
   ])('rejects %s for a typed resource', (_label, bytes, fragment) => {
-    expect(codecError(() => decodeLwm2mCbor(hex(bytes), typeOf)).message).toContain(fragment);
+    expect(codecError(() => decodeLwm2mCbor(hex(bytes), testObjectType)).message).toContain(fragment);
   });
 
   it('points at the offending byte', () => {

@@ -1,22 +1,8 @@
-import { CodecError, decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson, parsePath, type Lwm2mPath, type ResourceRecord, type ResourceType } from '../harness/lwm2m/index.js';
+import { decodeSenmlCbor, decodeSenmlJson, encodeSenmlCbor, encodeSenmlJson, parsePath, type ResourceRecord } from '../harness/lwm2m/index.js';
+import { hex, codecError, testObjectType } from './support/codec-checks.js';
 
 const p = parsePath;
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const json = (s: string) => Buffer.from(s, 'utf8');
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError, nothing was thrown');
-}
-
-// One resource of every type under a test object, typed by resource id.
-const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk'];
-const typeOf = (path: Lwm2mPath): ResourceType | undefined => (path.objectId === 9 && path.resourceId !== undefined ? TYPES[path.resourceId] : undefined);
 
 const ALL_TYPES: ResourceRecord[] = [
   { path: p('/9/0/0'), value: 'Open Mobile Alliance ✓' },
@@ -40,26 +26,26 @@ describe.each([
   ['SenML-CBOR', encodeSenmlCbor, decodeSenmlCbor],
 ] as const)('%s', (format, encode, decode) => {
   it('round-trips every type with a base name', () => {
-    expect(decode(encode(ALL_TYPES, p('/9/0'), typeOf), typeOf)).toEqual(ALL_TYPES);
+    expect(decode(encode(ALL_TYPES, p('/9/0'), testObjectType), testObjectType)).toEqual(ALL_TYPES);
   });
 
   it('round-trips every type without a base name and from the root', () => {
-    expect(decode(encode(ALL_TYPES, undefined, typeOf), typeOf)).toEqual(ALL_TYPES);
-    expect(decode(encode(ALL_TYPES, p('/'), typeOf), typeOf)).toEqual(ALL_TYPES);
+    expect(decode(encode(ALL_TYPES, undefined, testObjectType), testObjectType)).toEqual(ALL_TYPES);
+    expect(decode(encode(ALL_TYPES, p('/'), testObjectType), testObjectType)).toEqual(ALL_TYPES);
   });
 
   it('round-trips a single record sitting exactly on the base path', () => {
     const rec: ResourceRecord[] = [{ path: p('/9/0/4'), value: true }];
-    expect(decode(encode(rec, p('/9/0/4'), typeOf), typeOf)).toEqual(rec);
+    expect(decode(encode(rec, p('/9/0/4'), testObjectType), testObjectType)).toEqual(rec);
   });
 
   it('carries timestamps as t', () => {
     const rec: ResourceRecord[] = [{ path: p('/9/0/1'), value: 7, time: 1700000000 }];
-    expect(decode(encode(rec, p('/9/0'), typeOf), typeOf)).toEqual(rec);
+    expect(decode(encode(rec, p('/9/0'), testObjectType), testObjectType)).toEqual(rec);
   });
 
   it('decodes untyped values from the field they arrive in', () => {
-    const out = decode(encode(ALL_TYPES, p('/9/0'), typeOf), () => undefined);
+    const out = decode(encode(ALL_TYPES, p('/9/0'), testObjectType), () => undefined);
     expect(out.find((r) => r.path.resourceId === 7)?.value).toEqual({ objectId: 3, instanceId: 0 });
     expect(out.find((r) => r.path.resourceId === 5)?.value).toEqual(Buffer.from([0xfb, 0xff, 0x00, 0x10]));
     expect(out.find((r) => r.path.resourceId === 4)?.value).toBe(false);
@@ -171,7 +157,7 @@ describe('SenML-CBOR', () => {
         { path: p('/9/0/1'), value: 9223372036854775807n },
       ],
       undefined,
-      typeOf,
+      testObjectType,
     );
     const n = (s: string) => `a2 00 66 ${Buffer.from(s).toString('hex')}`;
     expect(out.toString('hex')).toBe(
@@ -189,7 +175,7 @@ describe('SenML-CBOR', () => {
   });
 
   it('decodes a CBOR float for a float resource and an integral float for an integer one', () => {
-    expect(decodeSenmlCbor(hex('81 a2 00 66 2f 39 2f 30 2f 33 02 fa 3f c0 00 00'), typeOf)[0]!.value).toBe(1.5);
+    expect(decodeSenmlCbor(hex('81 a2 00 66 2f 39 2f 30 2f 33 02 fa 3f c0 00 00'), testObjectType)[0]!.value).toBe(1.5);
     expect(decodeSenmlCbor(hex('81 a2 00 66 2f 33 2f 30 2f 39 02 f9 3c 00'))[0]!.value).toBe(1);
   });
 

@@ -1,17 +1,8 @@
 import { CF, CodecError, decodeContent, decodeText, encodeContent, encodeText, formatLinkFormat, parseLinkFormat, parsePath, type ResourceType } from '../harness/lwm2m/index.js';
+import { codecError } from './support/codec-checks.js';
 
 const p = parsePath;
 const txt = (s: string) => Buffer.from(s, 'utf8');
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError, nothing was thrown');
-}
 
 describe('link-format', () => {
   it('parses a registration payload', () => {

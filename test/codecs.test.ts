@@ -1,5 +1,4 @@
 import {
-  CodecError,
   decodeTlv,
   encodeTlv,
   formatPath,
@@ -18,20 +17,10 @@ import {
   type ResourceRecord,
   type ResourceType,
 } from '../harness/lwm2m/index.js';
+import { hex, codecError } from './support/codec-checks.js';
 
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const ascii = (s: string) => Buffer.from(s, 'ascii').toString('hex');
 const p = parsePath;
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError);
-    return e as CodecError;
-  }
-  throw new Error('expected a CodecError, nothing was thrown');
-}
 
 describe('paths', () => {
   it.each([

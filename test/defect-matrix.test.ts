@@ -7,7 +7,7 @@
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { explainCell, runMatrix, type MatrixCell, type MatrixResult } from '../harness/selftest/matrix.js';
 import { ALL_CASES } from '../suites/index.js';
-import { SHARED_MATRIX_BOUND_MS, sharedMatrix } from './support/shared-matrix.js';
+import { SHARED_MATRIX_BOUND_MS, sharedMatrix, matrixTest } from './support/shared-matrix.js';
 
 describe('seeded defects', () => {
   let result: MatrixResult | undefined;
@@ -37,19 +37,15 @@ describe('seeded defects', () => {
   };
 
   for (const d of DEFECTS) {
-    test(
-      `defect ${d.name} kills ${d.breaks.join(', ')} and leaves ${d.leavesAlone.join(', ')} passing`,
-      async () => {
-        const cells = result!.cells.filter((c) => c.defect === d.name);
-        expect(cells.map((c) => c.caseId).sort()).toEqual([...d.breaks, ...d.leavesAlone].sort());
-        for (const shared of cells) {
-          // The message names the case, the defect, the verdict and its reason.
-          const want = shared.role === 'breaks' ? 'killed' : 'pass';
-          const c = await aloneIfWrong(shared, want);
-          expect(explainCell(c)).toContain(`${c.caseId} (${c.role}, ${c.strength}): ${want} — `);
-        }
-      },
-      SHARED_MATRIX_BOUND_MS,
-    );
+    matrixTest(`defect ${d.name} kills ${d.breaks.join(', ')} and leaves ${d.leavesAlone.join(', ')} passing`, async () => {
+      const cells = result!.cells.filter((c) => c.defect === d.name);
+      expect(cells.map((c) => c.caseId).sort()).toEqual([...d.breaks, ...d.leavesAlone].sort());
+      for (const shared of cells) {
+        // The message names the case, the defect, the verdict and its reason.
+        const want = shared.role === 'breaks' ? 'killed' : 'pass';
+        const c = await aloneIfWrong(shared, want);
+        expect(explainCell(c)).toContain(`${c.caseId} (${c.role}, ${c.strength}): ${want} — `);
+      }
+    });
   }
 });

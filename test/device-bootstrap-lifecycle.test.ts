@@ -4,19 +4,11 @@
  * Finish taken as one), against scripted servers on 127.0.0.1.
  */
 import { parsePath } from '../harness/lwm2m/index.js';
-import { DeviceBench, FAST_EXCHANGE_LIFETIME_MS, PROMPT_MS, securityRecords, serverRecords } from './support/device-bench.js';
+import { FAST_EXCHANGE_LIFETIME_MS, PROMPT_MS, securityRecords, serverRecords, benchPerTest } from './support/device-bench.js';
 import { isBootstrapRequest, isRegister } from './support/scripted-peers.js';
 import { ManualClock } from './support/manual-clock.js';
 
-const benches: DeviceBench[] = [];
-async function bench(opts: Parameters<typeof DeviceBench.create>[0] = {}): Promise<DeviceBench> {
-  const b = await DeviceBench.create(opts);
-  benches.push(b);
-  return b;
-}
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const bench = benchPerTest();
 
 describe('Bootstrap-Server Account Timeout /0/x/12', () => {
   test('the account is purged after the timeout; the trigger then answers 2.04 and the device stays registered without bootstrapping', async () => {

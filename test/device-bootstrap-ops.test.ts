@@ -7,18 +7,10 @@
 import { contentFormat } from '../harness/coap/message.js';
 import { CF, decodeContent, encodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
 import type { DefectName } from '../fixtures/device/defects.js';
-import { DeviceBench, PROMPT_MS, securityRecords } from './support/device-bench.js';
+import { DeviceBench, PROMPT_MS, securityRecords, benchPerTest } from './support/device-bench.js';
 import { elapsedMs, isBootstrapRequest } from './support/scripted-peers.js';
 
-const benches: DeviceBench[] = [];
-async function bench(opts: Parameters<typeof DeviceBench.create>[0] = {}): Promise<DeviceBench> {
-  const b = await DeviceBench.create(opts);
-  benches.push(b);
-  return b;
-}
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const bench = benchPerTest();
 
 async function started(defect?: DefectName): Promise<DeviceBench> {
   const b = await bench(defect ? { defect } : {});

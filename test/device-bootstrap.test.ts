@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { contentFormat } from '../harness/coap/message.js';
 import { CF, decodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
-import { DeviceBench, FAST_EXCHANGE_LIFETIME_MS, PROMPT_MS, securityRecords } from './support/device-bench.js';
+import { DeviceBench, FAST_EXCHANGE_LIFETIME_MS, PROMPT_MS, securityRecords, benchPerTest } from './support/device-bench.js';
 import { DEFECTS, parseDefect } from '../fixtures/device/defects.js';
 import { provisionDevice } from '../fixtures/device/provision.js';
 import { elapsedMs, isBootstrapRequest, isRegister } from './support/scripted-peers.js';
@@ -15,15 +15,7 @@ import { loadState } from '../fixtures/device/state.js';
 // Timers fire no earlier than asked; this absorbs loopback and clock-read jitter only.
 const EARLY_MS = 20;
 
-const benches: DeviceBench[] = [];
-async function bench(opts: Parameters<typeof DeviceBench.create>[0] = {}): Promise<DeviceBench> {
-  const b = await DeviceBench.create(opts);
-  benches.push(b);
-  return b;
-}
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const bench = benchPerTest();
 
 async function discover(b: DeviceBench, path = '/') {
   const res = await b.bs.request(b.deviceAddress, { method: 'GET', path, accept: CF.LINK_FORMAT });

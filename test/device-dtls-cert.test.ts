@@ -15,7 +15,7 @@ import { createCa, issueCertificate, type CertificateMaterial } from '../harness
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { loadState } from '../fixtures/device/state.js';
 import type { DefectName } from '../fixtures/device/defects.js';
-import { type CertificateAccount, DeviceBench, PROMPT_MS, type ServerIdentity, certificateSecurityRecords, serverRecords } from './support/device-bench.js';
+import { type CertificateAccount, DeviceBench, PROMPT_MS, type ServerIdentity, certificateSecurityRecords, serverRecords, benchPerTest } from './support/device-bench.js';
 import { isBootstrapRequest, isRegister } from './support/scripted-peers.js';
 
 const CCM8 = 0xc0ae;
@@ -54,10 +54,7 @@ beforeAll(async () => {
   };
 });
 
-const benches: DeviceBench[] = [];
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const openBench = benchPerTest();
 
 function identities(overrides: { bs?: Partial<ServerIdentity>; server?: Partial<ServerIdentity> } = {}): { bs: ServerIdentity; server: ServerIdentity } {
   return {
@@ -68,8 +65,7 @@ function identities(overrides: { bs?: Partial<ServerIdentity>; server?: Partial<
 }
 
 async function bench(opts: { defect?: DefectName; bs?: Partial<ServerIdentity>; server?: Partial<ServerIdentity> } = {}): Promise<DeviceBench> {
-  const b = await DeviceBench.create({ cert: identities(opts), defect: opts.defect, dtlsHandshakeTimeoutMs: 2000 });
-  benches.push(b);
+  const b = await openBench({ cert: identities(opts), defect: opts.defect, dtlsHandshakeTimeoutMs: 2000 });
   return b;
 }
 

@@ -5,7 +5,7 @@
  * and libcoap's coap-server-openssl, an independent DTLS implementation, for the
  * handshake itself (identity, key, suites) toward a Bootstrap-Server and an LwM2M Server.
  */
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,21 +16,15 @@ import { CF, encodeTlv, parsePath } from '../harness/lwm2m/index.js';
 import { FACTORY_BOOTSTRAP_URI } from '../fixtures/device/defects.js';
 import { provisionDevice } from '../fixtures/device/provision.js';
 import { loadState } from '../fixtures/device/state.js';
-import { DeviceBench, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords } from './support/device-bench.js';
+import { DeviceBench, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords, benchPerTest } from './support/device-bench.js';
 import { DtlsPskPeer, TLS_PSK_WITH_AES_128_CBC_SHA256, TLS_PSK_WITH_AES_128_CCM_8, clientHelloSuites } from './support/scripted-dtls.js';
 import { type ScriptedPeer, isBootstrapRequest, isRegister, openBootstrapServer, openLwm2mServer } from './support/scripted-peers.js';
 
 const TLS_PSK_WITH_AES_128_CCM = 0xc0a4;
 
-const benches: DeviceBench[] = [];
+const bench = benchPerTest({ dtls: true });
 const cleanups: (() => Promise<void> | void)[] = [];
-async function bench(opts: Parameters<typeof DeviceBench.create>[0] = {}): Promise<DeviceBench> {
-  const b = await DeviceBench.create({ dtls: true, ...opts });
-  benches.push(b);
-  return b;
-}
 afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
@@ -247,7 +241,7 @@ describe('the first datagram toward a coaps:// server is a ClientHello', () => {
 // ---- against libcoap's coap-server-openssl ------------------------------------------------
 
 const COAP_SERVER = '/usr/bin/coap-server-openssl';
-const describeLibcoap = hasTool(COAP_SERVER) ? describe : describe.skip;
+const describeLibcoap = describeIf(hasTool(COAP_SERVER), `no ${COAP_SERVER} (Debian libcoap3-bin)`);
 
 /** Two adjacent free UDP ports (coap-server listens on p for CoAP and p+1 for DTLS). */
 async function freePortPair(): Promise<number> {

@@ -6,22 +6,18 @@
  * defect no-update-on-address-change sends nothing.
  */
 import type { DefectName } from '../fixtures/device/defects.js';
-import { DeviceBench, PROMPT_MS } from './support/device-bench.js';
+import { PROMPT_MS, benchPerTest } from './support/device-bench.js';
 import { type SeenRequest, isDeregister, isRegister, isUpdate } from './support/scripted-peers.js';
 
 /** Long enough that no heartbeat falls inside a test. */
 const LIFETIME_S = 3600;
 
-const benches: DeviceBench[] = [];
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const openBench = benchPerTest();
 
 const isRegistrationMessage = (r: SeenRequest) => isRegister(r) || isUpdate(r) || isDeregister(r);
 
 async function registered(opts: { defect?: DefectName; dtls?: boolean } = {}) {
-  const b = await DeviceBench.create(opts);
-  benches.push(b);
+  const b = await openBench(opts);
   await b.provisionAndStart();
   expect(await b.bootstrapOnto({ lifetimeS: LIFETIME_S })).toEqual(['2.04', '2.04', '2.04']);
   const register = await b.must(b.server, isRegister, 3 * PROMPT_MS, 'Register');

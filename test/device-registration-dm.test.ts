@@ -8,17 +8,16 @@ import { contentFormat } from '../harness/coap/message.js';
 import { CF, decodeContent, encodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
 import type { DefectName } from '../fixtures/device/defects.js';
 import { ManualClock } from './support/manual-clock.js';
-import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords } from './support/device-bench.js';
+import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, FAST_PARAMS, PROMPT_MS, type Psk, securityRecords, serverRecords, benchPerTest } from './support/device-bench.js';
 import { type ScriptedPeer, type SeenRequest, isBootstrapRequest, isDeregister, isRegister, isUpdate, openBootstrapServer, openLwm2mServer } from './support/scripted-peers.js';
 
 const harnessDtls = await import('../harness/dtls/index.js');
 
 const LIFETIME_S = 2;
 
-const benches: DeviceBench[] = [];
+const openBench = benchPerTest();
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 
@@ -26,8 +25,7 @@ const isRegistrationMessage = (r: SeenRequest) => isRegister(r) || isUpdate(r);
 
 /** A device bootstrapped onto the plain-CoAP scripted server and registered there once. */
 async function registered(opts: { defect?: DefectName; lifetimeS?: number; clock?: ManualClock } = {}) {
-  const b = await DeviceBench.create({ defect: opts.defect, clock: opts.clock });
-  benches.push(b);
+  const b = await openBench({ defect: opts.defect, clock: opts.clock });
   await b.provisionAndStart();
   expect(await b.bootstrapOnto({ lifetimeS: opts.lifetimeS ?? LIFETIME_S })).toEqual(['2.04', '2.04', '2.04']);
   const register = await b.must(b.server, isRegister, PROMPT_MS, 'Register');
@@ -64,8 +62,7 @@ describe('a new DTLS security context with the LwM2M Server', () => {
   async function registeredOverDtls(defect?: DefectName) {
     const bs = await harnessServer(BS, 'bs');
     const dm = await harnessServer(DM, 'dm');
-    const b = await DeviceBench.create({ dtls: true, defect });
-    benches.push(b);
+    const b = await openBench({ dtls: true, defect });
     await b.provision(bs.peer.uri, BS);
     await b.start();
     expect(await bootstrapThrough(bs.peer, dm.peer.uri, b)).toEqual(['2.04', '2.04', '2.04']);

@@ -5,7 +5,7 @@
  */
 import { contentFormat } from '../harness/coap/message.js';
 import { CF, decodeContent, encodeTlv, parseLinkFormat, parsePath } from '../harness/lwm2m/index.js';
-import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, PROMPT_MS } from './support/device-bench.js';
+import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, PROMPT_MS, benchPerTest } from './support/device-bench.js';
 import { ManualClock } from './support/manual-clock.js';
 import type { DefectName } from '../fixtures/device/defects.js';
 import { elapsedMs, isBootstrapRequest, isDeregister, isRegister, isUpdate, type SeenRequest } from './support/scripted-peers.js';
@@ -13,15 +13,11 @@ import { elapsedMs, isBootstrapRequest, isDeregister, isRegister, isUpdate, type
 const EARLY_MS = 20;
 const LIFETIME_S = 4;
 
-const benches: DeviceBench[] = [];
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const openBench = benchPerTest();
 
 /** A device bootstrapped onto the scripted server and registered there once. */
 async function registered(opts: { defect?: DefectName; persistRegistration?: boolean; lifetimeS?: number; disableTimeoutS?: number; clock?: ManualClock } = {}) {
-  const b = await DeviceBench.create({ defect: opts.defect, persistRegistration: opts.persistRegistration, clock: opts.clock });
-  benches.push(b);
+  const b = await openBench({ defect: opts.defect, persistRegistration: opts.persistRegistration, clock: opts.clock });
   await b.provisionAndStart();
   expect(await b.bootstrapOnto({ lifetimeS: opts.lifetimeS ?? LIFETIME_S, disableTimeoutS: opts.disableTimeoutS })).toEqual(['2.04', '2.04', '2.04']);
   const register = await b.must(b.server, isRegister, PROMPT_MS, 'Register');

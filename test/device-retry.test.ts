@@ -3,7 +3,7 @@
  * small timers written at bootstrap and a scripted server that rejects or ignores every
  * Register, and the retry defects.
  */
-import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, PROMPT_MS, type AccountSpec } from './support/device-bench.js';
+import { DeviceBench, FAST_MAX_TRANSMIT_WAIT_MS, PROMPT_MS, type AccountSpec, benchPerTest } from './support/device-bench.js';
 import type { DefectName } from '../fixtures/device/defects.js';
 import { elapsedMs, isBootstrapRequest, isRegister, type SeenRequest } from './support/scripted-peers.js';
 import { afterFailedRegister } from '../fixtures/device/retry.js';
@@ -13,10 +13,7 @@ import { ManualClock } from './support/manual-clock.js';
 const EARLY_MS = 20;
 const RETRY_TIMER_S = 1;
 
-const benches: DeviceBench[] = [];
-afterEach(async () => {
-  await Promise.all(benches.splice(0).map((b) => b.close()));
-});
+const openBench = benchPerTest();
 
 /**
  * Bootstraps a device whose every Register the server answers by `policy`; returns the
@@ -25,8 +22,7 @@ afterEach(async () => {
  */
 async function rejected(account: Omit<AccountSpec, 'lifetimeS'>, opts: { defect?: DefectName; policy?: 'silent' | { code: string }; realTime?: boolean } = {}) {
   const clock = new ManualClock();
-  const b = await DeviceBench.create({ defect: opts.defect, clock: opts.realTime ? undefined : clock });
-  benches.push(b);
+  const b = await openBench({ defect: opts.defect, clock: opts.realTime ? undefined : clock });
   b.desk.registerPolicy = opts.policy ?? { code: '4.03' };
   await b.provisionAndStart();
   expect(await b.bootstrapOnto({ lifetimeS: 30, ...account })).toEqual(['2.04', '2.04', '2.04']);

@@ -11,13 +11,13 @@ import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DtlsClient, DtlsClientHandshakeError, DtlsServer, DtlsTransport, type DtlsClientOptions, type DtlsHandshakeFailedEvent } from '../harness/dtls/index.js';
+import { DtlsClient, DtlsClientHandshakeError, DtlsServer, DtlsTransport, type DtlsClientOptions, type DtlsHandshakeFailedEvent, type DtlsServerOptions } from '../harness/dtls/index.js';
 import { cipherSuiteName, describeCipherList } from '../harness/dtls/cipher-suites.js';
 import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { createCa, issueCertificate, type CertificateMaterial } from '../harness/pki/certificates.js';
-import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
 import { DTLS_TROUBLE_MAX_CHARS, dtlsTrouble } from '../suites/steps.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, testIf } from './support/tools.js';
+import { openCertificateBootstrapServer } from './support/dtls-servers.js';
 
 const DEVICE_EP = 'urn:dev:ops:explain-1';
 /** A raw code in a reason: what a lab cannot read. */
@@ -46,15 +46,25 @@ afterEach(async () => {
 });
 
 async function certBootstrapServer(): Promise<BootstrapServer> {
-  const bs = await BootstrapServer.open({
-    listenAddress: '127.0.0.1',
-    advertiseHost: '127.0.0.1',
-    port: 0,
-    params: RFC7252_DEFAULTS,
-    security: { mode: 'certificate', certPem: bsCert.certPem, keyPem: bsCert.keyPem, trustedClientCaPem: manufacturer.certPem },
-  });
+  const bs = await openCertificateBootstrapServer(bsCert, manufacturer.certPem);
   closers.push(() => bs.close());
   return bs;
+}
+
+/** The Bootstrap-Server's DTLS server in certificate mode, asking for the device's certificate; closed after the test. */
+async function certServer(over: Partial<DtlsServerOptions> = {}): Promise<DtlsTransport> {
+  const server = await DtlsServer.listen({
+    address: '127.0.0.1',
+    port: 0,
+    cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
+    certPem: bsCert.certPem,
+    keyPem: bsCert.keyPem,
+    caPem: manufacturer.certPem,
+    requestClientCert: true,
+    ...over,
+  });
+  closers.push(() => server.close());
+  return DtlsTransport.over(server, 'bootstrap-server');
 }
 
 /** The harness's DTLS client as the device; its handshake is expected to be refused by itself. */
@@ -132,7 +142,7 @@ describe('a device refusing the Bootstrap-Server certificate', () => {
   }, 30_000);
 
   const COAP_CLIENT = 'coap-client-openssl';
-  (hasTool(COAP_CLIENT) ? test : test.skip)(
+  testIf(hasTool(COAP_CLIENT), `no ${COAP_CLIENT} (Debian libcoap3-bin)`)(
     'libcoap coap-client-openssl trusting another CA: its alert, after our Certificate, explained',
     async () => {
       const bs = await certBootstrapServer();
@@ -156,21 +166,6 @@ describe('a device refusing the Bootstrap-Server certificate', () => {
 });
 
 describe('what the wire shows when there is no simple answer', () => {
-  async function certServer(over: { mtu?: number; handshakeTimeoutMs?: number } = {}): Promise<DtlsTransport> {
-    const server = await DtlsServer.listen({
-      address: '127.0.0.1',
-      port: 0,
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: bsCert.certPem,
-      keyPem: bsCert.keyPem,
-      caPem: manufacturer.certPem,
-      requestClientCert: true,
-      ...over,
-    });
-    closers.push(() => server.close());
-    return DtlsTransport.over(server, 'bootstrap-server');
-  }
-
   test('our Certificate fragmented over several datagrams (MTU 300) is reassembled: the refused certificate is still described', async () => {
     const dtls = await certServer({ mtu: 300 });
     const fromServer: Buffer[] = [];
@@ -349,21 +344,9 @@ const LONG_OFFER = [
 
 describe('a flood of failed handshakes and stray records: the "nothing arrived" reason stays bounded', () => {
   test('300 ClientHellos from 300 new ports, each also sending a record of no association, plus 2 refusals: counted, first/last, distinct outcomes', async () => {
-    const server = await DtlsServer.listen({
-      address: '127.0.0.1',
-      port: 0,
-      cipherSuites: ['ECDHE-ECDSA-AES128-CCM8'],
-      certPem: bsCert.certPem,
-      keyPem: bsCert.keyPem,
-      caPem: manufacturer.certPem,
-      requestClientCert: true,
-      // A handshake whose cookie never comes back is given up quickly, so 300 of them fail within the test.
-      handshakeTimeoutMs: 300,
-      maxSessions: 400,
-    });
-    const dtls = DtlsTransport.over(server, 'bootstrap-server');
-    closers.push(() => server.close());
-    const port = server.local.port;
+    // A handshake whose cookie never comes back is given up quickly, so 300 of them fail within the test.
+    const dtls = await certServer({ handshakeTimeoutMs: 300, maxSessions: 400 });
+    const port = dtls.local.port;
 
     // A real ClientHello to replay: the first datagram a DtlsClient sends.
     let hello: Buffer | undefined;

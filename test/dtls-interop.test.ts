@@ -8,7 +8,7 @@
  * Skipped where the tools are missing (a fresh CI machine needs `apt-get install
  * libcoap3-bin openssl`).
  */
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 import { X509Certificate } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { DtlsServer, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, typ
 const has = hasTool;
 const CLIENTS = ['coap-client-openssl', 'coap-client-gnutls'].filter(has);
 const HAVE_OPENSSL = has('openssl');
+const NO_COAP_CLIENT = 'neither coap-client-openssl nor coap-client-gnutls (Debian libcoap3-bin)';
 
 const IDENTITY = 'geisa-interop';
 const KEY_TEXT = 'k3y-for-interop!'; // libcoap's -k takes the key as text
@@ -74,7 +75,7 @@ function firstEvent<T>(server: DtlsServer, event: 'handshake' | 'handshake-faile
   return { get: () => value };
 }
 
-(CLIENTS.length > 0 ? describe : describe.skip)('libcoap clients, PSK (TLS_PSK_WITH_AES_128_CCM_8)', () => {
+describeIf(CLIENTS.length > 0, NO_COAP_CLIENT)('libcoap clients, PSK (TLS_PSK_WITH_AES_128_CCM_8)', () => {
   test.each(CLIENTS)('%s completes the handshake and gets its CoAP answer', async (bin) => {
     const server = await startServer({ cipherSuites: ['PSK-AES128-CCM8'], pskLookup: (id) => (id === IDENTITY ? KEY : null) });
     const hs = firstEvent<DtlsHandshakeEvent>(server, 'handshake');
@@ -98,7 +99,7 @@ function firstEvent<T>(server: DtlsServer, event: 'handshake' | 'handshake-faile
   });
 });
 
-(CLIENTS.length > 0 && HAVE_OPENSSL ? describe : describe.skip)('libcoap clients, certificates (ECDHE-ECDSA-AES128-CCM8)', () => {
+describeIf(CLIENTS.length > 0 && HAVE_OPENSSL, HAVE_OPENSSL ? NO_COAP_CLIENT : 'no openssl on PATH to make the test PKI')('libcoap clients, certificates (ECDHE-ECDSA-AES128-CCM8)', () => {
   let dir = '';
   const pem = (name: string) => readFileSync(join(dir, name), 'utf8');
 

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadNative, type FeedResult, type NativeContextOptions, type NativeSession } from '../harness/dtls/native.js';
+import { clientHelloBody, dtlsHandshake, dtlsRecord } from './support/dtls-wire.js';
 
 const native = loadNative();
 const PSK_CCM8 = 0xc0a8;
@@ -12,48 +13,15 @@ const KEY = Buffer.from('7e1d0c2b3a49586776859493a2b1c0df', 'hex');
 
 // ---- a raw DTLS 1.2 client, just enough to walk the plaintext part of a PSK handshake ----
 
-function record(type: number, epoch: number, seq: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(13);
-  h[0] = type;
-  h[1] = 0xfe;
-  h[2] = 0xfd;
-  h.writeUInt16BE(epoch, 3);
-  h.writeUIntBE(seq, 5, 6);
-  h.writeUInt16BE(body.length, 11);
-  return Buffer.concat([h, body]);
-}
-
-function handshake(msgType: number, msgSeq: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(12);
-  h[0] = msgType;
-  h.writeUIntBE(body.length, 1, 3);
-  h.writeUInt16BE(msgSeq, 4);
-  h.writeUIntBE(0, 6, 3);
-  h.writeUIntBE(body.length, 9, 3);
-  return Buffer.concat([h, body]);
-}
-
 function clientHello(random: Buffer, cookie: Buffer, suites: number[], msgSeq: number, recSeq: number): Buffer {
-  const cs = Buffer.alloc(2 + suites.length * 2);
-  cs.writeUInt16BE(suites.length * 2, 0);
-  suites.forEach((s, i) => cs.writeUInt16BE(s, 2 + i * 2));
-  const body = Buffer.concat([
-    Buffer.from([0xfe, 0xfd]),
-    random,
-    Buffer.from([0]), // session id
-    Buffer.from([cookie.length]),
-    cookie,
-    cs,
-    Buffer.from([1, 0]), // null compression only
-  ]);
-  return record(22, 0, recSeq, handshake(1, msgSeq, body));
+  return dtlsRecord(22, 0, recSeq, dtlsHandshake(1, msgSeq, clientHelloBody(random, cookie, suites)));
 }
 
 function pskClientKeyExchange(identity: string, msgSeq: number, recSeq: number): Buffer {
   const id = Buffer.from(identity);
   const body = Buffer.concat([Buffer.alloc(2), id]);
   body.writeUInt16BE(id.length, 0);
-  return record(22, 0, recSeq, handshake(16, msgSeq, body));
+  return dtlsRecord(22, 0, recSeq, dtlsHandshake(16, msgSeq, body));
 }
 
 interface Rec {
@@ -214,8 +182,8 @@ describe('DtlsSession handshake, by hand', () => {
       return KEY;
     });
     toServerHelloDone(s);
-    const finishedGarbage = record(22, 1, 0, randomBytes(40)); // not encrypted under the real keys
-    const r = s.feed(Buffer.concat([pskClientKeyExchange('dev-7', 2, 2), record(20, 0, 3, Buffer.from([1])), finishedGarbage]));
+    const finishedGarbage = dtlsRecord(22, 1, 0, randomBytes(40)); // not encrypted under the real keys
+    const r = s.feed(Buffer.concat([pskClientKeyExchange('dev-7', 2, 2), dtlsRecord(20, 0, 3, Buffer.from([1])), finishedGarbage]));
     expect(seen).toEqual(['dev-7']);
     expect(r.established).toBe(false);
     expect(r.closed).toBe(true);
@@ -288,7 +256,7 @@ describe('DtlsSession against malformed input', () => {
     const hello = clientHello(random, Buffer.alloc(0), [PSK_CCM8], 0, 0);
     const bogusLength = Buffer.from(hello);
     bogusLength.writeUInt16BE(0xfff0, 11);
-    const junk = [Buffer.alloc(0), Buffer.from([22]), hello.subarray(0, 20), bogusLength, record(23, 1, 5, randomBytes(30)), ...Array.from({ length: 200 }, () => randomBytes(1 + Math.floor(Math.random() * 300)))];
+    const junk = [Buffer.alloc(0), Buffer.from([22]), hello.subarray(0, 20), bogusLength, dtlsRecord(23, 1, 5, randomBytes(30)), ...Array.from({ length: 200 }, () => randomBytes(1 + Math.floor(Math.random() * 300)))];
     for (const d of junk) {
       const r = s.feed(d);
       expect(r.established).toBe(false);
@@ -304,7 +272,7 @@ describe('DtlsSession against malformed input', () => {
   test('a plaintext alert ends a handshake in progress, as DTLS allows before the keys exist', () => {
     const ctx = new native.DtlsContext(ctxOptions());
     const s = session(ctx, '192.0.2.1:5684');
-    const r = s.feed(record(21, 0, 9, Buffer.from([2, 40])));
+    const r = s.feed(dtlsRecord(21, 0, 9, Buffer.from([2, 40])));
     expect(r).toMatchObject({ closed: true, failed: true, alerts: [{ level: 'fatal', description: 'handshake failure', sent: false }] });
   });
 

@@ -1,33 +1,12 @@
 /** The DTLS record reader that turns handshake datagrams into evidence. */
 import { decodeDtlsDatagram, describeDtls, looksLikeDtls } from '../harness/recorder/dtls-records.js';
+import { clientHelloBody, dtlsHandshake, dtlsRecord } from './support/dtls-wire.js';
 
-function record(type: number, epoch: number, body: Buffer): Buffer {
-  const h = Buffer.alloc(13);
-  h[0] = type;
-  h[1] = 0xfe;
-  h[2] = 0xfd;
-  h.writeUInt16BE(epoch, 3);
-  h.writeUIntBE(7, 5, 6);
-  h.writeUInt16BE(body.length, 11);
-  return Buffer.concat([h, body]);
-}
-
-function handshake(type: number, msg: Buffer): Buffer {
-  const h = Buffer.alloc(12);
-  h[0] = type;
-  h.writeUIntBE(msg.length, 1, 3);
-  h.writeUInt16BE(0, 4);
-  h.writeUIntBE(0, 6, 3);
-  h.writeUIntBE(msg.length, 9, 3);
-  return Buffer.concat([h, msg]);
-}
-
-function clientHello(ciphers: number[], cookie = Buffer.alloc(0)): Buffer {
-  const suites = Buffer.alloc(2 + ciphers.length * 2);
-  suites.writeUInt16BE(ciphers.length * 2, 0);
-  ciphers.forEach((c, i) => suites.writeUInt16BE(c, 2 + i * 2));
-  return Buffer.concat([Buffer.from([0xfe, 0xfd]), Buffer.alloc(32, 0xaa), Buffer.from([0]), Buffer.from([cookie.length]), cookie, suites, Buffer.from([1, 0]), Buffer.from([0, 0])]);
-}
+/** A record of sequence 7 (any will do). */
+const record = (type: number, epoch: number, body: Buffer): Buffer => dtlsRecord(type, epoch, 7, body);
+const handshake = (type: number, msg: Buffer): Buffer => dtlsHandshake(type, 0, msg);
+/** With an empty extensions block, as a real ClientHello may end. */
+const clientHello = (ciphers: number[], cookie = Buffer.alloc(0)): Buffer => Buffer.concat([clientHelloBody(Buffer.alloc(32, 0xaa), cookie, ciphers), Buffer.from([0, 0])]);
 
 describe('DTLS record reader', () => {
   test('a ClientHello shows its cipher list and cookie', () => {

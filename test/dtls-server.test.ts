@@ -9,6 +9,8 @@ import dgram from 'node:dgram';
 import { dtls } from 'node-dtls-client';
 import { hasIpv6Loopback, testIf } from './support/tools.js';
 import { DtlsNoSessionError, DtlsServer, type Address, type DtlsHandshakeEvent, type DtlsHandshakeFailedEvent, type DtlsServerEvents, type DtlsServerOptions, type DtlsSessionClosedEvent } from '../harness/dtls/index.js';
+import { listenPskServer } from './support/dtls-servers.js';
+import { clientHelloBody, dtlsHandshake, dtlsRecord } from './support/dtls-wire.js';
 
 const IDENTITY = 'urn:dev:os:geisa-0001';
 const KEY = Buffer.from('3c1f9a0b7e2d4c6f8a1b3d5e7f901234', 'hex');
@@ -21,13 +23,7 @@ const clients: dtls.Socket[] = [];
 const sockets: dgram.Socket[] = [];
 
 async function startServer(over: Partial<DtlsServerOptions> = {}): Promise<DtlsServer> {
-  const server = await DtlsServer.listen({
-    address: '127.0.0.1',
-    port: 0,
-    cipherSuites: ['PSK-AES128-CCM8'],
-    pskLookup: (identity) => (identity === IDENTITY ? KEY : null),
-    ...over,
-  });
+  const server = await listenPskServer(IDENTITY, KEY, over);
   servers.push(server);
   const events: (keyof DtlsServerEvents)[] = ['record', 'handshake', 'handshake-failed', 'message', 'session-closed', 'dropped', 'error'];
   for (const event of events) server.on(event, (payload: unknown) => emitted.push({ event, payload }));
@@ -126,25 +122,11 @@ function sendRaw(s: dgram.Socket, to: Address, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => s.send(bytes, to.port, to.address, (e) => (e ? reject(e) : resolve())));
 }
 
-/** A syntactically valid first ClientHello (PSK CCM_8 only, no cookie). */
+/** A syntactically valid first ClientHello (PSK CCM_8 only, no cookie), its record version DTLS 1.0 (0xfeff) as many clients send a first flight. */
 function clientHello(): Buffer {
-  const body = Buffer.concat([
-    Buffer.from([0xfe, 0xfd]),
-    randomBytes(32),
-    Buffer.from([0, 0]), // no session id, no cookie
-    Buffer.from([0, 2, 0xc0, 0xa8]),
-    Buffer.from([1, 0]),
-  ]);
-  const hs = Buffer.alloc(12);
-  hs[0] = 1;
-  hs.writeUIntBE(body.length, 1, 3);
-  hs.writeUIntBE(body.length, 9, 3);
-  const rec = Buffer.alloc(13);
-  rec[0] = 22;
-  rec[1] = 0xfe;
+  const rec = dtlsRecord(22, 0, 0, dtlsHandshake(1, 0, clientHelloBody(randomBytes(32), Buffer.alloc(0), [0xc0a8])));
   rec[2] = 0xff;
-  rec.writeUInt16BE(hs.length + body.length, 11);
-  return Buffer.concat([rec, hs, body]);
+  return rec;
 }
 
 afterEach(async () => {
@@ -299,20 +281,9 @@ describe('DtlsServer with node-dtls-client 2.0.3 (PSK, TLS_PSK_WITH_AES_128_CCM_
     await sendRaw(raw, server.local, hello);
     const h = await hvr;
     const cookie = h.subarray(13 + 12 + 3, 13 + 12 + 3 + h[13 + 12 + 2]!);
-    const body = hello.subarray(25);
-    const body2 = Buffer.concat([body.subarray(0, 35), Buffer.from([cookie.length]), cookie, body.subarray(36)]);
-    const hs2 = Buffer.alloc(12);
-    hs2[0] = 1;
-    hs2.writeUIntBE(body2.length, 1, 3);
-    hs2.writeUInt16BE(1, 4);
-    hs2.writeUIntBE(body2.length, 9, 3);
-    const rec2 = Buffer.alloc(13);
-    rec2[0] = 22;
-    rec2[1] = 0xfe;
-    rec2[2] = 0xfd;
-    rec2.writeUIntBE(1, 5, 6);
-    rec2.writeUInt16BE(12 + body2.length, 11);
-    await sendRaw(raw, server.local, Buffer.concat([rec2, hs2, body2]));
+    // The same random, the cookie added: message_seq 1 in record 1.
+    const random = hello.subarray(13 + 12 + 2, 13 + 12 + 2 + 32);
+    await sendRaw(raw, server.local, dtlsRecord(22, 0, 1, dtlsHandshake(1, 1, clientHelloBody(random, cookie, [0xc0a8]))));
     const f = await failed;
     expect(f.error).toMatch(/not completed within 2500 ms/);
     // HelloVerifyRequest, the ServerHello flight, and at least one retransmission of it

@@ -18,12 +18,12 @@ import * as x509 from '@peculiar/x509';
 import { createCa, issueCertificate, type CertificateMaterial } from '../harness/pki/certificates.js';
 import { EstCa, certsFromPkcs7 } from '../harness/pki/est-ca.js';
 import { EstServer } from '../harness/est/est-server.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 
 x509.cryptoProvider.set(webcrypto as never);
 
 const HAVE = hasTool('coap-client-openssl') && hasTool('openssl');
-const maybe = HAVE ? describe : describe.skip;
+const maybe = describeIf(HAVE, 'needs coap-client-openssl (Debian libcoap3-bin) and openssl');
 const FAST = { ackTimeoutMs: 500, ackRandomFactor: 1.5, maxRetransmit: 2, nstart: 1 };
 const ENDPOINT = 'urn:dev:ops:geisa-libcoap-0001';
 

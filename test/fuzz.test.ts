@@ -3,33 +3,17 @@
  * harness stays alive, the case ends with a verdict, and the run says so. Spawned from
  * dist/ as `npm run fuzz` does (the reference device runs from there too).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from '../fuzz/main.js';
+import { runNode } from './support/cli-child.js';
 
 const SECONDS = Number(process.env['GEISA_FUZZ_SECONDS']) || 3;
 
-function runFuzz(args: string[], boundMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(process.cwd(), 'dist', 'fuzz', 'main.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`fuzz did not end within ${boundMs} ms:\n${stdout}\n${stderr}`));
-    }, boundMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runFuzz = (args: string[], boundMs: number) => runNode(['--expose-gc', join(process.cwd(), 'dist', 'fuzz', 'main.js'), ...args], boundMs, 'fuzz');
 
 describe('npm run fuzz', () => {
   test(`a ${SECONDS} s seeded run ends alive, every case with a verdict`, async () => {
-    const { code, stdout, stderr } = await runFuzz(['--seconds', String(SECONDS), '--seed', '13'], 120_000);
+    const { status: code, stdout, stderr } = await runFuzz(['--seconds', String(SECONDS), '--seed', '13'], 120_000);
     expect(stderr).toBe('');
     expect(stdout).toMatch(/^fuzz: seed 13 \(replay: npm run fuzz -- --seconds \d+ --seed 13\)/);
     const cases = stdout.split('\n').filter((l) => l.startsWith('case '));
@@ -45,7 +29,7 @@ describe('npm run fuzz', () => {
     expect(() => parseArgs(['--seconds', 'ten'])).toThrow("--seconds takes a positive number, not 'ten'");
     expect(() => parseArgs(['--speed', '3'])).toThrow("unknown argument '--speed'");
     expect(parseArgs(['--seconds=2', '--seed', '5', '--rate', '100'])).toEqual({ seconds: 2, seed: 5, rate: 100 });
-    const { code, stderr } = await runFuzz(['--seconds', '0'], 30_000);
+    const { status: code, stderr } = await runFuzz(['--seconds', '0'], 30_000);
     expect(code).toBe(2);
     expect(stderr).toBe("fuzz: --seconds takes a positive number, not '0'\n");
   }, 60_000);

@@ -12,17 +12,18 @@ import { buildResults } from '../harness/reports/results.js';
 import { catalogOf } from '../harness/reports/catalog.js';
 import { writeHtml } from '../harness/reports/html.js';
 import { writePdf } from '../harness/reports/pdf.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 import type { ResultEvent } from '../harness/events/events.js';
 import { CATALOG_ROWS, coap, dgram, meta, ns, syntheticEvents } from './support/reports-fixture.js';
 import { CHROMIUM, caseRowsOf, dumpDom, expectPdfListsCases, layoutAt, pdfText, unescapeHtml } from './support/reports-browser.js';
 
 const haveChromium = hasTool(CHROMIUM);
 const havePdftotext = hasTool('pdftotext');
+const NO_CHROMIUM = `no ${CHROMIUM} (Debian chromium)`;
 
 const results = buildResults(foldEvents(syntheticEvents()), { catalog: catalogOf(CATALOG_ROWS, 'test catalog', 'db1ce01') });
 
-(haveChromium ? describe : describe.skip)('report.html in headless Chromium', () => {
+describeIf(haveChromium, NO_CHROMIUM)('report.html in headless Chromium', () => {
   let dir: string;
   let dom: string;
   beforeAll(() => {
@@ -91,7 +92,7 @@ function wideEvents(): ResultEvent[] {
   return events;
 }
 
-(haveChromium ? describe : describe.skip)('report.html layout', () => {
+describeIf(haveChromium, NO_CHROMIUM)('report.html layout', () => {
   test('at 1280 px nothing scrolls sideways, also with long hex, URIs and reasons that have no space to break at', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'geisa-html-wide-'));
     try {
@@ -109,7 +110,7 @@ function wideEvents(): ResultEvent[] {
   }, 120_000);
 });
 
-(haveChromium && havePdftotext ? describe : describe.skip)('report.pdf', () => {
+describeIf(haveChromium && havePdftotext, haveChromium ? 'no pdftotext (Debian poppler-utils)' : NO_CHROMIUM)('report.pdf', () => {
   test('printed by Chromium: every case id is in it with its verdict, and no temp file is left', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'geisa-pdf-'));
     try {

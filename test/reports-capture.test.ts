@@ -14,10 +14,10 @@ import { CAPTURE_NAME, DECODE_SCRIPT_NAME, capturePlan, decodeAsArgs, decodeAsHi
 import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
 import { parseEventLog } from '../harness/reports/event-log.js';
 import type { DatagramEvent, ResultEvent } from '../harness/events/events.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
 
 const CLI = resolve('dist/bin/geisa-adm.js');
-const describeTshark = hasTool('tshark') ? describe : describe.skip;
+const describeTshark = describeIf(hasTool('tshark'), 'no tshark (Debian tshark)');
 
 /** tshark's fields, one row per packet. */
 function tshark(file: string, args: string[], fields: string[]): string[][] {

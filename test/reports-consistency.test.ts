@@ -13,17 +13,14 @@ import { join, resolve } from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { parseEventLog } from '../harness/reports/event-log.js';
 import { readResults, type Results } from '../harness/reports/results.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, testIf } from './support/tools.js';
 import { caseRowsOf, dumpDom, expectPdfListsCases, pdfText } from './support/reports-browser.js';
+import { CLI, cliEnv, cliSync } from './support/cli-child.js';
 
-const CLI = resolve('dist/bin/geisa-adm.js');
-const env = { ...process.env, NO_COLOR: '1' };
 const haveChromium = hasTool('chromium');
 const havePdftotext = hasTool('pdftotext');
 
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 180_000 });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => cliSync(args, { env, timeoutMs: 180_000 });
 
 /** [case id, verdict] as JUnit says it: failure → fail, error → error, skipped → inconclusive or not-applicable. */
 function junitVerdicts(xml: string): [string, string][] {
@@ -111,7 +108,7 @@ describe('every report of one run agrees', () => {
     expect(v.status).toBe(0);
   });
 
-  (haveChromium && havePdftotext ? test : test.skip)('run --pdf wrote report.pdf with every case id and verdict', () => {
+  testIf(haveChromium && havePdftotext, haveChromium ? 'no pdftotext (Debian poppler-utils)' : 'no chromium (Debian chromium)')('run --pdf wrote report.pdf with every case id and verdict', () => {
     expectPdfListsCases(pdfText(join(out, 'report.pdf')), results);
   });
 
@@ -162,7 +159,7 @@ test('an interrupted run: the cases that finished are reported, and every render
   const out = join(dir, 'out');
   try {
     // One case at a time: TC-BS-01 finishes; TC-REG-02 waits half a lifetime for an Update, time enough to interrupt it.
-    const child = spawn(process.execPath, [CLI, 'run', '--jobs', '1', '--cases', 'TC-BS-01,TC-REG-02', '--out', out], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--jobs', '1', '--cases', 'TC-BS-01,TC-REG-02', '--out', out], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     const log = join(out, 'events.jsonl');

@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
-import type { Area, CaseMeta, DatagramEvent, ResultEvent, Strength, Verdict } from '../harness/events/events.js';
+import type { Area, CaseMeta, DatagramEvent, ResultEvent, Strength } from '../harness/events/events.js';
 import { RESULT_SCHEMA_VERSION } from '../harness/events/events.js';
 import { foldEvents, INTERRUPTED_REASON, tally } from '../harness/reports/run-record.js';
 import { EventLog, EventLogError, parseEventLog, readEventLog } from '../harness/reports/event-log.js';
 import { renderJunit, writeJunit, xmlSafe } from '../harness/reports/junit.js';
 import { formatCheck, formatDatagram, formatRelativeMs } from '../harness/reports/trace-format.js';
-import { T0, coap, dgram as fixtureDgram, meta as fixtureMeta, ns } from './support/reports-fixture.js';
+import { T0, coap, dgram as fixtureDgram, meta as fixtureMeta, ns, type CaseSpec } from './support/reports-fixture.js';
 import { buildResults } from '../harness/reports/results.js';
 
 const SCHEMA_PATH = path.resolve(process.cwd(), '../shared/schemas/junit.xsd');
@@ -39,16 +39,6 @@ function meta(id: string, area: Area, strength: Strength = 'SHALL', ics?: string
 /** Every datagram of these synthetic runs is a Bootstrap-Server exchange. */
 function dgram(caseId: string, atMs: number, direction: 'in' | 'out', decoded: DatagramEvent['decoded']): DatagramEvent {
   return fixtureDgram(caseId, atMs, direction, 'bootstrap-server', decoded);
-}
-
-interface CaseSpec {
-  meta: CaseMeta;
-  startMs: number;
-  verdict?: Verdict;
-  reason?: string;
-  advisory?: string;
-  durationMs?: number;
-  extra?: (id: string, startMs: number) => ResultEvent[];
 }
 
 function caseEvents(s: CaseSpec): ResultEvent[] {

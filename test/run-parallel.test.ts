@@ -208,11 +208,12 @@ test('a timing the stalled harness could not judge with other cases in flight is
 });
 
 describe('runPool', () => {
-  test('a lone job waits for the jobs in flight to end, and none starts until it is done', async () => {
+  /** Runs `jobs` three lanes wide with job L alone; the log says when each starts (with how many in flight) and ends. */
+  async function poolWithLoneL(jobs: string[]): Promise<{ out: (string | undefined)[]; log: string[] }> {
     const log: string[] = [];
     let inFlight = 0;
     const out = await runPool(
-      ['a', 'b', 'L', 'c', 'd'],
+      jobs,
       3,
       async (job) => {
         log.push(`start ${job} with ${inFlight} in flight`);
@@ -224,26 +225,18 @@ describe('runPool', () => {
       },
       { alone: (job) => job === 'L' },
     );
+    return { out, log };
+  }
+
+  test('a lone job waits for the jobs in flight to end, and none starts until it is done', async () => {
+    const { out, log } = await poolWithLoneL(['a', 'b', 'L', 'c', 'd']);
     expect(out).toEqual(['A', 'B', 'L', 'C', 'D']);
     expect(log.indexOf('start L with 0 in flight')).toBeGreaterThan(Math.max(log.indexOf('end a'), log.indexOf('end b')));
     expect(log.indexOf('start c with 0 in flight')).toBeGreaterThan(log.indexOf('end L'));
   });
 
   test('a lone job first: the other lanes, started in the same turn, wait for it', async () => {
-    const log: string[] = [];
-    let inFlight = 0;
-    await runPool(
-      ['L', 'a', 'b'],
-      3,
-      async (job) => {
-        log.push(`start ${job} with ${inFlight} in flight`);
-        inFlight += 1;
-        for (let i = 0; i < 3; i++) await Promise.resolve();
-        inFlight -= 1;
-        log.push(`end ${job}`);
-      },
-      { alone: (job) => job === 'L' },
-    );
+    const { log } = await poolWithLoneL(['L', 'a', 'b']);
     expect(log.slice(0, 3)).toEqual(['start L with 0 in flight', 'end L', 'start a with 0 in flight']);
     expect(log).toContain('start b with 1 in flight');
   });

@@ -7,27 +7,18 @@
  * every encoding, and for the key log's own secrets.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KEYLOG_NAME } from '../harness/recorder/keylog.js';
 import { CAPTURE_NAME } from '../harness/recorder/pcapng.js';
 import { derOfPrivateKey } from '../harness/pki/case-pki.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, testIf } from './support/tools.js';
+import { CLI, referenceDeviceExecProfile, scratchFolders } from './support/cli-child.js';
 
-const CLI = resolve('dist/bin/geisa-adm.js');
 const NODE = process.execPath;
 
 // The folders hold PSKs, a device's private key and state files full of keys: gone after the tests.
-const scratchDirs: string[] = [];
-afterAll(() => {
-  for (const d of scratchDirs) rmSync(d, { recursive: true, force: true });
-});
-function scratch(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-}
+const scratch = scratchFolders();
 
 /** Every form a key could take in an output: raw bytes, hex, base64, and a PEM body's lines. */
 function forms(key: Buffer): Buffer[] {
@@ -93,18 +84,7 @@ test('PSK cases with --keylog: neither PSK (provisioned or written at bootstrap)
   const provisioned = join(dir, 'provisioned.txt');
   // Each case's device state lives in the test's directory (named after the case's state dir), so it outlives the case.
   const state = `${dir}/state-$(basename {stateDir}).json`;
-  const profile = [
-    'schema: geisa-adm-profile/1',
-    'dut: { endpoint: "urn:dev:ops:secrets-psk-1" }',
-    'adapter:',
-    '  kind: exec',
-    '  actions:',
-    `    provision: { exec: "echo $GEISA_PSK_HEX >> ${provisioned} && ${NODE} ${CLI} device provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint}" }`,
-    `    start: { exec: "exec ${NODE} ${CLI} device run --state ${state} --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
-    'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
-    'ics: { transport.dtls-psk: true }',
-    '',
-  ].join('\n');
+  const profile = referenceDeviceExecProfile({ endpoint: 'urn:dev:ops:secrets-psk-1', state, beforeProvision: `echo $GEISA_PSK_HEX >> ${provisioned}`, more: ['ics: { transport.dtls-psk: true }'] });
   const profileFile = join(dir, 'dut.yaml');
   writeFileSync(profileFile, profile);
   const run = runWithKeylog(profileFile, 'TC-SEC-01,TC-SEC-02', join(dir, 'out'));
@@ -130,6 +110,9 @@ test('PSK cases with --keylog: neither PSK (provisioned or written at bootstrap)
   expect(run.outputs.get('events.jsonl')!.toString('utf8')).toMatch(/<redacted sha256:[0-9a-f]{8} \(16 bytes\)>/);
 }, 240_000);
 
+/** The certificate and EST run, which the tshark test after it decrypts. */
+let certRun: RunOutputs | undefined;
+
 test('certificate and EST cases with --keylog: neither the IDevID private key, the operational key written at bootstrap nor the key the device enrolled by EST appears outside the key log', async () => {
   const { createCa, issueCertificate } = await import('../harness/pki/certificates.js');
   const dir = scratch('geisa-secrets-cert-');
@@ -139,22 +122,15 @@ test('certificate and EST cases with --keylog: neither the IDevID private key, t
   writeFileSync(join(dir, 'idevid.pem'), idevid.certPem);
   writeFileSync(join(dir, 'idevid.key'), idevid.keyPem, { mode: 0o600 });
   const state = `${dir}/state-$(basename {stateDir}).json`;
-  const profile = [
-    'schema: geisa-adm-profile/1',
-    'dut: { endpoint: "urn:dev:ops:secrets-cert-1" }',
-    'adapter:',
-    '  kind: exec',
-    '  actions:',
-    `    provision: { exec: "${NODE} ${CLI} device provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}" }`,
-    `    start: { exec: "exec ${NODE} ${CLI} device run --state ${state} --ack-timeout-ms 1000", background: true, readyLine: "^READY " }`,
-    'ixit: { coap: { ackTimeoutS: 1 }, startupBoundS: 10 }',
-    'ics: { transport.dtls-certificate: true }',
-    'certificates: { manufacturerCaFile: ca.pem }',
-    '',
-  ].join('\n');
+  const profile = referenceDeviceExecProfile({
+    endpoint: 'urn:dev:ops:secrets-cert-1',
+    state,
+    provisionArgs: `--cert-file ${join(dir, 'idevid.pem')} --key-file ${join(dir, 'idevid.key')}`,
+    more: ['ics: { transport.dtls-certificate: true }', 'certificates: { manufacturerCaFile: ca.pem }'],
+  });
   const profileFile = join(dir, 'dut.yaml');
   writeFileSync(profileFile, profile);
-  const run = runWithKeylog(profileFile, 'TC-SEC-04,TC-SEC-05,TC-EST-05', join(dir, 'out'));
+  const run = (certRun = runWithKeylog(profileFile, 'TC-SEC-04,TC-SEC-05,TC-EST-05', join(dir, 'out')));
   expect(run.stdout).toMatch(/TC-SEC-04 PASS/);
   expect(run.stdout).toMatch(/TC-SEC-05 PASS/);
   expect(run.stdout).toMatch(/TC-EST-05 PASS/);
@@ -174,9 +150,13 @@ test('certificate and EST cases with --keylog: neither the IDevID private key, t
   const pemLines = idevid.keyPem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
   expect(pemLines.length).toBeGreaterThan(0);
   for (const [name, bytes] of run.outputs) for (const line of pemLines) expect(`${name}: ${bytes.includes(line)}`).toBe(`${name}: false`);
+}, 240_000);
 
-  // And the key log does what it is for: tshark decrypts TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 with it.
-  if (hasTool('tshark')) {
+testIf(hasTool('tshark'), 'no tshark (Debian tshark)')(
+  "the certificate run's key log does what it is for: tshark decrypts TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 with it",
+  () => {
+    if (!certRun) throw new Error('the certificate and EST run of the test before did not complete');
+    const run = certRun;
     // The one console line names the script beside the capture; it decodes the ports' range and decrypts with the key log.
     const hint = /decode with:\s+sh (\S+)$/m.exec(run.stdout);
     expect(hint).not.toBeNull();
@@ -186,5 +166,6 @@ test('certificate and EST cases with --keylog: neither the IDevID private key, t
     // The EST exchange decrypted too: the CSR's POST to sen, Content-Format 286.
     const est = decode(['-Y', 'coap.code == 2 && coap.opt.uri_path_recon == "/.well-known/est/sen"', '-T', 'fields', '-e', 'coap.opt.ctype', '-e', 'frame.comment']);
     expect(est.stdout.split('\n').filter(Boolean)).toEqual(['application/pkcs10\tTC-EST-05 in: device -> bootstrap-server (coaps)']);
-  }
-}, 240_000);
+  },
+  120_000,
+);

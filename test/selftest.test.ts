@@ -4,8 +4,6 @@
  * (and says so), and that a misdeclared defect shows as survived and collateral against
  * the real reference device. Then `geisa-adm selftest` as a user runs it.
  */
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import type { Strength } from '../harness/events/events.js';
@@ -13,8 +11,7 @@ import { explainCell, judgeCell, planMatrix, runMatrix, shardDefects, type Matri
 import { runPool } from '../harness/runner/pool.js';
 import { renderMatrix } from '../harness/selftest/render.js';
 import { findCase } from '../suites/index.js';
-
-const CLI = resolve('dist/bin/geisa-adm.js');
+import { cliSync } from './support/cli-child.js';
 
 function fake(id: string, opts: { tags?: string[]; strength?: Strength } = {}, body: (t: CaseContext) => Promise<void> = async (t) => t.pass('synthetic pass')): ConformanceCase {
   // A row of the strength asked for: the case's strength is derived from the rows it cites.
@@ -125,7 +122,7 @@ test('against the reference device, a misdeclared defect shows as survived and c
 }, 120_000);
 
 describe('geisa-adm selftest', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 180_000 });
+  const cli = (args: string[]) => cliSync(args, { timeoutMs: 180_000 });
 
   test('runs the declared matrix for the chosen defects and cases, prints the table, exit 0 when all holds', () => {
     const r = cli(['selftest', '--defects', 'no-update', '--cases', 'TC-REG-01,TC-REG-02']);

@@ -8,15 +8,14 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { MANDATORY_CERT_SUITE_ID } from '../harness/servers/security.js';
 import { createCa, issueCertificate } from '../harness/pki/certificates.js';
-import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
-import { hasTool } from './support/tools.js';
+import { hasTool, describeIf } from './support/tools.js';
+import { openCertificateBootstrapServer } from './support/dtls-servers.js';
 
 const CLIENT = 'coap-client-openssl';
 
-(hasTool(CLIENT) ? describe : describe.skip)('Bootstrap-Server in certificate mode', () => {
+describeIf(hasTool(CLIENT), `no ${CLIENT} (Debian libcoap3-bin)`)('Bootstrap-Server in certificate mode', () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'geisa-certbs-'));
@@ -32,13 +31,7 @@ const CLIENT = 'coap-client-openssl';
     writeFileSync(join(dir, 'ca.pem'), runCa.certPem);
     writeFileSync(join(dir, 'dev.pem'), idevid.certPem);
     writeFileSync(join(dir, 'dev.key'), idevid.keyPem, { mode: 0o600 });
-    const bs = await BootstrapServer.open({
-      listenAddress: '127.0.0.1',
-      advertiseHost: '127.0.0.1',
-      port: 0,
-      params: RFC7252_DEFAULTS,
-      security: { mode: 'certificate', certPem: serverCert.certPem, keyPem: serverCert.keyPem, trustedClientCaPem: manufacturer.certPem },
-    });
+    const bs = await openCertificateBootstrapServer(serverCert, manufacturer.certPem);
     try {
       const child = spawn(CLIENT, ['-B', '5', '-m', 'post', '-c', join(dir, 'dev.pem'), '-j', join(dir, 'dev.key'), '-C', join(dir, 'ca.pem'), `${bs.uri}/bs?ep=urn:dev:ops:acme-1`], { stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', r));

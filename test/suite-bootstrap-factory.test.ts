@@ -4,59 +4,54 @@
  * the ICS does not claim it, and is inconclusive when the DUT's provision action has no way
  * to take a server account. A DTLS variant proves the server PSK path end to end.
  */
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
+import type { DutAdapter } from '../harness/dut/adapter.js';
 import { ExecAdapter } from '../harness/dut/exec-adapter.js';
 import { ManualAdapter } from '../harness/dut/manual-adapter.js';
-import { createSimulatorAdapter, simulatorCommandPrefix } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { packageRoot } from '../harness/dut/package-root.js';
+import { shellQuote } from '../harness/dut/template.js';
 import { fingerprint } from '../harness/profile/fingerprint.js';
 import { runSuite } from '../harness/runner/runner.js';
 import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import type { ConformanceCase } from '../harness/runner/case.js';
 import { ALL_CASES } from '../suites/index.js';
-import { explain, runOnSimulator } from './support/simulator-run.js';
-import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
+import { runOnSimulator, expectPass } from './support/simulator-run.js';
+import { matrixRun, matrixTest, matrixVerdict } from './support/shared-matrix.js';
 
 const ID = 'TC-BS-18';
 const DEFECT = 'bootstrap-despite-factory-account';
 const tcBs18 = ALL_CASES.find((c) => c.meta.id === ID)!;
 
-async function runCase(c: ConformanceCase, createAdapter: () => ExecAdapter): Promise<{ v: VerdictEvent | undefined; events: ResultEvent[] }> {
+async function runCase(c: ConformanceCase, createAdapter: () => DutAdapter): Promise<{ v: VerdictEvent | undefined; events: ResultEvent[] }> {
   const events: ResultEvent[] = [];
   await runSuite({ cases: [c], profile: defaultSimulatorProfile(), defect: null, createAdapter, emit: (e) => events.push(e), signal: new AbortController().signal, strict: false });
   return { v: events.find((e): e is VerdictEvent => e.type === 'verdict' && e.caseId === ID), events };
 }
 
 describe('TC-BS-18 factory bootstrap', () => {
-  test(
-    'the reference device (its simulator profile claims bootstrap.factory) registers with the provisioned account first: pass, the reason names the Register',
-    async () => {
-      expect(tcBs18.meta.strength).toBe('MAY');
-      expect(tcBs18.meta.ics).toBe('bootstrap.factory');
-      const run = await matrixRun([ID]);
-      const v = run.verdicts.get(ID);
-      expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
-      expect(v!.reason).toMatch(/^factory-bootstrapped: the device's first request was the Register CON POST \/rd\?ep=urn:dev:ops:geisa-ref-0001.* to coap:\/\/127\.0\.0\.1:\d+, with no Bootstrap-Request before it$/);
-      // The wire agrees: a Register reached the LwM2M Server and nothing reached the Bootstrap-Server.
-      const inbound = run.events.flatMap((e) => (e.type === 'datagram' && e.direction === 'in' ? [e] : []));
-      expect(inbound.some((e) => e.endpoint === 'lwm2m-server' && 'uriPath' in e.decoded && e.decoded.uriPath === '/rd')).toBe(true);
-      expect(inbound.filter((e) => e.endpoint !== 'lwm2m-server')).toEqual([]);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('the reference device (its simulator profile claims bootstrap.factory) registers with the provisioned account first: pass, the reason names the Register', async () => {
+    expect(tcBs18.meta.strength).toBe('MAY');
+    expect(tcBs18.meta.ics).toBe('bootstrap.factory');
+    const run = await matrixRun([ID]);
+    const v = run.verdicts.get(ID);
+    expectPass(ID, v);
+    expect(v!.reason).toMatch(/^factory-bootstrapped: the device's first request was the Register CON POST \/rd\?ep=urn:dev:ops:geisa-ref-0001.* to coap:\/\/127\.0\.0\.1:\d+, with no Bootstrap-Request before it$/);
+    // The wire agrees: a Register reached the LwM2M Server and nothing reached the Bootstrap-Server.
+    const inbound = run.events.flatMap((e) => (e.type === 'datagram' && e.direction === 'in' ? [e] : []));
+    expect(inbound.some((e) => e.endpoint === 'lwm2m-server' && 'uriPath' in e.decoded && e.decoded.uriPath === '/rd')).toBe(true);
+    expect(inbound.filter((e) => e.endpoint !== 'lwm2m-server')).toEqual([]);
+  });
 
-  test(
-    `defect ${DEFECT}: the device bootstraps despite its factory account, and the case fails naming the Bootstrap-Request`,
-    async () => {
-      const run = await matrixRun([ID], DEFECT);
-      const v = run.verdicts.get(ID);
-      expect(v?.verdict).toBe('fail');
-      expect(v!.reason).toMatch(
-        /with a valid LwM2M Server account for coap:\/\/127\.0\.0\.1:\d+ provisioned, the device's first request was the Bootstrap-Request CON POST \/bs\?ep=.*; expected a Register \(POST \/rd\) to the provisioned server first/,
-      );
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest(`defect ${DEFECT}: the device bootstraps despite its factory account, and the case fails naming the Bootstrap-Request`, async () => {
+    const v = await matrixVerdict(ID, DEFECT);
+    expect(v?.verdict).toBe('fail');
+    expect(v!.reason).toMatch(
+      /with a valid LwM2M Server account for coap:\/\/127\.0\.0\.1:\d+ provisioned, the device's first request was the Bootstrap-Request CON POST \/bs\?ep=.*; expected a Register \(POST \/rd\) to the provisioned server first/,
+    );
+  });
 
   test('not applicable when the ICS does not claim bootstrap.factory', async () => {
     const run = await runOnSimulator([ID], null, {}, { 'bootstrap.factory': false });
@@ -64,7 +59,7 @@ describe('TC-BS-18 factory bootstrap', () => {
   }, 30_000);
 
   test('inconclusive, not fail, when the provision action cannot take a server account (no {serverUri})', async () => {
-    const cli = simulatorCommandPrefix();
+    const cli = `${shellQuote(process.execPath)} ${shellQuote(join(packageRoot(), 'dist', 'bin', 'geisa-adm.js'))} device`;
     const state = '{stateDir}/device-state.json';
     const { v, events } = await runCase(
       tcBs18,
@@ -84,7 +79,7 @@ describe('TC-BS-18 factory bootstrap', () => {
     const psk: ConformanceCase = { ...tcBs18, meta: { ...tcBs18.meta, security: 'psk', tags: [...tcBs18.meta.tags, 'dtls'] } };
     const profile = defaultSimulatorProfile();
     const { v, events } = await runCase(psk, () => createSimulatorAdapter(profile));
-    expect(`${explain(v)}`).toBe(`pass: ${v?.reason}`);
+    expectPass(ID, v);
     expect(v!.reason).toMatch(/Register CON POST \/rd\?ep=.* to coaps:\/\/127\.0\.0\.1:\d+, with no Bootstrap-Request before it$/);
     const notes = events.filter((e) => e.type === 'note').map((e) => (e.type === 'note' ? e.text : ''));
     expect(notes.some((n) => /LwM2M Server coaps:\/\/127\.0\.0\.1:\d+ \(ssid 101, lifetime 10 s, PSK identity "[^"]+", key /.test(n))).toBe(true);

@@ -4,8 +4,8 @@
  * Account Timeout) pass on the conformant reference device, each with a reason naming the
  * exchange it judged.
  */
-import { explain, isBroken } from './support/simulator-run.js';
-import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
+import { isBroken, explain, expectPass } from './support/simulator-run.js';
+import { matrixRun, matrixTest, matrixVerdict, expectReferencePasses } from './support/shared-matrix.js';
 
 const NAMED_EXCHANGE: Record<string, RegExp> = {
   'TC-BS-10': /Bootstrap-Delete \/ answered 2\.02 Deleted; Bootstrap-Discover \/ then showed .*<\/0\/\d+>.*<\/3\/0>/,
@@ -18,66 +18,35 @@ const NAMED_EXCHANGE: Record<string, RegExp> = {
 };
 
 describe('bootstrap lifecycle cases against the conformant reference device', () => {
-  test(
-    'Delete, Finish consistency, Initial Registration Delay, Trigger, guard and account timeout cases pass, naming the exchange',
-    async () => {
-      const ids = Object.keys(NAMED_EXCHANGE);
-      const run = await matrixRun(ids);
-      for (const id of ids) {
-        const v = run.verdicts.get(id);
-        expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
-        expect(v?.advisory).toBeUndefined();
-        expect(v!.reason).toMatch(NAMED_EXCHANGE[id]!);
-      }
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('Delete, Finish consistency, Initial Registration Delay, Trigger, guard and account timeout cases pass, naming the exchange', async () => {
+    await expectReferencePasses(NAMED_EXCHANGE);
+  });
 
-  test(
-    'the Bootstrap-Finish timeout case passes: nothing reaches the LwM2M Server within EXCHANGE_LIFETIME + hold-off + startup bound; the new Bootstrap-Request is noted, not judged',
-    async () => {
-      const run = await matrixRun(['TC-BS-13']);
-      const v = run.verdicts.get('TC-BS-13');
-      expect(`TC-BS-13: ${explain(v)}`).toBe(`TC-BS-13: pass: ${v?.reason}`);
-      expect(v?.advisory).toBeUndefined();
-      expect(v!.reason).toMatch(/nothing reached the LwM2M Server of the unfinished session .*EXCHANGE_LIFETIME 7\.500 s .*tolerance 1\.000 s\); a new Bootstrap-Request CON POST \/bs/);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('the Bootstrap-Finish timeout case passes: nothing reaches the LwM2M Server within EXCHANGE_LIFETIME + hold-off + startup bound; the new Bootstrap-Request is noted, not judged', async () => {
+    const v = await matrixVerdict('TC-BS-13');
+    expectPass('TC-BS-13', v);
+    expect(v!.reason).toMatch(/nothing reached the LwM2M Server of the unfinished session .*EXCHANGE_LIFETIME 7\.500 s .*tolerance 1\.000 s\); a new Bootstrap-Request CON POST \/bs/);
+  });
 
-  test(
-    'defect commit-on-finish-timeout: a Register on the half-finished configuration fails TC-BS-13',
-    async () => {
-      const run = await matrixRun(['TC-BS-13'], 'commit-on-finish-timeout');
-      const v = run.verdicts.get('TC-BS-13');
-      expect(`TC-BS-13: ${explain(v)}`).toMatch(/^TC-BS-13: fail: /);
-      expect(v!.reason).toMatch(/does not register with, or otherwise use, the configuration .*observed register CON POST \/rd/);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('defect commit-on-finish-timeout: a Register on the half-finished configuration fails TC-BS-13', async () => {
+    const v = await matrixVerdict('TC-BS-13', 'commit-on-finish-timeout');
+    expect(`TC-BS-13: ${explain(v)}`).toMatch(/^TC-BS-13: fail: /);
+    expect(v!.reason).toMatch(/does not register with, or otherwise use, the configuration .*observed register CON POST \/rd/);
+  });
 
-  test(
-    'defect delete-keeps-objects: a 2.02 to Bootstrap-Delete / that leaves /4/0 fails TC-BS-10, naming the surviving instance',
-    async () => {
-      const run = await matrixRun(['TC-BS-10'], 'delete-keeps-objects');
-      const v = run.verdicts.get('TC-BS-10');
-      expect(`TC-BS-10 broken: ${isBroken(v, 'MUST')} — ${explain(v)}`).toMatch(/^TC-BS-10 broken: true/);
-      expect(v!.verdict).toBe('fail');
-      expect(v!.reason).toMatch(/no instance of any object survives Bootstrap-Delete \/.*observed <\/4\/0> still there after the 2\.02/);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('defect delete-keeps-objects: a 2.02 to Bootstrap-Delete / that leaves /4/0 fails TC-BS-10, naming the surviving instance', async () => {
+    const v = await matrixVerdict('TC-BS-10', 'delete-keeps-objects');
+    expect(`TC-BS-10 broken: ${isBroken(v, 'MUST')} — ${explain(v)}`).toMatch(/^TC-BS-10 broken: true/);
+    expect(v!.verdict).toBe('fail');
+    expect(v!.reason).toMatch(/no instance of any object survives Bootstrap-Delete \/.*observed <\/4\/0> still there after the 2\.02/);
+  });
 
-  test(
-    'defect finish-accepts-no-server: a 2.04 to a Finish that leaves no LwM2M Server account fails TC-BS-12, though a new Bootstrap-Request follows',
-    async () => {
-      const run = await matrixRun(['TC-BS-12', 'TC-BS-11'], 'finish-accepts-no-server');
-      const v = run.verdicts.get('TC-BS-12');
-      expect(`TC-BS-12: ${explain(v)}`).toMatch(/^TC-BS-12: fail: /);
-      expect(v!.reason).toMatch(/expected 4\.06 Not Acceptable, observed Bootstrap-Finish answered 2\.04 Changed: the device reported a successful bootstrap without any LwM2M Server account/);
-      // The defect is narrow: a Server instance without its Security instance is still refused.
-      expect(run.verdicts.get('TC-BS-11')?.verdict).toBe('pass');
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('defect finish-accepts-no-server: a 2.04 to a Finish that leaves no LwM2M Server account fails TC-BS-12, though a new Bootstrap-Request follows', async () => {
+    const run = await matrixRun(['TC-BS-12', 'TC-BS-11'], 'finish-accepts-no-server');
+    const v = run.verdicts.get('TC-BS-12');
+    expect(`TC-BS-12: ${explain(v)}`).toMatch(/^TC-BS-12: fail: /);
+    expect(v!.reason).toMatch(/expected 4\.06 Not Acceptable, observed Bootstrap-Finish answered 2\.04 Changed: the device reported a successful bootstrap without any LwM2M Server account/);
+    // The defect is narrow: a Server instance without its Security instance is still refused.
+    expect(run.verdicts.get('TC-BS-11')?.verdict).toBe('pass');
+  });
 });

@@ -7,26 +7,22 @@
  * inconclusive.
  */
 import type { Profile } from '../harness/profile/load.js';
-import { explain, runOnSimulator } from './support/simulator-run.js';
+import { runOnSimulator, expectPass, inboundPaths } from './support/simulator-run.js';
 
 const EST_CASES = ['TC-EST-01', 'TC-EST-02', 'TC-EST-03', 'TC-EST-04', 'TC-EST-05', 'TC-EST-06', 'TC-EST-07', 'TC-EST-08', 'TC-EST-09', 'TC-EST-10', 'TC-EST-11'];
 
 const dnsSd = (p: Profile): Profile => ({ ...p, ixit: { ...p.ixit, est: { ...p.ixit.est!, raDiscovery: 'dns-sd' } } });
 
-function inbound(run: Awaited<ReturnType<typeof runOnSimulator>>, caseId: string): string[] {
-  return run.events.flatMap((e) => (e.type === 'datagram' && e.direction === 'in' && e.caseId === caseId && 'uriPath' in e.decoded ? [`${e.endpoint} ${e.decoded.uriPath}`] : []));
-}
-
 describe('EST cases with the registration authority found by DNS-SD', () => {
   test('all pass on the reference device; the EST exchanges reach the RA, never the Bootstrap-Server', async () => {
     const run = await runOnSimulator(EST_CASES, null, {}, {}, dnsSd);
-    for (const id of EST_CASES) expect(`${id} ${explain(run.verdicts.get(id))}`).toBe(`${id} pass: ${run.verdicts.get(id)?.reason}`);
-    const wire = inbound(run, 'TC-EST-05').filter((w) => !w.endsWith('/bspack'));
+    for (const id of EST_CASES) expectPass(id, run.verdicts.get(id));
+    const wire = inboundPaths(run, 'TC-EST-05').filter((w) => !w.endsWith('/bspack'));
     expect(wire.indexOf('est-server /.well-known/est/crts')).toBeGreaterThan(-1);
     expect(wire.indexOf('est-server /.well-known/est/sen')).toBeGreaterThan(wire.indexOf('est-server /.well-known/est/crts'));
     expect(wire.indexOf('lwm2m-server /rd')).toBeGreaterThan(wire.indexOf('est-server /.well-known/est/sen'));
-    for (const id of EST_CASES) expect(inbound(run, id).filter((w) => w.startsWith('bootstrap-server /.well-known/est'))).toEqual([]);
-    expect(inbound(run, 'TC-EST-07')).toContain('est-server /.well-known/est/sren');
+    for (const id of EST_CASES) expect(inboundPaths(run, id).filter((w) => w.startsWith('bootstrap-server /.well-known/est'))).toEqual([]);
+    expect(inboundPaths(run, 'TC-EST-07')).toContain('est-server /.well-known/est/sren');
     const notes = run.events.flatMap((e) => (e.type === 'note' && e.caseId === 'TC-EST-02' ? [e.text] : []));
     expect(notes.join('\n')).toMatch(/EST path: the device used the EST server on the est-server \(127\.0\.0\.1:\d+\), \/\.well-known\/est\/crts; DNS-SD queries: [1-9]/);
   }, 300_000);

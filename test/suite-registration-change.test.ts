@@ -11,8 +11,8 @@ import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';
-import { explain, runOnSimulator } from './support/simulator-run.js';
-import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
+import { runOnSimulator, expectPass } from './support/simulator-run.js';
+import { matrixRun, matrixTest } from './support/shared-matrix.js';
 
 const ID = 'TC-REG-13';
 
@@ -24,41 +24,32 @@ function ports(reason: string): { after: number; register: number } {
 }
 
 describe('TC-REG-13: Update after the device address changes', () => {
-  test(
-    'the reference device sends an Update to its location from the new port: pass, naming the Update and both ports',
-    async () => {
-      const run = await matrixRun([ID]);
-      const v = run.verdicts.get(ID);
-      expect(explain(v)).toBe(`pass: ${v?.reason}`);
-      expect(v?.advisory).toBeUndefined();
-      expect(v!.reason).toMatch(/^Update CON POST \/rd\/[0-9a-f]{4}\/[0-9a-f]{6} \(mid \d+\) from 127\.0\.0\.1:\d+, .* answered 2\.04: an Update, as GEISA registration\.rst asks$/);
-      const { after, register } = ports(v!.reason);
-      expect(after).not.toBe(register);
-      const check = run.events.find((e) => e.type === 'check' && e.caseId === ID && /targets the location/.test(e.name));
-      expect(check).toMatchObject({ ok: true });
-      expect(run.exitCode).toBe(0);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('the reference device sends an Update to its location from the new port: pass, naming the Update and both ports', async () => {
+    const run = await matrixRun([ID]);
+    const v = run.verdicts.get(ID);
+    expectPass(ID, v);
+    expect(v!.reason).toMatch(/^Update CON POST \/rd\/[0-9a-f]{4}\/[0-9a-f]{6} \(mid \d+\) from 127\.0\.0\.1:\d+, .* answered 2\.04: an Update, as GEISA registration\.rst asks$/);
+    const { after, register } = ports(v!.reason);
+    expect(after).not.toBe(register);
+    const check = run.events.find((e) => e.type === 'check' && e.caseId === ID && /targets the location/.test(e.name));
+    expect(check).toMatchObject({ ok: true });
+    expect(run.exitCode).toBe(0);
+  });
 
-  test(
-    'defect no-update-on-address-change (silent rebind, nothing until the next heartbeat) fails the SHALL, naming the window',
-    async () => {
-      const run = await matrixRun([ID], 'no-update-on-address-change');
-      const v = run.verdicts.get(ID);
-      expect(v?.verdict).toBe('fail');
-      expect(v!.reason).toMatch(
-        /^no Update to \/rd\/\S+ nor Register reached coap:\/\/127\.0\.0\.1:\d+ from a new address within 10\.000 s \(IXIT startupBoundS\) of the changeAddress action; the device had registered from 127\.0\.0\.1:\d+ with Register CON POST \/rd\?.*lt=86400/,
-      );
-      expect(run.exitCode).toBe(1);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('defect no-update-on-address-change (silent rebind, nothing until the next heartbeat) fails the SHALL, naming the window', async () => {
+    const run = await matrixRun([ID], 'no-update-on-address-change');
+    const v = run.verdicts.get(ID);
+    expect(v?.verdict).toBe('fail');
+    expect(v!.reason).toMatch(
+      /^no Update to \/rd\/\S+ nor Register reached coap:\/\/127\.0\.0\.1:\d+ from a new address within 10\.000 s \(IXIT startupBoundS\) of the changeAddress action; the device had registered from 127\.0\.0\.1:\d+ with Register CON POST \/rd\?.*lt=86400/,
+    );
+    expect(run.exitCode).toBe(1);
+  });
 
   test('a device that re-registers from the new port passes, and the reason flags the Register and the O-2 clause', async () => {
     const run = await runOnSimulator([ID], null, { registerOnAddressChange: true });
     const v = run.verdicts.get(ID);
-    expect(explain(v)).toBe(`pass: ${v?.reason}`);
+    expectPass(ID, v);
     expect(v!.reason).toMatch(
       /^Register CON POST \/rd\?\S*ep=urn:dev:ops:geisa-ref-0001\S* \(mid \d+\) from 127\.0\.0\.1:\d+, .* answered 2\.01: a full re-registration rather than the Update GEISA registration\.rst asks for, accepted because catalog O-2: /,
     );

@@ -1,54 +1,18 @@
 /**
- * The Registration-interface cases against the reference device: each passes without
- * advisory and its reason names the exchange it judged. TC-REG-08 waits out a full
- * MAX_TRANSMIT_WAIT, so here it runs with short declared CoAP parameters (the device uses
- * the same), which is what keeps it to seconds without bending its window.
+ * The Registration-interface cases against the reference device, read from the shared
+ * matrix (their runs of their own are in test/suite-registration-runs.test.ts): each
+ * passes without advisory and its reason names the exchange it judged.
  */
-import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
-import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
-import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
-import { runSuite } from '../harness/runner/runner.js';
-import { ALL_CASES } from '../suites/index.js';
-import { explain, runOnSimulator } from './support/simulator-run.js';
-import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
+import { explain, expectPass } from './support/simulator-run.js';
+import { matrixRun, matrixTest, matrixVerdict } from './support/shared-matrix.js';
 import type { DtlsTransport } from '../harness/dtls/dtls-transport.js';
 import { describePlaintext, dtlsTrouble } from '../suites/steps.js';
+import { dtlsRecord } from './support/dtls-wire.js';
 
-/** A DTLS 1.2 record header (RFC 6347 §4.1) and a body of `length` bytes. */
-function dtlsRecord(contentType: number, epoch: number, sequence: number, length: number): Buffer {
-  const h = Buffer.alloc(13);
-  h[0] = contentType;
-  h[1] = 0xfe;
-  h[2] = 0xfd;
-  h.writeUInt16BE(epoch, 3);
-  h.writeUIntBE(sequence, 5, 6);
-  h.writeUInt16BE(length, 11);
-  return Buffer.concat([h, Buffer.alloc(length, 0xa5)]);
-}
+/** An application_data record of epoch 1 (sealed: its 43 bytes are never read). */
+const sealed = (sequence: number): Buffer => dtlsRecord(23, 1, sequence, Buffer.alloc(43, 0xa5));
 
 const QUICK_CASES = ['TC-REG-03', 'TC-REG-04', 'TC-REG-05', 'TC-REG-06', 'TC-REG-07', 'TC-REG-09', 'TC-REG-11', 'TC-REG-12'];
-
-/** MAX_TRANSMIT_WAIT = 0.3 s × 15 × 1.5 = 6.75 s. */
-const SHORT_COAP = { ackTimeoutS: 0.3, ackRandomFactor: 1.5, maxRetransmit: 3, nstart: 1 };
-
-function shortCoapProfile(): Profile {
-  const p = defaultSimulatorProfile();
-  return { ...p, ixit: { ...p.ixit, coap: { ...p.ixit.coap, ...SHORT_COAP } } };
-}
-
-async function runWithProfile(id: string, profile: Profile, defect: string | null = null): Promise<VerdictEvent | undefined> {
-  const events: ResultEvent[] = [];
-  await runSuite({
-    cases: [ALL_CASES.find((c) => c.meta.id === id)!],
-    profile,
-    defect,
-    createAdapter: () => createSimulatorAdapter(profile, { defect }),
-    emit: (e) => events.push(e),
-    signal: new AbortController().signal,
-    strict: false,
-  });
-  return events.find((e): e is VerdictEvent => e.type === 'verdict');
-}
 
 describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
   const remote = { address: '127.0.0.1', port: 40000 };
@@ -60,8 +24,8 @@ describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
     }) as unknown as DtlsTransport;
 
   test('application_data of a closed association is described as DTLS: content type, version, epoch, sequence and the reason', () => {
-    expect(describePlaintext(dtlsRecord(23, 1, 7, 43))).toBe('DTLS application_data record (DTLS 1.2, epoch 1, sequence 7, 43 bytes encrypted)');
-    const text = dtlsTrouble(fakeDtls([dtlsRecord(23, 1, 7, 43), dtlsRecord(23, 1, 8, 43), dtlsRecord(23, 1, 9, 43)], 1));
+    expect(describePlaintext(sealed(7))).toBe('DTLS application_data record (DTLS 1.2, epoch 1, sequence 7, 43 bytes encrypted)');
+    const text = dtlsTrouble(fakeDtls([sealed(7), sealed(8), sealed(9)], 1));
     expect(text).toBe(' — DTLS application_data record (DTLS 1.2, epoch 1, 43 bytes encrypted) from 127.0.0.1:40000 dropped: no session with this peer and not a ClientHello (sequence 7, 8, 9) (3 times)');
     expect(text).not.toMatch(/not DTLS|neither DTLS nor CoAP/);
   });
@@ -75,69 +39,31 @@ describe('what TC-REG-10 says of datagrams the DTLS layer dropped', () => {
 });
 
 describe('Registration-interface cases against the reference device', () => {
-  test(
-    'TC-REG-03 … -07, -09, -11, -12 pass without advisory and name the exchange they judged',
-    async () => {
-      const run = await matrixRun(QUICK_CASES);
-      for (const id of QUICK_CASES) {
-        const v = run.verdicts.get(id);
-        expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
-        expect(v?.advisory).toBeUndefined();
-      }
-      const reason = (id: string) => run.verdicts.get(id)!.reason;
-      expect(reason('TC-REG-03')).toMatch(/^Register CON POST \/rd\?.*lwm2m=1\.2.* with Content-Format 40 .* lists \/1\/\d+ and \/3$/);
-      expect(reason('TC-REG-04')).toMatch(/^Register CON POST \/rd\?.* none of the Security or OSCORE objects/);
-      expect(reason('TC-REG-05')).toMatch(/Update CON POST (\/rd\/[0-9a-f]{4}\/[0-9a-f]{6}) .*De-register CON DELETE \1 .*exactly the location \1/);
-      expect(reason('TC-REG-06')).toMatch(/heartbeat CON POST \/rd\/\S+ \(mid \d+\) had no parameters.*Update CON POST \/rd\/\S+\?lt=20 .*carried only lt=20/);
-      expect(reason('TC-REG-07')).toMatch(/^Execute \/1\/\d+\/8 answered 2\.04 Changed and the Update CON POST \/rd\/\S+ .* followed/);
-      expect(reason('TC-REG-09')).toMatch(/^Update CON POST \/rd\/\S+ .*answered 4\.04 was followed .* by Register CON POST \/rd\?/);
-      expect(reason('TC-REG-11')).toMatch(/^Execute \/1\/\d+\/4 answered 2\.04 Changed and De-register CON DELETE \/rd\/\S+ .*answered 2\.02/);
-      expect(reason('TC-REG-12')).toMatch(/renewed its registration only with Updates \(CON POST \/rd\/.*and sent no new Register/);
-      expect(run.exitCode).toBe(0);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
+  matrixTest('TC-REG-03 … -07, -09, -11, -12 pass without advisory and name the exchange they judged', async () => {
+    const run = await matrixRun(QUICK_CASES);
+    for (const id of QUICK_CASES) expectPass(id, run.verdicts.get(id));
+    const reason = (id: string) => run.verdicts.get(id)!.reason;
+    expect(reason('TC-REG-03')).toMatch(/^Register CON POST \/rd\?.*lwm2m=1\.2.* with Content-Format 40 .* lists \/1\/\d+ and \/3$/);
+    expect(reason('TC-REG-04')).toMatch(/^Register CON POST \/rd\?.* none of the Security or OSCORE objects/);
+    expect(reason('TC-REG-05')).toMatch(/Update CON POST (\/rd\/[0-9a-f]{4}\/[0-9a-f]{6}) .*De-register CON DELETE \1 .*exactly the location \1/);
+    expect(reason('TC-REG-06')).toMatch(/heartbeat CON POST \/rd\/\S+ \(mid \d+\) had no parameters.*Update CON POST \/rd\/\S+\?lt=20 .*carried only lt=20/);
+    expect(reason('TC-REG-07')).toMatch(/^Execute \/1\/\d+\/8 answered 2\.04 Changed and the Update CON POST \/rd\/\S+ .* followed/);
+    expect(reason('TC-REG-09')).toMatch(/^Update CON POST \/rd\/\S+ .*answered 4\.04 was followed .* by Register CON POST \/rd\?/);
+    expect(reason('TC-REG-11')).toMatch(/^Execute \/1\/\d+\/4 answered 2\.04 Changed and De-register CON DELETE \/rd\/\S+ .*answered 2\.02/);
+    expect(reason('TC-REG-12')).toMatch(/renewed its registration only with Updates \(CON POST \/rd\/.*and sent no new Register/);
+    expect(run.exitCode).toBe(0);
+  });
 
-  test('a device that answers Execute and Write with an empty ACK and a separate response passes TC-REG-06, -07 and -11', async () => {
-    const ids = ['TC-REG-06', 'TC-REG-07', 'TC-REG-11'];
-    const run = await runOnSimulator(ids, null, { separateResponses: true });
-    for (const id of ids) {
-      const v = run.verdicts.get(id);
-      expect(`${id}: ${explain(v)}`).toBe(`${id}: pass: ${v?.reason}`);
-    }
-  }, 180_000);
-
-  test(
-    'defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass',
-    async () => {
-      const run = await matrixRun(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
-      const v = run.verdicts.get('TC-REG-07');
-      expect(v?.verdict).toBe('fail');
-      expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
-      for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
-
-  test(
-    'TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)',
-    async () => {
-      const run = await matrixRun(['TC-REG-10']);
-      const v = run.verdicts.get('TC-REG-10');
-      expect(explain(v)).toMatch(/^pass: after the DM dropped the DTLS session, the device made a new handshake and its first request over it was Register CON POST \/rd\?/);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
-
-  test('TC-REG-08 with short CoAP parameters: Updates dropped until the lifetime passes, then a Register', async () => {
-    const v = await runWithProfile('TC-REG-08', shortCoapProfile());
-    expect(explain(v)).toMatch(/^pass: the registration was renewed by Register CON POST \/rd\?.*Updates dropped: CON POST \/rd\//);
-    expect(v?.advisory).toBeUndefined();
-  }, 120_000);
-
-  test('TC-REG-08 with short CoAP parameters fails a device that sends a new Update after expiry, naming it', async () => {
-    const v = await runWithProfile('TC-REG-08', shortCoapProfile(), 'update-after-expiry');
+  matrixTest('defect update-trigger-ignored (2.04 to Execute /1/x/8, no Update) fails TC-REG-07 naming the trigger; TC-REG-05 and -06, which never use it, pass', async () => {
+    const run = await matrixRun(['TC-REG-07', 'TC-REG-05', 'TC-REG-06'], 'update-trigger-ignored');
+    const v = run.verdicts.get('TC-REG-07');
     expect(v?.verdict).toBe('fail');
-    expect(v?.reason).toMatch(/when the lifetime of 10 s had expired .*the device sent CON POST \/rd\/\S+ \(mid \d+\) instead of a Register/);
-  }, 120_000);
+    expect(v?.reason).toMatch(/^no Update reached coap:\/\/127\.0\.0\.1:\d+ within 10 s \(IXIT startupBoundS\) of Execute \/1\/\d+\/8 answered 2\.04 Changed; the lifetime is 86400 s, so no heartbeat was due$/);
+    for (const id of ['TC-REG-05', 'TC-REG-06']) expect(`${id}: ${explain(run.verdicts.get(id))}`).toMatch(new RegExp(`^${id}: pass: `));
+  });
+
+  matrixTest('TC-REG-10: after the DM drops its DTLS session the device handshakes again and registers (PSK)', async () => {
+    const v = await matrixVerdict('TC-REG-10');
+    expect(explain(v)).toMatch(/^pass: after the DM dropped the DTLS session, the device made a new handshake and its first request over it was Register CON POST \/rd\?/);
+  });
 });

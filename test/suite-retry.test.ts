@@ -1,113 +1,38 @@
 /**
- * The retry, fallback and DTLS cipher-suite cases against the reference device: each
+ * The retry, fallback and DTLS cipher-suite cases against the reference device, read from
+ * the shared matrix (their runs of their own are in test/suite-retry-runs.test.ts): each
  * passes and its reason names the exchange it judged. The cases that wait for a CoAP
  * give-up (MAX_TRANSMIT_WAIT) also run with shorter IXIT CoAP parameters, which shows
  * their windows follow the profile, and keeps this file fast. The variant that
  * re-bootstraps only after its retries shows TC-RETRY-02 and TC-RETRY-09 accept both
  * alternatives resource 16 allows.
  */
-import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
-import { defaultSimulatorProfile, type Profile } from '../harness/profile/load.js';
-import { createSimulatorAdapter, type SimulatorOptions } from '../harness/dut/simulator-adapter.js';
-import { runSuite } from '../harness/runner/runner.js';
-import { ALL_CASES } from '../suites/index.js';
-import { explain, runOnSimulator } from './support/simulator-run.js';
-import { SHARED_MATRIX_BOUND_MS, matrixRun } from './support/shared-matrix.js';
-import { afterFailedRegister } from '../fixtures/device/retry.js';
-import { RETRY_DEFAULTS } from '../fixtures/device/accounts.js';
-
-/** ACK_TIMEOUT 0.5 s, MAX_RETRANSMIT 2: MAX_TRANSMIT_WAIT 5.25 s, half the built-in profile's 10.5 s. */
-function shortCoapProfile(): Profile {
-  const p = defaultSimulatorProfile();
-  return { ...p, ixit: { ...p.ixit, coap: { ...p.ixit.coap, ackTimeoutS: 0.5, maxRetransmit: 2 } } };
-}
-
-async function runWithProfile(ids: readonly string[], profile: Profile, variant: SimulatorOptions = {}): Promise<Map<string, VerdictEvent>> {
-  const cases = ids.map((id) => ALL_CASES.find((c) => c.meta.id === id)!);
-  const events: ResultEvent[] = [];
-  await runSuite({
-    cases,
-    profile,
-    defect: null,
-    createAdapter: () => createSimulatorAdapter(profile, { ...variant, defect: null }),
-    emit: (e) => events.push(e),
-    signal: new AbortController().signal,
-    strict: false,
-  });
-  const verdicts = new Map<string, VerdictEvent>();
-  for (const e of events) if (e.type === 'verdict') verdicts.set(e.caseId, e);
-  return verdicts;
-}
+import { explain } from './support/simulator-run.js';
+import { matrixRun, matrixTest } from './support/shared-matrix.js';
 
 describe('retry and DTLS cipher-suite cases pass on the reference device', () => {
-  test(
-    'sequences, defaults of resource 16, re-handshake report, /0/x/16 in PSK and certificate mode',
-    async () => {
-      const run = await matrixRun(['TC-RETRY-03', 'TC-RETRY-04', 'TC-RETRY-08', 'TC-RETRY-09', 'TC-SEC-07', 'TC-SEC-09']);
-      const v = (id: string) => explain(run.verdicts.get(id));
-      expect(v('TC-RETRY-03')).toMatch(/^pass: two sequences of 2 rejected Registers: sequence 2 started \d+\.\d+ s after the last failure of sequence 1 .*no third sequence/);
-      expect(v('TC-RETRY-04')).toMatch(/^pass: one sequence of 2 rejected Registers, then no further Register within \d+\.\d+ s of the last \(Sequence Retry Count 1\), and no Bootstrap-Request while the sequence lasted$/);
-      expect(v('TC-RETRY-08')).toMatch(/^pass: each 4\.03 over DTLS was counted as a failed attempt: 3 Register attempts; .*Register #1: new DTLS handshake/);
-      expect(v('TC-RETRY-09')).toMatch(/^pass: with \/1\/x\/16 absent, after 1 rejected Register attempt\(s\) the device fell back to bootstrap: CON POST \/bs\?ep=/);
-      expect(v('TC-SEC-07')).toMatch(/^pass: the ClientHello toward the LwM2M Server proposed TLS_PSK_WITH_AES_128_CCM_8, exactly \/0\/x\/16 as written .*then CON POST \/rd\?/);
-      expect(v('TC-SEC-09')).toMatch(/^pass: the ClientHello toward the LwM2M Server proposed TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, exactly \/0\/x\/16 as written .*then CON POST \/rd\?/);
-      expect(run.exitCode).toBe(0);
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
-
-  test('the cases that wait for a CoAP give-up, with short IXIT CoAP parameters', async () => {
-    const verdicts = await runWithProfile(['TC-RETRY-05', 'TC-RETRY-06', 'TC-SEC-08'], shortCoapProfile());
-    const v = (id: string) => explain(verdicts.get(id));
-    expect(v('TC-RETRY-05')).toMatch(/^pass: after the Update CON POST \/rd\/\S+ \(mid \d+\) went unanswered \(\d+ retransmission\(s\) of the Update seen\), the device registered again: CON POST \/rd\?ep=.*MAX_TRANSMIT_WAIT 5\.250 s/);
-    expect(v('TC-RETRY-06')).toMatch(/^pass: the LwM2M Server coap:\/\/127\.0\.0\.1:\d+ never answered; .*the device fell back: CON POST \/bs\?ep=.*registered to the reachable server: CON POST \/rd\?/);
-    expect(v('TC-SEC-08')).toMatch(/^pass: the DTLS handshake with the LwM2M Server failed [1-9]\d* time\(s\) and counted as a registration failure: .*the device fell back: CON POST \/bs\?ep=/);
-  }, 200_000);
-});
-
-describe('TC-RETRY-02 and TC-RETRY-09 accept both fallbacks resource 16 allows', () => {
-  test("the variant's rule: a rejection is one more failed attempt, and the fallback comes once the sequences are used up", () => {
-    const s = { ...RETRY_DEFAULTS, bootstrapOnFailure: true, retryCount: 2, retryTimerS: 1, sequenceRetryCount: 1 };
-    const variant = { rejectionIsFailure: true };
-    expect(afterFailedRegister(s, { attempt: 1, sequence: 1 }, 'rejected').kind).toBe('bootstrap');
-    expect(afterFailedRegister(s, { attempt: 1, sequence: 1 }, 'rejected', variant)).toMatchObject({ kind: 'retry', delayMs: 1000, next: { attempt: 2, sequence: 1 } });
-    expect(afterFailedRegister(s, { attempt: 2, sequence: 1 }, 'rejected', variant).kind).toBe('bootstrap');
+  matrixTest('sequences, defaults of resource 16, re-handshake report, /0/x/16 in PSK and certificate mode', async () => {
+    const run = await matrixRun(['TC-RETRY-03', 'TC-RETRY-04', 'TC-RETRY-08', 'TC-RETRY-09', 'TC-SEC-07', 'TC-SEC-09']);
+    const v = (id: string) => explain(run.verdicts.get(id));
+    expect(v('TC-RETRY-03')).toMatch(/^pass: two sequences of 2 rejected Registers: sequence 2 started \d+\.\d+ s after the last failure of sequence 1 .*no third sequence/);
+    expect(v('TC-RETRY-04')).toMatch(/^pass: one sequence of 2 rejected Registers, then no further Register within \d+\.\d+ s of the last \(Sequence Retry Count 1\), and no Bootstrap-Request while the sequence lasted$/);
+    expect(v('TC-RETRY-08')).toMatch(/^pass: each 4\.03 over DTLS was counted as a failed attempt: 3 Register attempts; .*Register #1: new DTLS handshake/);
+    expect(v('TC-RETRY-09')).toMatch(/^pass: with \/1\/x\/16 absent, after 1 rejected Register attempt\(s\) the device fell back to bootstrap: CON POST \/bs\?ep=/);
+    expect(v('TC-SEC-07')).toMatch(/^pass: the ClientHello toward the LwM2M Server proposed TLS_PSK_WITH_AES_128_CCM_8, exactly \/0\/x\/16 as written .*then CON POST \/rd\?/);
+    expect(v('TC-SEC-09')).toMatch(/^pass: the ClientHello toward the LwM2M Server proposed TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8, exactly \/0\/x\/16 as written .*then CON POST \/rd\?/);
+    expect(run.exitCode).toBe(0);
   });
 
-  test('a device that re-bootstraps only once its retries are used up passes, and the reason says so', async () => {
-    const run = await runOnSimulator(['TC-RETRY-02', 'TC-RETRY-09'], null, { bootstrapAfterRetries: true });
-    for (const id of ['TC-RETRY-02', 'TC-RETRY-09']) {
+  matrixTest('TC-RETRY-03 and TC-RETRY-04 see the Bootstrap-Request, note it as unspecified and pass without advisory', async () => {
+    const run = await matrixRun(['TC-RETRY-03', 'TC-RETRY-04'], 'unspecified-after-sequences');
+    for (const id of ['TC-RETRY-03', 'TC-RETRY-04']) {
       const v = run.verdicts.get(id);
-      expect(explain(v)).toMatch(/^pass: .*after 3 rejected Register attempt\(s\) the device fell back to bootstrap: CON POST \/bs\?ep=.*\(after the retries\)$/);
+      expect(explain(v)).toMatch(/^pass: /);
       expect(v?.advisory).toBeUndefined();
+      const notes = run.events.filter((e) => e.type === 'note' && e.caseId === id).map((e) => (e as { text: string }).text);
+      expect(notes.join('\n')).toMatch(/Bootstrap-Request CON POST \/bs\?ep=\S+ \(mid \d+\) \d+\.\d+ m?s after the last attempt of the last sequence .* is not specified \(1\.xml res 16, LWM2M-CORE-RETRY-03\); noted, not judged/);
     }
-  }, 120_000);
-});
-
-describe('unspecified-after-sequences: a Bootstrap-Request once every sequence has failed (/1/x/16 false) is noted, never judged', () => {
-  test("the device's rule: retries first, the Bootstrap-Request only after the last attempt of the last sequence", () => {
-    const s = { ...RETRY_DEFAULTS, bootstrapOnFailure: false, retryCount: 2, retryTimerS: 1, sequenceDelayS: 4, sequenceRetryCount: 2 };
-    const quirk = { bootstrapAfterLastSequence: true };
-    expect(afterFailedRegister(s, { attempt: 1, sequence: 1 }, 'rejected', quirk)).toMatchObject({ kind: 'retry', next: { attempt: 2, sequence: 1 } });
-    expect(afterFailedRegister(s, { attempt: 2, sequence: 1 }, 'rejected', quirk)).toMatchObject({ kind: 'retry', delayMs: 4000, next: { attempt: 1, sequence: 2 } });
-    expect(afterFailedRegister(s, { attempt: 2, sequence: 2 }, 'rejected', quirk).kind).toBe('bootstrap');
-    expect(afterFailedRegister(s, { attempt: 2, sequence: 2 }, 'rejected').kind).toBe('give-up');
   });
-
-  test(
-    'TC-RETRY-03 and TC-RETRY-04 see the Bootstrap-Request, note it as unspecified and pass without advisory',
-    async () => {
-      const run = await matrixRun(['TC-RETRY-03', 'TC-RETRY-04'], 'unspecified-after-sequences');
-      for (const id of ['TC-RETRY-03', 'TC-RETRY-04']) {
-        const v = run.verdicts.get(id);
-        expect(explain(v)).toMatch(/^pass: /);
-        expect(v?.advisory).toBeUndefined();
-        const notes = run.events.filter((e) => e.type === 'note' && e.caseId === id).map((e) => (e as { text: string }).text);
-        expect(notes.join('\n')).toMatch(/Bootstrap-Request CON POST \/bs\?ep=\S+ \(mid \d+\) \d+\.\d+ m?s after the last attempt of the last sequence .* is not specified \(1\.xml res 16, LWM2M-CORE-RETRY-03\); noted, not judged/);
-      }
-    },
-    SHARED_MATRIX_BOUND_MS,
-  );
 });
 
 // TC-RETRY-07 (the default Retry Timer of 60 s, doubling) is minutes of real time: test/suite-reference.slow.test.ts.

@@ -1,15 +1,18 @@
 /**
- * The bundled reference device as a DUT. It is driven exactly as a vendor's device would
- * be through exec actions — the out-of-band provisioning tool writes its state file, and
- * `start` runs it as its own process — so the simulator also exercises the exec adapter.
- * Each case gets a fresh state directory, hence a factory-fresh device.
+ * The bundled reference device as a DUT. It is driven with the same words a vendor's
+ * simulator would get from exec actions — `device provision` writes its state file, `device
+ * run` starts it — but in the device host (device-host.ts), one process for every device of
+ * the run, instead of two processes per case: that start-up was most of a run's CPU. Each
+ * case still gets a fresh state directory, hence a factory-fresh device, with its own
+ * sockets and timers. The exec adapter keeps its own proof against the same device:
+ * fixtures/profiles/reference-device-exec.yaml.
  */
-import { join } from 'node:path';
 import { claims } from '../profile/ics-registry.js';
 import type { Profile } from '../profile/load.js';
-import { ExecAdapter } from './exec-adapter.js';
+import { AdapterError, type ActionHooks, type ActionParams, type ActionSecrets, type DutAction, type DutAdapter } from './adapter.js';
+import { DeviceHostError, sharedDeviceHost, type DeviceHost, type HostCall } from './device-host.js';
 import { shellQuote } from './template.js';
-import { packageRoot } from './package-root.js';
+import { actionEnv, createSecretDir, removeSecretDir, secretScrubber, writeSecretFiles } from './secrets.js';
 import { type VariantOptions, variantArgs } from '../../fixtures/device/variants.js';
 
 /** The device's variants (fixtures/device/variants.ts) are options here too. */
@@ -18,39 +21,157 @@ export interface SimulatorOptions extends VariantOptions {
   defect?: string | null;
 }
 
-export function simulatorCommandPrefix(): string {
-  return `${shellQuote(process.execPath)} ${shellQuote(join(packageRoot(), 'dist', 'bin', 'geisa-adm.js'))} device`;
+/** As the exec profile's timeouts: provisioning and start-up are quick; this only bounds a hang. */
+const ACTION_BOUND_MS = 30_000;
+
+let devicesMade = 0;
+
+export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions = {}): SimulatorAdapter {
+  return new SimulatorAdapter(profile, opts);
 }
 
-export function createSimulatorAdapter(profile: Profile, opts: SimulatorOptions = {}): ExecAdapter {
-  const cli = simulatorCommandPrefix();
-  const state = '{stateDir}/device-state.json';
-  // changeAddress signals the running device process, which rebinds its socket to a new port.
-  const pidFile = '{stateDir}/device.pid';
-  const coap = profile.ixit.coap;
-  const runFlags = [
-    `--state ${state}`,
-    `--pid-file ${pidFile}`,
-    `--ack-timeout-ms ${Math.round(coap.ackTimeoutS * 1000)}`,
-    `--ack-random-factor ${coap.ackRandomFactor}`,
-    `--max-retransmit ${coap.maxRetransmit}`,
-    ...(coap.maxLatencyS !== undefined ? [`--max-latency-ms ${Math.round(coap.maxLatencyS * 1000)}`] : []),
-    ...(opts.defect ? [`--defect ${shellQuote(opts.defect)}`] : []),
-    ...variantArgs(opts).map(([flag, value]) => (value === undefined ? flag! : `${flag} ${shellQuote(value)}`)),
-  ].join(' ');
-  // Like the hold-off from the IXIT, a feature the profile's ICS claims is provisioned into the device.
-  const packFlag = claims(profile.ics, 'bootstrap.pack-request') ? ' --bootstrap-pack' : '';
-  return new ExecAdapter({
-    // The server-account placeholders are empty words unless a case provisions a factory server account;
-    // the EST ones unless the case runs a registration authority found by DNS-SD.
-    // The device's Client Hold Off Time is the one the profile declares (IXIT holdOffS).
-    provision: {
-      type: 'exec',
-      command: `${cli} provision --state ${state} --bs-uri {bsUri} --endpoint {endpoint} --hold-off ${profile.ixit.holdOffS} --server-uri {serverUri} --server-ssid {serverSsid} --server-lifetime {serverLifetime} --est-dns-server {estDnsServer} --est-domain {estDomain}${packFlag}`,
-      timeoutS: 30,
-      background: false,
-    },
-    start: { type: 'exec', command: `exec ${cli} run ${runFlags}`, timeoutS: 30, background: true, readyLine: '^READY ' },
-    changeAddress: { type: 'exec', command: `kill -USR2 $(cat ${pidFile})`, timeoutS: 10, background: false },
-  });
+export class SimulatorAdapter implements DutAdapter {
+  readonly kind = 'simulator' as const;
+  /** This adapter's device in the host: one per case. */
+  private readonly device = `device-${process.pid}-${++devicesMade}`;
+  private readonly host: DeviceHost;
+  private running = false;
+  private disposed = false;
+  /** Device output keeps flowing after its action returned; it goes to the latest case. */
+  private latestHooks: ActionHooks | undefined;
+
+  constructor(
+    private readonly profile: Profile,
+    private readonly opts: SimulatorOptions = {},
+    host: DeviceHost = sharedDeviceHost(),
+  ) {
+    this.host = host;
+    this.host.acquire();
+    this.host.onOutput(this.device, (o) => {
+      if ('line' in o) this.latestHooks?.note('adapter', `[start] ${o.line}`);
+      else {
+        this.running = false;
+        this.latestHooks?.note('adapter', `[start] ${o.ended}`);
+      }
+    });
+  }
+
+  /** provision passes a factory server account on, as the exec simulator's template does. */
+  takesServerAccount(): boolean {
+    return true;
+  }
+
+  supports(action: DutAction): boolean {
+    return action === 'provision' || action === 'start' || action === 'stop' || action === 'changeAddress';
+  }
+
+  async run(action: DutAction, params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
+    if (this.disposed) throw new AdapterError(action, 'the adapter has already been disposed');
+    this.latestHooks = hooks;
+    switch (action) {
+      case 'provision':
+        return this.provision(params, secrets, hooks);
+      case 'start':
+        if (this.running) {
+          hooks.note('adapter', '[start] the device is still running; stopping it first');
+          await this.stop(hooks);
+        }
+        await this.call(action, { op: 'run', device: this.device, args: this.runArgs(params) }, hooks, 'run');
+        this.running = true;
+        return;
+      case 'stop':
+        return this.stop(hooks);
+      case 'changeAddress': {
+        const local = await this.call(action, { op: 'changeAddress', device: this.device }, hooks);
+        hooks.note('adapter', `[changeAddress] the device now sends from ${local}`);
+        return;
+      }
+      default:
+        throw new AdapterError(action, 'the bundled reference device has no such action (a case composes it from stop and start)');
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    try {
+      // Asked even when no start has returned: a start still in flight (a case that ended
+      // mid-action) would leave a device behind, talking to whatever next listens on its ports.
+      await this.host.call({ op: 'stop', device: this.device }, ACTION_BOUND_MS);
+    } catch (e) {
+      this.latestHooks?.note('adapter', `[stop] ${(e as Error).message}`);
+    } finally {
+      this.running = false;
+      // Nothing is noted once the caller has closed the case.
+      this.host.onOutput(this.device, undefined);
+      this.host.release();
+    }
+  }
+
+  private async provision(params: ActionParams, secrets: ActionSecrets, hooks: ActionHooks): Promise<void> {
+    const args = [
+      ...['--state', this.statePath(params), '--bs-uri', params.bsUri, '--endpoint', params.endpoint, '--hold-off', String(this.profile.ixit.holdOffS)],
+      ...['--server-uri', params.serverUri ?? '', '--server-ssid', params.serverSsid?.toString() ?? '', '--server-lifetime', params.serverLifetime?.toString() ?? ''],
+      ...['--est-dns-server', params.estDnsServer ?? '', '--est-domain', params.estDomain ?? ''],
+      // Like the hold-off from the IXIT, a feature the profile's ICS claims is provisioned into the device.
+      ...(claims(this.profile.ics, 'bootstrap.pack-request') ? ['--bootstrap-pack'] : []),
+    ];
+    // Certificates and keys are read from 0600 files, as an exec action would; the folder lives as long as the action.
+    const secretDir = secrets.pskKey || secrets.serverPskKey || secrets.certificates ? await createSecretDir() : undefined;
+    try {
+      if (secretDir) await writeSecretFiles(secretDir, secrets);
+      const all = actionEnv('provision', params, secrets, secretDir);
+      const env = Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[0].startsWith('GEISA_') && e[1] !== undefined));
+      await this.call('provision', { op: 'provision', device: this.device, args, env }, hooks, 'provision', secrets);
+    } finally {
+      if (secretDir) await removeSecretDir(secretDir);
+    }
+  }
+
+  private runArgs(params: ActionParams): string[] {
+    const coap = this.profile.ixit.coap;
+    return [
+      ...['--state', this.statePath(params)],
+      ...['--ack-timeout-ms', String(Math.round(coap.ackTimeoutS * 1000)), '--ack-random-factor', String(coap.ackRandomFactor), '--max-retransmit', String(coap.maxRetransmit)],
+      ...(coap.maxLatencyS !== undefined ? ['--max-latency-ms', String(Math.round(coap.maxLatencyS * 1000))] : []),
+      ...(this.opts.defect ? ['--defect', this.opts.defect] : []),
+      ...variantArgs(this.opts).flatMap(([flag, value]) => (value === undefined ? [flag!] : [flag!, value])),
+    ];
+  }
+
+  private statePath(params: ActionParams): string {
+    return `${params.stateDir}/device-state.json`;
+  }
+
+  private async stop(hooks: ActionHooks): Promise<void> {
+    if (!this.running) {
+      hooks.note('adapter', '[stop] the device is not running');
+      return;
+    }
+    hooks.note('adapter', '[stop] power cut: the device stops without a De-register');
+    this.running = false;
+    await this.call('stop', { op: 'stop', device: this.device }, hooks);
+  }
+
+  /** One host request; `shown` notes the command line it stands for (scrubbed of any key). */
+  private async call(action: DutAction, request: HostCall, hooks: ActionHooks, shown?: 'provision' | 'run', secrets: ActionSecrets = {}): Promise<string> {
+    const scrubKey = secretScrubber(secrets.pskKey, secrets.certificates?.keyPem);
+    const scrubServerKey = secretScrubber(secrets.serverPskKey);
+    const scrub = (text: string) => scrubServerKey(scrubKey(text));
+    if (shown && 'args' in request) hooks.note('adapter', `[${action}] $ geisa-adm device ${shown} ${request.args.map(wordForNote).join(' ')}`);
+    try {
+      const text = await this.host.call(request, ACTION_BOUND_MS);
+      if (shown === 'provision') hooks.note('adapter', `[provision] ${scrub(text)}`);
+      if (shown === 'run') hooks.note('adapter', `[start] READY ${text}`);
+      return text;
+    } catch (e) {
+      const why = e instanceof DeviceHostError ? e.message : String(e);
+      throw new AdapterError(action, scrub(why));
+    }
+  }
+}
+
+/** As a shell would need it: an empty word (an empty placeholder) shows as ''. No key is ever an argument. */
+function wordForNote(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : shellQuote(w);
 }

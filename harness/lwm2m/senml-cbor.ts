@@ -2,7 +2,7 @@ import { Decoder, Encoder } from 'cbor-x';
 import { CodecError } from './errors.js';
 import { resourceType } from './objects.js';
 import type { Lwm2mPath } from './path.js';
-import { isFloatRecord, recordsToSenml, senmlToRecords, type SenmlRecord } from './senml.js';
+import { isFloatRecord, readSenmlField, recordsToSenml, senmlToRecords, type SenmlFieldSyntax, type SenmlRecord } from './senml.js';
 import type { ResourceRecord, TypeLookup } from './values.js';
 
 /** SenML CBOR (RFC 8428 §6), content format 112. */
@@ -30,6 +30,8 @@ function describeCbor(v: unknown): string {
   return `a ${typeof v}`;
 }
 
+const CBOR_SYNTAX: SenmlFieldSyntax = { text: 'a text string', bytes: (v) => (v instanceof Uint8Array ? Buffer.from(v) : undefined), bytesName: 'a byte string' };
+
 function readRecord(item: unknown, i: number): SenmlRecord {
   const where = `record ${i + 1}`;
   if (!(item instanceof Map)) throw new CodecError(FORMAT, `${where} is ${describeCbor(item)}, not a map`);
@@ -45,27 +47,7 @@ function readRecord(item: unknown, i: number): SenmlRecord {
     const wrong = (expected: string): never => {
       throw new CodecError(FORMAT, `${where}: "${field}" (label ${String(label)}) is ${describeCbor(value)}, expected ${expected}`);
     };
-    switch (field) {
-      case 'bn':
-      case 'n':
-      case 'vs':
-      case 'vlo':
-        r[field] = typeof value === 'string' ? value : wrong('a text string');
-        break;
-      case 'v':
-        r.v = typeof value === 'number' || typeof value === 'bigint' ? value : wrong('a number');
-        break;
-      case 'bt':
-      case 't':
-        r[field] = typeof value === 'number' || typeof value === 'bigint' ? Number(value) : wrong('a number');
-        break;
-      case 'vb':
-        r.vb = typeof value === 'boolean' ? value : wrong('a boolean');
-        break;
-      case 'vd':
-        r.vd = value instanceof Uint8Array ? Buffer.from(value) : wrong('a byte string');
-        break;
-    }
+    readSenmlField(r, field, value, CBOR_SYNTAX, wrong);
   }
   return r;
 }

@@ -1,7 +1,7 @@
 import { CodecError } from './errors.js';
 import { resourceType } from './objects.js';
 import type { Lwm2mPath } from './path.js';
-import { recordsToSenml, senmlToRecords, type SenmlRecord } from './senml.js';
+import { readSenmlField, recordsToSenml, senmlToRecords, type SenmlFieldSyntax, type SenmlRecord } from './senml.js';
 import { decodeUtf8, type ResourceRecord, type TypeLookup } from './values.js';
 
 /** SenML JSON (RFC 8428 §4), content format 110. */
@@ -72,35 +72,14 @@ function readRecord(item: unknown, i: number): SenmlRecord {
     throw new CodecError(FORMAT, `${where} is ${describeJson(item)}, not an object`);
   }
   const r: SenmlRecord = {};
+  const syntax: SenmlFieldSyntax = { text: 'a string', bytes: (v) => (typeof v === 'string' ? decodeBase64Url(v, where) : undefined), bytesName: 'a base64url string' };
   for (const [key, rawValue] of Object.entries(item)) {
     const value = unmarkNumber(rawValue);
     const wrong = (expected: string): never => {
       throw new CodecError(FORMAT, `${where}: "${key}" is ${describeJson(value)}, expected ${expected}`);
     };
-    switch (key) {
-      case 'bn':
-      case 'n':
-      case 'vs':
-      case 'vlo':
-        r[key] = typeof value === 'string' ? value : wrong('a string');
-        break;
-      case 'v':
-        r.v = typeof value === 'number' || typeof value === 'bigint' ? value : wrong('a number');
-        break;
-      case 'bt':
-      case 't':
-        r[key] = typeof value === 'number' || typeof value === 'bigint' ? Number(value) : wrong('a number');
-        break;
-      case 'vb':
-        r.vb = typeof value === 'boolean' ? value : wrong('a boolean');
-        break;
-      case 'vd':
-        r.vd = typeof value === 'string' ? decodeBase64Url(value, where) : wrong('a base64url string');
-        break;
-      default:
-        // RFC 8428 §4.4: a label ending in "_" must be understood or the pack rejected.
-        if (key.endsWith('_')) throw new CodecError(FORMAT, `${where}: unknown must-understand field "${key}"`);
-    }
+    // RFC 8428 §4.4: a label ending in "_" must be understood or the pack rejected.
+    if (!readSenmlField(r, key, value, syntax, wrong) && key.endsWith('_')) throw new CodecError(FORMAT, `${where}: unknown must-understand field "${key}"`);
   }
   return r;
 }

@@ -20,6 +20,45 @@ export interface SenmlRecord {
 }
 
 export type SenmlFormat = 'SenML-JSON' | 'SenML-CBOR';
+
+/** What differs between the wire forms when a field's value is checked: the name of a text item, and how vd is carried. */
+export interface SenmlFieldSyntax {
+  text: string;
+  /** vd's bytes from the decoded value, or undefined when the value is not of vd's form. */
+  bytes: (value: unknown) => Buffer | undefined;
+  bytesName: string;
+}
+
+/**
+ * Puts one decoded field into `r` when its value has the field's type, else calls `wrong`
+ * with the type expected (it throws, naming the field as its format labels it). False for
+ * a name that is not a SenML field, which the caller judges (RFC 8428 §4.4).
+ */
+export function readSenmlField(r: SenmlRecord, field: string, value: unknown, syntax: SenmlFieldSyntax, wrong: (expected: string) => never): boolean {
+  switch (field) {
+    case 'bn':
+    case 'n':
+    case 'vs':
+    case 'vlo':
+      r[field] = typeof value === 'string' ? value : wrong(syntax.text);
+      return true;
+    case 'v':
+      r.v = typeof value === 'number' || typeof value === 'bigint' ? value : wrong('a number');
+      return true;
+    case 'bt':
+    case 't':
+      r[field] = typeof value === 'number' || typeof value === 'bigint' ? Number(value) : wrong('a number');
+      return true;
+    case 'vb':
+      r.vb = typeof value === 'boolean' ? value : wrong('a boolean');
+      return true;
+    case 'vd':
+      r.vd = syntax.bytes(value) ?? wrong(syntax.bytesName);
+      return true;
+    default:
+      return false;
+  }
+}
 type ValueField = 'v' | 'vs' | 'vb' | 'vd' | 'vlo';
 const VALUE_FIELDS: ValueField[] = ['v', 'vs', 'vb', 'vd', 'vlo'];
 

@@ -30,7 +30,7 @@ export const PROFILE_DEFAULTS = {
   },
   execTimeoutS: 60,
   /**
-   * adapter.parallel of the bundled reference device (one device process per case): the
+   * adapter.parallel of the bundled reference device (one device per case, all in one device host process): the
    * pool size the self-test measured best on 2 cores (harness/selftest/matrix.ts), see
    * docs/parallel.md. Every other kind of adapter defaults to 1.
    */

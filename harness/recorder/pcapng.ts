@@ -379,31 +379,18 @@ function ipUdpPacket(src: Endpoint, dst: Endpoint, payload: Buffer, ipId: number
 
 // ---- pcapng encoding ----
 
-function u16(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(n);
+/** `size` bytes that `write` fills. */
+function filled(size: number, write: (b: Buffer) => void): Buffer {
+  const b = Buffer.alloc(size);
+  write(b);
   return b;
 }
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n >>> 0);
-  return b;
-}
-function u64(n: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(n);
-  return b;
-}
-function u16be(n: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n & 0xffff);
-  return b;
-}
-function u32be(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-}
+// pcapng blocks are little-endian (the section header says so); the IP and UDP headers inside are network order.
+const u16 = (n: number): Buffer => filled(2, (b) => b.writeUInt16LE(n));
+const u32 = (n: number): Buffer => filled(4, (b) => b.writeUInt32LE(n >>> 0));
+const u64 = (n: bigint): Buffer => filled(8, (b) => b.writeBigUInt64LE(n));
+const u16be = (n: number): Buffer => filled(2, (b) => b.writeUInt16BE(n & 0xffff));
+const u32be = (n: number): Buffer => filled(4, (b) => b.writeUInt32BE(n >>> 0));
 
 function pad4(b: Buffer): Buffer {
   const pad = (4 - (b.length % 4)) % 4;

@@ -5,7 +5,7 @@
  * and `geisa-adm selftest` both run it through runMatrix, so they judge the same way.
  *
  * Cells run in parallel in this process, each with its own fake servers on OS-chosen
- * ports and its own device process. A timing check that the shared event loop could not
+ * ports and its own device (in the device host: harness/dut/device-host.ts). A timing check that the shared event loop could not
  * judge comes back inconclusive (never fail, see CaseContext.checkTiming); such a cell is
  * run again alone once the pool has drained, and both attempts are reported.
  */

@@ -54,7 +54,7 @@ export default defineCase(
     const bs = t.bootstrapServer;
     t.lwm2mServer.registerPolicy = reject('4.03');
 
-    // device start -> BS: the provisioned hold-off, when the profile declares one.
+    // device start -> BS: the provisioned hold-off, when the profile declares one. By hand: it is measured from the start action itself.
     const first = await t.precondition('device starts and sends its Bootstrap-Request', async () => {
       await t.device.provision();
       const startNs = process.hrtime.bigint();

@@ -16,7 +16,7 @@ import { contentFormat } from '../../harness/coap/message.js';
 import { CF, contentFormatName } from '../../harness/lwm2m/index.js';
 import { instancesFromDiscover, provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult, type OperationResult } from '../../harness/servers/operations.js';
-import { bootstrapAccountIid, describeRequest, expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapAccountIid, bootstrapRequested, describeRequest, serverAccount } from '../steps.js';
 
 /** "1.x" as the catalog puts it; a patch level (1.2.1) is tolerated rather than failed. */
 const LWM2M_1X = /^1\.\d+(\.\d+)?$/;
@@ -52,10 +52,7 @@ export default defineCase(
     tags: ['bootstrap', 'discover'],
   },
   async (t: CaseContext) => {
-    const req = await t.precondition('device starts and sends its Bootstrap-Request', async () => {
-      await provisionAndStart(t);
-      return expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-    });
+    const req = await bootstrapRequested(t);
     const bs = t.bootstrapServer;
     const discoverOk = (r: OperationResult, what: string) => {
       t.check('LWM2M-CORE-BS-05', `${what} answered 2.05 Content`, r.code === '2.05', { expected: '2.05', observed: describeResult(r) });

@@ -12,18 +12,12 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { contentFormatName, decodeContent, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
-import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
+import { securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { claimedRecordFormats, describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapRequested, claimedRecordFormats, describeRequest, expectRegister, serverAccount, unusedInstanceId } from '../steps.js';
 
 /** Not assigned in the CoAP Content-Formats registry, so no device can take it. */
 const UNASSIGNED_CONTENT_FORMAT = 9999;
-
-function freeIid(used: number[]): number {
-  let id = 1;
-  while (used.includes(id)) id++;
-  return id;
-}
 
 export default defineCase(
   {
@@ -49,15 +43,14 @@ export default defineCase(
     const account = serverAccount(t);
     const bs = t.bootstrapServer;
 
-    const { req, used } = await t.precondition('device starts, sends its Bootstrap-Request and answers Bootstrap-Discover', async () => {
-      await provisionAndStart(t);
-      const r = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const discover = await bs.discover(r.remote, '/');
-      if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-07', `${describeResult(discover)}: no instance ids to write to`);
-      return { req: r, used: { security: instancesFromDiscover(discover, 0), server: instancesFromDiscover(discover, 1) } };
+    const req = await bootstrapRequested(t);
+    const discover = await t.precondition('device answers Bootstrap-Discover', async () => {
+      const answer = await bs.discover(req.remote, '/');
+      if (answer.code !== '2.05') t.fail('LWM2M-CORE-BS-07', `${describeResult(answer)}: no instance ids to write to`);
+      return answer;
     });
-    const secIid = freeIid(used.security);
-    const srvIid = freeIid(used.server);
+    const secIid = unusedInstanceId(discover, 0);
+    const srvIid = unusedInstanceId(discover, 1);
     const secPath = `/0/${secIid}`;
     const srvPath = `/1/${srvIid}`;
 

@@ -8,7 +8,7 @@ import { defineCase } from '../../harness/runner/case.js';
 
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { reject } from '../../harness/servers/policy.js';
-import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
+import { bootstrapRequested, describeRequest, startupWindowMs } from '../steps.js';
 import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 /** The catalog's floor for the next Bootstrap-Request after an error response. */
@@ -35,10 +35,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     t.bootstrapServer.bootstrapRequestPolicy = reject('4.00');
-    const first = await t.precondition('device starts and sends its Bootstrap-Request', async () => {
-      await provisionAndStart(t);
-      return expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-    });
+    const first = await bootstrapRequested(t);
     t.note(`${describeRequest(first)} answered ${first.answeredWith}`);
 
     // device -> BS: the next Bootstrap-Request, if any, within the device's own start-up bound.

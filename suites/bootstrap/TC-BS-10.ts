@@ -12,8 +12,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeResult, type OperationResult } from '../../harness/servers/operations.js';
-import { bootstrapAccountIid, bootstrapWrites, serverAccount } from '../steps.js';
-import { usingTool } from './tools.js';
+import { bootstrapAccountIid, bootstrapWrites, serverAccount, usingTool } from '../steps.js';
 
 /** The OSCORE object: the Bootstrap-Server account's OSCORE instance (/0/b/17) is kept too. */
 const OSCORE_OID = 21;
@@ -73,7 +72,7 @@ export default defineCase(
     t.check('LWM2M-CORE-BS-09', 'Bootstrap-Delete / is answered 2.02 Deleted', del.code === '2.02', { expected: '2.02', observed: describeResult(del) });
 
     // BS -> device: Bootstrap-Discover / shows what survived (Discover is only the window here: TC-BS-04 judges it).
-    const after = await usingTool(t, 'the Bootstrap-Discover / after the Delete', 'TC-BS-04', () => bs.discover(written.remote, '/'));
+    const after = await usingTool(t, { feature: 'the Bootstrap-Discover / after the Delete', judgedBy: 'TC-BS-04' }, () => bs.discover(written.remote, '/'));
     if (after.code !== '2.05' || !after.links) {
       t.inconclusive(`Bootstrap-Discover / after the Delete answered ${describeResult(after)}${after.payloadError ? ` (${after.payloadError})` : ''}, so what survived cannot be seen; TC-BS-04 judges Bootstrap-Discover`);
     }

@@ -11,9 +11,9 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { CF } from '../../harness/lwm2m/index.js';
-import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
+import { securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapRequested, describeRequest, serverAccount, unusedInstanceId } from '../steps.js';
 
 export default defineCase(
   {
@@ -36,27 +36,20 @@ export default defineCase(
   async (t: CaseContext) => {
     const account = serverAccount(t);
     const mismatched = { ...account, ssid: account.ssid + 1 };
-    const { remote, securityIid, serverIid } = await t.precondition('bootstrap session with an inconsistent account written', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const discover = await t.bootstrapServer.discover(req.remote, '/');
+    const { remote } = await bootstrapRequested(t);
+    const { securityIid, serverIid } = await t.precondition('bootstrap session with an inconsistent account written', async () => {
+      const discover = await t.bootstrapServer.discover(remote, '/');
       if (discover.code !== '2.05') t.fail('LWM2M-CORE-BS-12', `Bootstrap-Discover /: expected 2.05, observed ${describeResult(discover)}`);
-      const free = (oid: number) => {
-        const used = instancesFromDiscover(discover, oid);
-        let id = 1;
-        while (used.includes(id)) id++;
-        return id;
-      };
-      const sec = free(0);
-      const srv = free(1);
+      const sec = unusedInstanceId(discover, 0);
+      const srv = unusedInstanceId(discover, 1);
       for (const [path, records] of [
         [`/0/${sec}`, securityRecords(sec, account)],
         [`/1/${srv}`, serverRecords(srv, mismatched)],
       ] as const) {
-        const w = await t.bootstrapServer.write(req.remote, path, records, CF.TLV);
+        const w = await t.bootstrapServer.write(remote, path, records, CF.TLV);
         if (w.code !== '2.04') t.fail('LWM2M-CORE-BS-12', `${describeResult(w)}${w.payloadError ? ` (${w.payloadError})` : ''}`);
       }
-      return { remote: req.remote, securityIid: sec, serverIid: srv };
+      return { securityIid: sec, serverIid: srv };
     });
 
     // BS -> device: Bootstrap-Finish on a configuration with no usable LwM2M Server account

@@ -11,8 +11,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
-import { toolPrecondition } from './tools.js';
+import { bootstrapRequested, describeRequest, toolPrecondition } from '../steps.js';
 
 export default defineCase(
   {
@@ -38,12 +37,10 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const bs = t.bootstrapServer;
-    const req = await toolPrecondition(t, 'bootstrap session with everything deleted', 'Bootstrap-Delete /', 'TC-BS-10', async () => {
-      await provisionAndStart(t);
-      const request = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const del = await bs.delete(request.remote, '/');
+    const req = await bootstrapRequested(t);
+    await toolPrecondition(t, 'bootstrap session with everything deleted', { feature: 'Bootstrap-Delete /', judgedBy: 'TC-BS-10' }, async () => {
+      const del = await bs.delete(req.remote, '/');
       if (del.code !== '2.02') t.fail('LWM2M-CORE-BS-13', `Bootstrap-Delete /: expected 2.02, observed ${describeResult(del)} (TC-BS-10 judges Bootstrap-Delete)`);
-      return request;
     });
 
     // BS -> device: Bootstrap-Finish with only the Bootstrap-Server account left

@@ -8,7 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { describeRequest, expectBootstrapRequest, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
+import { checkEndpointName, describeRequest, registered, serverAccount } from '../steps.js';
 
 /** Long enough to tell from an immediate Register on a loaded machine, short enough for a quick case. */
 const INITIAL_DELAY_S = 3;
@@ -32,11 +32,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const account = serverAccount(t, { initialRegistrationDelayS: INITIAL_DELAY_S });
-    const plan = await t.precondition('bootstrap with the Initial Registration Delay written', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      return runBootstrapPlan(t, req, account);
-    });
+    const plan = await registered(t, account, { until: 'finish', what: 'bootstrap with the Initial Registration Delay written' });
 
     // device -> DM: Register, not before D
     const delayMs = INITIAL_DELAY_S * 1000;
@@ -62,7 +58,7 @@ export default defineCase(
       window: `Initial Registration Delay Timer /1/${plan.serverIid}/14 = ${INITIAL_DELAY_S} s, at most IXIT startupBoundS ${t.ixit.startupBoundS} s more`,
       toleranceMs,
     });
-    t.check('LWM2M-CORE-BS-15', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, { expected: `ep=${t.endpoint}`, observed: describeRequest(register) });
+    checkEndpointName(t, 'LWM2M-CORE-BS-15', 'Register', register);
     t.pass(
       `Register ${describeRequest(register)} reached ${account.serverUri} (the URI written to /0/${plan.securityIid}/0) ${fmtMs(afterMs)} after the 2.04 to Bootstrap-Finish, honouring the Initial Registration Delay of ${INITIAL_DELAY_S} s`,
     );

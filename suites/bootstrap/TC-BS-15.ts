@@ -9,8 +9,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
-import { toolPrecondition } from './tools.js';
+import { describeRequest, registered, serverAccount, startupWindowMs } from '../steps.js';
 
 export default defineCase(
   {
@@ -31,12 +30,7 @@ export default defineCase(
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {
-    const { register, serverIid } = await toolPrecondition(t, 'device bootstrapped and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      const plan = await runBootstrapPlan(t, req, serverAccount(t));
-      return { register: await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'), serverIid: plan.serverIid };
-    });
+    const { register, serverIid } = await registered(t, serverAccount(t), { tool: { feature: 'the bootstrap session and the Register', judgedBy: 'TC-BS-01' } });
     t.bootstrapServer.bootstrapRequests.drain();
 
     // DM -> device: Execute /1/y/9

@@ -15,8 +15,7 @@ import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harne
 import { type CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { CoapResetError, CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
-import { toolPrecondition } from './tools.js';
+import { describeRequest, registered, serverAccount } from '../steps.js';
 
 const REFUSALS = ['4.00', '4.01', '4.04'];
 
@@ -38,12 +37,7 @@ export default defineCase(
     tags: ['bootstrap', 'device-management'],
   },
   async (t: CaseContext) => {
-    const register = await toolPrecondition(t, 'device bootstrapped and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
-      await runBootstrapPlan(t, req, serverAccount(t));
-      return expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish');
-    });
+    const { register } = await registered(t, serverAccount(t), { tool: { feature: 'the bootstrap session and the Register', judgedBy: 'TC-BS-01' } });
 
     // DM -> device: POST /bs, as a Bootstrap-Server would end a session
     let response;

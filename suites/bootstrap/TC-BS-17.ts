@@ -16,8 +16,7 @@ import { CF, parsePath } from '../../harness/lwm2m/index.js';
 import { claims } from '../../harness/profile/ics-registry.js';
 import { instancesFromDiscover } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount, startupWindowMs } from '../steps.js';
-import { toolPrecondition, usingTool } from './tools.js';
+import { bootstrapRequested, describeRequest, registered, serverAccount, startupWindowMs, toolPrecondition, usingTool } from '../steps.js';
 
 const ACCOUNT_TIMEOUT_S = 2;
 
@@ -42,18 +41,18 @@ export default defineCase(
     if (!claims(t.profile.ics, 'server.bootstrap-request-trigger')) {
       t.inconclusive('the purge of the Bootstrap-Server account is seen only through the Bootstrap-Request Trigger /1/x/9, which the ICS does not claim (server.bootstrap-request-trigger)');
     }
-    const { register, serverIid, bsIid } = await toolPrecondition(t, 'device bootstrapped with a Bootstrap-Server Account Timeout, and registered', 'the bootstrap session and the Register', 'TC-BS-01', async () => {
-      await provisionAndStart(t);
-      const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start');
+    const opening = { what: 'device bootstrapped with a Bootstrap-Server Account Timeout, and registered', tool: { feature: 'the bootstrap session and the Register', judgedBy: 'TC-BS-01' } };
+    const req = await bootstrapRequested(t, opening);
+    const bsIid = await toolPrecondition(t, opening.what, opening.tool, async () => {
       const discover = await t.bootstrapServer.discover(req.remote, '/');
       const bsIids = instancesFromDiscover(discover, 0).filter((iid) => !discover.links?.some((l) => l.target === `/0/${iid}` && l.attributes['ssid'] !== undefined));
       if (bsIids.length !== 1) t.fail('LWM2M-CORE-BS-16', `Bootstrap-Discover / must show exactly one Security instance without ssid (the Bootstrap-Server account): ${describeResult(discover)}`);
       const path = `/0/${bsIids[0]}/12`;
       const write = await t.bootstrapServer.write(req.remote, path, [{ path: parsePath(path), value: ACCOUNT_TIMEOUT_S }], CF.TLV);
       if (write.code !== '2.04') t.fail('LWM2M-CORE-BS-16', `${describeResult(write)}: the device does not take the optional resource /0/x/12`);
-      const plan = await runBootstrapPlan(t, req, serverAccount(t));
-      return { register: await expectRegister(t, t.timers.startupMs, 'Bootstrap-Finish'), serverIid: plan.serverIid, bsIid: bsIids[0]! };
+      return bsIids[0]!;
     });
+    const { register, serverIid } = await registered(t, serverAccount(t), { ...opening, request: req });
 
     // ... T passes (counted from the Register, which follows the Finish), plus 1 s for the device's timer
     const purgeByNs = register.monoNs + BigInt((ACCOUNT_TIMEOUT_S * 1000 + 1000) * 1e6);
@@ -62,7 +61,7 @@ export default defineCase(
     if (early) t.note(`unexpected Bootstrap-Request ${describeRequest(early)} while the account timeout ran`);
 
     // DM -> device: Execute /1/y/9 — with no Bootstrap-Server account there is nothing to bootstrap from
-    const exec = await usingTool(t, `Execute /1/${serverIid}/9 (Bootstrap-Request Trigger)`, 'TC-BS-15', () => t.lwm2mServer.execute(register.remote, `/1/${serverIid}/9`));
+    const exec = await usingTool(t, { feature: `Execute /1/${serverIid}/9 (Bootstrap-Request Trigger)`, judgedBy: 'TC-BS-15' }, () => t.lwm2mServer.execute(register.remote, `/1/${serverIid}/9`));
     if (exec.code.startsWith('4.')) {
       t.pass(`/0/${bsIid}/12 = ${ACCOUNT_TIMEOUT_S} s written; ${fmtMs(ACCOUNT_TIMEOUT_S * 1000 + 1000)} after the Register, ${describeResult(exec)}: no Bootstrap-Server account left to bootstrap from`);
       return;

@@ -10,9 +10,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs } from '../../harness/runner/budget.js';
 import { CaseContext, type FactoryServerAccount } from '../../harness/runner/context.js';
-import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
-import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
-import { SSID, describeRequest, dtlsTrouble, noteDeviceIdentity, startupWindowMs } from '../steps.js';
+import { checkEndpointName, describeRequest, dtlsTrouble, firstOf, noteDeviceIdentity, SSID, startupWindowMs } from '../steps.js';
 
 export default defineCase(
   {
@@ -58,17 +56,11 @@ export default defineCase(
 
     // device -> DM: Register, or (wrongly) device -> BS: Bootstrap-Request; whichever comes first.
     const windowMs = startupWindowMs(t);
-    const race = new AbortController();
-    const endRace = () => race.abort();
-    t.signal.addEventListener('abort', endRace);
-    let register: RegistrationMessage | undefined;
-    let bootstrapRequest: DeviceRequest | undefined;
-    try {
-      await Promise.race([t.lwm2mServer.expectRegister(windowMs, race.signal).then((m) => (register = m)), t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((m) => (bootstrapRequest = m))]);
-    } finally {
-      race.abort();
-      t.signal.removeEventListener('abort', endRace);
-    }
+    const [register, bootstrapRequest] = await firstOf(
+      t,
+      (signal) => t.lwm2mServer.expectRegister(windowMs, signal),
+      (signal) => t.bootstrapServer.expectBootstrapRequest(windowMs, signal),
+    );
     // Arrival times decide the order, not which waiter woke first.
     const earlyBootstrap = t.bootstrapServer.bootstrapRequests.all.find((r) => r.monoNs > startedAt && (!register || r.monoNs < register.monoNs)) ?? bootstrapRequest;
     if (earlyBootstrap && (!register || earlyBootstrap.monoNs < register.monoNs)) {
@@ -87,10 +79,7 @@ export default defineCase(
       );
     }
 
-    t.check('GEISA-ADM-BS-03', 'Register carries ep = the provisioned Endpoint Client Name', register.query.get('ep')?.[0] === t.endpoint, {
-      expected: `ep=${t.endpoint}`,
-      observed: describeRequest(register),
-    });
+    checkEndpointName(t, 'GEISA-ADM-BS-03', 'Register', register);
     const lt = register.query.get('lt')?.[0];
     if (lt !== String(account.lifetimeS)) {
       t.note(`Register ${lt === undefined ? 'carries no lt (86400 s assumed)' : `carries lt=${lt}`}, not the factory account's lifetime ${account.lifetimeS} s (not judged: the provisioning tool may not set it)`);

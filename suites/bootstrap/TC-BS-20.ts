@@ -11,9 +11,7 @@ import { defineCase } from '../../harness/runner/case.js';
 import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { unusableBootstrapPackRecords } from '../../harness/servers/bootstrap-plan.js';
-import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
-import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
-import { SSID, describeRequest, dtlsTrouble, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { SSID, describeRequest, dtlsTrouble, firstOf, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
 
 /** The Short Server ID of the pack's Security instance, which no Server instance carries. */
 const ORPHAN_SSID = 202;
@@ -63,17 +61,11 @@ export default defineCase(
 
     // device -> DM (wrong) or device -> BS (the fallback): whichever comes first, then a look at the other.
     const settleMs = exchangesMs(t.timers, 16) + windowMs;
-    const race = new AbortController();
-    const endRace = () => race.abort();
-    t.signal.addEventListener('abort', endRace);
-    let register: RegistrationMessage | undefined;
-    let fallback: DeviceRequest | undefined;
-    try {
-      await Promise.race([t.lwm2mServer.expectRegister(settleMs, race.signal).then((m) => (register = m)), t.bootstrapServer.expectBootstrapRequest(settleMs, race.signal).then((m) => (fallback = m))]);
-    } finally {
-      race.abort();
-      t.signal.removeEventListener('abort', endRace);
-    }
+    let [register, fallback] = await firstOf(
+      t,
+      (signal) => t.lwm2mServer.expectRegister(settleMs, signal),
+      (signal) => t.bootstrapServer.expectBootstrapRequest(settleMs, signal),
+    );
     // Whichever arrived first, a Register within the window is the finding: look again without waiting.
     register ??= t.lwm2mServer.messages.all.find((m) => m.kind === 'register' && m.monoNs > first.monoNs);
     fallback ??= t.bootstrapServer.bootstrapRequests.all.find((r) => r.monoNs > first.monoNs);

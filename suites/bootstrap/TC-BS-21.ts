@@ -8,8 +8,7 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { claims } from '../../harness/profile/ics-registry.js';
-import type { BootstrapPackRequest, DeviceRequest } from '../../harness/servers/bootstrap-server.js';
-import { describeRequest, dtlsTrouble, packRequestsSeen, provisionAndStart, startupWindowMs } from '../steps.js';
+import { describeRequest, dtlsTrouble, firstOf, packRequestsSeen, provisionAndStart, startupWindowMs } from '../steps.js';
 import { bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 
 export default defineCase(
@@ -36,17 +35,11 @@ export default defineCase(
 
     // device -> BS: GET /bspack (answered 4.04) or POST /bs; whichever comes first.
     const windowMs = startupWindowMs(t);
-    const race = new AbortController();
-    const endRace = () => race.abort();
-    t.signal.addEventListener('abort', endRace);
-    let pack: BootstrapPackRequest | undefined;
-    let classic: DeviceRequest | undefined;
-    try {
-      await Promise.race([t.bootstrapServer.expectBootstrapPackRequest(windowMs, race.signal).then((m) => (pack = m)), t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((m) => (classic = m))]);
-    } finally {
-      race.abort();
-      t.signal.removeEventListener('abort', endRace);
-    }
+    let [pack, classic] = await firstOf(
+      t,
+      (signal) => t.bootstrapServer.expectBootstrapPackRequest(windowMs, signal),
+      (signal) => t.bootstrapServer.expectBootstrapRequest(windowMs, signal),
+    );
     // Arrival times decide the order, not which waiter woke first.
     pack ??= t.bootstrapServer.bootstrapPackRequests.all[0];
     classic ??= t.bootstrapServer.bootstrapRequests.all[0];

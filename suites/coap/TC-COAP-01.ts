@@ -50,6 +50,7 @@ export default defineCase(
     const answers: string[] = [];
     const checkCon = (name: string, m: DeviceRequest) => t.check('COAP-01', `${name} is Confirmable`, m.msg.type === 'CON', { expected: 'CON', observed: `${m.msg.type} in ${describeRequest(m)}` });
 
+    // By hand, not registered(): each message of the opening is judged here (CON-ness, and every harness CON acknowledged).
     await provisionAndStart(t);
     const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)');
     checkCon('Bootstrap-Request', req);

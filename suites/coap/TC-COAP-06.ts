@@ -18,9 +18,9 @@ import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/b
 import type { CaseContext } from '../../harness/runner/context.js';
 import { OPTION, encodeUint, uintOption } from '../../harness/coap/message.js';
 import { CF, encodeContent, parsePath } from '../../harness/lwm2m/index.js';
-import { instancesFromDiscover, securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
+import { securityRecords, serverRecords } from '../../harness/servers/bootstrap-plan.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, serverAccount, startupWindowMs } from '../steps.js';
+import { bootstrapRequested, describeRequest, expectRegister, serverAccount, unusedInstanceId } from '../steps.js';
 import { answered, codeText } from './wire.js';
 
 const BUNDLE_BYTES = 3072;
@@ -30,11 +30,6 @@ const BLOCK_SZX = 5; // 512 bytes
 
 const block1 = (num: number, more: boolean, szx: number) => ({ number: OPTION.BLOCK1, value: encodeUint((num << 4) | (more ? 8 : 0) | szx) });
 const describeBlock1 = (raw: number | undefined) => (raw === undefined ? 'no Block1' : `Block1 ${raw >> 4}/${raw & 8 ? 'M=1' : 'M=0'}/${2 ** ((raw & 7) + 4)}`);
-const freeId = (used: number[]) => {
-  let id = 1;
-  while (used.includes(id)) id++;
-  return id;
-};
 
 export default defineCase(
   {
@@ -58,14 +53,13 @@ export default defineCase(
     tags: ['coap', 'bootstrap', 'blockwise'],
   },
   async (t: CaseContext) => {
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start (IXIT startupBoundS + holdOffS)');
+    const req = await bootstrapRequested(t);
     const bs = t.bootstrapServer;
     const peer = req.remote;
     const discover = await answered(t, bs.endpoint, 'Bootstrap-Discover /', () => bs.discover(peer, '/'), { tool: 'Bootstrap-Discover / (judged by the bootstrap cases)' });
     if (discover.code !== '2.05') t.inconclusive(`Bootstrap-Discover / answered ${codeText(discover.code)}: no free Security instance to write to`);
-    const securityIid = freeId(instancesFromDiscover(discover, 0));
-    const serverIid = freeId(instancesFromDiscover(discover, 1));
+    const securityIid = unusedInstanceId(discover, 0);
+    const serverIid = unusedInstanceId(discover, 1);
     const account = serverAccount(t);
     const path = `/0/${securityIid}`;
     const records = securityRecords(securityIid, account).map((r) => (r.path.resourceId === 4 ? { ...r, value: randomBytes(BUNDLE_BYTES) } : r));

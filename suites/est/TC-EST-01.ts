@@ -9,7 +9,7 @@ import { bootstrapAndRegisterMs, bootstrapAndRegisterFloorMs } from '../../harne
 import type { CaseContext } from '../../harness/runner/context.js';
 import { describeResult } from '../../harness/servers/operations.js';
 import { provisionServerAccount } from '../../harness/servers/bootstrap-plan.js';
-import { expectBootstrapRequest, provisionAndStart, startupWindowMs } from '../steps.js';
+import { bootstrapRequested } from '../steps.js';
 import { estAccount, mountEst } from './est.js';
 
 export default defineCase(
@@ -34,8 +34,7 @@ export default defineCase(
   async (t: CaseContext) => {
     const est = await mountEst(t);
     const account = estAccount(t, est);
-    await t.precondition('the device starts and asks for bootstrap over DTLS with its IDevID', () => provisionAndStart(t));
-    const req = await expectBootstrapRequest(t, startupWindowMs(t), 'device start', t.bootstrapServer, 'GEISA-ADM-LWM2M-04');
+    const req = await bootstrapRequested(t, { judge: 'GEISA-ADM-LWM2M-04' });
     const plan = await provisionServerAccount(t.bootstrapServer, req.remote, account);
     const write = plan.steps.find((s) => s.what === `Bootstrap-Write /0/${plan.securityIid}`);
     const finish = plan.steps.find((s) => s.what === 'Bootstrap-Finish');

@@ -22,6 +22,11 @@ const LONG_LIFETIME_S = 86400;
 const O2_CLAUSE =
   'catalog O-2: GEISA adm/registration.rst asks for a Registration Update on an IP change, while adm/device-management.rst lists a reachability change (IP address, NAT binding) among the full re-registration triggers and LwM2M Transport 1.2 §6.4.3 asks for a new Register after an IP change in NoSec mode';
 
+/** Added to the longest first ACK timeout: the harness's own scheduling on a busy machine. */
+const ACK_SETTLE_MARGIN_MS = 200;
+
+const isRetransmissionOf = (m: RegistrationMessage, register: RegistrationMessage) => m.msg.mid === register.msg.mid && m.msg.token.equals(register.msg.token);
+
 const addr = (a: Address) => (a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
 const sameAddress = (a: Address, b: Address) => a.address === b.address && a.port === b.port;
 
@@ -37,8 +42,9 @@ export default defineCase(
         quote: 'the device SHALL send a Registration Update when its registration information changes, e.g. its IP address',
       },
     ],
-    budget: (k) => registeredMs(k) + k.startupMs,
-    floor: (k) => bootstrapAndRegisterFloorMs(k),
+    budget: (k) => registeredMs(k) + k.coap.ackTimeoutMs * k.coap.ackRandomFactor + k.startupMs,
+    // With a changeAddress action: the settle wait before it is the case's own.
+    floor: (k) => bootstrapAndRegisterFloorMs(k) + Math.ceil(k.coap.ackTimeoutMs * k.coap.ackRandomFactor) + ACK_SETTLE_MARGIN_MS,
     tags: ['registration'],
   },
   async (t: CaseContext) => {
@@ -48,6 +54,19 @@ export default defineCase(
     const account = serverAccount(t, { lifetimeS: LONG_LIFETIME_S });
     const { register, location } = await registered(t, account);
     const before = register.remote;
+
+    // The 2.01 may still be on its way when the address changes: the device would then never
+    // get it and send its Register again from the new address, which reads like a reaction
+    // to the change. Act only once the device would have retransmitted a Register it had
+    // not seen answered (the longest first ACK timeout, RFC 7252 §4.2).
+    const settleMs = Math.ceil(t.coap.ackTimeoutMs * t.coap.ackRandomFactor) + ACK_SETTLE_MARGIN_MS;
+    const settleEndNs = process.hrtime.bigint() + BigInt(settleMs) * 1_000_000n;
+    for (;;) {
+      const leftMs = CaseContext.elapsedMs(process.hrtime.bigint(), settleEndNs);
+      const m = leftMs > 0 ? await nextRegistrationMessage(t, leftMs) : undefined;
+      if (!m) break;
+      t.note(`${describeRequest(m)} from ${addr(m.remote)} before the address change${isRetransmissionOf(m, register) ? ' (a retransmission of the Register)' : ''}: not judged`);
+    }
 
     const actionStartNs = process.hrtime.bigint();
     await t.device.act('changeAddress');
@@ -64,6 +83,10 @@ export default defineCase(
       if (!m) break;
       if (m.monoNs < actionStartNs) {
         t.note(`${describeRequest(m)} from ${addr(m.remote)} arrived before the address change: not judged`);
+        continue;
+      }
+      if (isRetransmissionOf(m, register)) {
+        t.note(`${describeRequest(m)} from ${addr(m.remote)} repeats the Register of the opening (same Message ID and token): a retransmission, not a reaction to the address change`);
         continue;
       }
       if (sameAddress(m.remote, before)) {

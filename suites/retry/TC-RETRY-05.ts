@@ -17,10 +17,8 @@ import { bootstrapAndRegisterMs, type DeviceTimers, bootstrapAndRegisterFloorMs,
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { SILENT } from '../../harness/servers/policy.js';
 import { describeResult } from '../../harness/servers/operations.js';
-import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
-import type { DeviceRequest } from '../../harness/servers/bootstrap-server.js';
-import { describeRequest, expectBootstrapRequest, expectRegister, provisionAndStart, runBootstrapPlan, serverAccount } from '../steps.js';
-import { slowDeviceBoundMs, usingTool } from './windows.js';
+import { checkEndpointName, describeRequest, firstOf, registered, serverAccount } from '../steps.js';
+import { slowDeviceBoundMs } from './windows.js';
 
 const ROW = 'LWM2M-CORE-RETRY-06';
 
@@ -51,14 +49,7 @@ export default defineCase(
     const mtwMs = k.maxTransmitWaitMs;
     const lifetimeS = lifetimeSOf(k);
     const account = serverAccount(t, { lifetimeS });
-    const plan = await usingTool(t, 'the bootstrap session (TC-BS-* judge it)', () =>
-      t.precondition('device bootstrapped and registered', async () => {
-        await provisionAndStart(t);
-        const req = await expectBootstrapRequest(t, k.firstRequestMs, 'device start');
-        return runBootstrapPlan(t, req, account);
-      }),
-    );
-    const register = await t.precondition('first Register accepted (TC-REG-01 judges it)', () => expectRegister(t, k.startupMs, 'Bootstrap-Finish'));
+    const { register, serverIid } = await registered(t, account, { what: 'device bootstrapped and its first Register accepted (TC-REG-01 judges it)', tool: { feature: 'the bootstrap session', judgedBy: 'TC-BS-*' } });
 
     t.lwm2mServer.updatePolicy = SILENT;
     const retransmissions: bigint[] = [];
@@ -67,7 +58,7 @@ export default defineCase(
     });
     // The first Update the server leaves unanswered, whether the trigger or the heartbeat brought it.
     const updateSeen = t.lwm2mServer.messages.next((m) => m.kind === 'update' && m.answeredWith === null, lifetimeS * 1000, t.signal);
-    const triggerPath = `/1/${plan.serverIid}/8`;
+    const triggerPath = `/1/${serverIid}/8`;
     let trigger = `Execute ${triggerPath} (Registration Update Trigger) not answered yet`;
     // The Execute may be given up on after the case has ended: its outcome is noted only while the case runs.
     let running = true;
@@ -94,28 +85,20 @@ export default defineCase(
     const windowMs = giveUpWindowMs(k);
     const after = `the Update ${describeRequest(update)} went unanswered`;
     // Whichever comes first decides; the other wait is called off.
-    const race = new AbortController();
-    const stop = () => race.abort();
-    t.signal.addEventListener('abort', stop);
-    const next = await Promise.race([
-      t.lwm2mServer.expectRegister(windowMs, race.signal).then((m): { register: RegistrationMessage } | undefined => (m ? { register: m } : undefined)),
-      t.bootstrapServer.expectBootstrapRequest(windowMs, race.signal).then((b): { bootstrap: DeviceRequest } | undefined => (b ? { bootstrap: b } : undefined)),
-    ]);
-    stop();
-    t.signal.removeEventListener('abort', stop);
+    const [reg, bootstrap] = await firstOf(
+      t,
+      (signal) => t.lwm2mServer.expectRegister(windowMs, signal),
+      (signal) => t.bootstrapServer.expectBootstrapRequest(windowMs, signal),
+    );
     const sinceUpdate = (ns: bigint) => fmtMs(CaseContext.elapsedMs(update.monoNs, ns));
     const retx = `${retransmissions.length} retransmission(s) of the Update seen`;
-    if (next && 'bootstrap' in next) {
-      t.fail(ROW, `after ${after}, the device went straight to the Bootstrap-Server: ${describeRequest(next.bootstrap)} ${sinceUpdate(next.bootstrap.monoNs)} after the Update (${retx}), with no Register first`);
+    if (bootstrap && (!reg || bootstrap.monoNs < reg.monoNs)) {
+      t.fail(ROW, `after ${after}, the device went straight to the Bootstrap-Server: ${describeRequest(bootstrap)} ${sinceUpdate(bootstrap.monoNs)} after the Update (${retx}), with no Register first`);
     }
-    if (!next) {
+    if (!reg) {
       t.fail(ROW, `after ${after}, neither a Register nor a Bootstrap-Request arrived within ${fmtMs(windowMs)} (MAX_TRANSMIT_WAIT ${fmtMs(mtwMs)} from the IXIT CoAP parameters, +50 % +1 s; ${retx})`);
     }
-    const reg = next.register;
-    t.check(ROW, 'Register carries ep = the provisioned Endpoint Client Name', reg.query.get('ep')?.[0] === t.endpoint, {
-      expected: `ep=${t.endpoint}`,
-      observed: describeRequest(reg),
-    });
+    checkEndpointName(t, ROW, 'Register', reg);
     const c = k.coap;
     const earliestGiveUpMs = c.ackTimeoutMs * (2 ** (c.maxRetransmit + 1) - 1);
     const gapMs = CaseContext.elapsedMs(update.monoNs, reg.monoNs);

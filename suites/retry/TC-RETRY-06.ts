@@ -14,8 +14,8 @@ import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers, bootstrapAndRegisterFloorMs, leastGiveUpMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
 import { formatHostForUri } from '../../harness/servers/bootstrap-server.js';
-import { describeRequest, expectRegister, registered, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
-import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from './windows.js';
+import { describeRequest, expectRegister, registered, registrationRetryBudgetMs, runBootstrapPlan, serverAccount, usingTool } from '../steps.js';
+import { fallbackWindowMs, writtenSettings, type RetrySettingsMs } from './windows.js';
 
 const RETRY_COUNT = 1;
 const INT7 = 'LWM2M-CORE-RETRY-07';
@@ -78,8 +78,8 @@ export default defineCase(
       }
 
       // ETS int-7 goes on: the client takes the new account and registers to that server.
-      await usingTool(t, 'Bootstrap-Delete / of the second bootstrap session (TC-BS-10 judges it)', () => t.bootstrapServer.delete(fallback.remote, '/'));
-      const plan = await usingTool(t, 'the second bootstrap session (TC-BS-* judge it)', () => runBootstrapPlan(t, fallback, serverAccount(t), { row: INT7 }));
+      await usingTool(t, { feature: 'Bootstrap-Delete / of the second bootstrap session', judgedBy: 'TC-BS-10' }, () => t.bootstrapServer.delete(fallback.remote, '/'));
+      const plan = await usingTool(t, { feature: 'the second bootstrap session', judgedBy: 'TC-BS-*' }, () => runBootstrapPlan(t, fallback, serverAccount(t), { row: INT7 }));
       const register = await expectRegister(t, k.startupMs, `the second Bootstrap-Finish (${fmtMs(CaseContext.elapsedMs(fallback.monoNs, plan.finishMonoNs))} after the fallback)`, INT7);
       t.pass(
         `the LwM2M Server ${holeUri} never answered; ${fmtMs(afterMs)} after Bootstrap-Finish (retry budget ${fmtMs(budgetMs)}, window ${fmtMs(windowMs)}) the device fell back: ${describeRequest(fallback)}; re-bootstrapped, it registered to the reachable server: ${describeRequest(register)}`,

@@ -4,7 +4,6 @@
  * and the budget that must cover it cannot drift apart.
  */
 import type { DeviceTimers } from '../../harness/runner/budget.js';
-import { CoapTimeoutError } from '../../harness/coap/endpoint.js';
 import { type CaseContext, fmtMs } from '../../harness/runner/context.js';
 import type { RegistrationMessage } from '../../harness/servers/lwm2m-server.js';
 import { describeRequest, registrationRetryBudgetMs } from '../steps.js';
@@ -115,18 +114,4 @@ export function missingRegister(t: CaseContext, since: RegistrationMessage, row:
     t.inconclusive(`${reason}; the device went to the Bootstrap-Server instead (${describeRequest(bs)}), so the retry rule (${row}) could not be observed`);
   }
   t.fail(row, reason);
-}
-
-/**
- * Runs a step the case only uses as a tool (a bootstrap session, an Execute). If the device
- * never acknowledges a Confirmable request of it, that belongs to the case judging the
- * feature, not to this one: inconclusive, naming the feature and who judges it.
- */
-export async function usingTool<T>(t: CaseContext, feature: string, step: () => Promise<T>): Promise<T> {
-  try {
-    return await step();
-  } catch (e) {
-    if (e instanceof CoapTimeoutError) t.inconclusive(`${feature} could not be used: the device never acknowledged it (${e.message}); this case only uses it, so it says nothing of its own requirement`);
-    throw e;
-  }
 }

@@ -10,8 +10,7 @@ import { exchangesMs, bootstrapAndRegisterFloorMs } from '../../harness/runner/b
 import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_PSK_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
-import { describeRequest, expectBootstrapRequest, handshakeOf, provisionAndStart, runBootstrapPlan, serverAccount } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { bootstrapRequested, checkEndpointName, describeRequest, handshakeOf, registered, serverAccount } from '../steps.js';
 
 export default defineCase(
   {
@@ -35,8 +34,7 @@ export default defineCase(
   },
   async (t: CaseContext) => {
     const provisioned = t.bootstrapPsk!;
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, t.timers.firstRequestMs, 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8', t.bootstrapServer, 'GEISA-ADM-LWM2M-03');
+    const req = await bootstrapRequested(t, { judge: 'GEISA-ADM-LWM2M-03', after: 'device start, over DTLS offering only TLS_PSK_WITH_AES_128_CCM_8' });
 
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
     if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
@@ -56,14 +54,11 @@ export default defineCase(
       // Over DTLS the PSK identity already names the device; GEISA's ToDo leaves ep optional then.
       t.specOpen('GEISA adm/bootstrap.rst note "ToDo" (GEISA-ADM-BS-04, catalog O-5)', `Bootstrap-Request ${describeRequest(req)} has no ep; the PSK identity "${hs.pskIdentity}" identifies the device`);
     } else {
-      t.check('LWM2M-CORE-BS-01', 'Bootstrap-Request carries ep = the provisioned Endpoint Client Name', req.query.get('ep')?.[0] === t.endpoint, {
-        expected: `ep=${t.endpoint}`,
-        observed: describeRequest(req),
-      });
+      checkEndpointName(t, 'LWM2M-CORE-BS-01', 'Bootstrap-Request', req);
     }
 
     // The operations are TC-BS-*'s to judge; here they only show the session carries CoAP.
-    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, serverAccount(t))));
+    await registered(t, serverAccount(t), { request: req, until: 'finish', what: 'the bootstrap operations over the DTLS session', tool: { feature: 'the bootstrap operations over the DTLS session', judgedBy: 'TC-BS-*' } });
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher} and PSK identity "${hs.pskIdentity}" in ${hs.durationMs.toFixed(0)} ms, then bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );

@@ -11,8 +11,7 @@ import type { CaseContext } from '../../harness/runner/context.js';
 import { MANDATORY_CERT_SUITE_ID } from '../../harness/servers/security.js';
 import { cipherSuiteName } from '../../harness/recorder/dtls-records.js';
 import { describeCertificate } from '../../harness/pki/certificates.js';
-import { certificateServerAccount, describeRequest, expectBootstrapRequest, fingerprintOf, handshakeOf, provisionAndStart, runBootstrapPlan } from '../steps.js';
-import { usingTool } from '../retry/windows.js';
+import { bootstrapRequested, certificateServerAccount, describeRequest, fingerprintOf, handshakeOf, registered } from '../steps.js';
 
 export default defineCase(
   {
@@ -32,8 +31,10 @@ export default defineCase(
     security: 'certificate',
   },
   async (t: CaseContext) => {
-    await provisionAndStart(t);
-    const req = await expectBootstrapRequest(t, t.timers.firstRequestMs, 'device start, over DTLS in certificate mode offering only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', t.bootstrapServer, 'GEISA-ADM-LWM2M-03');
+    const req = await bootstrapRequested(t, {
+      judge: 'GEISA-ADM-LWM2M-03',
+      after: 'device start, over DTLS in certificate mode offering only TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8',
+    });
     const hs = handshakeOf(t.bootstrapServer.dtls, req.remote);
     if (!hs) t.fail('GEISA-ADM-LWM2M-03', `the Bootstrap-Request ${describeRequest(req)} arrived without a DTLS handshake on record`);
     t.check('LWM2M-TRANS-DTLS-03', 'handshake completed with TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8', hs.cipherId === MANDATORY_CERT_SUITE_ID, {
@@ -55,7 +56,7 @@ export default defineCase(
       });
     }
     const { account } = await certificateServerAccount(t);
-    await usingTool(t, 'the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => t.precondition('the bootstrap operations over the DTLS session (TC-BS-* judge them)', () => runBootstrapPlan(t, req, account)));
+    await registered(t, account, { request: req, until: 'finish', what: 'the bootstrap operations over the DTLS session', tool: { feature: 'the bootstrap operations over the DTLS session', judgedBy: 'TC-BS-*' } });
     t.pass(`DTLS handshake with ${hs.cipherId !== null ? cipherSuiteName(hs.cipherId) : hs.cipher}, client certificate ${leaf ? describeCertificate(leaf) : ''} verified; bootstrap ${describeRequest(req)} completed with Finish 2.04`);
   },
 );

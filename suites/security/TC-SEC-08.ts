@@ -12,8 +12,8 @@
 import { defineCase } from '../../harness/runner/case.js';
 import { bootstrapAndRegisterMs, exchangesMs, type DeviceTimers, bootstrapAndRegisterFloorMs } from '../../harness/runner/budget.js';
 import { CaseContext, fmtMs } from '../../harness/runner/context.js';
-import { describeRequest, dtlsTrouble, expectBootstrapRequest, provisionAndStart, registrationRetryBudgetMs, runBootstrapPlan, serverAccount } from '../steps.js';
-import { fallbackWindowMs, usingTool, writtenSettings, type RetrySettingsMs } from '../retry/windows.js';
+import { describeRequest, dtlsTrouble, registered, registrationRetryBudgetMs, serverAccount } from '../steps.js';
+import { fallbackWindowMs, writtenSettings, type RetrySettingsMs } from '../retry/windows.js';
 
 const RETRY_COUNT = 1;
 const COUNTS_AS_FAILURE = 'LWM2M-TRANS-DTLS-06';
@@ -56,13 +56,11 @@ export default defineCase(
     const k = t.timers;
     const settings = writtenSettings(settingsOf(k));
     const account = serverAccount(t, { psk: written, bootstrapOnRegistrationFailure: true, ...settings });
-    const plan = await usingTool(t, 'the bootstrap session over DTLS (TC-SEC-01 judges it)', () =>
-      t.precondition('DTLS-PSK bootstrap completed with a PSK the LwM2M Server does not accept', async () => {
-        await provisionAndStart(t);
-        const req = await expectBootstrapRequest(t, k.firstRequestMs, 'device start');
-        return runBootstrapPlan(t, req, account);
-      }),
-    );
+    const plan = await registered(t, account, {
+      until: 'finish',
+      what: 'DTLS-PSK bootstrap completed with a PSK the LwM2M Server does not accept',
+      tool: { feature: 'the bootstrap session over DTLS', judgedBy: 'TC-SEC-01' },
+    });
 
     const dtls = t.lwm2mServer.dtls!;
     const mtwMs = k.maxTransmitWaitMs;

@@ -138,6 +138,23 @@ export interface BenchOptions {
   clock?: Clock;
 }
 
+/**
+ * Opens benches (`defaults` under each call's options) and closes every one opened during
+ * a test after it, so a failed expectation never leaves a device or its servers running.
+ * Call at the top level of a test file.
+ */
+export function benchPerTest(defaults: BenchOptions = {}): (opts?: BenchOptions) => Promise<DeviceBench> {
+  const open: DeviceBench[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((b) => b.close()));
+  });
+  return async (opts = {}) => {
+    const b = await DeviceBench.create({ ...defaults, ...opts });
+    open.push(b);
+    return b;
+  };
+}
+
 /** The credentials a DTLS bench starts with; tests may change the bench's copies. */
 export const BENCH_BS_PSK: Psk = { identity: 'bench-bs-identity', key: Buffer.from('00112233445566778899aabbccddeeff', 'hex') };
 export const BENCH_SERVER_PSK: Psk = { identity: 'bench-dm-identity', key: Buffer.from('ffeeddccbbaa99887766554433221100', 'hex') };

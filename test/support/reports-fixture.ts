@@ -45,13 +45,16 @@ export function dgram(caseId: string, atMs: number, direction: 'in' | 'out', end
   };
 }
 
-interface CaseSpec {
+/** One case of a synthetic run: when it starts, its verdict (none: unfinished) and the events between. */
+export interface CaseSpec {
   meta: CaseMeta;
   startMs: number;
   verdict?: Verdict;
   reason?: string;
   advisory?: string;
-  extra?: (id: string, t: number) => ResultEvent[];
+  /** 250 ms unless given. */
+  durationMs?: number;
+  extra?: (id: string, startMs: number) => ResultEvent[];
 }
 
 export const CASES: CaseSpec[] = [
@@ -140,8 +143,8 @@ export function syntheticEvents(opts: { interrupted?: boolean } = {}): ResultEve
         verdict: c.verdict,
         reason: c.reason ?? '',
         ...(c.advisory ? { advisory: c.advisory } : {}),
-        durationMs: 250,
-        monoNs: ns(c.startMs + 250),
+        durationMs: c.durationMs ?? 250,
+        monoNs: ns(c.startMs + (c.durationMs ?? 250)),
       });
     }
   }

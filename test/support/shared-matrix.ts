@@ -19,18 +19,20 @@ import { runMatrix, type MatrixCell, type MatrixResult } from '../../harness/sel
 import { exitCodeFor } from '../../harness/runner/exit-code.js';
 import { deviceTimers } from '../../harness/runner/budget.js';
 import { defaultSimulatorProfile } from '../../harness/profile/load.js';
+import { expectPass } from './simulator-run.js';
 
 /** Reference-row cases whose floor is minutes of real time: test/suite-reference.slow.test.ts runs them. */
 export const SLOW_TIER_REFERENCE = ['TC-RETRY-07'];
 
 /**
  * Cells in flight in the one worker that runs the matrix. They wait on protocol timers far
- * more than they compute (each has its own device process); GEISA_SELFTEST_CONCURRENCY
- * overrides it (e.g. 1 to debug a flaky cell).
+ * more than they compute (their devices share one device host process: the whole matrix
+ * takes about 20 s of CPU); GEISA_SELFTEST_CONCURRENCY overrides it (e.g. 1 to debug a
+ * flaky cell).
  */
 export function sharedConcurrency(): number {
   const env = Number(process.env['GEISA_SELFTEST_CONCURRENCY']);
-  return Number.isInteger(env) && env >= 1 ? env : 8;
+  return Number.isInteger(env) && env >= 1 ? env : 16;
 }
 
 /**
@@ -187,4 +189,25 @@ export function belowFloor(cells: readonly MatrixCell[]): string[] {
     .map((c) => ({ id: c.caseId, tookMs: c.durationMs, floorMs: byId.get(c.caseId)!.floor(k) }))
     .filter((c) => c.tookMs < c.floorMs - FLOOR_TOLERANCE_MS)
     .map((c) => `${c.id} took ${Math.round(c.tookMs)} ms, floor ${Math.round(c.floorMs)} ms`);
+}
+
+/** A test that reads the shared run: bounded by the run it may wait for, not jest's default. */
+export function matrixTest(name: string, fn: () => Promise<void>): void {
+  test(name, fn, SHARED_MATRIX_BOUND_MS);
+}
+
+/** The verdict of one cell of the shared run. */
+export async function matrixVerdict(caseId: string, defect: string | null = null): Promise<VerdictEvent | undefined> {
+  return (await matrixRun([caseId], defect)).verdicts.get(caseId);
+}
+
+/** Each case of `named` passes without advisory in the shared reference row, its reason matching every pattern given for it. */
+export async function expectReferencePasses(named: Record<string, RegExp | RegExp[]>): Promise<void> {
+  const ids = Object.keys(named);
+  const run = await matrixRun(ids);
+  for (const id of ids) {
+    const v = run.verdicts.get(id);
+    expectPass(id, v);
+    for (const re of [named[id]!].flat()) expect(v!.reason).toMatch(re);
+  }
 }
