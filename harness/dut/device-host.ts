@@ -1,9 +1,9 @@
 /**
- * The harness's end of the device host (`geisa-adm device host`): one child process that
- * runs every bundled reference device this process asks for (fixtures/device/host-protocol.ts).
- * Started on first use, shared by every case of the run (and every cell of a self-test),
- * and ended once no adapter has used it for a moment: its stdin closes and it stops its
- * devices. A host that dies fails the requests in flight and is started again on next use.
+ * The harness's end of the device host (`geisa-adm device host`): a child process that runs
+ * bundled reference devices (fixtures/device/host-protocol.ts). Started on first use, kept
+ * for the next case (takeDeviceHost), and ended once no adapter has used it for a moment:
+ * its stdin closes and it stops its devices. A host that dies fails the requests in flight
+ * and is started again on next use.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -153,10 +153,21 @@ function describeCall(c: HostCall): string {
   return `${c.op} of device ${c.device}`;
 }
 
-let shared: DeviceHost | undefined;
+/**
+ * Hosts free for the next case. Each adapter takes a host of its own for its device, so
+ * devices of cases running at once do not share an event loop (a device busy with a DTLS
+ * handshake or a key would otherwise hold up another's retransmission timer); a host is
+ * reused by the next case, so Node starts once per lane of a run, not twice per case.
+ */
+const idleHosts: DeviceHost[] = [];
 
-/** The host every simulator adapter of this process uses. */
-export function sharedDeviceHost(): DeviceHost {
-  shared ??= new DeviceHost();
-  return shared;
+export function takeDeviceHost(): DeviceHost {
+  const host = idleHosts.pop() ?? new DeviceHost();
+  host.acquire();
+  return host;
+}
+
+export function giveBackDeviceHost(host: DeviceHost): void {
+  host.release();
+  if (!idleHosts.includes(host)) idleHosts.push(host);
 }

@@ -1,16 +1,16 @@
 /**
  * The bundled reference device as a DUT. It is driven with the same words a vendor's
  * simulator would get from exec actions — `device provision` writes its state file, `device
- * run` starts it — but in the device host (device-host.ts), one process for every device of
- * the run, instead of two processes per case: that start-up was most of a run's CPU. Each
- * case still gets a fresh state directory, hence a factory-fresh device, with its own
- * sockets and timers. The exec adapter keeps its own proof against the same device:
+ * run` starts it — but in a device host process (device-host.ts) that serves one case after
+ * another, instead of two new processes per case: that start-up was most of a run's CPU.
+ * Each case still gets a fresh state directory, hence a factory-fresh device, with its own
+ * sockets and timers, and a host no other running case uses. The exec adapter keeps its own proof against the same device:
  * fixtures/profiles/reference-device-exec.yaml.
  */
 import { claims } from '../profile/ics-registry.js';
 import type { Profile } from '../profile/load.js';
 import { AdapterError, type ActionHooks, type ActionParams, type ActionSecrets, type DutAction, type DutAdapter } from './adapter.js';
-import { DeviceHostError, sharedDeviceHost, type DeviceHost, type HostCall } from './device-host.js';
+import { DeviceHostError, giveBackDeviceHost, takeDeviceHost, type DeviceHost, type HostCall } from './device-host.js';
 import { shellQuote } from './template.js';
 import { actionEnv, createSecretDir, removeSecretDir, secretScrubber, writeSecretFiles } from './secrets.js';
 import { type VariantOptions, variantArgs } from '../../fixtures/device/variants.js';
@@ -35,6 +35,7 @@ export class SimulatorAdapter implements DutAdapter {
   /** This adapter's device in the host: one per case. */
   private readonly device = `device-${process.pid}-${++devicesMade}`;
   private readonly host: DeviceHost;
+  private readonly ownsHost: boolean;
   private running = false;
   private disposed = false;
   /** Device output keeps flowing after its action returned; it goes to the latest case. */
@@ -43,10 +44,12 @@ export class SimulatorAdapter implements DutAdapter {
   constructor(
     private readonly profile: Profile,
     private readonly opts: SimulatorOptions = {},
-    host: DeviceHost = sharedDeviceHost(),
+    host?: DeviceHost,
   ) {
-    this.host = host;
-    this.host.acquire();
+    // A host of its own while the case runs (see takeDeviceHost); a test may hand one in.
+    this.ownsHost = host === undefined;
+    this.host = host ?? takeDeviceHost();
+    if (host) host.acquire();
     this.host.onOutput(this.device, (o) => {
       if ('line' in o) this.latestHooks?.note('adapter', `[start] ${o.line}`);
       else {
@@ -104,7 +107,8 @@ export class SimulatorAdapter implements DutAdapter {
       this.running = false;
       // Nothing is noted once the caller has closed the case.
       this.host.onOutput(this.device, undefined);
-      this.host.release();
+      if (this.ownsHost) giveBackDeviceHost(this.host);
+      else this.host.release();
     }
   }
 
