@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { BootstrapServer } from '../harness/servers/bootstrap-server.js';
 import { Lwm2mServer } from '../harness/servers/lwm2m-server.js';
 import { WireRecorder } from '../harness/recorder/wire-recorder.js';
+import { EVERY_DATAGRAM } from './recorder-error.js';
 import { RFC7252_DEFAULTS } from '../harness/coap/params.js';
 import { CON, OPT, code, codeText, decode, encode, strings } from './lite-coap.js';
 import { round, summary } from './stats.js';
@@ -45,7 +46,7 @@ export async function measureTurnaround(rounds: number, warmup: number): Promise
       if (t0 !== undefined && measuring) serverNs[current].push(Number(BigInt(e.monoNs) - t0));
       inAt.delete(mid);
     }
-  });
+  }, EVERY_DATAGRAM);
   recorder.startCase('bench-turnaround');
   const common = { listenAddress: '127.0.0.1', advertiseHost: '127.0.0.1', port: 0, params: RFC7252_DEFAULTS, tap: recorder.tap };
   const bs = await BootstrapServer.open(common);
