@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
-import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../fixtures/simulator/simulator-adapter.js';
 import type { DutAdapter } from '../harness/dut/adapter.js';
 import { runCase } from '../harness/runner/run-case.js';
 import { caseBudgetMs } from '../harness/runner/budget.js';

@@ -4,6 +4,7 @@
  * shared by this jest run (test/support/shared-matrix.ts: runMatrix, the code behind
  * `geisa-adm selftest`, every declared cell in parallel); this file judges every one.
  */
+import { bundledDevice } from '../fixtures/simulator/simulator-adapter.js';
 import { DEFECTS } from '../fixtures/device/defects.js';
 import { explainCell, runMatrix, type MatrixCell, type MatrixResult } from '../harness/selftest/matrix.js';
 import { ALL_CASES } from '../suites/index.js';
@@ -30,7 +31,7 @@ describe('seeded defects', () => {
    */
   const aloneIfWrong = async (c: MatrixCell, want: string): Promise<MatrixCell> => {
     if (explainCell(c).includes(`${c.caseId} (${c.role}, ${c.strength}): ${want} — `)) return c;
-    const again = await runMatrix({ cases: ALL_CASES.filter((k) => k.meta.id === c.caseId), defects: DEFECTS.filter((d) => d.name === c.defect), scope: 'declared', reference: false, concurrency: 1 });
+    const again = await runMatrix({ createDevice: bundledDevice, cases: ALL_CASES.filter((k) => k.meta.id === c.caseId), defects: DEFECTS.filter((d) => d.name === c.defect), scope: 'declared', reference: false, concurrency: 1 });
     const alone = again.cells.find((k) => k.caseId === c.caseId && k.defect === c.defect) ?? c;
     process.stdout.write(`defect matrix: ${explainCell(c)}\n  run again alone: ${explainCell(alone)}\n`);
     return alone;

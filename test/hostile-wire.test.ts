@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import type { DatagramEvent, NoteEvent, ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
-import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../fixtures/simulator/simulator-adapter.js';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../harness/dut/adapter.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionHooks, ActionParams, ActionSecrets, DutAction, DutAdapter } from '../harness/dut/adapter.js';
-import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../fixtures/simulator/simulator-adapter.js';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { foldEvents } from '../harness/reports/run-record.js';

@@ -4,6 +4,7 @@
  * (and says so), and that a misdeclared defect shows as survived and collateral against
  * the real reference device. Then `geisa-adm selftest` as a user runs it.
  */
+import { bundledDevice } from '../fixtures/simulator/simulator-adapter.js';
 import { defineCase, type ConformanceCase } from '../harness/runner/case.js';
 import type { CaseContext } from '../harness/runner/context.js';
 import type { Strength } from '../harness/events/events.js';
@@ -98,7 +99,7 @@ test('a timing check the stalled harness could not judge is run again alone, and
     // 50 ms short: beyond the tolerance, within what the 120 ms stall can account for
     t.checkTiming({ req: t.meta.requirements[0]!.id, name: 'gap', observedMs: 950, minMs: 1000, maxMs: 2000, toleranceMs: 20, window: 'synthetic' });
   });
-  const result = await runMatrix({ cases: [stalls], defects: [], concurrency: 2 });
+  const result = await runMatrix({ createDevice: bundledDevice, cases: [stalls], defects: [], concurrency: 2 });
   expect(attempts).toBe(2);
   const cell = result.cells[0]!;
   expect(cell.stalledAttempt?.verdict).toBe('inconclusive');
@@ -111,7 +112,7 @@ test('a timing check the stalled harness could not judge is run again alone, and
 test('against the reference device, a misdeclared defect shows as survived and collateral, with verdicts and reasons', async () => {
   // no-update really breaks TC-REG-02 and leaves TC-REG-01 alone: declared the other way round.
   const cases = [findCase('TC-REG-01')!, findCase('TC-REG-02')!];
-  const result = await runMatrix({ cases, defects: [{ name: 'no-update', breaks: ['TC-REG-01'], leavesAlone: ['TC-REG-02'] }], reference: false, concurrency: 2 });
+  const result = await runMatrix({ createDevice: bundledDevice, cases, defects: [{ name: 'no-update', breaks: ['TC-REG-01'], leavesAlone: ['TC-REG-02'] }], reference: false, concurrency: 2 });
   const text = result.cells.map(explainCell);
   expect(text[0]).toMatch(/^no-update × TC-REG-01 \(breaks, SHALL\): survived — pass: /);
   expect(text[1]).toMatch(/^no-update × TC-REG-02 \(leavesAlone, SHALL\): collateral — fail: .*Update/);

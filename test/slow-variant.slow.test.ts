@@ -9,6 +9,7 @@
  * bound deciding). The cells run in the self-test pool, each with its own device process;
  * the run is waiting, not computing, so many run at once.
  */
+import { bundledDevice } from '../fixtures/simulator/simulator-adapter.js';
 import { defaultSimulatorProfile, loadProfile, type Profile } from '../harness/profile/load.js';
 import { isSlow, runMatrix } from '../harness/selftest/matrix.js';
 import { caseBudgetMs } from '../harness/runner/budget.js';
@@ -29,7 +30,7 @@ const boundMs = budgets.filter((_, i) => i % CONCURRENCY === 0).reduce((a, b) =>
 test(
   `a default run with the manual meter's timers, spec-default CoAP parameters and a 10 s hold-off ends with no error and no fail verdict (${cases.length} cases)`,
   async () => {
-    const result = await runMatrix({ cases, defects: [], reference: true, profile: slow, concurrency: CONCURRENCY });
+    const result = await runMatrix({ createDevice: bundledDevice, cases, defects: [], reference: true, profile: slow, concurrency: CONCURRENCY });
     const errors = result.cells.filter((c) => c.verdict === 'error').map((c) => `${c.caseId}: ${c.reason}`);
     expect(errors).toEqual([]);
     // The reference device is conformant whatever timers it is given: a fail here would be a false FAIL.

@@ -10,7 +10,7 @@ import { defaultSimulatorProfile } from '../harness/profile/load.js';
 import type { DutAdapter } from '../harness/dut/adapter.js';
 import { ExecAdapter } from '../harness/dut/exec-adapter.js';
 import { ManualAdapter } from '../harness/dut/manual-adapter.js';
-import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../fixtures/simulator/simulator-adapter.js';
 import { packageRoot } from '../harness/dut/package-root.js';
 import { shellQuote } from '../harness/dut/template.js';
 import { fingerprint } from '../harness/profile/fingerprint.js';

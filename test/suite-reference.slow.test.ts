@@ -4,6 +4,7 @@
  * doubling). They pass on the reference device with wire evidence, and the reason shows
  * the spec-default spacing.
  */
+import { bundledDevice } from '../fixtures/simulator/simulator-adapter.js';
 import { explainCell, runMatrix } from '../harness/selftest/matrix.js';
 import { ALL_CASES } from '../suites/index.js';
 import { SLOW_TIER_REFERENCE, belowFloor } from './support/shared-matrix.js';
@@ -13,6 +14,7 @@ test(
   async () => {
     const withDatagrams = new Set<string>();
     const result = await runMatrix({
+      createDevice: bundledDevice,
       cases: ALL_CASES.filter((c) => SLOW_TIER_REFERENCE.includes(c.meta.id)),
       defects: [],
       slowReference: 'all',

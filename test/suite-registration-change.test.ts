@@ -8,7 +8,7 @@
 import type { ResultEvent, VerdictEvent } from '../harness/events/events.js';
 import type { DutAdapter } from '../harness/dut/adapter.js';
 import { defaultSimulatorProfile } from '../harness/profile/load.js';
-import { createSimulatorAdapter } from '../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../fixtures/simulator/simulator-adapter.js';
 import { runSuite } from '../harness/runner/runner.js';
 import { ALL_CASES } from '../suites/index.js';
 import { runOnSimulator, expectPass } from './support/simulator-run.js';

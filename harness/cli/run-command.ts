@@ -16,7 +16,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { ResultEvent } from '../events/events.js';
 import { type Profile, loadProfile, defaultSimulatorProfile, ProfileError } from '../profile/load.js';
 import { createProfileAdapter } from '../dut/mixed-adapter.js';
-import { createSimulatorAdapter } from '../dut/simulator-adapter.js';
+import { createSimulatorAdapter } from '../../fixtures/simulator/simulator-adapter.js';
 import { EVENT_LOG_NAME, EventLog } from '../reports/event-log.js';
 import { foldEvents } from '../reports/run-record.js';
 import { writeManifest } from '../reports/manifest.js';

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ALL_CASES } from '../../suites/index.js';
 import { DEFECTS } from '../../fixtures/device/defects.js';
+import { bundledDevice } from '../../fixtures/simulator/simulator-adapter.js';
 import { EXIT } from '../runner/exit-code.js';
 import { DEFAULT_CONCURRENCY, explainCell, runMatrix, type MatrixDefect } from '../selftest/matrix.js';
 import { renderMatrix } from '../selftest/render.js';
@@ -54,6 +55,7 @@ export async function selftestCommand(args: SelftestArgs, out: NodeJS.WriteStrea
   try {
     result = await runMatrix({
       cases,
+      createDevice: bundledDevice,
       defects,
       scope: args.full ? 'full' : 'declared',
       reference: !args.noReference,

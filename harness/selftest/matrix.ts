@@ -5,7 +5,7 @@
  * and `geisa-adm selftest` both run it through runMatrix, so they judge the same way.
  *
  * Cells run in parallel in this process, each with its own fake servers on OS-chosen
- * ports and its own device (in the device host: harness/dut/device-host.ts). A timing check that the shared event loop could not
+ * ports and its own device (in the device host: fixtures/simulator/device-host.ts). A timing check that the shared event loop could not
  * judge comes back inconclusive (never fail, see CaseContext.checkTiming); such a cell is
  * run again alone once the pool has drained, and both attempts are reported.
  */
@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResultEvent, Strength, Verdict, VerdictEvent } from '../events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../profile/load.js';
-import { createSimulatorAdapter } from '../dut/simulator-adapter.js';
+import type { DutAdapter } from '../dut/adapter.js';
 import type { ConformanceCase } from '../runner/case.js';
 import { runCase } from '../runner/run-case.js';
 import { CaseStop } from '../runner/outcome.js';
@@ -85,6 +85,12 @@ export interface MatrixResult {
 
 export interface MatrixOptions {
   cases: readonly ConformanceCase[];
+  /**
+   * The bundled device with one seeded defect (null: the conformant one), for one cell. The
+   * caller hands it in (the simulator adapter, fixtures/simulator): the harness does not
+   * depend on the reference device.
+   */
+  createDevice: (profile: Profile, defect: string | null) => DutAdapter;
   defects: readonly MatrixDefect[];
   /** declared: each defect against its breaks and leavesAlone; full: every defect × every case. */
   scope?: 'declared' | 'full';
@@ -190,7 +196,7 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixResult> {
     try {
       verdict = await runCase(job.c, {
         profile,
-        createAdapter: () => createSimulatorAdapter(profile, { defect: job.defect }),
+        createAdapter: () => opts.createDevice(profile, job.defect),
         emit: (e) => opts.onEvent?.(job.defect, e),
         signal,
         workDir,

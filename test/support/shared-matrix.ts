@@ -10,6 +10,7 @@
  * (GEISA_TEST_TMPDIR, made by tmpdir-setup.cjs). Without that folder (a file run outside
  * the jest config) the caller runs its own.
  */
+import { bundledDevice } from '../../fixtures/simulator/simulator-adapter.js';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultEvent, VerdictEvent } from '../../harness/events/events.js';
@@ -53,6 +54,7 @@ export const cellKey = (defect: string | null, caseId: string): string => `${def
 async function runShared(): Promise<SharedMatrix> {
   const events: Record<string, ResultEvent[]> = {};
   const result = await runMatrix({
+    createDevice: bundledDevice,
     cases: ALL_CASES,
     defects: DEFECTS,
     scope: 'declared',

@@ -4,7 +4,7 @@
  */
 import type { ResultEvent, VerdictEvent } from '../../harness/events/events.js';
 import { defaultSimulatorProfile, type Profile } from '../../harness/profile/load.js';
-import { createSimulatorAdapter, type SimulatorOptions } from '../../harness/dut/simulator-adapter.js';
+import { createSimulatorAdapter, type SimulatorOptions } from '../../fixtures/simulator/simulator-adapter.js';
 import { runSuite } from '../../harness/runner/runner.js';
 import { ALL_CASES } from '../../suites/index.js';
 
