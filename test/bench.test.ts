@@ -77,7 +77,7 @@ describe('bench', () => {
       }
       // 2: every stamped datagram was recorded.
       expect(j.recorderError.lost).toBe(0);
-      expect(j.recorderError.samples).toBe(200);
+      expect(j.recorderError.samples).toBe(250);
       expect(Number.isFinite(j.recorderError.errorUs.p99)).toBe(true);
       // 3: every device bootstrapped and registered, as the devices and as the server saw it.
       const [coap] = j.load.coap;
