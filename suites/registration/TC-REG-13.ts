@@ -67,6 +67,7 @@ export default defineCase(
       if (!m) break;
       t.note(`${describeRequest(m)} from ${addr(m.remote)} before the address change${isRetransmissionOf(m, register) ? ' (a retransmission of the Register)' : ''}: not judged`);
     }
+    t.note(`waited ${fmtMs(settleMs)} after the Register (ACK_TIMEOUT × ACK_RANDOM_FACTOR + ${ACK_SETTLE_MARGIN_MS} ms, ${t.coap.text}) so that its 2.01 had reached the device before the address change`);
 
     const actionStartNs = process.hrtime.bigint();
     await t.device.act('changeAddress');
